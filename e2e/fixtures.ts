@@ -1,0 +1,61 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** ../shared as seen from the repo root; tests that need it skip with this reason when it is absent. */
+export const SHARED = path.resolve(process.cwd(), '..', 'shared');
+export const HAS_SHARED = existsSync(path.join(SHARED, 'data', 'portraits'));
+export const NO_SHARED_REASON = `needs the face data in ${SHARED} (absent on this machine)`;
+
+export const portrait = (name: string) => path.join(SHARED, 'data', 'portraits', name);
+
+const FIXTURES = path.resolve('test-results', 'fixtures');
+
+/** Makes (once) an image with ffmpeg from the given filter graph; returns its path. */
+function ffmpegImage(name: string, args: string[]): string {
+  mkdirSync(FIXTURES, { recursive: true });
+  const out = path.join(FIXTURES, name);
+  if (!existsSync(out)) execFileSync('ffmpeg', ['-loglevel', 'error', '-y', ...args, '-frames:v', '1', out]);
+  return out;
+}
+
+/** Test inputs made at test time from ../shared or from nothing; never committed. */
+export const badInputs = {
+  notAnImage(): string {
+    mkdirSync(FIXTURES, { recursive: true });
+    const out = path.join(FIXTURES, 'notes.jpg');
+    writeFileSync(out, 'this is a text file with a .jpg name\n');
+    return out;
+  },
+  corruptJpeg(): string {
+    mkdirSync(FIXTURES, { recursive: true });
+    const out = path.join(FIXTURES, 'corrupt.jpg');
+    // A JPEG header followed by garbage: the browser cannot decode it.
+    const head = Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00]);
+    const junk = Buffer.alloc(4000, 0x5a);
+    writeFileSync(out, Buffer.concat([head, junk]));
+    return out;
+  },
+  noFace(): string {
+    return ffmpegImage('no-face.png', ['-f', 'lavfi', '-i', 'gradients=s=640x480:seed=3']);
+  },
+  tinyFace(): string {
+    // A thumbnail: the face is found but spans well under 64 px. (In a large image a face this
+    // small is not even detected, which is the no-face case.)
+    return ffmpegImage('tiny-face.png', ['-i', portrait('selfie_d8.jpg'), '-vf', 'scale=112:112']);
+  },
+  severalFaces(): string {
+    return ffmpegImage('two-faces.jpg', [
+      '-i', portrait('selfie_d8.jpg'),
+      '-i', portrait('photo_einstein.jpg'),
+      '-filter_complex', '[0:v]scale=-2:480[a];[1:v]scale=-2:300,pad=iw:480:0:90:black[b];[a][b]hstack=inputs=2',
+    ]);
+  },
+  huge(): string {
+    return ffmpegImage('huge-8000.jpg', ['-i', portrait('selfie_d8.jpg'), '-vf', 'scale=8000:8000', '-q:v', '8']);
+  },
+};
+
+export function readBytes(p: string): Buffer {
+  return readFileSync(p);
+}

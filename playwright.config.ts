@@ -1,0 +1,48 @@
+import { defineConfig } from '@playwright/test';
+
+// Debian's Chromium only: never a Playwright browser download. The flags keep it quiet on a closed
+// network and let it run as root; WebGPU runs headless on SwiftShader.
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PORT = 5174;
+// Tests run against the production build (vite preview) unless PW_DEV=1 asks for the dev server.
+const server = process.env.PW_DEV
+  ? `npx vite --port ${PORT} --strictPort`
+  : `npx vite preview --port ${PORT} --strictPort`;
+
+export default defineConfig({
+  testDir: 'e2e',
+  outputDir: 'test-results',
+  timeout: 180_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
+  use: {
+    baseURL: `http://127.0.0.1:${PORT}`,
+    viewport: { width: 1280, height: 720 },
+    screenshot: 'only-on-failure',
+    launchOptions: {
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu-sandbox',
+        '--enable-unsafe-webgpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-default-apps',
+        '--no-first-run',
+        '--disable-quic',
+        '--disable-domain-reliability',
+        '--metrics-recording-only',
+      ],
+    },
+  },
+  webServer: {
+    command: server,
+    url: `http://127.0.0.1:${PORT}/`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 120_000,
+  },
+});

@@ -1,0 +1,28 @@
+// Adds up the vitest and Playwright JSON reports into the one closing line CI reads.
+import { existsSync, readFileSync } from 'node:fs';
+
+const read = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+
+const vitest = read('test-results/vitest.json');
+if (vitest) {
+  passed += vitest.numPassedTests;
+  failed += vitest.numFailedTests;
+  skipped += vitest.numPendingTests + (vitest.numTodoTests ?? 0);
+} else missing.push('vitest');
+
+const pw = read('test-results/playwright.json');
+if (pw) {
+  passed += pw.stats.expected + (pw.stats.flaky ?? 0);
+  failed += pw.stats.unexpected;
+  skipped += pw.stats.skipped;
+} else missing.push('playwright');
+
+// A runner that never wrote its report crashed: count it as a failure rather than hide it.
+if (missing.length) console.log(`missing reports: ${missing.join(', ')}`);
+failed += missing.length;
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,136 @@
+// Typed access to src/nn/configs.json, the single description of the three networks' shapes.
+// The PyTorch twin under train/ reads the same JSON, so every field here must keep its meaning there.
+import presets from './configs.json';
+
+export interface EmbedderConfig {
+  /** Residual down-sampling blocks; the last one ends at resolution / 2^downBlocks. */
+  readonly downBlocks: number;
+  /** Self-attention after this (0-based) down block, or null for none. */
+  readonly attentionAfterBlock: number | null;
+}
+
+export interface GeneratorConfig {
+  /** Down blocks on the landmark image; the up path mirrors them with as many up blocks. */
+  readonly downBlocks: number;
+  /** AdaIN residual blocks at the bottleneck resolution. */
+  readonly bottleneckBlocks: number;
+  /** Self-attention after this (0-based) down block, or null. */
+  readonly attentionAfterDownBlock: number | null;
+  /** Self-attention after this (0-based) up block, or null. */
+  readonly attentionAfterUpBlock: number | null;
+}
+
+export interface DiscriminatorConfig {
+  readonly downBlocks: number;
+  /** Residual blocks (no down-sampling) after the last down block, e.g. the paper's one at 4×4. */
+  readonly extraBlocks: number;
+  readonly attentionAfterBlock: number | null;
+  /**
+   * Columns of the embedding matrix W (one per training video). 0 builds V without W: the app only
+   * fine-tunes, which needs w0 and b but never W. The trainer passes its dataset size instead.
+   */
+  readonly numVideos: number;
+}
+
+export interface NetConfig {
+  readonly name: string;
+  readonly description: string;
+  /** Square input and output side in pixels. */
+  readonly resolution: number;
+  /** Channels of the first block; doubled per down block up to maxChannels. */
+  readonly minChannels: number;
+  readonly maxChannels: number;
+  /** N: length of the embedding ê and of V's output vector. */
+  readonly embedDim: number;
+  readonly embedder: EmbedderConfig;
+  readonly generator: GeneratorConfig;
+  readonly discriminator: DiscriminatorConfig;
+}
+
+export type PresetName = 'paper' | 'default' | 'tiny';
+
+export const PRESET_NAMES: readonly PresetName[] = ['paper', 'default', 'tiny'];
+
+/** Channels after down block `index` (0-based): minChannels · 2^index, capped at maxChannels. */
+export function channelsAt(config: NetConfig, index: number): number {
+  return Math.min(config.minChannels * 2 ** index, config.maxChannels);
+}
+
+export function loadPreset(name: string): NetConfig {
+  const raw = (presets as Record<string, unknown>)[name];
+  if (raw === undefined) {
+    throw new Error(`Unknown network preset "${name}" (known: ${Object.keys(presets).join(', ')})`);
+  }
+  return validateConfig({ ...(raw as object), name });
+}
+
+/** Checks a parsed config object and returns it typed; throws with every problem found. */
+export function validateConfig(raw: unknown): NetConfig {
+  const problems: string[] = [];
+  const obj = asObject(raw, 'config', problems);
+  const config = obj as unknown as NetConfig;
+  positiveInt(obj.resolution, 'resolution', problems);
+  positiveInt(obj.minChannels, 'minChannels', problems);
+  positiveInt(obj.maxChannels, 'maxChannels', problems);
+  positiveInt(obj.embedDim, 'embedDim', problems);
+  if (typeof obj.name !== 'string') problems.push('name must be a string');
+  if (typeof obj.description !== 'string') problems.push('description must be a string');
+  const e = asObject(obj.embedder, 'embedder', problems);
+  const g = asObject(obj.generator, 'generator', problems);
+  const d = asObject(obj.discriminator, 'discriminator', problems);
+  positiveInt(e.downBlocks, 'embedder.downBlocks', problems);
+  positiveInt(g.downBlocks, 'generator.downBlocks', problems);
+  nonNegativeInt(g.bottleneckBlocks, 'generator.bottleneckBlocks', problems);
+  positiveInt(d.downBlocks, 'discriminator.downBlocks', problems);
+  nonNegativeInt(d.extraBlocks, 'discriminator.extraBlocks', problems);
+  nonNegativeInt(d.numVideos, 'discriminator.numVideos', problems);
+  blockIndex(e.attentionAfterBlock, e.downBlocks, 'embedder.attentionAfterBlock', problems);
+  blockIndex(g.attentionAfterDownBlock, g.downBlocks, 'generator.attentionAfterDownBlock', problems);
+  blockIndex(g.attentionAfterUpBlock, g.downBlocks, 'generator.attentionAfterUpBlock', problems);
+  blockIndex(d.attentionAfterBlock, d.downBlocks, 'discriminator.attentionAfterBlock', problems);
+  if (problems.length === 0) {
+    if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');
+    for (const [label, blocks] of [
+      ['embedder', config.embedder.downBlocks],
+      ['generator', config.generator.downBlocks],
+      ['discriminator', config.discriminator.downBlocks],
+    ] as const) {
+      if (config.resolution % 2 ** blocks !== 0) {
+        problems.push(`resolution ${config.resolution} is not divisible by 2^${label}.downBlocks`);
+      }
+    }
+    // ê is V's and E's sum-pooled last feature map, so N must equal their last channel count.
+    for (const [label, blocks] of [
+      ['embedder', config.embedder.downBlocks],
+      ['discriminator', config.discriminator.downBlocks],
+    ] as const) {
+      const last = channelsAt(config, blocks - 1);
+      if (last !== config.embedDim) {
+        problems.push(`embedDim ${config.embedDim} differs from the ${label}'s last channels ${last}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new Error(`Invalid network config: ${problems.join('; ')}`);
+  return config;
+}
+
+function asObject(value: unknown, label: string, problems: string[]): Record<string, unknown> {
+  if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+  problems.push(`${label} must be an object`);
+  return {};
+}
+
+function positiveInt(value: unknown, label: string, problems: string[]): void {
+  if (!Number.isInteger(value) || (value as number) < 1) problems.push(`${label} must be an integer ≥ 1`);
+}
+
+function nonNegativeInt(value: unknown, label: string, problems: string[]): void {
+  if (!Number.isInteger(value) || (value as number) < 0) problems.push(`${label} must be an integer ≥ 0`);
+}
+
+function blockIndex(value: unknown, blocks: unknown, label: string, problems: string[]): void {
+  if (value === null) return;
+  if (!Number.isInteger(value) || (value as number) < 0 || (value as number) >= (blocks as number)) {
+    problems.push(`${label} must be null or a block index in [0, ${String(blocks)})`);
+  }
+}

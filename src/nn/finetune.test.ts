@@ -1,0 +1,119 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadPreset, type NetConfig } from './config.ts';
+import { createDiscriminator, W0 } from './discriminator.ts';
+import { createEmbedder } from './embedder.ts';
+import { computeEmbedding } from './ff.ts';
+import { createFineTuner, type FineTuneOptions } from './finetune.ts';
+import { createGenerator, PROJECTION_KERNEL } from './generator.ts';
+import { meanAbsoluteError } from './losses.ts';
+import { microConfig, randomImages, syntheticFrame, useCpuBackend } from './testing.ts';
+
+beforeAll(useCpuBackend);
+
+/** Meta-learned stand-ins (random weights) plus K frames, ready for fine-tuning. */
+function setup(config: NetConfig, k: number, options: FineTuneOptions = {}) {
+  const embedder = createEmbedder(config);
+  const generator = createGenerator(config);
+  const discriminator = createDiscriminator(config, 0);
+  const frames = randomImages(k, config.resolution, 1);
+  const landmarkImages = randomImages(k, config.resolution, 2);
+  const embedding = computeEmbedding(embedder, frames, landmarkImages);
+  const tuner = createFineTuner({ generator, discriminator, embedding, frames, landmarkImages }, options);
+  const dispose = (): void => {
+    tuner.dispose();
+    [embedder, generator, discriminator].forEach((n) => n.dispose());
+    tf.dispose([frames, landmarkImages, embedding]);
+  };
+  return { generator, discriminator, embedding, frames, landmarkImages, tuner, dispose };
+}
+
+const snapshot = (t: tf.Tensor): number[] => Array.from(t.dataSync());
+
+describe('createFineTuner', () => {
+  it('starts ψ′ at P ê_new and w′ at w0 + ê_new', () => {
+    const s = setup(loadPreset('tiny'), 2);
+    tf.tidy(() => {
+      const psiHat = s.generator.psiFromEmbedding(s.embedding);
+      expect(tf.max(tf.abs(tf.sub(s.tuner.psi, psiHat))).dataSync()[0]).toBe(0);
+      const w = tf.add(s.discriminator.params.get(W0), s.embedding);
+      expect(tf.max(tf.abs(tf.sub(s.tuner.projection, w))).dataSync()[0]).toBe(0);
+    });
+    s.dispose();
+  });
+
+  it('trains ψ′, G and D (V, b, w′) but leaves P and w0 alone', () => {
+    const s = setup(loadPreset('tiny'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+    const watched = {
+      psi: s.tuner.psi,
+      projection: s.tuner.projection,
+      gConv: s.generator.params.get('generator/res0/conv1/kernel'),
+      dConv: s.discriminator.params.get('discriminator/extra0/conv2/kernel'),
+      dBias: s.discriminator.params.get('discriminator/b'),
+      p: s.generator.params.get(PROJECTION_KERNEL),
+      w0: s.discriminator.params.get(W0),
+    };
+    const before = Object.fromEntries(Object.entries(watched).map(([k, v]) => [k, snapshot(v)]));
+    const first = s.tuner.step();
+    const second = s.tuner.step();
+    expect(first.step).toBe(1);
+    expect(second.step).toBe(2);
+    for (const result of [first, second]) {
+      expect(Number.isFinite(result.lossG) && Number.isFinite(result.lossD)).toBe(true);
+      const { adversarial, featureMatching, content } = result.terms;
+      expect(adversarial + featureMatching + content).toBeCloseTo(result.lossG, 4);
+      expect(featureMatching).toBeGreaterThan(0);
+      expect(content).toBeGreaterThan(0);
+    }
+    const changed = (key: keyof typeof watched): boolean => snapshot(watched[key]).some((x, i) => x !== before[key][i]);
+    expect(['psi', 'projection', 'gConv', 'dConv', 'dBias'].filter((k) => !changed(k as keyof typeof watched))).toEqual([]);
+    expect(changed('p')).toBe(false);
+    expect(changed('w0')).toBe(false);
+    s.dispose();
+  });
+
+  it('runs G on adversarial and feature-matching terms alone without a content loss', () => {
+    const s = setup(microConfig(), 1, { discriminatorStepsPerGeneratorStep: 0 });
+    const result = s.tuner.step();
+    expect(result.terms.content).toBe(0);
+    expect(Number.isNaN(result.lossD)).toBe(true);
+    s.dispose();
+  });
+
+  it('leaks no tensor over 100 steps', () => {
+    const s = setup(microConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real), batchSize: 2 });
+    s.tuner.step(); // Adam allocates its moment variables on the first update
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) s.tuner.step();
+    expect(tf.memory().numTensors).toBe(before);
+    const preview = s.tuner.preview(s.landmarkImages);
+    expect(preview.shape).toEqual(s.frames.shape);
+    preview.dispose();
+    s.dispose();
+  });
+
+  it('overfits one frame: L1 to the target halves within 40 steps', () => {
+    const config = loadPreset('tiny');
+    const generator = createGenerator(config);
+    const discriminator = createDiscriminator(config, 0);
+    const frame = syntheticFrame(config.resolution);
+    const landmarks = tf.tidy(() => tf.mul(frame, 0.5)) as tf.Tensor4D;
+    const embedding = tf.randomNormal([config.embedDim], 0, 1, 'float32', 3);
+    const tuner = createFineTuner(
+      { generator, discriminator, embedding, frames: frame, landmarkImages: landmarks },
+      {
+        learningRateG: 2e-3,
+        discriminatorStepsPerGeneratorStep: 1,
+        contentLoss: (fake, real) => tf.mul(meanAbsoluteError(fake, real), 20),
+      },
+    );
+    const l1 = (): number => tf.tidy(() => meanAbsoluteError(tuner.preview(landmarks), frame).dataSync()[0]);
+    const initial = l1();
+    for (let i = 0; i < 40; i++) tuner.step();
+    expect(l1()).toBeLessThan(0.5 * initial);
+    tuner.dispose();
+    generator.dispose();
+    discriminator.dispose();
+    tf.dispose([frame, landmarks, embedding]);
+  });
+});

@@ -1,0 +1,182 @@
+// Fine-tuning on the new person's K frames (paper §3.3): ψ′ starts at P ê_new and trains together
+// with G's generic weights; D's w′ starts at w0 + ê_new and trains with V and b. D and G updates
+// alternate (Adam, β1 = 0), several D steps per G step. G and D are trained in place: to keep the
+// meta-learned weights, fine-tune fresh networks whose params were `assign`ed from them.
+import * as tf from '@tensorflow/tfjs';
+import { EMBEDDING_MATRIX, W0, type Discriminator } from './discriminator.ts';
+import { PROJECTION_KERNEL, type Generator } from './generator.ts';
+import { advLossG, featureMatchingLoss, hingeLossD } from './losses.ts';
+import { powerIterate } from './spectral-norm.ts';
+
+/** Perceptual content loss L_CNT on generated vs real frames (e.g. VGG19 + VGGFace), injected. */
+export type ContentLossFn = (fake: tf.Tensor4D, real: tf.Tensor4D) => tf.Scalar;
+
+export interface FineTuneOptions {
+  /** Adam learning rate of G and ψ′ (paper: 5e-5). */
+  readonly learningRateG?: number;
+  /** Adam learning rate of D (paper: 2e-4). */
+  readonly learningRateD?: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  /** D updates before each G update (paper: 2). */
+  readonly discriminatorStepsPerGeneratorStep?: number;
+  /** Weight of the feature-matching term (paper: 10). */
+  readonly featureMatchingWeight?: number;
+  readonly adversarialWeight?: number;
+  /** Omitted: G trains on the adversarial and feature-matching terms only. */
+  readonly contentLoss?: ContentLossFn;
+  /** Frames drawn (with replacement) from the K per update. */
+  readonly batchSize?: number;
+  /** Seed of the frame sampler, so runs are reproducible. */
+  readonly seed?: number;
+}
+
+export interface FineTuneInputs {
+  readonly generator: Generator;
+  readonly discriminator: Discriminator;
+  /** ê_new [N]: computeEmbedding over the K frames. */
+  readonly embedding: tf.Tensor;
+  /** The K frames and their landmark images, [K, H, W, 3] in [-1, 1]. */
+  readonly frames: tf.Tensor4D;
+  readonly landmarkImages: tf.Tensor4D;
+}
+
+export interface FineTuneTerms {
+  readonly adversarial: number;
+  readonly featureMatching: number;
+  readonly content: number;
+}
+
+export interface FineTuneStepResult {
+  /** Generator updates done so far, this one included. */
+  readonly step: number;
+  readonly lossG: number;
+  /** Hinge loss of the last D update of this step (NaN when D steps are 0). */
+  readonly lossD: number;
+  /** Weighted terms of lossG. */
+  readonly terms: FineTuneTerms;
+}
+
+export interface FineTuner {
+  /** ψ′: the person-specific AdaIN parameters, [1, psiSize]. */
+  readonly psi: tf.Variable;
+  /** w′: D's person-specific projection vector, [N]. */
+  readonly projection: tf.Variable;
+  /** One generator update preceded by the configured number of discriminator updates. */
+  step(): FineTuneStepResult;
+  /** G's output for landmark images with the current ψ′ and weights (caller disposes). */
+  preview(landmarkImages: tf.Tensor4D): tf.Tensor4D;
+  dispose(): void;
+}
+
+export const FINE_TUNE_DEFAULTS = {
+  learningRateG: 5e-5,
+  learningRateD: 2e-4,
+  beta1: 0,
+  beta2: 0.999,
+  discriminatorStepsPerGeneratorStep: 2,
+  featureMatchingWeight: 10,
+  adversarialWeight: 1,
+  batchSize: 1,
+  seed: 1,
+} as const;
+
+export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions = {}): FineTuner {
+  const opts = { ...FINE_TUNE_DEFAULTS, ...options };
+  const { generator: g, discriminator: d, frames, landmarkImages } = inputs;
+  const k = frames.shape[0];
+  if (k === 0 || landmarkImages.shape[0] !== k) throw new Error('Fine-tuning needs K ≥ 1 frames and as many landmark images');
+
+  const psi = tf.tidy(() => tf.variable(g.psiFromEmbedding(inputs.embedding), true));
+  const projection = tf.tidy(() => tf.variable(tf.add(d.params.get(W0), tf.reshape(inputs.embedding, [-1])), true));
+  // P is replaced by ψ′, and W / w0 by w′, so they get no gradient during fine-tuning.
+  const generatorVars = [...g.params.trainableVariables().filter((v) => v !== g.params.get(PROJECTION_KERNEL)), psi];
+  const discriminatorVars = [
+    ...d.params.trainableVariables().filter((v) => !isOneOf(d, v, [EMBEDDING_MATRIX, W0])),
+    projection,
+  ];
+  const optimizerG = tf.train.adam(opts.learningRateG, opts.beta1, opts.beta2);
+  const optimizerD = tf.train.adam(opts.learningRateD, opts.beta1, opts.beta2);
+  const nextRandom = mulberry32(opts.seed);
+  let steps = 0;
+
+  const sampleBatch = (): { real: tf.Tensor4D; landmarks: tf.Tensor4D } => {
+    const indices = Array.from({ length: opts.batchSize }, () => Math.floor(nextRandom() * k));
+    const index = tf.tensor1d(indices, 'int32');
+    return { real: tf.gather(frames, index), landmarks: tf.gather(landmarkImages, index) };
+  };
+
+  const discriminatorStep = (): number =>
+    tf.tidy(() => {
+      powerIterate(d.params);
+      const { real, landmarks } = sampleBatch();
+      const fake = g.render(psi, landmarks); // outside the closure: a constant for D's update
+      const { value, grads } = tf.variableGrads(
+        () => hingeLossD(d.score(real, landmarks, projection).realism, d.score(fake, landmarks, projection).realism),
+        discriminatorVars,
+      );
+      optimizerD.applyGradients(asNamedList(grads));
+      return value.dataSync()[0];
+    });
+
+  const generatorStep = (): { lossG: number; terms: FineTuneTerms } =>
+    tf.tidy(() => {
+      powerIterate(g.params);
+      const { real, landmarks } = sampleBatch();
+      const realFeatures = d.features(real, landmarks).features; // detached targets of L_FM
+      let termValues: tf.Tensor | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const fake = g.render(psi, landmarks);
+        const scored = d.score(fake, landmarks, projection);
+        const adversarial = tf.mul(advLossG(scored.realism), opts.adversarialWeight);
+        const matching = tf.mul(featureMatchingLoss(realFeatures, scored.features), opts.featureMatchingWeight);
+        const content = opts.contentLoss ? opts.contentLoss(fake, real) : tf.scalar(0);
+        termValues = tf.keep(tf.stack([adversarial, matching, content]));
+        return tf.addN([adversarial, matching, content]) as tf.Scalar;
+      }, generatorVars);
+      optimizerG.applyGradients(asNamedList(grads));
+      const [adversarial, featureMatching, content] = (termValues as tf.Tensor).dataSync();
+      (termValues as tf.Tensor).dispose();
+      return { lossG: value.dataSync()[0], terms: { adversarial, featureMatching, content } };
+    });
+
+  return {
+    psi,
+    projection,
+    step() {
+      let lossD = Number.NaN;
+      for (let i = 0; i < opts.discriminatorStepsPerGeneratorStep; i++) lossD = discriminatorStep();
+      const { lossG, terms } = generatorStep();
+      steps += 1;
+      return { step: steps, lossG, lossD, terms };
+    },
+    preview: (landmarks) => g.render(psi, landmarks),
+    dispose() {
+      optimizerG.dispose();
+      optimizerD.dispose();
+      psi.dispose();
+      projection.dispose();
+    },
+  };
+}
+
+/** variableGrads' map (keyed by variable name) in the list form every optimizer accepts. */
+function asNamedList(grads: tf.NamedTensorMap): { name: string; tensor: tf.Tensor }[] {
+  return Object.entries(grads).map(([name, tensor]) => ({ name, tensor }));
+}
+
+function isOneOf(d: Discriminator, variable: tf.Variable, names: readonly string[]): boolean {
+  return names.some((name) => d.params.has(name) && d.params.get(name) === variable);
+}
+
+/** Small seeded PRNG (mulberry32) in [0, 1): frame sampling must be reproducible across runs. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,75 @@
+// Forward pass of one planned block (src/nn/plan.ts). All residual blocks are pre-activation
+// (norm → ReLU → conv, twice) except a down block with preActivation = false, whose raw input goes
+// straight into the first conv.
+import * as tf from '@tensorflow/tfjs';
+import type { AdainSlot, Block, DownBlock, ResBlock, UpBlock } from '../plan.ts';
+import type { WeightSource } from '../spectral-norm.ts';
+import {
+  adaptiveInstanceNorm,
+  averagePool2,
+  conv2d,
+  instanceNorm,
+  selfAttention,
+  upsampleNearest2,
+} from './ops.ts';
+
+export interface BlockContext {
+  readonly weights: WeightSource;
+  /** AdaIN parameters [B or 1, psiSize]; required by blocks that use AdaIN. */
+  readonly psi?: tf.Tensor2D;
+  readonly adainSlots?: ReadonlyMap<string, AdainSlot>;
+}
+
+export function applyBlock(block: Block, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+  switch (block.kind) {
+    case 'down':
+      return downBlock(block, x, ctx);
+    case 'res':
+      return resBlock(block, x, ctx);
+    case 'up':
+      return upBlock(block, x, ctx);
+    case 'attention':
+      return selfAttention(ctx.weights, block.name, x);
+    case 'output':
+      return tf.tanh(conv2d(ctx.weights, `${block.name}/conv`, tf.relu(adain(ctx, `${block.name}/norm`, x))));
+  }
+}
+
+/** γ · IN(x) + β with γ, β the slot's slices of ψ. */
+function adain(ctx: BlockContext, slotName: string, x: tf.Tensor4D): tf.Tensor4D {
+  const slot = ctx.adainSlots?.get(slotName);
+  if (slot === undefined || ctx.psi === undefined) throw new Error(`AdaIN "${slotName}" needs ψ`);
+  const scale = tf.slice(ctx.psi, [0, slot.offset], [-1, slot.channels]);
+  const bias = tf.slice(ctx.psi, [0, slot.offset + slot.channels], [-1, slot.channels]);
+  return adaptiveInstanceNorm(x, scale, bias);
+}
+
+/** Skip path: 1×1 conv when the channel count changes (it commutes with pooling / up-sampling). */
+function skipConv(ctx: BlockContext, name: string, inChannels: number, outChannels: number, x: tf.Tensor4D): tf.Tensor4D {
+  return inChannels === outChannels ? x : conv2d(ctx.weights, `${name}/skip`, x);
+}
+
+function downBlock(block: DownBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+  const w = ctx.weights;
+  const norm = (name: string, t: tf.Tensor4D): tf.Tensor4D => (block.norm === 'instance' ? instanceNorm(w, `${block.name}/${name}`, t) : t);
+  let h = block.preActivation ? tf.relu(norm('norm1', x)) : x;
+  h = conv2d(w, `${block.name}/conv1`, h);
+  h = conv2d(w, `${block.name}/conv2`, tf.relu(norm('norm2', h)));
+  const skip = skipConv(ctx, block.name, block.inChannels, block.outChannels, averagePool2(x));
+  return tf.add(averagePool2(h), skip);
+}
+
+function resBlock(block: ResBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+  const norm = (name: string, t: tf.Tensor4D): tf.Tensor4D => (block.norm === 'adain' ? adain(ctx, `${block.name}/${name}`, t) : t);
+  let h = conv2d(ctx.weights, `${block.name}/conv1`, tf.relu(norm('norm1', x)));
+  h = conv2d(ctx.weights, `${block.name}/conv2`, tf.relu(norm('norm2', h)));
+  return tf.add(x, h);
+}
+
+function upBlock(block: UpBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+  let h = upsampleNearest2(tf.relu(adain(ctx, `${block.name}/norm1`, x)));
+  h = conv2d(ctx.weights, `${block.name}/conv1`, h);
+  h = conv2d(ctx.weights, `${block.name}/conv2`, tf.relu(adain(ctx, `${block.name}/norm2`, h)));
+  const skip = upsampleNearest2(skipConv(ctx, block.name, block.inChannels, block.outChannels, x));
+  return tf.add(h, skip);
+}

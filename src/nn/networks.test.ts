@@ -1,0 +1,153 @@
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadPreset } from './config.ts';
+import { specSize } from './cost.ts';
+import { createDiscriminator, type Discriminator } from './discriminator.ts';
+import { createEmbedder, type Embedder } from './embedder.ts';
+import { createGenerator, PROJECTION_KERNEL, type Generator } from './generator.ts';
+import { conv2d, selfAttention, upsampleNearest2 } from './layers/ops.ts';
+import { SN_U_SUFFIX } from './params.ts';
+import { networkParamSpecs } from './plan.ts';
+import { liveWeights, spectralSigma } from './spectral-norm.ts';
+import { randomImages, setAttentionGammas, useCpuBackend } from './testing.ts';
+
+const config = loadPreset('tiny');
+const size = config.resolution;
+let embedder: Embedder;
+let generator: Generator;
+let discriminator: Discriminator;
+
+beforeAll(async () => {
+  await useCpuBackend();
+  embedder = createEmbedder(config);
+  generator = createGenerator(config);
+  discriminator = createDiscriminator(config);
+});
+
+afterAll(() => {
+  embedder.dispose();
+  generator.dispose();
+  discriminator.dispose();
+});
+
+describe('tiny networks', () => {
+  it('produce the documented shapes', () => {
+    tf.tidy(() => {
+      const frames = randomImages(2, size, 1);
+      const landmarks = randomImages(2, size, 2);
+      expect(embedder.embed(frames, landmarks).shape).toEqual([2, config.embedDim]);
+      const psi = generator.psiFromEmbedding(tf.ones([2, config.embedDim]));
+      expect(psi.shape).toEqual([2, generator.psiSize]);
+      const image = generator.render(psi, landmarks);
+      expect(image.shape).toEqual([2, size, size, 3]);
+      const values = image.dataSync();
+      expect(Math.max(...values)).toBeLessThanOrEqual(1);
+      expect(Math.min(...values)).toBeGreaterThanOrEqual(-1);
+      const out = discriminator.score(image, landmarks, discriminator.videoProjection([0, 3]));
+      expect(out.realism.shape).toEqual([2]);
+      expect(out.v.shape).toEqual([2, config.embedDim]);
+      const blocks = config.discriminator.downBlocks + config.discriminator.extraBlocks;
+      expect(out.features).toHaveLength(blocks);
+      expect(out.features[blocks - 1].shape).toEqual([2, 4, 4, config.embedDim]);
+    });
+  });
+
+  it('allocate exactly the parameters the plan lists (so nn:summary counts what runs)', () => {
+    for (const net of [embedder, generator, discriminator]) {
+      const specs = networkParamSpecs(config, net.plan, net === discriminator ? discriminator.numVideos : undefined);
+      const expected = specs.reduce((sum, spec) => sum + specSize(spec), 0);
+      expect(net.params.countTrainable()).toBe(expected);
+      for (const spec of specs.filter((s) => s.spectralNorm)) {
+        expect(net.params.get(`${spec.name}${SN_U_SUFFIX}`).shape).toEqual([spec.shape[spec.shape.length - 1]]);
+      }
+    }
+  });
+
+  it('send a gradient to every trainable tensor of E, G (P included) and D (W, w0, b included)', () => {
+    for (const net of [embedder, generator, discriminator]) setAttentionGammas(net.params, 0.5);
+    const variables = [embedder, generator, discriminator].flatMap((n) => n.params.trainableVariables());
+    const { grads } = tf.variableGrads(() => {
+      const frames = randomImages(2, size, 3);
+      const landmarks = randomImages(2, size, 4);
+      const psi = generator.psiFromEmbedding(embedder.embed(frames, landmarks));
+      const fake = generator.render(psi, landmarks);
+      const scored = discriminator.score(fake, landmarks, discriminator.videoProjection([1, 2]));
+      return tf.addN([tf.mean(scored.realism), tf.mean(tf.abs(tf.sub(fake, frames)))]) as tf.Scalar;
+    }, variables);
+    const missing = variables.filter((v) => grads[v.name] === undefined || tf.max(tf.abs(grads[v.name])).dataSync()[0] === 0);
+    expect(missing.map((v) => v.name)).toEqual([]);
+    tf.dispose(grads);
+    for (const net of [embedder, generator, discriminator]) setAttentionGammas(net.params, 0);
+  });
+
+  it('use ψ̂ = P ê in the AdaIN layers: another embedding gives another image', () => {
+    tf.tidy(() => {
+      const landmarks = randomImages(1, size, 5);
+      const e1 = embedder.embed(randomImages(1, size, 6), landmarks);
+      const e2 = embedder.embed(randomImages(1, size, 7), landmarks);
+      const psi1 = generator.psiFromEmbedding(e1);
+      const kernel = generator.params.get(PROJECTION_KERNEL);
+      const sigma = spectralSigma(kernel, generator.params.get(`${PROJECTION_KERNEL}${SN_U_SUFFIX}`));
+      expectClose(psi1, tf.matMul(e1, tf.div(kernel, sigma)), 1e-4);
+      const a = generator.render(psi1, landmarks);
+      const b = generator.render(generator.psiFromEmbedding(e2), landmarks);
+      expect(tf.mean(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeGreaterThan(1e-3);
+    });
+  });
+
+  it('let D score with a given projection: r = V·w + b', () => {
+    tf.tidy(() => {
+      const images = randomImages(2, size, 8);
+      const landmarks = randomImages(2, size, 9);
+      const w = tf.randomNormal([config.embedDim], 0, 1, 'float32', 10);
+      const out = discriminator.score(images, landmarks, w);
+      const expected = tf.add(tf.sum(tf.mul(out.v, w), 1), discriminator.params.get('discriminator/b'));
+      expectClose(out.realism, expected, 1e-4);
+    });
+  });
+});
+
+describe('layers', () => {
+  it('conv2d gives the stock tf.conv2d values and gradients (its CPU kernel gradient is custom)', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([2, 6, 5, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+      for (const k of [1, 3]) {
+        const kernel = tf.randomNormal([k, k, 3, 4], 0, 1, 'float32', 12);
+        const bias = tf.randomNormal([4], 0, 1, 'float32', 13);
+        const weights = (name: string): tf.Tensor => (name.endsWith('kernel') ? kernel : bias);
+        const target = tf.randomNormal([2, 6, 5, 4], 0, 1, 'float32', 14);
+        const loss = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, target));
+        const ours = tf.grads((xx: tf.Tensor, kk: tf.Tensor) => loss(conv2d((n) => (n.endsWith('kernel') ? kk : bias), 'c', xx as tf.Tensor4D)));
+        const stock = tf.grads((xx: tf.Tensor, kk: tf.Tensor) => loss(tf.add(tf.conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, 1, 'same'), bias)));
+        const [dxOurs, dkOurs] = ours([x, kernel]);
+        const [dxStock, dkStock] = stock([x, kernel]);
+        expectClose(conv2d(weights, 'c', x), tf.add(tf.conv2d(x, kernel as tf.Tensor4D, 1, 'same'), bias), 1e-4);
+        expectClose(dxOurs, dxStock, 1e-3);
+        expectClose(dkOurs, dkStock, 1e-3);
+      }
+    });
+  });
+
+  it('nearest up-sampling repeats each pixel into a 2×2 block', () => {
+    tf.tidy(() => {
+      const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+      expect(Array.from(upsampleNearest2(x).dataSync())).toEqual([1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4]);
+    });
+  });
+
+  it('self-attention with γ = 0 (its initial value) is the identity', () => {
+    tf.tidy(() => {
+      const x = tf.randomNormal([1, 4, 4, 8], 0, 1, 'float32', 15) as tf.Tensor4D;
+      const params = generator.params;
+      const weights = liveWeights(params);
+      expectClose(selfAttention(weights, 'generator/attention_down', x), x, 1e-6);
+    });
+  });
+});
+
+function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance: number): void {
+  expect(actual.shape).toEqual(expected.shape);
+  const diff = tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0];
+  const scale = Math.max(1, tf.max(tf.abs(expected)).dataSync()[0]);
+  expect(diff / scale).toBeLessThan(tolerance);
+}

@@ -1,0 +1,54 @@
+// Shared fixtures of the src/nn unit tests: the CPU backend and deterministic inputs.
+import * as tf from '@tensorflow/tfjs';
+import { loadPreset, validateConfig, type NetConfig } from './config.ts';
+
+/** Tests run on the pure-JS CPU backend so results do not depend on the machine's GPU. */
+export async function useCpuBackend(): Promise<void> {
+  await tf.setBackend('cpu');
+  await tf.ready();
+}
+
+/** A batch of `count` deterministic pseudo-images [count, size, size, 3] in [-1, 1]. */
+export function randomImages(count: number, size: number, seed: number): tf.Tensor4D {
+  return tf.randomUniform([count, size, size, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
+}
+
+/** Sets every self-attention γ of a registry (they start at 0, which blocks gradients to q, k, v). */
+export function setAttentionGammas(params: { list(): { name: string; variable: tf.Variable }[] }, value: number): void {
+  for (const { name, variable } of params.list()) {
+    if (/attention[^/]*\/gamma$/.test(name)) variable.assign(tf.scalar(value));
+  }
+}
+
+/**
+ * An even smaller network than the "tiny" preset (8 px, 4→8 channels, one block of each kind) for
+ * tests that loop hundreds of times, such as the tensor-leak checks.
+ */
+export function microConfig(): NetConfig {
+  return validateConfig({
+    ...loadPreset('tiny'),
+    name: 'micro',
+    resolution: 8,
+    minChannels: 4,
+    maxChannels: 8,
+    embedDim: 8,
+    embedder: { downBlocks: 2, attentionAfterBlock: 0 },
+    generator: { downBlocks: 1, bottleneckBlocks: 1, attentionAfterDownBlock: 0, attentionAfterUpBlock: 0 },
+    discriminator: { downBlocks: 2, extraBlocks: 1, attentionAfterBlock: 0, numVideos: 0 },
+  });
+}
+
+/** A smooth, structured [1, size, size, 3] target in [-1, 1] (a bright disc on a colour ramp). */
+export function syntheticFrame(size: number): tf.Tensor4D {
+  const values = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const inDisc = (x - size / 2) ** 2 + (y - size / 2) ** 2 < (size / 3) ** 2;
+      const i = 3 * (y * size + x);
+      values[i] = inDisc ? 0.8 : -0.6 + x / size;
+      values[i + 1] = inDisc ? 0.5 : -0.8 + y / size;
+      values[i + 2] = inDisc ? -0.2 : 0.3;
+    }
+  }
+  return tf.tensor4d(values, [1, size, size, 3]);
+}

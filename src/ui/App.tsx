@@ -1,0 +1,20 @@
+import { Notices } from './Notices';
+import { PhotoPanel } from './PhotoPanel';
+
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>Talking Heads</h1>
+        <p className="tagline">Few-shot talking-head avatars from 1–32 photos, driven by your webcam.</p>
+        <p className="privacy" data-testid="privacy">
+          Private by design: everything runs in this browser tab. Your photos and camera never leave your machine.
+        </p>
+      </header>
+      <Notices />
+      <main>
+        <PhotoPanel />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,49 @@
+import { create } from 'zustand';
+import type { Landmarks, RgbaImage } from '../landmarks/types';
+
+export const MAX_PHOTOS = 32;
+
+/** One uploaded photo as the UI knows it: analysed, failed, or still being analysed. */
+export type PhotoEntry =
+  | { id: string; name: string; status: 'analysing' }
+  | {
+      id: string;
+      name: string;
+      status: 'ready';
+      crop: RgbaImage;
+      landmarkImage: RgbaImage;
+      /** Points in crop coordinates. */
+      landmarks: Landmarks;
+      warnings: string[];
+    }
+  | { id: string; name: string; status: 'error'; code: string; message: string };
+
+export interface Notice {
+  id: string;
+  kind: 'info' | 'warning' | 'error';
+  text: string;
+}
+
+interface AppState {
+  photos: PhotoEntry[];
+  notices: Notice[];
+  addPhotos(entries: PhotoEntry[]): void;
+  updatePhoto(entry: PhotoEntry): void;
+  removePhoto(id: string): void;
+  notify(kind: Notice['kind'], text: string): void;
+  dismissNotice(id: string): void;
+}
+
+let nextId = 0;
+export const newId = (prefix: string) => `${prefix}-${++nextId}`;
+
+export const useAppStore = create<AppState>((set) => ({
+  photos: [],
+  notices: [],
+  addPhotos: (entries) => set((s) => ({ photos: [...s.photos, ...entries] })),
+  updatePhoto: (entry) =>
+    set((s) => ({ photos: s.photos.map((p) => (p.id === entry.id ? entry : p)) })),
+  removePhoto: (id) => set((s) => ({ photos: s.photos.filter((p) => p.id !== id) })),
+  notify: (kind, text) => set((s) => ({ notices: [...s.notices, { id: newId('notice'), kind, text }] })),
+  dismissNotice: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+}));
