@@ -81,7 +81,7 @@ describe('createFineTuner', () => {
   });
 
   it('leaks no tensor over 100 steps', () => {
-    const s = setup(microConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real), batchSize: 2 });
+    const s = setup(microConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
     s.tuner.step(); // Adam allocates its moment variables on the first update
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) s.tuner.step();

