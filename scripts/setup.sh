@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# The PyTorch twin of the networks (train/) is checked against TF.js in the unit tests.
+/usr/bin/python3 -c 'import torch, numpy, PIL' >/dev/null 2>&1 || need_apt+=(python3-torch python3-numpy python3-pil)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

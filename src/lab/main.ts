@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
 import { createLabApi, type LabApi } from './api';
+import { createPrepareApi } from './prepare';
 
 export interface LabWindowApi extends LabApi {
   /** The same functions running in a module worker (created on first use). */
@@ -15,6 +16,7 @@ declare global {
 let workerApi: LabApi | undefined;
 window.lab = {
   ...createLabApi(),
+  ...createPrepareApi(), // training-data preparation (scripts/prepare-training-set.ts)
   worker() {
     workerApi ??= Comlink.wrap<LabApi>(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })) as unknown as LabApi;
     return workerApi;

@@ -1,0 +1,112 @@
+/**
+ * window.lab.prepareSamples: the browser half of training-set preparation
+ * (scripts/prepare-training-set.ts). Per image it runs the app's own detector, crop choice and crop
+ * resampler, and JPEG-encodes the crop with Chromium's encoder. The landmark image is not drawn
+ * here: the rasterizer is pure TypeScript and bit-identical everywhere, so the Node side draws it
+ * from these exact landmarks and the page does only what needs a browser.
+ *
+ * Results are plain data (JPEG as base64, landmarks as a flat number array) because page.evaluate
+ * serialises through JSON-like values; errors come back as { error } for the same reason.
+ */
+import { computeFaceCrop, mapLandmarksToCrop, resampleCrop, type CropTransform } from '../landmarks/crop';
+import { createFaceDetector, decodeImageFile, type FaceDetector } from '../landmarks/detector';
+import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
+import type { RgbaImage } from '../landmarks/types';
+
+export interface PrepareSampleOptions {
+  /** Side of the square crop in pixels. */
+  size: number;
+  /** Chromium JPEG quality, 0..1. */
+  jpegQuality: number;
+}
+
+export interface PreparedSample {
+  cropJpegBase64: string;
+  /** 478 × (x, y, z) in crop pixels, flattened, at full double precision. */
+  landmarks: number[];
+  /** Where the crop lies in the source image (source pixels). */
+  crop: Pick<CropTransform, 'x0' | 'y0' | 'side'>;
+  sourceWidth: number;
+  sourceHeight: number;
+  warnings: string[];
+}
+
+export type PrepareSampleResult = PreparedSample | { error: FaceErrorInfo };
+
+export interface LabPrepareApi {
+  /** One result per URL, in order; a failing image never fails the batch. */
+  prepareSamples(imageUrls: string[], options: PrepareSampleOptions): Promise<PrepareSampleResult[]>;
+}
+
+function bitmapPixels(bitmap: ImageBitmap): RgbaImage {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new Error('2D canvas is unavailable in this browser');
+  ctx.drawImage(bitmap, 0, 0);
+  const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  return { data, width, height };
+}
+
+async function encodeJpeg(image: RgbaImage, quality: number): Promise<Uint8Array> {
+  const canvas = new OffscreenCanvas(image.width, image.height);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('2D canvas is unavailable in this browser');
+  ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality });
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let binary = '';
+  // Chunked: String.fromCharCode with one argument per byte overflows the stack on large arrays.
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+export function createPrepareApi(): LabPrepareApi {
+  let detector: Promise<FaceDetector> | undefined;
+  // Training keeps faces the app would refuse as too small (64 px): the preparation script applies
+  // its own limit on how far a crop may be upscaled, which depends on the training resolution.
+  const imageDetector = () => {
+    if (!detector) {
+      detector = createFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
+      detector.catch(() => (detector = undefined));
+    }
+    return detector;
+  };
+
+  const prepareOne = async (imageUrl: string, options: PrepareSampleOptions): Promise<PrepareSampleResult> => {
+    try {
+      const found = await imageDetector();
+      const response = await fetch(imageUrl);
+      if (!response.ok) throw new Error(`${imageUrl}: HTTP ${response.status}`);
+      const decoded = await decodeImageFile(await response.blob());
+      try {
+        const detection = found.detect(decoded.image);
+        const transform = computeFaceCrop(detection.landmarks, options.size);
+        const crop = resampleCrop(bitmapPixels(decoded.image), transform, options.size);
+        const landmarks = mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]);
+        return {
+          cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
+          landmarks,
+          crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
+          sourceWidth: detection.width,
+          sourceHeight: detection.height,
+          warnings: [...decoded.warnings, ...detection.warnings],
+        };
+      } finally {
+        decoded.image.close();
+      }
+    } catch (error) {
+      return { error: toFaceErrorInfo(error) };
+    }
+  };
+
+  return {
+    async prepareSamples(imageUrls, options) {
+      const results: PrepareSampleResult[] = [];
+      for (const url of imageUrls) results.push(await prepareOne(url, options));
+      return results;
+    },
+  };
+}

@@ -1,0 +1,208 @@
+"""Typed loading and validation of src/nn/configs.json, mirroring src/nn/config.ts.
+
+The TS app and this trainer read the same JSON, so a field must mean the same thing on both sides;
+the validation rules (and their messages) follow config.ts one for one.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CONFIGS_PATH = REPO_ROOT / "src" / "nn" / "configs.json"
+
+PRESET_NAMES = ("paper", "default", "tiny")
+
+
+@dataclass(frozen=True)
+class EmbedderConfig:
+    down_blocks: int
+    attention_after_block: Optional[int]
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    down_blocks: int
+    bottleneck_blocks: int
+    attention_after_down_block: Optional[int]
+    attention_after_up_block: Optional[int]
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig:
+    down_blocks: int
+    extra_blocks: int
+    attention_after_block: Optional[int]
+    # Columns of the per-video matrix W; 0 builds D without W (fine-tuning needs only w0 and b).
+    num_videos: int
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    name: str
+    description: str
+    resolution: int
+    min_channels: int
+    max_channels: int
+    embed_dim: int
+    embedder: EmbedderConfig
+    generator: GeneratorConfig
+    discriminator: DiscriminatorConfig
+
+    def with_num_videos(self, num_videos: int) -> "NetConfig":
+        """The same networks with a W of `num_videos` columns (the trainer's dataset size)."""
+        if not _is_int(num_videos) or num_videos < 0:
+            raise ValueError(f"num_videos must be an integer >= 0, got {num_videos!r}")
+        return replace(self, discriminator=replace(self.discriminator, num_videos=int(num_videos)))
+
+    def to_json(self) -> Dict[str, Any]:
+        """The camelCase object config.ts validates (what weight manifests store as "config")."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "resolution": self.resolution,
+            "minChannels": self.min_channels,
+            "maxChannels": self.max_channels,
+            "embedDim": self.embed_dim,
+            "embedder": {
+                "downBlocks": self.embedder.down_blocks,
+                "attentionAfterBlock": self.embedder.attention_after_block,
+            },
+            "generator": {
+                "downBlocks": self.generator.down_blocks,
+                "bottleneckBlocks": self.generator.bottleneck_blocks,
+                "attentionAfterDownBlock": self.generator.attention_after_down_block,
+                "attentionAfterUpBlock": self.generator.attention_after_up_block,
+            },
+            "discriminator": {
+                "downBlocks": self.discriminator.down_blocks,
+                "extraBlocks": self.discriminator.extra_blocks,
+                "attentionAfterBlock": self.discriminator.attention_after_block,
+                "numVideos": self.discriminator.num_videos,
+            },
+        }
+
+
+def channels_at(config: NetConfig, index: int) -> int:
+    """Channels after down block `index` (0-based): min_channels * 2^index, capped at max_channels."""
+    return min(config.min_channels * 2**index, config.max_channels)
+
+
+def load_presets(path: Path = CONFIGS_PATH) -> Dict[str, Any]:
+    with open(path, "r", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load_preset(name: str, path: Path = CONFIGS_PATH) -> NetConfig:
+    presets = load_presets(path)
+    if name not in presets:
+        raise ValueError(f'Unknown network preset "{name}" (known: {", ".join(presets)})')
+    return validate_config({**presets[name], "name": name})
+
+
+def _is_int(value: Any) -> bool:
+    # JSON numbers like 2.0 are integers for JavaScript's Number.isInteger; booleans are not.
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, float) and value.is_integer()
+
+
+def _as_object(value: Any, label: str, problems: List[str]) -> Mapping[str, Any]:
+    if isinstance(value, Mapping):
+        return value
+    problems.append(f"{label} must be an object")
+    return {}
+
+
+def _positive_int(value: Any, label: str, problems: List[str]) -> None:
+    if not _is_int(value) or value < 1:
+        problems.append(f"{label} must be an integer ≥ 1")
+
+
+def _non_negative_int(value: Any, label: str, problems: List[str]) -> None:
+    if not _is_int(value) or value < 0:
+        problems.append(f"{label} must be an integer ≥ 0")
+
+
+def _block_index(value: Any, blocks: Any, label: str, problems: List[str]) -> None:
+    if value is None:
+        return
+    if not _is_int(value) or value < 0 or not _is_int(blocks) or value >= blocks:
+        problems.append(f"{label} must be null or a block index in [0, {blocks})")
+
+
+def _opt_int(value: Any) -> Optional[int]:
+    return None if value is None else int(value)
+
+
+def validate_config(raw: Any) -> NetConfig:
+    """Checks a parsed config object (camelCase, as in configs.json) and returns it typed.
+
+    Raises ValueError listing every problem found, like validateConfig in config.ts.
+    """
+    problems: List[str] = []
+    obj = _as_object(raw, "config", problems)
+    _positive_int(obj.get("resolution"), "resolution", problems)
+    _positive_int(obj.get("minChannels"), "minChannels", problems)
+    _positive_int(obj.get("maxChannels"), "maxChannels", problems)
+    _positive_int(obj.get("embedDim"), "embedDim", problems)
+    if not isinstance(obj.get("name"), str):
+        problems.append("name must be a string")
+    if not isinstance(obj.get("description"), str):
+        problems.append("description must be a string")
+    e = _as_object(obj.get("embedder"), "embedder", problems)
+    g = _as_object(obj.get("generator"), "generator", problems)
+    d = _as_object(obj.get("discriminator"), "discriminator", problems)
+    _positive_int(e.get("downBlocks"), "embedder.downBlocks", problems)
+    _positive_int(g.get("downBlocks"), "generator.downBlocks", problems)
+    _non_negative_int(g.get("bottleneckBlocks"), "generator.bottleneckBlocks", problems)
+    _positive_int(d.get("downBlocks"), "discriminator.downBlocks", problems)
+    _non_negative_int(d.get("extraBlocks"), "discriminator.extraBlocks", problems)
+    _non_negative_int(d.get("numVideos"), "discriminator.numVideos", problems)
+    # A missing key is undefined in JS, which is neither null nor an index: report it.
+    _block_index(e.get("attentionAfterBlock", "missing"), e.get("downBlocks"), "embedder.attentionAfterBlock", problems)
+    _block_index(g.get("attentionAfterDownBlock", "missing"), g.get("downBlocks"), "generator.attentionAfterDownBlock", problems)
+    _block_index(g.get("attentionAfterUpBlock", "missing"), g.get("downBlocks"), "generator.attentionAfterUpBlock", problems)
+    _block_index(d.get("attentionAfterBlock", "missing"), d.get("downBlocks"), "discriminator.attentionAfterBlock", problems)
+    if problems:
+        raise ValueError(f"Invalid network config: {'; '.join(problems)}")
+
+    config = NetConfig(
+        name=obj["name"],
+        description=obj["description"],
+        resolution=int(obj["resolution"]),
+        min_channels=int(obj["minChannels"]),
+        max_channels=int(obj["maxChannels"]),
+        embed_dim=int(obj["embedDim"]),
+        embedder=EmbedderConfig(int(e["downBlocks"]), _opt_int(e["attentionAfterBlock"])),
+        generator=GeneratorConfig(
+            int(g["downBlocks"]),
+            int(g["bottleneckBlocks"]),
+            _opt_int(g["attentionAfterDownBlock"]),
+            _opt_int(g["attentionAfterUpBlock"]),
+        ),
+        discriminator=DiscriminatorConfig(
+            int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])
+        ),
+    )
+    if config.min_channels > config.max_channels:
+        problems.append("minChannels exceeds maxChannels")
+    for label, blocks in (
+        ("embedder", config.embedder.down_blocks),
+        ("generator", config.generator.down_blocks),
+        ("discriminator", config.discriminator.down_blocks),
+    ):
+        if config.resolution % 2**blocks != 0:
+            problems.append(f"resolution {config.resolution} is not divisible by 2^{label}.downBlocks")
+    # ê is E's and V's sum-pooled last feature map, so N must equal their last channel count.
+    for label, blocks in (("embedder", config.embedder.down_blocks), ("discriminator", config.discriminator.down_blocks)):
+        last = channels_at(config, blocks - 1)
+        if last != config.embed_dim:
+            problems.append(f"embedDim {config.embed_dim} differs from the {label}'s last channels {last}")
+    if problems:
+        raise ValueError(f"Invalid network config: {'; '.join(problems)}")
+    return config
