@@ -1,0 +1,35 @@
+// Writes weights with deterministic random values for a preset (default: tiny) in the app's weights
+// format, so e2e tests can run the whole avatar pipeline in seconds on SwiftShader. They are not
+// trained: frames look like noise, which is all a pipeline test needs.
+// Run: node -e "import('vite').then((v) => v.runnerImport('./scripts/make-test-weights.ts'))" -- --config tiny --out DIR
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadPreset } from '../src/nn/config.ts';
+import { createModel, namedWeightsOf } from '../src/nn/model.ts';
+import { encodeWeights } from '../src/nn/weights-io.ts';
+import { saveWeightsToFile } from '../src/nn/weights-io-node.ts';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const preset = arg('config', 'tiny');
+const out = arg('out', `public/weights/test-${preset}`);
+const manifestPath = join(out, 'manifest.json');
+if (existsSync(manifestPath) && !process.argv.includes('--force')) {
+  console.log(`test weights: ${manifestPath} exists`);
+} else {
+  await tf.setBackend('cpu');
+  const config = loadPreset(preset);
+  const model = createModel(config);
+  const encoded = await encodeWeights(namedWeightsOf(model), {
+    dtype: 'float16',
+    config,
+    meta: { note: 'untrained, deterministic random weights for tests', created: new Date().toISOString() },
+  });
+  model.dispose();
+  await saveWeightsToFile(manifestPath, encoded);
+  console.log(`test weights: wrote ${manifestPath}`);
+}

@@ -1,0 +1,337 @@
+// Prepares the meta-learning training set from ../shared/data (YouTube Faces, CelebA) with the
+// app's own landmark pipeline running in headless Chromium (lab.html → window.lab.prepareSamples),
+// so the trainer sees exactly the crops and landmark images the app will produce.
+//
+// Run (from the repository root; `bash scripts/setup.sh` done):
+//   node -e "import('vite').then((v) => v.runnerImport('./scripts/prepare-training-set.ts'))" -- \
+//     [--size 128] [--out data/train-128] [--limit-people N] [--sources ytf,celeba] [--jpeg-quality 0.8]
+//
+// Writes <out>/shard-NNN.bin (format: src/training-data/shard.ts) and <out>/manifest.json
+// (src/training-data/manifest.ts). Creates train/split.json when it does not exist yet; otherwise
+// uses it as committed, so re-running never changes who is held out.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import type { LabPrepareApi, PrepareSampleResult, PreparedSample } from '../src/lab/prepare.ts';
+import { CROP_CENTER_RAISE, CROP_SIDE_FACTOR } from '../src/landmarks/crop.ts';
+import { defaultLineWidth, rasterizeLandmarks } from '../src/landmarks/rasterize.ts';
+import type { Point } from '../src/landmarks/types.ts';
+import { loadPreset } from '../src/nn/config.ts';
+import { cropDropReason, cropUpscale, MAX_CROP_UPSCALE, outsideFraction, type DropReason } from '../src/training-data/frame-filter.ts';
+import {
+  countPeople,
+  MANIFEST_FORMAT,
+  MANIFEST_VERSION,
+  type ManifestClip,
+  type ManifestPerson,
+  type TrainingSetManifest,
+} from '../src/training-data/manifest.ts';
+import { DEFAULT_LANDMARK_SCALE, SHARD_VERSION } from '../src/training-data/shard.ts';
+import { ShardWriter } from '../src/training-data/shard-writer.ts';
+import { listPeople, SOURCE_DIRS, SOURCE_NAMES, type SourceName, type SourcePerson } from '../src/training-data/sources.ts';
+import { DEFAULT_HELDOUT_PER_SOURCE, DEFAULT_SPLIT_SEED, sourceSeed, splitPeople, type SourceSplit } from '../src/training-data/split.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DATA_ROOT = resolve(REPO_ROOT, '../shared/data');
+const SPLIT_FILE = 'train/split.json';
+/** Images per page.evaluate: large enough to hide the round trip, small enough for steady progress. */
+const BATCH_SIZE = 48;
+const TARGET_SHARD_BYTES = 12 * 1024 * 1024;
+/** Chromium's JPEG quality: at 128 px this keeps the whole set near 40 MiB (see the task report). */
+const DEFAULT_JPEG_QUALITY = 0.8;
+// Same flags as playwright.config.ts: quiet on a closed network, runnable as root.
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--enable-unsafe-webgpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-default-apps',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-domain-reliability',
+  '--metrics-recording-only',
+];
+
+export interface PrepareOptions {
+  size: number;
+  out: string;
+  limitPeople: number | null;
+  sources: SourceName[];
+  jpegQuality: number;
+}
+
+/** Reads `--name value` or `--name=value` anywhere in argv (npm and node -e place them differently). */
+function argValue(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === `--${name}` && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
+  }
+  return undefined;
+}
+
+function positiveNumber(text: string, name: string): number {
+  const value = Number(text);
+  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
+  return value;
+}
+
+export function parseOptions(argv: readonly string[]): PrepareOptions {
+  const size = Number(argValue(argv, 'size') ?? loadPreset('default').resolution);
+  if (!Number.isInteger(size) || size < 8) throw new Error(`--size must be an integer ≥ 8, got ${size}`);
+  const limit = argValue(argv, 'limit-people');
+  const sources = (argValue(argv, 'sources') ?? SOURCE_NAMES.join(',')).split(',').map((s) => s.trim());
+  for (const source of sources) {
+    if (!SOURCE_NAMES.includes(source as SourceName)) throw new Error(`--sources: unknown source ${source} (known: ${SOURCE_NAMES.join(', ')})`);
+  }
+  const jpegQuality = positiveNumber(argValue(argv, 'jpeg-quality') ?? String(DEFAULT_JPEG_QUALITY), 'jpeg-quality');
+  if (jpegQuality > 1) throw new Error('--jpeg-quality is Chromium\'s 0..1 scale');
+  return {
+    size,
+    out: argValue(argv, 'out') ?? `data/train-${size}`,
+    limitPeople: limit === undefined ? null : Math.floor(positiveNumber(limit, 'limit-people')),
+    sources: sources as SourceName[],
+    jpegQuality,
+  };
+}
+
+type SplitFile = { seed: number } & Record<SourceName, SourceSplit>;
+
+/** The committed split, or a new one written to train/split.json when there is none. */
+function loadOrCreateSplit(peopleBySource: Record<SourceName, SourcePerson[]>): SplitFile {
+  const path = join(REPO_ROOT, SPLIT_FILE);
+  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as SplitFile;
+  const split = { seed: DEFAULT_SPLIT_SEED } as SplitFile;
+  for (const source of SOURCE_NAMES) {
+    const names = peopleBySource[source].map((p) => p.id);
+    split[source] = splitPeople(names, DEFAULT_HELDOUT_PER_SOURCE, sourceSeed(DEFAULT_SPLIT_SEED, source));
+  }
+  mkdirSync(join(REPO_ROOT, 'train'), { recursive: true });
+  writeFileSync(path, JSON.stringify(split, null, 2) + '\n');
+  console.log(`wrote ${SPLIT_FILE} (seed ${DEFAULT_SPLIT_SEED})`);
+  return split;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function sha256(bytes: Uint8Array | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** What produced the set: commit, and hashes of the model and of the code that shapes the pixels. */
+function pipelineDescription(options: PrepareOptions): Record<string, string | number | boolean> {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
+  const codeFiles = [
+    ...readdirSync(join(REPO_ROOT, 'src/landmarks'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+      .map((f) => `src/landmarks/${f}`),
+    'src/lab/prepare.ts',
+    'src/training-data/shard.ts',
+    'src/training-data/frame-filter.ts',
+  ].sort();
+  const codeHash = createHash('sha256');
+  for (const file of codeFiles) codeHash.update(file).update(readFileSync(join(REPO_ROOT, file)));
+  return {
+    gitCommit: git('rev-parse', 'HEAD'),
+    gitDirty: git('status', '--porcelain', '--', 'src/landmarks', 'src/lab/prepare.ts', 'src/training-data') !== '',
+    pipelineCodeSha256: codeHash.digest('hex'),
+    landmarkModelSha256: sha256(readFileSync(join(REPO_ROOT, 'public/models/face_landmarker.task'))),
+    detector: 'MediaPipe FaceLandmarker, IMAGE mode, CPU delegate, largest face',
+    cropSideFactor: CROP_SIDE_FACTOR,
+    cropCenterRaise: CROP_CENTER_RAISE,
+    cropFill: 'black',
+    rasterLineWidth: defaultLineWidth(options.size),
+    maxUpscale: MAX_CROP_UPSCALE,
+    jpegEncoder: 'Chromium OffscreenCanvas.convertToBlob',
+    jpegQuality: options.jpegQuality,
+    landmarkImageEncoding: 'zlib(raw RGB)',
+    landmarkScale: DEFAULT_LANDMARK_SCALE,
+    shardVersion: SHARD_VERSION,
+  };
+}
+
+interface FrameJob {
+  person: SourcePerson;
+  clipId: string;
+  file: string;
+  path: string;
+}
+
+function dropReasonOf(result: { error: { code: string } }): DropReason {
+  const { code } = result.error;
+  if (code === 'no-face' || code === 'not-an-image') return code;
+  if (code === 'face-too-small') return 'upscale';
+  return 'error';
+}
+
+function toPoints(flat: readonly number[]): Point[] {
+  const points: Point[] = [];
+  for (let i = 0; i < flat.length; i += 3) points.push({ x: flat[i], y: flat[i + 1], z: flat[i + 2] });
+  return points;
+}
+
+const round3 = (value: number) => Math.round(value * 1000) / 1000;
+
+/** Builds each person's manifest entry while frames stream in, and feeds kept frames to the shard writer. */
+class PersonAssembler {
+  readonly people: ManifestPerson[] = [];
+  private person: ManifestPerson | null = null;
+  private clip: ManifestClip | null = null;
+
+  constructor(
+    private readonly writer: ShardWriter,
+    private readonly size: number,
+    private readonly heldout: (person: SourcePerson) => boolean,
+  ) {}
+
+  accept(job: FrameJob, result: PrepareSampleResult): void {
+    if (this.person?.id !== job.person.id || this.person.source !== job.person.source) this.startPerson(job.person);
+    const person = this.person!;
+    if ('error' in result) {
+      const reason = dropReasonOf(result);
+      if (result.error.code === 'detector-unavailable') throw new Error(result.error.message);
+      person.dropped.push({ file: job.file, reason, ...(reason === 'error' ? { message: result.error.message } : {}) });
+      return;
+    }
+    const reason = cropDropReason(result.crop, this.size);
+    if (reason) {
+      person.dropped.push({ file: job.file, reason });
+      return;
+    }
+    this.addFrame(person, job, result);
+  }
+
+  finish(): void {
+    if (this.person) this.writer.endPerson();
+    this.writer.flush();
+  }
+
+  private startPerson(next: SourcePerson): void {
+    if (this.person) this.writer.endPerson();
+    this.person = { source: next.source, id: next.id, heldout: this.heldout(next), clips: [], framesWithSeveralFaces: 0, dropped: [] };
+    this.clip = null;
+    this.people.push(this.person);
+  }
+
+  private addFrame(person: ManifestPerson, job: FrameJob, sample: PreparedSample): void {
+    if (this.clip?.id !== job.clipId || this.clip.shard !== this.writer.currentShard) {
+      this.clip = { id: job.clipId, shard: this.writer.currentShard, start: this.writer.nextFrameIndex, count: 0, files: [], outsideFraction: [], upscale: [] };
+      person.clips.push(this.clip);
+    }
+    const landmarks = toPoints(sample.landmarks);
+    this.writer.add({
+      cropJpeg: new Uint8Array(Buffer.from(sample.cropJpegBase64, 'base64')),
+      landmarkImage: rasterizeLandmarks(landmarks, this.size),
+      landmarks,
+    });
+    this.clip.count++;
+    this.clip.files.push(job.file);
+    this.clip.outsideFraction.push(round3(outsideFraction(sample.crop, sample.sourceWidth, sample.sourceHeight)));
+    this.clip.upscale.push(round3(cropUpscale(sample.crop, this.size)));
+    if (sample.warnings.some((w) => /faces were found/.test(w))) person.framesWithSeveralFaces++;
+  }
+}
+
+async function openLab(page: Page, baseUrl: string, jobs: readonly FrameJob[]): Promise<void> {
+  // Source images are served to the page from ../shared by index, never copied into the project.
+  await page.route('**/__training-source/*', async (route) => {
+    const index = Number(new URL(route.request().url()).pathname.split('/').pop());
+    const job = jobs[index];
+    if (!job) return route.fulfill({ status: 404 });
+    return route.fulfill({ status: 200, contentType: 'image/jpeg', body: readFileSync(job.path) });
+  });
+  await page.goto(`${baseUrl}/lab.html`);
+  await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 120_000 });
+}
+
+async function prepare(options: PrepareOptions): Promise<void> {
+  const started = Date.now();
+  if (!existsSync(DATA_ROOT)) throw new Error(`${DATA_ROOT} is missing: the training sources live in ../shared/data`);
+  const allPeople = Object.fromEntries(SOURCE_NAMES.map((s) => [s, listPeople(DATA_ROOT, s)])) as Record<SourceName, SourcePerson[]>;
+  const split = loadOrCreateSplit(allPeople);
+  const heldoutSets = Object.fromEntries(SOURCE_NAMES.map((s) => [s, new Set(split[s].heldout)]));
+
+  const jobs: FrameJob[] = [];
+  for (const source of options.sources) {
+    const people = options.limitPeople === null ? allPeople[source] : allPeople[source].slice(0, options.limitPeople);
+    for (const person of people) {
+      for (const clip of person.clips) {
+        for (const file of clip.files) {
+          jobs.push({ person, clipId: clip.id, file, path: join(DATA_ROOT, SOURCE_DIRS[source], person.id, file) });
+        }
+      }
+    }
+  }
+
+  const outDir = resolve(REPO_ROOT, options.out);
+  mkdirSync(outDir, { recursive: true });
+  for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+\.bin$|^manifest\.json$/.test(f))) rmSync(join(outDir, stale));
+
+  const { createServer } = await import('vite');
+  const port = await freePort();
+  const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage();
+    await openLab(page, `http://127.0.0.1:${port}`, jobs);
+
+    const writer = new ShardWriter(outDir, options.size, TARGET_SHARD_BYTES);
+    const assembler = new PersonAssembler(writer, options.size, (p) => heldoutSets[p.source].has(p.id));
+    const runBatch = (from: number) => {
+      const urls = jobs.slice(from, from + BATCH_SIZE).map((_, i) => `/__training-source/${from + i}`);
+      const sampleOptions = { size: options.size, jpegQuality: options.jpegQuality };
+      return page.evaluate(
+        ([batchUrls, batchOptions]) => (window as unknown as { lab: LabPrepareApi }).lab.prepareSamples(batchUrls, batchOptions),
+        [urls, sampleOptions] as const,
+      );
+    };
+    // The page works on the next batch while Node rasterizes and encodes this one.
+    let pending = runBatch(0);
+    for (let from = 0; from < jobs.length; from += BATCH_SIZE) {
+      const results = await pending;
+      if (from + BATCH_SIZE < jobs.length) pending = runBatch(from + BATCH_SIZE);
+      results.forEach((result, i) => assembler.accept(jobs[from + i], result));
+      const done = Math.min(from + BATCH_SIZE, jobs.length);
+      const seconds = (Date.now() - started) / 1000;
+      process.stdout.write(`\r${done}/${jobs.length} frames, ${seconds.toFixed(0)} s`);
+    }
+    process.stdout.write('\n');
+    assembler.finish();
+
+    const manifest: TrainingSetManifest = {
+      format: MANIFEST_FORMAT,
+      version: MANIFEST_VERSION,
+      size: options.size,
+      created: new Date().toISOString(),
+      pipeline: { ...pipelineDescription(options), limitPeople: options.limitPeople ?? 'none', sources: options.sources.join(',') },
+      split: { file: SPLIT_FILE, seed: split.seed },
+      counts: countPeople(assembler.people),
+      shards: writer.shards,
+      people: assembler.people,
+    };
+    writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest) + '\n');
+    const bytes = writer.shards.reduce((sum, s) => sum + s.bytes, 0);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(JSON.stringify({ out: options.out, shards: writer.shards.length, MiB: +(bytes / 2 ** 20).toFixed(2), seconds: Math.round(seconds), counts: manifest.counts }, null, 1));
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+await prepare(parseOptions(process.argv.slice(1)));

@@ -1,0 +1,130 @@
+// One avatar's life in the model worker: photos → ê and ψ̂ (FF, instant), frames rendered from
+// driving landmarks, and optional fine-tuning (FT) on the same photos. Platform-neutral (browser
+// worker or Node tests); the worker adds messaging, scheduling and cancellation around it.
+import * as tf from '@tensorflow/tfjs';
+import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
+import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import { createDiscriminator, type Discriminator } from './discriminator.ts';
+import { computeEmbedding, createRenderer, rgbaToTensor, tensorToRgba, type Renderer } from './ff.ts';
+import { createFineTuner, type ContentLossFn, type FineTuneOptions, type FineTuner, type FineTuneStepResult } from './finetune.ts';
+import { createGenerator, type Generator } from './generator.ts';
+import type { TalkingHeadModel } from './model.ts';
+
+/** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
+export interface AvatarPhoto {
+  crop: RgbaImage;
+  landmarks: Landmarks;
+}
+
+/** Scales landmarks given in a square of side `fromSize` to one of side `toSize`. */
+function scalePoints(points: Landmarks, fromSize: number, toSize: number): Landmarks {
+  const s = toSize / fromSize;
+  return points.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
+}
+
+/** The landmark image the networks see: rasterised at their resolution, never resized after. */
+export function landmarkImageAt(points: Landmarks, pointsFrameSize: number, resolution: number): RgbaImage {
+  return rasterizeLandmarks(scalePoints(points, pointsFrameSize, resolution), resolution);
+}
+
+export interface FineTuneSetup extends FineTuneOptions {
+  contentLoss?: ContentLossFn;
+}
+
+export class AvatarSession {
+  readonly resolution: number;
+  private frames: tf.Tensor4D | undefined;
+  private landmarkImages: tf.Tensor4D | undefined;
+  private embedding: tf.Tensor1D | undefined;
+  private renderer: Renderer | undefined;
+  private tuning: { generator: Generator; discriminator: Discriminator; tuner: FineTuner } | undefined;
+
+  constructor(private readonly model: TalkingHeadModel) {
+    this.resolution = model.config.resolution;
+  }
+
+  get photoCount(): number {
+    return this.frames?.shape[0] ?? 0;
+  }
+
+  /** FF avatar (paper §3.2): ê = mean E over the photos, ψ̂ = P ê. Replaces any previous avatar. */
+  setPhotos(photos: readonly AvatarPhoto[]): void {
+    if (photos.length === 0) throw new Error('An avatar needs at least one photo');
+    this.clear();
+    const r = this.resolution;
+    const frames = photos.map((p) =>
+      rgbaToTensor(resampleCrop(p.crop, cropTransformFromBox({ cx: p.crop.width / 2, cy: p.crop.height / 2, side: p.crop.width }, r), r)),
+    );
+    const landmarkImages = photos.map((p) => rgbaToTensor(landmarkImageAt(p.landmarks, p.crop.width, r)));
+    this.frames = tf.stack(frames) as tf.Tensor4D;
+    this.landmarkImages = tf.stack(landmarkImages) as tf.Tensor4D;
+    tf.dispose([...frames, ...landmarkImages]);
+    this.embedding = computeEmbedding(this.model.embedder, this.frames, this.landmarkImages);
+    const psi = this.model.generator.psiFromEmbedding(this.embedding);
+    this.renderer = createRenderer(this.model.generator, psi);
+    psi.dispose();
+  }
+
+  /** One frame for driving landmarks given in a square crop of side `frameSize` px. */
+  render(points: Landmarks, frameSize: number): RgbaImage {
+    if (!this.renderer) throw new Error('No avatar yet: add photos first');
+    const renderer = this.renderer;
+    const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
+    const frame = renderer.render(landmarkImage);
+    landmarkImage.dispose();
+    const rgba = tensorToRgba(frame);
+    frame.dispose();
+    return rgba;
+  }
+
+  /**
+   * Starts fine-tuning (paper §3.3) on copies of G and D: the meta-learned networks stay intact, so
+   * another avatar can be made from them later.
+   */
+  startFineTune(setup: FineTuneSetup = {}): void {
+    if (!this.frames || !this.landmarkImages || !this.embedding) throw new Error('No avatar yet: add photos first');
+    this.stopFineTune();
+    const { config } = this.model;
+    const generator = createGenerator(config);
+    generator.params.assign(new Map(this.model.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
+    const discriminator = createDiscriminator(config, 0);
+    discriminator.params.assign(new Map(this.model.discriminator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
+    const tuner = createFineTuner(
+      { generator, discriminator, embedding: this.embedding, frames: this.frames, landmarkImages: this.landmarkImages },
+      setup,
+    );
+    this.tuning = { generator, discriminator, tuner };
+  }
+
+  fineTuneStep(): FineTuneStepResult {
+    if (!this.tuning) throw new Error('Fine-tuning has not been started');
+    return this.tuning.tuner.step();
+  }
+
+  /**
+   * Renders with the fine-tuned G and ψ′ from now on. The renderer keeps its own frozen copy of the
+   * weights, so training may go on (or stop) without changing what is shown until the next adopt.
+   */
+  adoptFineTuned(): void {
+    if (!this.tuning) throw new Error('Fine-tuning has not been started');
+    this.renderer?.dispose();
+    this.renderer = createRenderer(this.tuning.generator, this.tuning.tuner.psi as tf.Variable<tf.Rank.R2>);
+  }
+
+  stopFineTune(): void {
+    if (!this.tuning) return;
+    this.tuning.tuner.dispose();
+    this.tuning.generator.dispose();
+    this.tuning.discriminator.dispose();
+    this.tuning = undefined;
+  }
+
+  clear(): void {
+    this.stopFineTune();
+    this.renderer?.dispose();
+    for (const t of [this.frames, this.landmarkImages, this.embedding]) t?.dispose();
+    this.frames = this.landmarkImages = this.embedding = undefined;
+    this.renderer = undefined;
+  }
+}

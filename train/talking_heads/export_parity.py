@@ -1,0 +1,136 @@
+"""Writes a parity fixture: random weights in the project's weights format, fixed inputs and the
+PyTorch outputs of E, G and D, for src/nn/parity.test.ts to compare with the TF.js networks.
+
+    $PYTHON -m train.talking_heads.export_parity --config tiny --out DIR
+
+DIR receives weights.json (+ shards, float32), weights-fp16.json (+ shards, the same weights as
+float16), one raw little-endian float32 file per array (images and feature maps in NHWC, the TS
+layout) and index.json naming them with their shapes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Dict, List, Mapping
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from .config import NetConfig, load_preset
+from .layers import InstanceNorm, SelfAttention
+from .nets import Discriminator, Embedder, Generator, build_networks
+from .spectral_norm import SNConv2d, power_iterate
+from .weights_io import networks_to_named, save_weights
+
+BATCH = 2
+VIDEO_INDICES = (1, 3)
+POWER_ITERATIONS = 3
+
+
+def make_non_trivial(networks: Mapping[str, nn.Module], generator: torch.Generator) -> None:
+    """Moves every parameter away from its initial value so that no term of the forward pass is a
+    no-op (zero attention γ, identity norms, zero biases) and u vectors are mid-training ones."""
+
+    def normal(shape, std: float) -> Tensor:
+        return torch.randn(shape, generator=generator) * std
+
+    with torch.no_grad():
+        for module in networks.values():
+            for m in module.modules():
+                if isinstance(m, SNConv2d):
+                    m.bias.copy_(normal(m.bias.shape, 0.1))
+                elif isinstance(m, InstanceNorm):
+                    m.gamma.copy_(1 + normal(m.gamma.shape, 0.2))
+                    m.beta.copy_(normal(m.beta.shape, 0.1))
+                elif isinstance(m, SelfAttention):
+                    m.gamma.fill_(0.5 + float(torch.rand((), generator=generator)))
+            if isinstance(module, Discriminator):
+                if module.num_videos > 0:
+                    module.embedding.copy_(normal(module.embedding.shape, 0.3))
+                module.w0.copy_(normal(module.w0.shape, 0.3))
+                module.b.fill_(0.25)
+            module.train()
+            power_iterate(module, POWER_ITERATIONS)
+            module.eval()
+
+
+def nhwc(x: Tensor) -> np.ndarray:
+    return x.detach().permute(0, 2, 3, 1).contiguous().numpy()
+
+
+def compute_outputs(E: Embedder, G: Generator, D: Discriminator, frames: Tensor, landmarks: Tensor) -> Dict[str, np.ndarray]:
+    with torch.no_grad():
+        embeddings = E(frames, landmarks)
+        e_hat = embeddings.mean(dim=0)
+        psi = G.psi_from_embedding(e_hat)
+        psi_per_sample = G.psi_from_embedding(embeddings)
+        projection = D.video_projection(VIDEO_INDICES)
+        scored = D(frames, landmarks, projection)
+        arrays = {
+            "frames": nhwc(frames),
+            "landmarks": nhwc(landmarks),
+            "embeddings": embeddings.numpy(),
+            "e_hat": e_hat.numpy(),
+            "psi": psi.numpy(),
+            "psi_per_sample": psi_per_sample.numpy(),
+            "generated": nhwc(G(psi, landmarks)),
+            "generated_per_sample": nhwc(G(psi_per_sample, landmarks)),
+            "projection": projection.numpy(),
+            "realism": scored.realism.numpy(),
+            "v": scored.v.numpy(),
+        }
+        for i, feature in enumerate(scored.features):
+            arrays[f"feature{i}"] = nhwc(feature)
+    return arrays
+
+
+def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
+    torch.manual_seed(seed)
+    rng = torch.Generator().manual_seed(seed + 1)
+    E, G, D = build_networks(config)
+    networks = {"embedder": E, "generator": G, "discriminator": D}
+    make_non_trivial(networks, rng)
+
+    size = config.resolution
+    frames = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
+    landmarks = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
+    arrays = compute_outputs(E, G, D, frames, landmarks)
+
+    out.mkdir(parents=True, exist_ok=True)
+    named = networks_to_named(networks)
+    meta = {"producer": "train.talking_heads.export_parity", "seed": seed, "torch": torch.__version__}
+    save_weights(out / "weights.json", named, "float32", config.to_json(), meta=meta, shard_bytes=64 * 1024)
+    save_weights(out / "weights-fp16.json", named, "float16", config.to_json(), meta=meta, shard_prefix="weights-fp16")
+
+    entries: Dict[str, Dict[str, object]] = {}
+    for name, array in arrays.items():
+        file = f"{name}.f32"
+        np.ascontiguousarray(array, dtype="<f4").tofile(out / file)
+        entries[name] = {"file": file, "shape": list(array.shape)}
+    features: List[str] = sorted((k for k in arrays if k.startswith("feature")), key=lambda k: int(k[len("feature") :]))
+    index = {
+        "config": config.name,
+        "weights": "weights.json",
+        "weightsFloat16": "weights-fp16.json",
+        "videoIndices": list(VIDEO_INDICES),
+        "features": features,
+        "arrays": entries,
+    }
+    (out / "index.json").write_text(json.dumps(index, indent=1), encoding="utf-8")
+    return index
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="tiny", help="preset of src/nn/configs.json")
+    parser.add_argument("--out", required=True, type=Path, help="folder to write the fixture into")
+    parser.add_argument("--seed", default=0, type=int)
+    args = parser.parse_args()
+    index = write_fixture(load_preset(args.config), args.out, args.seed)
+    print(json.dumps({"out": str(args.out), "arrays": len(index["arrays"])}))
+
+
+if __name__ == "__main__":
+    main()

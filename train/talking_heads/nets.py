@@ -1,0 +1,137 @@
+"""Embedder E, generator G (with the projection P) and projection discriminator D in PyTorch.
+
+Each network registers one child module per planned block under the block's short name
+("down0", "attention_down", "res1", "output", ...), so state-dict keys are the TS parameter names
+without the network prefix and with "/" → "." (see weights_io.py for the layout conversion).
+Inputs and outputs are NCHW; images and landmark images are in [-1, 1].
+"""
+from __future__ import annotations
+
+from typing import List, NamedTuple, Optional, Sequence
+
+import torch
+from torch import Tensor, nn
+
+from .config import NetConfig
+from .layers import AdainContext, block_module, relu_sum_pool
+from .plan import AttentionBlock, NetworkPlan, adain_slots, discriminator_plan, embedder_plan, generator_plan, psi_size
+from .spectral_norm import SNLinear
+
+
+def _short_name(block_name: str) -> str:
+    return block_name.split("/", 1)[1]
+
+
+class _PlannedNetwork(nn.Module):
+    """Registers the plan's blocks in order under their short names."""
+
+    network_name: str
+
+    def __init__(self, config: NetConfig, plan: NetworkPlan) -> None:
+        super().__init__()
+        self.config = config
+        self.plan = plan
+        self.block_names: List[str] = []
+        for block in plan.blocks:
+            name = _short_name(block.name)
+            self.add_module(name, block_module(block))
+            self.block_names.append(name)
+
+    def blocks(self):
+        return [(block, getattr(self, name)) for block, name in zip(self.plan.blocks, self.block_names)]
+
+
+class Embedder(_PlannedNetwork):
+    network_name = "embedder"
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__(config, embedder_plan(config))
+
+    def forward(self, frames: Tensor, landmark_images: Tensor) -> Tensor:
+        """Per-frame embeddings [B, N] of frames and landmark images [B, 3, H, W]."""
+        x = torch.cat([frames, landmark_images], dim=1)
+        for _, module in self.blocks():
+            x = module(x)
+        return relu_sum_pool(x)
+
+    def embedding(self, frames: Tensor, landmark_images: Tensor) -> Tensor:
+        """ê [N]: the mean over the K frames, as ff.ts computeEmbedding."""
+        return self.forward(frames, landmark_images).mean(dim=0)
+
+
+class Generator(_PlannedNetwork):
+    network_name = "generator"
+
+    def __init__(self, config: NetConfig) -> None:
+        super().__init__(config, generator_plan(config))
+        self.psi_size = psi_size(self.plan)
+        self.adain_slots = {slot.name: slot for slot in adain_slots(self.plan)}
+        self.projection = SNLinear(config.embed_dim, self.psi_size)
+
+    def psi_from_embedding(self, embedding: Tensor) -> Tensor:
+        """ψ̂ = P ê for embeddings [N] or [B, N]; returns [B, psiSize]."""
+        return self.projection(embedding.reshape(-1, self.config.embed_dim))
+
+    def forward(self, psi: Tensor, landmark_images: Tensor) -> Tensor:
+        """Frames [B, 3, H, W] in [-1, 1] for landmark images [B, 3, H, W] and ψ [B or 1, psiSize]."""
+        if psi.shape[-1] != self.psi_size:
+            raise ValueError(f"ψ has {psi.shape[-1]} values, the generator needs {self.psi_size}")
+        adain = AdainContext(psi, self.adain_slots)
+        x = landmark_images
+        for _, module in self.blocks():
+            x = module(x, adain)
+        return x
+
+
+class DiscriminatorOutput(NamedTuple):
+    realism: Tensor  # r: [B]
+    v: Tensor  # V(x, y): [B, N]
+    features: List[Tensor]  # activations after each down/res block, for L_FM
+
+
+class Discriminator(_PlannedNetwork):
+    """D(x, y, i) = V(x, y)ᵀ (W_i + w0) + b (paper eq. 7)."""
+
+    network_name = "discriminator"
+
+    def __init__(self, config: NetConfig, num_videos: Optional[int] = None) -> None:
+        super().__init__(config, discriminator_plan(config))
+        self.num_videos = config.discriminator.num_videos if num_videos is None else num_videos
+        n = config.embed_dim
+        if self.num_videos > 0:
+            # [N, numVideos], one column per video, as in the TS (not spectrally normalised).
+            self.embedding = nn.Parameter(torch.randn(n, self.num_videos) * 0.02)
+        self.w0 = nn.Parameter(torch.randn(n) * 0.02)
+        self.b = nn.Parameter(torch.zeros(()))
+
+    def features(self, images: Tensor, landmark_images: Tensor):
+        """(V(x, y) [B, N], activations after every non-attention block)."""
+        activations: List[Tensor] = []
+        x = torch.cat([images, landmark_images], dim=1)
+        for block, module in self.blocks():
+            x = module(x)
+            if not isinstance(block, AttentionBlock):
+                activations.append(x)
+        return relu_sum_pool(x), activations
+
+    def video_projection(self, video_indices: Sequence[int]) -> Tensor:
+        """W_i + w0 for each sample's training video: [B, N]."""
+        if self.num_videos == 0:
+            raise ValueError("This discriminator was built without the per-video matrix W")
+        index = torch.as_tensor(list(video_indices), dtype=torch.long, device=self.w0.device)
+        return self.embedding.index_select(1, index).t() + self.w0
+
+    def forward(self, images: Tensor, landmark_images: Tensor, projection: Tensor) -> DiscriminatorOutput:
+        """r = V(x, y) · w + b with w = W_i + w0 ([B, N]) or the fine-tuned w′ ([N])."""
+        v, activations = self.features(images, landmark_images)
+        realism = (v * projection.reshape(-1, self.config.embed_dim)).sum(dim=1) + self.b
+        return DiscriminatorOutput(realism, v, activations)
+
+
+def build_networks(config: NetConfig, num_videos: Optional[int] = None):
+    """(E, G, D) with fresh random weights for `config`."""
+    return Embedder(config), Generator(config), Discriminator(config, num_videos)
+
+
+def count_trainable(module: nn.Module, exclude: Sequence[str] = ()) -> int:
+    return sum(p.numel() for name, p in module.named_parameters() if name not in exclude)
