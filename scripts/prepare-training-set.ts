@@ -30,6 +30,7 @@ import {
   type ManifestPerson,
   type TrainingSetManifest,
 } from '../src/training-data/manifest.ts';
+import { stripJpegMetadata } from '../src/training-data/jpeg-metadata.ts';
 import { DEFAULT_LANDMARK_SCALE, SHARD_VERSION } from '../src/training-data/shard.ts';
 import { ShardWriter } from '../src/training-data/shard-writer.ts';
 import { listPeople, SOURCE_DIRS, SOURCE_NAMES, type SourceName, type SourcePerson } from '../src/training-data/sources.ts';
@@ -41,8 +42,11 @@ const SPLIT_FILE = 'train/split.json';
 /** Images per page.evaluate: large enough to hide the round trip, small enough for steady progress. */
 const BATCH_SIZE = 48;
 const TARGET_SHARD_BYTES = 12 * 1024 * 1024;
-/** Chromium's JPEG quality: at 128 px this keeps the whole set near 40 MiB (see the task report). */
-const DEFAULT_JPEG_QUALITY = 0.8;
+/**
+ * Chromium's JPEG quality. At 128 px a crop is then about 3 KB and its landmark image about 2.7 KB,
+ * which keeps the training shards (held-out people and landmarks excluded) near 50 MiB.
+ */
+const DEFAULT_JPEG_QUALITY = 0.75;
 // Same flags as playwright.config.ts: quiet on a closed network, runnable as root.
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -141,6 +145,7 @@ function pipelineDescription(options: PrepareOptions): Record<string, string | n
       .map((f) => `src/landmarks/${f}`),
     'src/lab/prepare.ts',
     'src/training-data/shard.ts',
+    'src/training-data/jpeg-metadata.ts',
     'src/training-data/frame-filter.ts',
   ].sort();
   const codeHash = createHash('sha256');
@@ -156,7 +161,7 @@ function pipelineDescription(options: PrepareOptions): Record<string, string | n
     cropFill: 'black',
     rasterLineWidth: defaultLineWidth(options.size),
     maxUpscale: MAX_CROP_UPSCALE,
-    jpegEncoder: 'Chromium OffscreenCanvas.convertToBlob',
+    jpegEncoder: 'Chromium OffscreenCanvas.convertToBlob, APPn/COM segments stripped',
     jpegQuality: options.jpegQuality,
     landmarkImageEncoding: 'zlib(raw RGB)',
     landmarkScale: DEFAULT_LANDMARK_SCALE,
@@ -216,13 +221,13 @@ class PersonAssembler {
   }
 
   finish(): void {
-    if (this.person) this.writer.endPerson();
     this.writer.flush();
   }
 
   private startPerson(next: SourcePerson): void {
-    if (this.person) this.writer.endPerson();
-    this.person = { source: next.source, id: next.id, heldout: this.heldout(next), clips: [], framesWithSeveralFaces: 0, dropped: [] };
+    const heldout = this.heldout(next);
+    this.writer.startPerson(heldout);
+    this.person = { source: next.source, id: next.id, heldout, clips: [], framesWithSeveralFaces: 0, dropped: [] };
     this.clip = null;
     this.people.push(this.person);
   }
@@ -234,7 +239,7 @@ class PersonAssembler {
     }
     const landmarks = toPoints(sample.landmarks);
     this.writer.add({
-      cropJpeg: new Uint8Array(Buffer.from(sample.cropJpegBase64, 'base64')),
+      cropJpeg: stripJpegMetadata(new Uint8Array(Buffer.from(sample.cropJpegBase64, 'base64'))),
       landmarkImage: rasterizeLandmarks(landmarks, this.size),
       landmarks,
     });
@@ -265,21 +270,21 @@ async function prepare(options: PrepareOptions): Promise<void> {
   const split = loadOrCreateSplit(allPeople);
   const heldoutSets = Object.fromEntries(SOURCE_NAMES.map((s) => [s, new Set(split[s].heldout)]));
 
-  const jobs: FrameJob[] = [];
-  for (const source of options.sources) {
-    const people = options.limitPeople === null ? allPeople[source] : allPeople[source].slice(0, options.limitPeople);
-    for (const person of people) {
-      for (const clip of person.clips) {
-        for (const file of clip.files) {
-          jobs.push({ person, clipId: clip.id, file, path: join(DATA_ROOT, SOURCE_DIRS[source], person.id, file) });
-        }
-      }
-    }
-  }
+  const isHeldout = (person: SourcePerson) => heldoutSets[person.source].has(person.id);
+  const chosen = options.sources.flatMap((source) =>
+    options.limitPeople === null ? allPeople[source] : allPeople[source].slice(0, options.limitPeople),
+  );
+  // Training people first, then held-out people, so the two never share a shard.
+  const ordered = [...chosen.filter((p) => !isHeldout(p)), ...chosen.filter(isHeldout)];
+  const jobs: FrameJob[] = ordered.flatMap((person) =>
+    person.clips.flatMap((clip) =>
+      clip.files.map((file) => ({ person, clipId: clip.id, file, path: join(DATA_ROOT, SOURCE_DIRS[person.source], person.id, file) })),
+    ),
+  );
 
   const outDir = resolve(REPO_ROOT, options.out);
   mkdirSync(outDir, { recursive: true });
-  for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+\.bin$|^manifest\.json$/.test(f))) rmSync(join(outDir, stale));
+  for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+(\.landmarks)?\.bin$|^manifest\.json$/.test(f))) rmSync(join(outDir, stale));
 
   const { createServer } = await import('vite');
   const port = await freePort();
@@ -291,7 +296,7 @@ async function prepare(options: PrepareOptions): Promise<void> {
     await openLab(page, `http://127.0.0.1:${port}`, jobs);
 
     const writer = new ShardWriter(outDir, options.size, TARGET_SHARD_BYTES);
-    const assembler = new PersonAssembler(writer, options.size, (p) => heldoutSets[p.source].has(p.id));
+    const assembler = new PersonAssembler(writer, options.size, isHeldout);
     const runBatch = (from: number) => {
       const urls = jobs.slice(from, from + BATCH_SIZE).map((_, i) => `/__training-source/${from + i}`);
       const sampleOptions = { size: options.size, jpegQuality: options.jpegQuality };
@@ -325,9 +330,17 @@ async function prepare(options: PrepareOptions): Promise<void> {
       people: assembler.people,
     };
     writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest) + '\n');
-    const bytes = writer.shards.reduce((sum, s) => sum + s.bytes, 0);
-    const seconds = (Date.now() - started) / 1000;
-    console.log(JSON.stringify({ out: options.out, shards: writer.shards.length, MiB: +(bytes / 2 ** 20).toFixed(2), seconds: Math.round(seconds), counts: manifest.counts }, null, 1));
+    const mib = (select: (s: (typeof writer.shards)[number]) => number) => +(writer.shards.reduce((sum, s) => sum + select(s), 0) / 2 ** 20).toFixed(2);
+    const summary = {
+      out: options.out,
+      shards: writer.shards.length,
+      trainingImagesMiB: mib((s) => (s.heldout ? 0 : s.bytes)),
+      heldoutImagesMiB: mib((s) => (s.heldout ? s.bytes : 0)),
+      landmarksMiB: mib((s) => s.landmarksBytes),
+      seconds: Math.round((Date.now() - started) / 1000),
+      counts: manifest.counts,
+    };
+    console.log(JSON.stringify(summary, null, 1));
   } finally {
     await browser.close();
     await server.close();

@@ -1,10 +1,13 @@
 import * as Comlink from 'comlink';
+import type { AvatarWorkerApi } from '../workers/avatar-protocol';
 import { createLabApi, type LabApi } from './api';
 import { createPrepareApi } from './prepare';
 
 export interface LabWindowApi extends LabApi {
   /** The same functions running in a module worker (created on first use). */
   worker(): LabApi;
+  /** A new model worker (the app's), for pipeline, backend and memory tests. */
+  avatarWorker(): Comlink.Remote<AvatarWorkerApi>;
 }
 
 declare global {
@@ -21,6 +24,11 @@ window.lab = {
     workerApi ??= Comlink.wrap<LabApi>(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })) as unknown as LabApi;
     return workerApi;
   },
+  avatarWorker() {
+    return Comlink.wrap<AvatarWorkerApi>(new Worker(new URL('../workers/avatar.worker.ts', import.meta.url), { type: 'module' }));
+  },
 };
+// Lets page.evaluate pass callbacks (e.g. fine-tuning progress) into the worker.
+(window as unknown as { Comlink: typeof Comlink }).Comlink = Comlink;
 document.getElementById('status')!.textContent = 'ready';
 document.documentElement.dataset.labReady = 'true';

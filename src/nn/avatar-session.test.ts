@@ -41,61 +41,61 @@ describe('AvatarSession (tiny config, CPU)', () => {
     mouthOpen = face.map((p) => (p.y > CROP * 0.62 ? { ...p, y: p.y + CROP * 0.06 } : p));
   });
 
-  it('renders an avatar frame at the model resolution, and the pose changes it', () => {
+  it('renders an avatar frame at the model resolution, and the pose changes it', async () => {
     const session = new AvatarSession(model);
     session.setPhotos([photo(1, face), photo(2, face)]);
     expect(session.photoCount).toBe(2);
-    const a = session.render(face, CROP);
-    const b = session.render(mouthOpen, CROP);
+    const a = await session.render(face, CROP);
+    const b = await session.render(mouthOpen, CROP);
     expect([a.width, a.height, a.data.length]).toEqual([16, 16, 16 * 16 * 4]);
     expect(differs(a, b)).toBeGreaterThan(0);
     session.clear();
   });
 
-  it('different photos give a different avatar (ê reaches G through P)', () => {
+  it('different photos give a different avatar (ê reaches G through P)', async () => {
     const session = new AvatarSession(model);
     session.setPhotos([photo(1, face)]);
-    const a = session.render(face, CROP);
+    const a = await session.render(face, CROP);
     session.setPhotos([photo(99, face)]);
-    const b = session.render(face, CROP);
+    const b = await session.render(face, CROP);
     expect(differs(a, b)).toBeGreaterThan(0);
     session.clear();
   });
 
-  it('fine-tuning trains copies: adopting changes the avatar, the meta-learned weights stay', () => {
+  it('fine-tuning trains copies: adopting changes the avatar, the meta-learned weights stay', async () => {
     const before = model.generator.params.list().map((e) => e.variable.dataSync().slice());
     const session = new AvatarSession(model);
     session.setPhotos([photo(3, face)]);
-    const ff = session.render(face, CROP);
+    const ff = await session.render(face, CROP);
     session.startFineTune({ seed: 7 });
     for (let i = 0; i < 3; i++) {
-      const r = session.fineTuneStep();
+      const r = await session.fineTuneStep();
       expect(Number.isFinite(r.lossG)).toBe(true);
       expect(Number.isFinite(r.lossD)).toBe(true);
     }
     session.adoptFineTuned();
-    const ft = session.render(face, CROP);
+    const ft = await session.render(face, CROP);
     expect(differs(ff, ft)).toBeGreaterThan(0);
     session.stopFineTune();
     // The adopted renderer holds its own weights: it still renders after the tuner is gone.
-    expect(session.render(face, CROP).data).toEqual(ft.data);
+    expect((await session.render(face, CROP)).data).toEqual(ft.data);
     const after = model.generator.params.list().map((e) => e.variable.dataSync());
     after.forEach((values, i) => expect(values).toEqual(before[i]));
     session.clear();
   });
 
-  it('leaks no tensors across renders, fine-tuning and clearing', () => {
+  it('leaks no tensors across renders, fine-tuning and clearing', async () => {
     const session = new AvatarSession(model);
     const start = tf.memory().numTensors;
     session.setPhotos([photo(4, face)]);
-    session.render(face, CROP);
+    await session.render(face, CROP);
     const afterFirst = tf.memory().numTensors;
-    for (let i = 0; i < 60; i++) session.render(i % 2 ? face : mouthOpen, CROP);
+    for (let i = 0; i < 60; i++) await session.render(i % 2 ? face : mouthOpen, CROP);
     expect(tf.memory().numTensors).toBe(afterFirst);
     session.startFineTune();
-    session.fineTuneStep();
+    await session.fineTuneStep();
     const tuning = tf.memory().numTensors;
-    for (let i = 0; i < 2; i++) session.fineTuneStep();
+    for (let i = 0; i < 2; i++) await session.fineTuneStep();
     expect(tf.memory().numTensors).toBe(tuning);
     session.adoptFineTuned();
     session.clear();

@@ -6,7 +6,7 @@ import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
-import { computeEmbedding, createRenderer, rgbaToTensor, tensorToRgba, type Renderer } from './ff.ts';
+import { computeEmbedding, createRenderer, rgbaToTensor, type Renderer } from './ff.ts';
 import { createFineTuner, type ContentLossFn, type FineTuneOptions, type FineTuner, type FineTuneStepResult } from './finetune.ts';
 import { createGenerator, type Generator } from './generator.ts';
 import type { TalkingHeadModel } from './model.ts';
@@ -26,6 +26,15 @@ function scalePoints(points: Landmarks, fromSize: number, toSize: number): Landm
 /** The landmark image the networks see: rasterised at their resolution, never resized after. */
 export function landmarkImageAt(points: Landmarks, pointsFrameSize: number, resolution: number): RgbaImage {
   return rasterizeLandmarks(scalePoints(points, pointsFrameSize, resolution), resolution);
+}
+
+/** [1, H, W, 3] in [-1, 1] → [1, H, W, 4] opaque RGBA bytes (as int32 values 0–255). */
+function toRgbaBytes(frame: tf.Tensor4D): tf.Tensor4D {
+  return tf.tidy(() => {
+    const rgb = tf.round(tf.mul(tf.add(tf.clipByValue(frame, -1, 1), 1), 127.5));
+    const alpha = tf.fill([...frame.shape.slice(0, 3), 1] as [number, number, number, number], 255);
+    return tf.cast(tf.concat([rgb, alpha], 3), 'int32') as tf.Tensor4D;
+  });
 }
 
 export interface FineTuneSetup extends FineTuneOptions {
@@ -66,16 +75,23 @@ export class AvatarSession {
     psi.dispose();
   }
 
-  /** One frame for driving landmarks given in a square crop of side `frameSize` px. */
-  render(points: Landmarks, frameSize: number): RgbaImage {
+  /**
+   * One frame for driving landmarks given in a square crop of side `frameSize` px. The read-back is
+   * asynchronous: tf.js's synchronous GPU reads stall the worker and, on WebGPU, exhaust mapped
+   * staging memory over a few hundred frames.
+   */
+  async render(points: Landmarks, frameSize: number): Promise<RgbaImage> {
     if (!this.renderer) throw new Error('No avatar yet: add photos first');
     const renderer = this.renderer;
-    const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
-    const frame = renderer.render(landmarkImage);
-    landmarkImage.dispose();
-    const rgba = tensorToRgba(frame);
-    frame.dispose();
-    return rgba;
+    const bytes = tf.tidy(() => {
+      const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
+      const frame = renderer.render(landmarkImage);
+      return toRgbaBytes(frame);
+    });
+    const [, height, width] = bytes.shape;
+    const values = await bytes.data();
+    bytes.dispose();
+    return { width, height, data: new Uint8ClampedArray(values) };
   }
 
   /**
@@ -97,7 +113,7 @@ export class AvatarSession {
     this.tuning = { generator, discriminator, tuner };
   }
 
-  fineTuneStep(): FineTuneStepResult {
+  fineTuneStep(): Promise<FineTuneStepResult> {
     if (!this.tuning) throw new Error('Fine-tuning has not been started');
     return this.tuning.tuner.step();
   }

@@ -54,13 +54,13 @@ describe('feed-forward path', () => {
     });
   });
 
-  it('converts RGBA bytes to [-1, 1] tensors and back', () => {
+  it('converts RGBA bytes to [-1, 1] tensors and back', async () => {
     const data = new Uint8ClampedArray([0, 128, 255, 7, 10, 20, 30, 255]);
     const tensor = rgbaToTensor({ width: 2, height: 1, data });
     expect(tensor.shape).toEqual([1, 2, 3]);
     expect(tensor.dataSync()[0]).toBeCloseTo(-1, 6);
     expect(tensor.dataSync()[2]).toBeCloseTo(1, 6);
-    const back = tensorToRgba(tensor);
+    const back = await tensorToRgba(tensor);
     expect(Array.from(back.data)).toEqual([0, 128, 255, 255, 10, 20, 30, 255]);
     tensor.dispose();
   });

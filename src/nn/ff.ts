@@ -80,11 +80,14 @@ export function rgbaToTensor(image: RgbaImage): tf.Tensor3D {
   });
 }
 
-/** [H, W, 3] or [1, H, W, 3] tensor in [-1, 1] → opaque RGBA bytes (values clipped). */
-export function tensorToRgba(image: tf.Tensor3D | tf.Tensor4D): RgbaImage {
+/**
+ * [H, W, 3] or [1, H, W, 3] tensor in [-1, 1] → opaque RGBA bytes (values clipped). Asynchronous
+ * because WebGPU cannot read tensors back synchronously.
+ */
+export async function tensorToRgba(image: tf.Tensor3D | tf.Tensor4D): Promise<RgbaImage> {
   const [height, width] = image.rank === 4 ? image.shape.slice(1, 3) : image.shape.slice(0, 2);
   const rgb = tf.tidy(() => tf.round(tf.mul(tf.add(tf.clipByValue(tf.reshape(image, [height, width, 3]), -1, 1), 1), 127.5)));
-  const values = rgb.dataSync();
+  const values = await rgb.data();
   rgb.dispose();
   const data = new Uint8ClampedArray(width * height * 4);
   for (let p = 0; p < width * height; p++) {

@@ -42,7 +42,7 @@ describe('createFineTuner', () => {
     s.dispose();
   });
 
-  it('trains ψ′, G and D (V, b, w′) but leaves P and w0 alone', () => {
+  it('trains ψ′, G and D (V, b, w′) but leaves P and w0 alone', async () => {
     const s = setup(loadPreset('tiny'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
     const watched = {
       psi: s.tuner.psi,
@@ -54,8 +54,8 @@ describe('createFineTuner', () => {
       w0: s.discriminator.params.get(W0),
     };
     const before = Object.fromEntries(Object.entries(watched).map(([k, v]) => [k, snapshot(v)]));
-    const first = s.tuner.step();
-    const second = s.tuner.step();
+    const first = await s.tuner.step();
+    const second = await s.tuner.step();
     expect(first.step).toBe(1);
     expect(second.step).toBe(2);
     for (const result of [first, second]) {
@@ -72,19 +72,19 @@ describe('createFineTuner', () => {
     s.dispose();
   });
 
-  it('runs G on adversarial and feature-matching terms alone without a content loss', () => {
+  it('runs G on adversarial and feature-matching terms alone without a content loss', async () => {
     const s = setup(microConfig(), 1, { discriminatorStepsPerGeneratorStep: 0 });
-    const result = s.tuner.step();
+    const result = await s.tuner.step();
     expect(result.terms.content).toBe(0);
     expect(Number.isNaN(result.lossD)).toBe(true);
     s.dispose();
   });
 
-  it('leaks no tensor over 100 steps', () => {
+  it('leaks no tensor over 100 steps', async () => {
     const s = setup(microConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
-    s.tuner.step(); // Adam allocates its moment variables on the first update
+    await s.tuner.step(); // Adam allocates its moment variables on the first update
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 100; i++) s.tuner.step();
+    for (let i = 0; i < 100; i++) await s.tuner.step();
     expect(tf.memory().numTensors).toBe(before);
     const preview = s.tuner.preview(s.landmarkImages);
     expect(preview.shape).toEqual(s.frames.shape);
@@ -92,7 +92,7 @@ describe('createFineTuner', () => {
     s.dispose();
   });
 
-  it('overfits one frame: L1 to the target halves within 40 steps', () => {
+  it('overfits one frame: L1 to the target halves within 40 steps', async () => {
     const config = loadPreset('tiny');
     const generator = createGenerator(config);
     const discriminator = createDiscriminator(config, 0);
@@ -109,7 +109,7 @@ describe('createFineTuner', () => {
     );
     const l1 = (): number => tf.tidy(() => meanAbsoluteError(tuner.preview(landmarks), frame).dataSync()[0]);
     const initial = l1();
-    for (let i = 0; i < 40; i++) tuner.step();
+    for (let i = 0; i < 40; i++) await tuner.step();
     expect(l1()).toBeLessThan(0.5 * initial);
     tuner.dispose();
     generator.dispose();

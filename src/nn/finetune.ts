@@ -59,11 +59,14 @@ export interface FineTuneStepResult {
 
 export interface FineTuner {
   /** ψ′: the person-specific AdaIN parameters, [1, psiSize]. */
-  readonly psi: tf.Variable;
+  readonly psi: tf.Variable<tf.Rank.R2>;
   /** w′: D's person-specific projection vector, [N]. */
-  readonly projection: tf.Variable;
-  /** One generator update preceded by the configured number of discriminator updates. */
-  step(): FineTuneStepResult;
+  readonly projection: tf.Variable<tf.Rank.R1>;
+  /**
+   * One generator update preceded by the configured number of discriminator updates. Resolves
+   * after the losses are read back; do not start another step before it resolves.
+   */
+  step(): Promise<FineTuneStepResult>;
   /** G's output for landmark images with the current ψ′ and weights (caller disposes). */
   preview(landmarkImages: tf.Tensor4D): tf.Tensor4D;
   dispose(): void;
@@ -88,7 +91,7 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
   if (k === 0 || landmarkImages.shape[0] !== k) throw new Error('Fine-tuning needs K ≥ 1 frames and as many landmark images');
 
   const psi = tf.tidy(() => tf.variable(g.psiFromEmbedding(inputs.embedding), true));
-  const projection = tf.tidy(() => tf.variable(tf.add(d.params.get(W0), tf.reshape(inputs.embedding, [-1])), true));
+  const projection = tf.tidy(() => tf.variable(tf.add(d.params.get(W0), tf.reshape(inputs.embedding, [-1])) as tf.Tensor1D, true));
   // P is replaced by ψ′, and W / w0 by w′, so they get no gradient during fine-tuning.
   const generatorVars = [...g.params.trainableVariables().filter((v) => v !== g.params.get(PROJECTION_KERNEL)), psi];
   const discriminatorVars = [
@@ -106,7 +109,8 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
     return { real: tf.gather(frames, index), landmarks: tf.gather(landmarkImages, index) };
   };
 
-  const discriminatorStep = (): number =>
+  /** One D update; returns its loss as a tensor (the caller reads it back once per step). */
+  const discriminatorStep = (): tf.Scalar =>
     tf.tidy(() => {
       powerIterate(d.params);
       const { real, landmarks } = sampleBatch();
@@ -116,39 +120,49 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
         discriminatorVars,
       );
       optimizerD.applyGradients(asNamedList(grads));
-      return value.dataSync()[0];
+      return value;
     });
 
-  const generatorStep = (): { lossG: number; terms: FineTuneTerms } =>
+  /** One G update; returns [lossG, adversarial, featureMatching, content]. */
+  const generatorStep = (): tf.Tensor1D =>
     tf.tidy(() => {
       powerIterate(g.params);
       const { real, landmarks } = sampleBatch();
       const realFeatures = d.features(real, landmarks).features; // detached targets of L_FM
-      let termValues: tf.Tensor | undefined;
+      let terms: tf.Tensor1D | undefined;
       const { value, grads } = tf.variableGrads(() => {
         const fake = g.render(psi, landmarks);
         const scored = d.score(fake, landmarks, projection);
         const adversarial = tf.mul(advLossG(scored.realism), opts.adversarialWeight);
         const matching = tf.mul(featureMatchingLoss(realFeatures, scored.features), opts.featureMatchingWeight);
         const content = opts.contentLoss ? opts.contentLoss(fake, real) : tf.scalar(0);
-        termValues = tf.keep(tf.stack([adversarial, matching, content]));
+        // Kept past the gradient scope, which disposes everything but the loss.
+        terms = tf.keep(tf.stack([adversarial, matching, content]) as tf.Tensor1D);
         return tf.addN([adversarial, matching, content]) as tf.Scalar;
       }, generatorVars);
       optimizerG.applyGradients(asNamedList(grads));
-      const [adversarial, featureMatching, content] = (termValues as tf.Tensor).dataSync();
-      (termValues as tf.Tensor).dispose();
-      return { lossG: value.dataSync()[0], terms: { adversarial, featureMatching, content } };
+      const all = tf.concat([tf.reshape(value, [1]), terms as tf.Tensor1D]) as tf.Tensor1D;
+      (terms as tf.Tensor1D).dispose();
+      return all;
     });
 
   return {
     psi,
     projection,
-    step() {
-      let lossD = Number.NaN;
-      for (let i = 0; i < opts.discriminatorStepsPerGeneratorStep; i++) lossD = discriminatorStep();
-      const { lossG, terms } = generatorStep();
+    async step() {
+      let lossD: tf.Scalar = tf.scalar(Number.NaN);
+      for (let i = 0; i < opts.discriminatorStepsPerGeneratorStep; i++) {
+        lossD.dispose();
+        lossD = discriminatorStep();
+      }
+      const generatorLosses = generatorStep();
+      const packed = tf.tidy(() => tf.concat([tf.reshape(lossD, [1]), generatorLosses]));
+      tf.dispose([lossD, generatorLosses]);
+      // One asynchronous read-back per step: WebGPU cannot read synchronously (dataSync gives zeros).
+      const [lossDValue, lossG, adversarial, featureMatching, content] = await packed.data();
+      packed.dispose();
       steps += 1;
-      return { step: steps, lossG, lossD, terms };
+      return { step: steps, lossG, lossD: lossDValue, terms: { adversarial, featureMatching, content } };
     },
     preview: (landmarks) => g.render(psi, landmarks),
     dispose() {

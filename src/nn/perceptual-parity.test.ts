@@ -71,7 +71,9 @@ function relativeMaxError(actual: tf.Tensor, expected: tf.Tensor): number {
 
 const modelsMissing = missingPerceptualModels();
 
-describe.skipIf(modelsMissing !== null)('PyTorch port of the perceptual networks matches TF.js', () => {
+const suiteName = 'PyTorch port of the perceptual networks matches TF.js';
+
+describe.skipIf(modelsMissing !== null)(modelsMissing ? `${suiteName} (skipped: ${modelsMissing})` : suiteName, () => {
   let networks: PerceptualNetworks | undefined;
   let dumpDir: string | undefined;
   let dump: ParityDump | undefined;
@@ -83,7 +85,10 @@ describe.skipIf(modelsMissing !== null)('PyTorch port of the perceptual networks
   beforeAll(async () => {
     await tf.setBackend('cpu');
     skipReason = await pythonUnavailable();
-    if (skipReason) return;
+    if (skipReason) {
+      console.warn(`perceptual parity skipped: ${skipReason}`);
+      return;
+    }
     dumpDir = await mkdtemp(join(tmpdir(), 'perceptual-parity-'));
     // Load the TF.js models while Python computes its side.
     const [loaded] = await Promise.all([

@@ -17,14 +17,17 @@
 //     [-1,1] or [0,1] inputs collapse the features (similarity 0.94–0.996 for everyone, AUC ≈ 0.5).
 //
 // Gradients: faceres is a graph model of un-fused ops (Conv2D, DepthwiseConv2dNative, Add, Mul,
-// Relu, Minimum, Maximum), all with tf.js gradients, so tf.grad flows through GraphModel.execute;
-// MobileNetV2 is a layers model. perceptual.test.ts checks both numerically.
+// Relu, Minimum, Maximum), all with tf.js gradients, so tf.grad flows through GraphModel.execute.
+// MobileNetV2 is stored as a layers model but run by perceptual-frozen-keras.ts with plain ops and
+// constant weights (tf-layers' fused conv would also compute useless filter gradients).
+// perceptual.test.ts checks both numerically.
 //
 // The real frame's activations are computed outside the gradient closure (that is how they are
 // detached: see losses.ts) with perceptualFeatures(), then perceptualContentLoss() runs the
 // generated frame through the networks inside the closure.
 import * as tf from '@tensorflow/tfjs';
 import { contentLoss, type ContentTerm } from './losses.ts';
+import { freezeKerasModel, type FrozenKerasFunction } from './perceptual-frozen-keras.ts';
 import { preprocess, resizeTo, type PreprocessKind } from './perceptual-preprocess.ts';
 
 export type PerceptualRole = 'imagenet' | 'face';
@@ -96,7 +99,11 @@ export type PerceptualFeatures = Readonly<Record<PerceptualRole, tf.Tensor[]>>;
 
 export type LoadedPerceptualModels = { readonly imagenet: tf.LayersModel; readonly face: tf.GraphModel };
 
-/** Wraps loaded models as frozen feature extractors for the configured layers. */
+/**
+ * Wraps loaded models as frozen feature extractors for the configured layers, taking ownership:
+ * the layers model is disposed at once (its weights are copied into constants, see
+ * perceptual-frozen-keras.ts), the graph model when `networks.face.dispose()` is called.
+ */
 export function createPerceptualNetworks(
   models: LoadedPerceptualModels,
   config: ContentLossConfig = contentLossConfig,
@@ -127,7 +134,8 @@ export function perceptualFeatures(networks: PerceptualNetworks, images01: tf.Te
 
 /**
  * L_CNT between the real frame (as precomputed `realFeatures`) and the generated images (RGB in
- * [0,1], same batch size): Σ_roles weight · Σ_layers layerWeight · mean|real − fake|.
+ * [0,1], same batch size): Σ_roles weight · Σ_layers layerWeight · mean|real − fake|. Layers come
+ * from `networks` (fixed when they were created); weights from `config`.
  */
 export function perceptualContentLoss(
   networks: PerceptualNetworks,
@@ -136,7 +144,9 @@ export function perceptualContentLoss(
   config: ContentLossConfig = contentLossConfig,
 ): tf.Scalar {
   return tf.tidy(() => {
-    const terms: ContentTerm[] = PERCEPTUAL_ROLES.map((role) => ({
+    // A role switched off (weight 0 or no layers) costs nothing: its network is not run.
+    const active = PERCEPTUAL_ROLES.filter((role) => config[role].weight !== 0 && networks[role].layers.length > 0);
+    const terms: ContentTerm[] = active.map((role) => ({
       real: realFeatures[role],
       fake: networks[role].features(fakeImages01),
       weight: config[role].weight,
@@ -153,27 +163,21 @@ function networkInput(spec: PerceptualModelSpec): (images01: tf.Tensor4D) => tf.
 
 function layersNetwork(role: PerceptualRole, model: tf.LayersModel, layers: readonly string[]): PerceptualNetwork {
   const spec = PERCEPTUAL_MODELS[role];
-  // Frozen: its variables must never be picked up by optimizer.minimize() without a varList.
-  model.trainable = false;
-  const outputs = layers.map((name) => {
-    try {
-      return model.getLayer(name).output as tf.SymbolicTensor;
-    } catch {
-      throw new Error(`perceptual ${spec.dir}: no layer "${name}"`);
-    }
-  });
-  const truncated = tf.model({ inputs: model.inputs, outputs });
+  let frozen: FrozenKerasFunction | undefined;
+  try {
+    frozen = layers.length > 0 ? freezeKerasModel(model, layers) : undefined;
+  } catch (err) {
+    throw new Error(`perceptual ${spec.dir}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    model.dispose();
+  }
   const input = networkInput(spec);
   return {
     role,
     layers,
     input,
-    features: (images01) =>
-      tf.tidy(() => {
-        const out = truncated.apply(input(images01), { training: false }) as tf.Tensor | tf.Tensor[];
-        return Array.isArray(out) ? out : [out];
-      }),
-    dispose: () => model.dispose(),
+    features: (images01) => (frozen ? tf.tidy(() => frozen.run(input(images01))) : []),
+    dispose: () => frozen?.dispose(),
   };
 }
 
@@ -187,11 +191,14 @@ function graphNetwork(role: PerceptualRole, model: tf.GraphModel, layers: readon
     input,
     features: (images01) =>
       tf.tidy(() => {
+        if (nodes.length === 0) return [];
         let out: tf.Tensor | tf.Tensor[];
         try {
           out = model.execute(input(images01), nodes);
         } catch (err) {
-          throw new Error(`perceptual ${spec.dir}: cannot compute ${nodes.join(', ')}: ${(err as Error).message}`);
+          throw new Error(`perceptual ${spec.dir}: cannot compute ${nodes.join(', ')}: ${(err as Error).message}`, {
+            cause: err,
+          });
         }
         return Array.isArray(out) ? out : [out];
       }),

@@ -53,8 +53,8 @@ export type NamedWeights = Map<string, NamedWeight>;
 
 /** Any failure to read or write weights; the message names the shard/tensor and the problem. */
 export class WeightsError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'WeightsError';
   }
 }

@@ -20,7 +20,7 @@ async function fetchOk(fetchImpl: FetchLike, url: string): Promise<Response> {
   try {
     response = await fetchImpl(url);
   } catch (err) {
-    throw new WeightsError(`${url}: fetch failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new WeightsError(`${url}: fetch failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   if (!response.ok) throw new WeightsError(`${url}: HTTP ${response.status} ${response.statusText}`);
   return response;

@@ -111,7 +111,9 @@ async function loadVerifiedShard(shard: WeightsShardEntry, index: number, loadSh
   try {
     bytes = await loadShard(shard.file);
   } catch (err) {
-    throw new WeightsError(`${where}: could not be read: ${err instanceof Error ? err.message : String(err)}`);
+    throw new WeightsError(`${where}: could not be read: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
   }
   if (bytes.byteLength !== shard.byteLength) {
     const what = bytes.byteLength < shard.byteLength ? 'truncated' : 'too long';

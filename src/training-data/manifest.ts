@@ -3,8 +3,9 @@
  * train/dataset_io.py reads it; keep the two in step (the version number guards them).
  *
  * Frames of one clip are contiguous in one shard: clip.start .. clip.start + clip.count - 1 are
- * frame indices inside `shards[clip.shard]`. Held-out people (train/split.json) are in the same
- * shards, flagged `heldout: true`, so one file set serves training and the few-shot evaluation.
+ * frame indices inside `shards[clip.shard]`. Held-out people (train/split.json) come after all
+ * training people, in shards of their own (`shards[i].heldout`), and are flagged `heldout: true`, so
+ * one set serves training and the few-shot evaluation, and training can carry its shards alone.
  */
 import type { DropReason } from './frame-filter.ts';
 import type { SourceName } from './sources.ts';
@@ -50,9 +51,15 @@ export interface SourceCounts {
 }
 
 export interface ManifestShard {
+  /** Crops and landmark images. */
   file: string;
+  /** Landmarks of the same frames. */
+  landmarksFile: string;
+  /** Held-out people only (training shards hold none). */
+  heldout: boolean;
   frames: number;
   bytes: number;
+  landmarksBytes: number;
 }
 
 export interface TrainingSetManifest {

@@ -1,7 +1,7 @@
 /**
- * Collects frames into shard files of roughly `targetBytes`, cutting only between people so that a
- * person (and so every clip) lives in exactly one shard: the trainer can then load or skip people
- * shard by shard.
+ * Collects frames into shards of roughly `targetBytes`, cutting only between people so that a person
+ * (and so every clip) lives in exactly one shard, and never mixing training and held-out people in
+ * one shard, so the trainer can carry the training shards alone.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +12,7 @@ export class ShardWriter {
   readonly shards: ManifestShard[] = [];
   private pending: ShardFrame[] = [];
   private pendingBytes = 0;
+  private pendingHeldout = false;
 
   constructor(
     private readonly outDir: string,
@@ -29,24 +30,33 @@ export class ShardWriter {
     return this.pending.length;
   }
 
+  /** Called before each person's frames. */
+  startPerson(heldout: boolean): void {
+    if (this.pending.length > 0 && (heldout !== this.pendingHeldout || this.pendingBytes >= this.targetBytes)) this.flush();
+    this.pendingHeldout = heldout;
+  }
+
   add(frame: ShardFrame): void {
     this.pending.push(frame);
-    // JPEG size is known; the landmark image compresses to roughly a fifth of a JPEG-free estimate.
-    this.pendingBytes += frame.cropJpeg.length + (this.size * this.size * 3) / 20;
+    // An estimate is enough for cutting: JPEG size plus a typical compressed landmark image.
+    this.pendingBytes += frame.cropJpeg.length + (this.size * this.size * 3) / 18;
   }
 
-  /** Called between people: starts a new shard once the current one is big enough. */
-  endPerson(): void {
-    if (this.pendingBytes >= this.targetBytes) this.flush();
-  }
-
-  /** Writes whatever is pending (call once at the end). */
+  /** Writes whatever is pending (call once more at the end). */
   flush(): void {
     if (this.pending.length === 0) return;
-    const file = `shard-${String(this.shards.length).padStart(3, '0')}.bin`;
-    const bytes = encodeShard(this.pending, this.size);
-    writeFileSync(join(this.outDir, file), bytes);
-    this.shards.push({ file, frames: this.pending.length, bytes: bytes.length });
+    const stem = `shard-${String(this.shards.length).padStart(3, '0')}`;
+    const encoded = encodeShard(this.pending, this.size);
+    writeFileSync(join(this.outDir, `${stem}.bin`), encoded.images);
+    writeFileSync(join(this.outDir, `${stem}.landmarks.bin`), encoded.landmarks);
+    this.shards.push({
+      file: `${stem}.bin`,
+      landmarksFile: `${stem}.landmarks.bin`,
+      heldout: this.pendingHeldout,
+      frames: this.pending.length,
+      bytes: encoded.images.length,
+      landmarksBytes: encoded.landmarks.length,
+    });
     this.pending = [];
     this.pendingBytes = 0;
   }

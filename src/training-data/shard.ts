@@ -1,31 +1,36 @@
 /**
- * Training shard: one binary file holding, per frame, the face crop (JPEG), the landmark image
- * (exactly the rasterizer's pixels) and the 478 landmarks in crop coordinates. Read by
- * train/dataset_io.py with numpy, PIL and zlib only, so the layout is plain and documented here.
+ * Training shards. Each shard is two files, read by train/dataset_io.py with numpy, PIL and zlib only,
+ * so the layouts are plain and documented here (all integers little-endian):
  *
- * Layout, all integers little-endian:
- *
- *   offset 0   header, 40 bytes:
- *              magic "THTS", u32 version (1), u32 frameCount N, u32 size S, u32 landmarkCount K (478),
- *              u32 landmarkScale Q, u32 landmarksOffset, u32 landmarksLength, u32 0, u32 0
- *   offset 40  frame table, N × 4 u32: cropOffset, cropLength, landmarkImageOffset, landmarkImageLength
+ * shard-NNN.bin — per frame the face crop (JPEG) and the landmark image (the rasterizer's pixels):
+ *   offset 0   header, 16 bytes: magic "THTS", u32 version (1), u32 frameCount N, u32 size S
+ *   offset 16  frame table, N × 4 u32: cropOffset, cropLength, landmarkImageOffset, landmarkImageLength
  *              (offsets from the start of the file)
- *   then       landmarks: zlib stream of the int16 array [N, K, 3] (x, y, z in crop pixels × Q,
- *              rounded), byte-planed: all N·K·3 low bytes, then all high bytes
  *   then       per frame: the crop JPEG, then the landmark image as a zlib stream of raw RGB [S, S, 3]
  *
- * Why these encodings: the landmark image must reach the trainer bit-identical to what the app
- * feeds the generator, so it is stored losslessly; raw RGB + zlib is about 15 % smaller than the
- * project's RGBA PNG for these line drawings and needs no image decoder. Landmarks at 1/Q px
- * (Q = 16 → 0.06 px) are far below detector noise; byte-planing puts the nearly constant high bytes
- * together, which deflate shrinks to almost nothing.
+ * shard-NNN.landmarks.bin — the 478 landmarks of the same frames, in crop pixels:
+ *   offset 0   header, 20 bytes: magic "THLM", u32 version (1), u32 frameCount N, u32 landmarkCount K,
+ *              u32 landmarkScale Q
+ *   offset 20  zlib stream of the int16 array [N, K, 3] (x, y, z × Q, rounded), byte-planed: all
+ *              N·K·3 low bytes, then all high bytes
+ *
+ * Why two files: training needs only crops and landmark images, and the set has to travel to a GPU
+ * machine with a tight size limit, so the landmarks (about a third of the bytes; used by evaluation
+ * and analysis) can be left behind.
+ * Why these encodings: the landmark image must reach the trainer bit-identical to what the app feeds
+ * the generator, so it is stored losslessly; raw RGB + zlib is about 15 % smaller than the project's
+ * RGBA PNG for these line drawings and needs no image decoder. Landmarks at 1/Q px (Q = 16 → 0.06 px)
+ * are far below detector noise; byte-planing puts the nearly constant high bytes together, which
+ * deflate shrinks to almost nothing.
  */
 import { unzlibSync, zlibSync } from 'fflate';
 import { NUM_LANDMARKS, type Point, type RgbaImage } from '../landmarks/types.ts';
 
 export const SHARD_MAGIC = 'THTS';
+export const LANDMARKS_MAGIC = 'THLM';
 export const SHARD_VERSION = 1;
-export const SHARD_HEADER_BYTES = 40;
+const SHARD_HEADER_BYTES = 16;
+const LANDMARKS_HEADER_BYTES = 20;
 const FRAME_TABLE_ENTRY_BYTES = 16;
 /** Fixed-point units per pixel for stored landmarks. */
 export const DEFAULT_LANDMARK_SCALE = 16;
@@ -38,25 +43,27 @@ export interface ShardFrame {
   landmarks: readonly Point[];
 }
 
+export interface EncodedShard {
+  images: Uint8Array;
+  landmarks: Uint8Array;
+}
+
 export interface DecodedShardFrame {
   cropJpeg: Uint8Array;
   landmarkImage: RgbaImage;
-  /** Dequantised: multiples of 1 / landmarkScale. */
-  landmarks: Point[];
 }
 
-export interface DecodedShard {
-  size: number;
-  landmarkScale: number;
-  frames: DecodedShardFrame[];
+function writeMagic(out: Uint8Array, magic: string): void {
+  for (let i = 0; i < 4; i++) out[i] = magic.charCodeAt(i);
 }
 
-function quantize(value: number, scale: number): number {
-  const q = Math.round(value * scale);
-  if (!Number.isFinite(value) || q < -32768 || q > 32767) {
-    throw new Error(`shard: landmark coordinate ${value} does not fit int16 at scale ${scale}`);
-  }
-  return q;
+function readHeader(bytes: Uint8Array, magic: string, words: number): number[] {
+  const found = String.fromCharCode(...bytes.subarray(0, 4));
+  if (found !== magic) throw new Error(`shard: expected magic ${magic}, found ${JSON.stringify(found)}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const values = Array.from({ length: words }, (_, i) => view.getUint32(4 + i * 4, true));
+  if (values[0] !== SHARD_VERSION) throw new Error(`shard: version ${values[0]} is not supported`);
+  return values;
 }
 
 /** RGBA → zlib(RGB). Refuses transparent pixels: the trainer reads RGB only, so alpha would be lost. */
@@ -85,15 +92,21 @@ export function decodeLandmarkImage(bytes: Uint8Array, size: number): RgbaImage 
   return { width: size, height: size, data };
 }
 
-function encodeLandmarks(frames: readonly ShardFrame[], scale: number): Uint8Array {
+function quantize(value: number, scale: number): number {
+  const q = Math.round(value * scale);
+  if (!Number.isFinite(value) || q < -32768 || q > 32767) {
+    throw new Error(`shard: landmark coordinate ${value} does not fit int16 at scale ${scale}`);
+  }
+  return q;
+}
+
+export function encodeLandmarkFile(frames: readonly (readonly Point[])[], scale = DEFAULT_LANDMARK_SCALE): Uint8Array {
   const values = frames.length * NUM_LANDMARKS * 3;
   const planes = new Uint8Array(values * 2);
   let v = 0;
-  for (const frame of frames) {
-    if (frame.landmarks.length !== NUM_LANDMARKS) {
-      throw new Error(`shard: a frame has ${frame.landmarks.length} landmarks, expected ${NUM_LANDMARKS}`);
-    }
-    for (const p of frame.landmarks) {
+  for (const points of frames) {
+    if (points.length !== NUM_LANDMARKS) throw new Error(`shard: a frame has ${points.length} landmarks, expected ${NUM_LANDMARKS}`);
+    for (const p of points) {
       for (const coordinate of [p.x, p.y, p.z]) {
         const q = quantize(coordinate, scale) & 0xffff;
         planes[v] = q & 0xff;
@@ -102,11 +115,19 @@ function encodeLandmarks(frames: readonly ShardFrame[], scale: number): Uint8Arr
       }
     }
   }
-  return zlibSync(planes, { level: 9 });
+  const compressed = zlibSync(planes, { level: 9 });
+  const out = new Uint8Array(LANDMARKS_HEADER_BYTES + compressed.length);
+  writeMagic(out, LANDMARKS_MAGIC);
+  const view = new DataView(out.buffer);
+  [SHARD_VERSION, frames.length, NUM_LANDMARKS, scale].forEach((value, i) => view.setUint32(4 + i * 4, value, true));
+  out.set(compressed, LANDMARKS_HEADER_BYTES);
+  return out;
 }
 
-function decodeLandmarks(bytes: Uint8Array, frameCount: number, landmarkCount: number, scale: number): Point[][] {
-  const planes = unzlibSync(bytes);
+/** Dequantised landmarks: multiples of 1 / landmarkScale. */
+export function decodeLandmarkFile(bytes: Uint8Array): { landmarkScale: number; frames: Point[][] } {
+  const [, frameCount, landmarkCount, scale] = readHeader(bytes, LANDMARKS_MAGIC, 4);
+  const planes = unzlibSync(bytes.subarray(LANDMARKS_HEADER_BYTES));
   const values = frameCount * landmarkCount * 3;
   if (planes.length !== values * 2) throw new Error(`shard: landmark block has ${planes.length} bytes, expected ${values * 2}`);
   const coordinate = (v: number) => ((((planes[values + v] << 8) | planes[v]) << 16) >> 16) / scale;
@@ -119,30 +140,25 @@ function decodeLandmarks(bytes: Uint8Array, frameCount: number, landmarkCount: n
     }
     frames.push(points);
   }
-  return frames;
+  return { landmarkScale: scale, frames };
 }
 
-export function encodeShard(frames: readonly ShardFrame[], size: number, landmarkScale = DEFAULT_LANDMARK_SCALE): Uint8Array {
+export function encodeImageShard(frames: readonly Omit<ShardFrame, 'landmarks'>[], size: number): Uint8Array {
   const landmarkImages = frames.map((frame) => {
     if (frame.landmarkImage.width !== size || frame.landmarkImage.height !== size) {
       throw new Error(`shard: landmark image is ${frame.landmarkImage.width}×${frame.landmarkImage.height}, expected ${size}×${size}`);
     }
     return encodeLandmarkImage(frame.landmarkImage);
   });
-  const landmarks = encodeLandmarks(frames, landmarkScale);
-  const tableBytes = frames.length * FRAME_TABLE_ENTRY_BYTES;
-  const landmarksOffset = SHARD_HEADER_BYTES + tableBytes;
-  let total = landmarksOffset + landmarks.length;
+  const dataStart = SHARD_HEADER_BYTES + frames.length * FRAME_TABLE_ENTRY_BYTES;
+  let total = dataStart;
   for (let i = 0; i < frames.length; i++) total += frames[i].cropJpeg.length + landmarkImages[i].length;
 
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < 4; i++) out[i] = SHARD_MAGIC.charCodeAt(i);
-  const header = [SHARD_VERSION, frames.length, size, NUM_LANDMARKS, landmarkScale, landmarksOffset, landmarks.length, 0, 0];
-  header.forEach((value, i) => view.setUint32(4 + i * 4, value, true));
-  out.set(landmarks, landmarksOffset);
-
-  let cursor = landmarksOffset + landmarks.length;
+  writeMagic(out, SHARD_MAGIC);
+  [SHARD_VERSION, frames.length, size].forEach((value, i) => view.setUint32(4 + i * 4, value, true));
+  let cursor = dataStart;
   frames.forEach((frame, i) => {
     const entry = SHARD_HEADER_BYTES + i * FRAME_TABLE_ENTRY_BYTES;
     view.setUint32(entry, cursor, true);
@@ -157,21 +173,9 @@ export function encodeShard(frames: readonly ShardFrame[], size: number, landmar
   return out;
 }
 
-export function decodeShard(bytes: Uint8Array): DecodedShard {
-  const magic = String.fromCharCode(...bytes.subarray(0, 4));
-  if (magic !== SHARD_MAGIC) throw new Error(`shard: bad magic ${JSON.stringify(magic)}`);
+export function decodeImageShard(bytes: Uint8Array): { size: number; frames: DecodedShardFrame[] } {
+  const [, frameCount, size] = readHeader(bytes, SHARD_MAGIC, 3);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const [version, frameCount, size, landmarkCount, landmarkScale, landmarksOffset, landmarksLength] = Array.from(
-    { length: 7 },
-    (_, i) => view.getUint32(4 + i * 4, true),
-  );
-  if (version !== SHARD_VERSION) throw new Error(`shard: version ${version} is not supported`);
-  const landmarks = decodeLandmarks(
-    bytes.subarray(landmarksOffset, landmarksOffset + landmarksLength),
-    frameCount,
-    landmarkCount,
-    landmarkScale,
-  );
   const frames: DecodedShardFrame[] = [];
   for (let i = 0; i < frameCount; i++) {
     const entry = SHARD_HEADER_BYTES + i * FRAME_TABLE_ENTRY_BYTES;
@@ -179,8 +183,11 @@ export function decodeShard(bytes: Uint8Array): DecodedShard {
     frames.push({
       cropJpeg: bytes.slice(cropOffset, cropOffset + cropLength),
       landmarkImage: decodeLandmarkImage(bytes.subarray(imageOffset, imageOffset + imageLength), size),
-      landmarks: landmarks[i],
     });
   }
-  return { size, landmarkScale, frames };
+  return { size, frames };
+}
+
+export function encodeShard(frames: readonly ShardFrame[], size: number, landmarkScale = DEFAULT_LANDMARK_SCALE): EncodedShard {
+  return { images: encodeImageShard(frames, size), landmarks: encodeLandmarkFile(frames.map((f) => f.landmarks), landmarkScale) };
 }

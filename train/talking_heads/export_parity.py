@@ -4,12 +4,14 @@ PyTorch outputs of E, G and D, for src/nn/parity.test.ts to compare with the TF.
     $PYTHON -m train.talking_heads.export_parity --config tiny --out DIR
 
 DIR receives weights.json (+ shards, float32), weights-fp16.json (+ shards, the same weights as
-float16), one raw little-endian float32 file per array (images and feature maps in NHWC, the TS
-layout) and index.json naming them with their shapes.
+float16), app/weights.json (the same networks as export_weights.py writes them for the app), one raw little-endian float32 file per array (images and feature maps in NHWC, the TS
+layout) and index.json naming them with their shapes. Arrays "grad:<param>" and
+"u_after_step:<param>" hold G's and D's gradients and power-iterated u vectors (TS names and layouts).
 """
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 from pathlib import Path
 from typing import Dict, List, Mapping
@@ -21,8 +23,9 @@ from torch import Tensor, nn
 from .config import NetConfig, load_preset
 from .layers import InstanceNorm, SelfAttention
 from .nets import Discriminator, Embedder, Generator, build_networks
+from .export_weights import export_app_weights
 from .spectral_norm import SNConv2d, power_iterate
-from .weights_io import networks_to_named, save_weights
+from .weights_io import networks_to_named, save_weights, torch_to_ts_array
 
 BATCH = 2
 VIDEO_INDICES = (1, 3)
@@ -86,6 +89,40 @@ def compute_outputs(E: Embedder, G: Generator, D: Discriminator, frames: Tensor,
     return arrays
 
 
+def generator_training_arrays(G: Generator, psi: Tensor, landmarks: Tensor, rng: torch.Generator) -> Dict[str, np.ndarray]:
+    """What one training step of G sees: the gradients of L = Σ G(ψ, y) ⊙ R (a fixed random R) for
+    every parameter that L reaches and for ψ, and every u after one power iteration."""
+    weights = torch.randn((landmarks.shape[0], 3, landmarks.shape[2], landmarks.shape[3]), generator=rng)
+    psi = psi.detach().clone().requires_grad_(True)
+    G.zero_grad()
+    (G(psi, landmarks) * weights).sum().backward()
+    arrays = {"loss_weights": nhwc(weights), "psi_grad": psi.grad.numpy()}
+    for key, parameter in G.named_parameters():
+        if parameter.grad is not None:  # P is not on the path from ψ to the frame
+            arrays[f"grad:generator/{key.replace('.', '/')}"] = torch_to_ts_array(key, parameter.grad)
+    G.zero_grad()
+
+    stepped = copy.deepcopy(G).train()
+    power_iterate(stepped, 1)
+    for key, buffer in stepped.state_dict().items():
+        if key.endswith("_u"):
+            arrays[f"u_after_step:generator/{key.replace('.', '/')}"] = buffer.numpy()
+    return arrays
+
+
+def discriminator_training_arrays(D: Discriminator, frames: Tensor, landmarks: Tensor) -> Dict[str, np.ndarray]:
+    """Gradients of L = Σ_b r_b (scores with W_i + w0) for every D parameter, as a D update sees them."""
+    D.zero_grad()
+    D(frames, landmarks, D.video_projection(VIDEO_INDICES)).realism.sum().backward()
+    arrays = {
+        f"grad:discriminator/{key.replace('.', '/')}": torch_to_ts_array(key, parameter.grad)
+        for key, parameter in D.named_parameters()
+        if parameter.grad is not None
+    }
+    D.zero_grad()
+    return arrays
+
+
 def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed + 1)
@@ -97,16 +134,19 @@ def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
     frames = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
     landmarks = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
     arrays = compute_outputs(E, G, D, frames, landmarks)
+    arrays.update(generator_training_arrays(G, torch.from_numpy(arrays["psi"]), landmarks, rng))
+    arrays.update(discriminator_training_arrays(D, frames, landmarks))
 
     out.mkdir(parents=True, exist_ok=True)
     named = networks_to_named(networks)
     meta = {"producer": "train.talking_heads.export_parity", "seed": seed, "torch": torch.__version__}
     save_weights(out / "weights.json", named, "float32", config.to_json(), meta=meta, shard_bytes=64 * 1024)
     save_weights(out / "weights-fp16.json", named, "float16", config.to_json(), meta=meta, shard_prefix="weights-fp16")
+    export_app_weights(out / "app" / "weights.json", config, E, G, D, meta)
 
     entries: Dict[str, Dict[str, object]] = {}
     for name, array in arrays.items():
-        file = f"{name}.f32"
+        file = name.replace(":", "__").replace("/", "__") + ".f32"
         np.ascontiguousarray(array, dtype="<f4").tofile(out / file)
         entries[name] = {"file": file, "shape": list(array.shape)}
     features: List[str] = sorted((k for k in arrays if k.startswith("feature")), key=lambda k: int(k[len("feature") :]))
@@ -114,6 +154,7 @@ def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
         "config": config.name,
         "weights": "weights.json",
         "weightsFloat16": "weights-fp16.json",
+        "appWeights": "app/weights.json",
         "videoIndices": list(VIDEO_INDICES),
         "features": features,
         "arrays": entries,

@@ -131,7 +131,3 @@ class Discriminator(_PlannedNetwork):
 def build_networks(config: NetConfig, num_videos: Optional[int] = None):
     """(E, G, D) with fresh random weights for `config`."""
     return Embedder(config), Generator(config), Discriminator(config, num_videos)
-
-
-def count_trainable(module: nn.Module, exclude: Sequence[str] = ()) -> int:
-    return sum(p.numel() for name, p in module.named_parameters() if name not in exclude)

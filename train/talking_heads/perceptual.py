@@ -144,7 +144,7 @@ def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Tuple[in
     layers pad only bottom/right on even inputs, which torch's symmetric `padding=` can't express."""
     out = math.ceil(size / stride)
     total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
-    return total - total // 2, total // 2
+    return total // 2, total - total // 2
 
 
 class TfConv2d(nn.Module):
@@ -357,9 +357,10 @@ def build_keras_network(model_json: dict, weights: Mapping[str, np.ndarray], out
     input_name = config["config"]["input_layers"][0][0]
     # Keras serialises functional layers in topological order.
     nodes = [
-        (layer["name"], _keras_layer(layer["class_name"], layer["name"], layer["config"], weights), inputs_of[layer["name"]])
+        (name, _keras_layer(layer["class_name"], name, layer["config"], weights), inputs_of[name])
         for layer in layers
-        if layer["name"] in needed and layer["name"] != input_name
+        for name in [layer["name"]]
+        if name in needed and name != input_name
     ]
     return TruncatedDag(input_name, nodes, outputs)
 
@@ -436,7 +437,9 @@ def _graph_conv(node: dict, weights: Mapping[str, np.ndarray]) -> Tuple[nn.Modul
             if fused[1] not in _FUSED_ACTIVATIONS:
                 raise NotImplementedError(f"node {node['name']}: fused {fused[1]}")
             activation = _FUSED_ACTIVATIONS[fused[1]]()
-    conv = TfConv2d(weights[kernel_name], (strides[1], strides[2]), (dilations[1], dilations[2]), padding, depthwise, bias)
+    conv = TfConv2d(
+        weights[kernel_name], (strides[1], strides[2]), (dilations[1], dilations[2]), padding, depthwise, bias
+    )
     return (conv if activation is None else nn.Sequential(conv, activation)), [data]
 
 

@@ -44,14 +44,14 @@ def _is_layout_kernel(key: str) -> bool:
 
 
 def torch_to_ts_array(key: str, value: torch.Tensor) -> np.ndarray:
+    """A float32 copy in TS layout (never a view: callers may keep it while torch reuses the memory)."""
     array = value.detach().to(device="cpu", dtype=torch.float32).numpy()
     if _is_layout_kernel(key):
         if array.ndim == 4:
-            return np.ascontiguousarray(array.transpose(2, 3, 1, 0))  # OIHW → HWIO
+            return array.transpose(2, 3, 1, 0).copy(order="C")  # OIHW → HWIO
         if array.ndim == 2:
-            return np.ascontiguousarray(array.T)  # [out, in] → [in, out]
-    # np.ascontiguousarray would turn a 0-d scalar (attention γ, b) into shape [1].
-    return np.array(array, order="C", copy=True)
+            return array.T.copy(order="C")  # [out, in] → [in, out]
+    return array.copy(order="C")
 
 
 def ts_to_torch_array(key: str, array: np.ndarray) -> np.ndarray:

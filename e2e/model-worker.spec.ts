@@ -1,0 +1,108 @@
+import { readFileSync } from 'node:fs';
+import type { Page } from '@playwright/test';
+import { expect, test } from './test';
+import type { Point } from '../src/landmarks/types';
+
+// The model worker on the test weights (tiny, untrained): backend choice, FF avatar, rendering,
+// fine-tuning with progress and stop, and tensor memory over many frames.
+const WEIGHTS = '/weights/test-tiny/manifest.json';
+const fixture = JSON.parse(readFileSync('src/landmarks/__fixtures__/face478.json', 'utf8')) as {
+  width: number;
+  height: number;
+  landmarks: Point[];
+};
+
+async function openLab(page: Page) {
+  await page.goto('/lab.html');
+  await expect(page.locator('html')).toHaveAttribute('data-lab-ready', 'true');
+}
+
+test.describe('model worker', () => {
+  test('runs on WebGPU, makes an FF avatar and renders frames without leaking tensors', async ({ page }, info) => {
+    await openLab(page);
+    const result = await page.evaluate(
+      async ({ weights, fixture }) => {
+        const w = window.lab.avatarWorker();
+        const model = await w.init({ weightsUrl: weights });
+        // A 64 px "photo": a colour ramp, with the fixture face's landmarks mapped into it.
+        const size = 64;
+        const data = new Uint8ClampedArray(size * size * 4);
+        for (let i = 0; i < size * size; i++) data.set([(i * 7) % 256, (i >> 6) * 4, 128, 255], i * 4);
+        const s = size / Math.max(fixture.width, fixture.height);
+        const points = fixture.landmarks.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
+        const created = await w.createAvatar([{ crop: { width: size, height: size, data }, landmarks: points }]);
+        const first = await w.render(points, size);
+        const before = await w.memory();
+        for (let i = 0; i < 100; i++) await w.render(points, size);
+        const after = await w.memory();
+        let lit = 0;
+        for (let i = 0; i < first.data.length; i += 4) if (first.data[i] + first.data[i + 1] + first.data[i + 2] > 0) lit++;
+        return { model, created, width: first.width, lit, before: before.numTensors, after: after.numTensors, backend: after.backend };
+      },
+      { weights: WEIGHTS, fixture },
+    );
+    info.annotations.push({ type: 'backend', description: `${result.model.backend} ${result.model.adapter ?? ''}` });
+    expect(result.model.backend).toBe('webgpu');
+    expect(result.backend).toBe('webgpu');
+    expect(result.model.resolution).toBe(16);
+    expect(result.created.photoCount).toBe(1);
+    expect(result.width).toBe(16);
+    expect(result.lit).toBeGreaterThan(0);
+    expect(result.after).toBe(result.before);
+  });
+
+  test('fine-tunes with progress, and stops on request', async ({ page }) => {
+    await openLab(page);
+    const result = await page.evaluate(
+      async ({ weights, fixture }) => {
+        const w = window.lab.avatarWorker();
+        await w.init({ weightsUrl: weights, backends: ['cpu'] });
+        const size = 32;
+        const data = new Uint8ClampedArray(size * size * 4).fill(200);
+        const s = size / Math.max(fixture.width, fixture.height);
+        const points = fixture.landmarks.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
+        await w.createAvatar([{ crop: { width: size, height: size, data }, landmarks: points }]);
+        const seen: { step: number; lossG: number; lossD: number; preview: boolean }[] = [];
+        const summary = await w.fineTune(
+          { steps: 1000, previewEvery: 2, preview: { points, frameSize: size }, useContentLoss: false },
+          window.Comlink.proxy((p) => {
+            seen.push({ step: p.step, lossG: p.lossG, lossD: p.lossD, preview: p.preview !== undefined });
+            if (p.step === 3) void w.stopFineTune();
+          }),
+        );
+        return { seen, summary };
+      },
+      { weights: WEIGHTS, fixture },
+    );
+    expect(result.summary, JSON.stringify(result)).toMatchObject({ stopped: true });
+    expect(result.summary.stepsDone).toBeGreaterThanOrEqual(3);
+    expect(result.summary.stepsDone).toBeLessThan(10);
+    expect(result.seen.map((p) => p.step).slice(0, 3)).toEqual([1, 2, 3]);
+    expect(result.seen.every((p) => Number.isFinite(p.lossG) && Number.isFinite(p.lossD))).toBe(true);
+    expect(result.seen[1].preview).toBe(true);
+  });
+
+  test('a broken weights file is reported, not hidden', async ({ page }) => {
+    await openLab(page);
+    await page.route('**/weights/broken/**', (route) =>
+      route.request().url().endsWith('manifest.json')
+        ? route.fulfill({ json: { format: 'talking-heads-weights', version: 1, config: {}, tensors: [], shards: [] } })
+        : route.fulfill({ status: 404 }),
+    );
+    const message = await page.evaluate(async () => {
+      try {
+        await window.lab.avatarWorker().init({ weightsUrl: '/weights/broken/manifest.json', backends: ['cpu'] });
+        return 'no error';
+      } catch (error) {
+        return String(error);
+      }
+    });
+    expect(message).toMatch(/config/i);
+  });
+});
+
+declare global {
+  interface Window {
+    Comlink: typeof import('comlink');
+  }
+}

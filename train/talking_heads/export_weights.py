@@ -1,0 +1,61 @@
+"""Exports meta-learned networks in the app's weights format (what the browser loads).
+
+    $PYTHON -m train.talking_heads.export_weights --checkpoint CKPT.pt --out public/weights/NAME/weights.json
+
+The app builds D without the per-video matrix W (fine-tuning starts w′ at w0 + ê_new), so W is
+left out and the stored config says numVideos = 0. Kernels are stored as float16 (they are ~all
+the bytes, and σ-normalised weights tolerate the rounding); biases, norms, attention γ, u vectors,
+w0 and b stay float32.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from .checkpoint import load_checkpoint
+from .config import NetConfig
+from .nets import Discriminator, Embedder, Generator
+from .weights_io import networks_to_named, save_weights
+
+VIDEO_MATRIX = "discriminator/embedding"
+
+
+def app_dtype(name: str, shape: Tuple[int, ...]) -> str:
+    return "float16" if name.endswith("/kernel") else "float32"
+
+
+def export_app_weights(
+    manifest_path: Path,
+    config: NetConfig,
+    embedder: Embedder,
+    generator: Generator,
+    discriminator: Discriminator,
+    meta: Optional[Mapping[str, Any]] = None,
+    all_float32: bool = False,
+) -> List[Path]:
+    named = networks_to_named({"embedder": embedder, "generator": generator, "discriminator": discriminator})
+    named.pop(VIDEO_MATRIX, None)
+    dtype = "float32" if all_float32 else app_dtype
+    return save_weights(manifest_path, named, dtype, config.with_num_videos(0).to_json(), meta=dict(meta or {}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, type=Path, help="a file written by checkpoint.save_checkpoint")
+    parser.add_argument("--out", required=True, type=Path, help="manifest path, e.g. public/weights/NAME/weights.json")
+    parser.add_argument("--float32", action="store_true", help="store kernels as float32 too")
+    parser.add_argument("--meta", default="{}", help="JSON object stored as the manifest's meta")
+    args = parser.parse_args()
+    config, embedder, generator, discriminator, extra = load_checkpoint(args.checkpoint)
+    meta: Dict[str, Any] = {"source": args.checkpoint.name}
+    if isinstance(extra.get("step"), int):
+        meta["steps"] = extra["step"]
+    meta.update(json.loads(args.meta))
+    written = export_app_weights(args.out, config, embedder, generator, discriminator, meta, args.float32)
+    print(json.dumps({"written": [str(p) for p in written]}))
+
+
+if __name__ == "__main__":
+    main()

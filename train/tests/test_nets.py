@@ -1,0 +1,265 @@
+"""Shapes, parameter counts and invariants of the PyTorch twin (train/talking_heads).
+
+Run from the repo root: /usr/bin/python3 -m unittest discover -s train/tests -t .
+"""
+from __future__ import annotations
+
+import unittest
+
+import torch
+
+from train.talking_heads.config import load_preset, validate_config
+from train.talking_heads.layers import instance_normalize, upsample_nearest2
+from train.talking_heads.nets import Discriminator, Embedder, Generator, build_networks
+from train.talking_heads.plan import (
+    NETWORK_NAMES,
+    adain_slots,
+    count_params,
+    generator_plan,
+    plan_for,
+    psi_size,
+    registry_names_and_shapes,
+)
+from train.talking_heads.spectral_norm import SNConv2d, power_iterate, spectral_modules
+from train.talking_heads.weights_io import networks_to_named
+
+# What `npm run nn:summary -- --config NAME` prints (src/nn/cost.ts countParams).
+TS_PARAM_COUNTS = {
+    "paper": {"embedder": 14_381_953, "generator": 37_949_477, "discriminator": 19_102_082},
+    "default": {"embedder": 2_402_161, "generator": 6_606_869, "discriminator": 3_582_578},
+    "tiny": {"embedder": 4_803, "generator": 15_185, "discriminator": 9_460},
+}
+
+
+def images(batch: int, size: int, seed: int) -> torch.Tensor:
+    return torch.rand((batch, 3, size, size), generator=torch.Generator().manual_seed(seed)) * 2 - 1
+
+
+def trainable_without_w(module: torch.nn.Module) -> int:
+    # cost.ts excludes D's per-video matrix W (a property of the data set) and the u buffers.
+    return sum(p.numel() for name, p in module.named_parameters() if name != "embedding")
+
+
+class ParamCountTest(unittest.TestCase):
+    def test_plan_counts_equal_the_ts_summary(self) -> None:
+        for preset, counts in TS_PARAM_COUNTS.items():
+            config = load_preset(preset)
+            for network in NETWORK_NAMES:
+                self.assertEqual(count_params(config, network), counts[network], f"{preset} {network}")
+
+    def test_module_counts_equal_the_ts_summary_for_paper(self) -> None:
+        config = load_preset("paper")
+        for network, module in zip(NETWORK_NAMES, build_networks(config, num_videos=7)):
+            self.assertEqual(trainable_without_w(module), TS_PARAM_COUNTS["paper"][network], network)
+            del module
+
+    def test_paper_is_within_5_percent_of_the_paper_sizes(self) -> None:
+        config = load_preset("paper")
+        for network, paper_size in zip(NETWORK_NAMES, (15e6, 38e6, 20e6)):
+            self.assertLess(abs(count_params(config, network) / paper_size - 1), 0.05, network)
+
+
+class NamesTest(unittest.TestCase):
+    def test_state_dict_names_and_ts_shapes_equal_the_plan(self) -> None:
+        for preset in ("tiny", "default"):
+            config = load_preset(preset)
+            networks = dict(zip(NETWORK_NAMES, build_networks(config)))
+            named = networks_to_named(networks)
+            expected = {}
+            for network in NETWORK_NAMES:
+                expected.update(registry_names_and_shapes(config, plan_for(config, network)))
+            self.assertEqual({k: tuple(v.shape) for k, v in named.items()}, expected, preset)
+
+    def test_discriminator_without_videos_has_no_w(self) -> None:
+        d = Discriminator(load_preset("tiny"), num_videos=0)
+        self.assertNotIn("embedding", dict(d.named_parameters()))
+        with self.assertRaises(ValueError):
+            d.video_projection([0])
+
+
+class ShapeTest(unittest.TestCase):
+    def check_shapes(self, preset: str, batch: int) -> None:
+        config = load_preset(preset)
+        size, n = config.resolution, config.embed_dim
+        E, G, D = build_networks(config)
+        for net in (E, G, D):
+            net.eval()
+        x, y = images(batch, size, 1), images(batch, size, 2)
+        with torch.no_grad():
+            e = E(x, y)
+            self.assertEqual(tuple(e.shape), (batch, n))
+            self.assertTrue(torch.allclose(E.embedding(x, y), e.mean(0)))
+            psi = G.psi_from_embedding(e.mean(0))
+            self.assertEqual(tuple(psi.shape), (1, psi_size(generator_plan(config))))
+            fake = G(psi, y)
+            self.assertEqual(tuple(fake.shape), (batch, 3, size, size))
+            self.assertLessEqual(float(fake.abs().max()), 1.0)
+            out = D(fake, y, D.w0)
+            self.assertEqual(tuple(out.realism.shape), (batch,))
+            self.assertEqual(tuple(out.v.shape), (batch, n))
+            blocks = [b for b in D.plan.blocks if b.kind != "attention"]
+            self.assertEqual(len(out.features), len(blocks))
+            last = config.resolution // 2**config.discriminator.down_blocks
+            self.assertEqual(tuple(out.features[-1].shape), (batch, n, last, last))
+
+    def test_tiny(self) -> None:
+        self.check_shapes("tiny", 3)
+
+    def test_default(self) -> None:
+        self.check_shapes("default", 1)
+
+    def test_channels_last_gives_the_same_frames(self) -> None:
+        config = load_preset("tiny")
+        G = Generator(config).eval()
+        with torch.no_grad():
+            G.get_submodule("attention_up").gamma.fill_(0.7)
+            psi = torch.randn(2, G.psi_size, generator=torch.Generator().manual_seed(3))
+            y = images(2, config.resolution, 4)
+            reference = G(psi, y)
+            G_cl = G.to(memory_format=torch.channels_last)
+            last = G_cl(psi, y.contiguous(memory_format=torch.channels_last))
+        self.assertTrue(torch.allclose(reference, last, atol=1e-5))
+
+    def test_bfloat16_autocast_runs_and_stays_close(self) -> None:
+        config = load_preset("tiny")
+        G = Generator(config).eval()
+        psi = G.psi_from_embedding(torch.randn(config.embed_dim, generator=torch.Generator().manual_seed(5))).detach()
+        y = images(1, config.resolution, 6)
+        with torch.no_grad():
+            reference = G(psi, y)
+            with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+                low = G(psi, y)
+        self.assertLess(float((low.float() - reference).abs().max()), 0.1)
+
+
+class GeneratorTest(unittest.TestCase):
+    def test_psi_layout_covers_every_adain_once(self) -> None:
+        plan = generator_plan(load_preset("default"))
+        slots = adain_slots(plan)
+        offsets = [s.offset for s in slots]
+        self.assertEqual(offsets, sorted(offsets))
+        self.assertEqual(slots[-1].name, "generator/output/norm")
+        self.assertEqual(slots[-1].offset + 2 * slots[-1].channels, psi_size(plan))
+
+    def test_each_psi_slice_changes_the_frame(self) -> None:
+        config = load_preset("tiny")
+        G = Generator(config).eval()
+        y = images(1, config.resolution, 7)
+        psi = torch.randn(1, G.psi_size, generator=torch.Generator().manual_seed(8))
+        with torch.no_grad():
+            base = G(psi, y)
+            for slot in G.adain_slots.values():
+                for start in (slot.offset, slot.offset + slot.channels):  # γ, then β
+                    changed = psi.clone()
+                    changed[0, start : start + slot.channels] += 0.5
+                    self.assertGreater(float((G(changed, y) - base).abs().max()), 1e-4, f"{slot.name} @ {start}")
+
+    def test_gradients_reach_every_parameter(self) -> None:
+        config = load_preset("tiny")
+        E, G, D = build_networks(config)
+        with torch.no_grad():
+            for net in (E, G, D):
+                for name, p in net.named_parameters():
+                    if name.endswith("gamma") and p.dim() == 0:
+                        p.fill_(0.5)  # attention γ = 0 would block q, k, v
+        x, y = images(2, config.resolution, 9), images(2, config.resolution, 10)
+        fake = G(G.psi_from_embedding(E(x, y).mean(0)), y)
+        D(fake, y, D.video_projection([0, 2])).realism.sum().backward()
+        for net in (E, G, D):
+            for name, p in net.named_parameters():
+                self.assertIsNotNone(p.grad, f"{type(net).__name__}.{name}")
+                if name.endswith("key.bias"):
+                    # q_i·(k_j + b) shifts every logit of row i by q_i·b: softmax_j ignores it.
+                    continue
+                self.assertGreater(float(p.grad.abs().sum()), 0.0, f"{type(net).__name__}.{name}")
+
+
+class SpectralNormTest(unittest.TestCase):
+    def test_sigma_converges_to_the_largest_singular_value(self) -> None:
+        torch.manual_seed(11)
+        conv = SNConv2d(5, 7, 3).train()
+        for _ in range(200):
+            power_iterate(conv)
+        largest = torch.linalg.matrix_norm(conv.kernel.detach().reshape(7, -1).double(), ord=2)
+        self.assertAlmostEqual(float(conv.sigma()), float(largest), places=4)
+        normalized = conv.normalized_kernel().detach().reshape(7, -1).double()
+        self.assertAlmostEqual(float(torch.linalg.matrix_norm(normalized, ord=2)), 1.0, places=4)
+
+    def test_forward_never_moves_u_and_eval_refuses_power_iteration(self) -> None:
+        config = load_preset("tiny")
+        E = Embedder(config).train()
+        before = [m.kernel_u.clone() for m in spectral_modules(E)]
+        E(images(1, config.resolution, 12), images(1, config.resolution, 13))
+        for u0, m in zip(before, spectral_modules(E)):
+            self.assertTrue(torch.equal(u0, m.kernel_u))
+        E.eval()
+        with self.assertRaises(RuntimeError):
+            power_iterate(E)
+
+    def test_sigma_gradient_matches_torch_spectral_norm(self) -> None:
+        # With the same u, torch's σ = uᵀWv (u, v constant) has the gradient of our σ = ‖Wᵀu‖.
+        torch.manual_seed(14)
+        conv = SNConv2d(4, 6, 3)
+        x = torch.randn(2, 4, 5, 5)
+        conv(x).square().sum().backward()
+        ours = conv.kernel.grad.clone()
+
+        reference = torch.nn.Conv2d(4, 6, 3, padding=1)
+        with torch.no_grad():
+            reference.weight.copy_(conv.kernel)
+            reference.bias.copy_(conv.bias)
+        reference = torch.nn.utils.spectral_norm(reference, n_power_iterations=1)
+        matrix = conv.kernel.detach().reshape(6, -1)
+        with torch.no_grad():
+            reference.weight_u.copy_(conv.kernel_u)
+            v = matrix.t() @ conv.kernel_u
+            reference.weight_v.copy_(v / v.norm())
+        reference.eval()  # eval: no power iteration, uses the stored u, v
+        reference(x).square().sum().backward()
+        self.assertTrue(torch.allclose(ours, reference.weight_orig.grad, rtol=1e-4, atol=1e-6))
+
+
+class OpsTest(unittest.TestCase):
+    def test_instance_norm_matches_torch(self) -> None:
+        x = torch.randn(2, 3, 6, 6) * 3 + 1
+        self.assertTrue(torch.allclose(instance_normalize(x), torch.nn.functional.instance_norm(x, eps=1e-5), atol=1e-5))
+
+    def test_upsampling_repeats_each_pixel_into_a_2x2_block(self) -> None:
+        x = torch.arange(4.0).reshape(1, 1, 2, 2)
+        expected = torch.tensor([[0, 0, 1, 1], [0, 0, 1, 1], [2, 2, 3, 3], [2, 2, 3, 3]], dtype=torch.float32)
+        self.assertTrue(torch.equal(upsample_nearest2(x)[0, 0], expected))
+
+
+class ConfigTest(unittest.TestCase):
+    def test_presets_load(self) -> None:
+        for preset in ("paper", "default", "tiny"):
+            self.assertEqual(load_preset(preset).name, preset)
+
+    def test_unknown_preset_is_named(self) -> None:
+        with self.assertRaisesRegex(ValueError, 'Unknown network preset "huge"'):
+            load_preset("huge")
+
+    def test_validation_reports_every_problem(self) -> None:
+        raw = load_preset("tiny").to_json()
+        raw["embedDim"] = 32
+        raw["resolution"] = 18
+        raw["generator"]["attentionAfterUpBlock"] = 5
+        with self.assertRaises(ValueError) as caught:
+            validate_config(raw)
+        message = str(caught.exception)
+        self.assertIn("generator.attentionAfterUpBlock must be null or a block index in [0, 2)", message)
+        raw["generator"]["attentionAfterUpBlock"] = 0
+        with self.assertRaises(ValueError) as caught:
+            validate_config(raw)
+        message = str(caught.exception)
+        self.assertIn("resolution 18 is not divisible by 2^embedder.downBlocks", message)
+        self.assertIn("embedDim 32 differs from the embedder's last channels 16", message)
+
+    def test_round_trip_through_json(self) -> None:
+        config = load_preset("default")
+        self.assertEqual(validate_config(config.to_json()), config)
+        self.assertEqual(config.with_num_videos(12).discriminator.num_videos, 12)
+
+
+if __name__ == "__main__":
+    unittest.main()
