@@ -46,7 +46,7 @@ const TARGET_SHARD_BYTES = 12 * 1024 * 1024;
  * Chromium's JPEG quality. At 128 px a crop is then about 3 KB and its landmark image about 2.7 KB,
  * which keeps the training shards (held-out people and landmarks excluded) near 50 MiB.
  */
-const DEFAULT_JPEG_QUALITY = 0.75;
+const DEFAULT_JPEG_QUALITY = 0.65;
 // Same flags as playwright.config.ts: quiet on a closed network, runnable as root.
 const CHROMIUM_ARGS = [
   '--no-sandbox',

@@ -135,6 +135,16 @@ describe('layers', () => {
     });
   });
 
+  it('nearest up-sampling sends each sample its own gradient (sum of its 2×2 block), batch > 1', () => {
+    tf.tidy(() => {
+      const x = tf.zeros([2, 2, 2, 1]);
+      const dy = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i), [2, 4, 4, 1]);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2(t as tf.Tensor4D), dy)))(x);
+      // Block sums of 0..15 and of 16..31 laid out as 4×4 images.
+      expect(Array.from(dx.dataSync())).toEqual([10, 18, 42, 50, 74, 82, 106, 114]);
+    });
+  });
+
   it('self-attention with γ = 0 (its initial value) is the identity', () => {
     tf.tidy(() => {
       const x = tf.randomNormal([1, 4, 4, 8], 0, 1, 'float32', 15) as tf.Tensor4D;

@@ -69,12 +69,15 @@ export function averagePool2(x: tf.Tensor4D): tf.Tensor4D {
 }
 
 /**
- * Nearest-neighbour ×2 up-sampling (each pixel becomes a 2×2 block, as PyTorch's mode="nearest"):
- * without corner alignment or half-pixel centres, output pixel i reads input pixel ⌊i / 2⌋.
+ * Nearest-neighbour ×2 up-sampling (each pixel becomes a 2×2 block, as PyTorch's mode="nearest"),
+ * built from concat + reshape. Not tf.image.resizeNearestNeighbor: tf.js 4.22's CPU gradient of
+ * that kernel reads dy with the input's batch stride, wrong for every sample after the first.
  */
 export function upsampleNearest2(x: tf.Tensor4D): tf.Tensor4D {
-  const [, h, w] = x.shape;
-  return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w], false, false);
+  const [b, h, w, c] = x.shape;
+  const columns = tf.reshape(x, [b, h, w, 1, c]);
+  const wide = tf.reshape(tf.concat([columns, columns], 3), [b, h, 1, 2 * w, c]);
+  return tf.reshape(tf.concat([wide, wide], 2), [b, 2 * h, 2 * w, c]);
 }
 
 /**

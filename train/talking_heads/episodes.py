@@ -1,0 +1,100 @@
+"""Meta-learning episodes (paper §3.2): a video i, K frames of it for the embedder and one more
+frame t of the same video as the target.
+
+The whole set lives on the training device as uint8 NHWC tensors (a 128-px set is a few hundred MB
+at most) and episodes are drawn there with index tensors, so a step needs no host round trip.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+@dataclass
+class Episode:
+    video: Tensor  # [B] long: column of W
+    frames: Tensor  # [B, K, 3, S, S] float in [-1, 1]
+    landmarks: Tensor  # [B, K, 3, S, S]
+    target: Tensor  # [B, 3, S, S]
+    target_landmarks: Tensor  # [B, 3, S, S]
+
+
+class EpisodeSampler:
+    """Draws episodes from videos given as lists of frame indices into `crops`/`landmark_images`.
+
+    Videos with a single frame cannot give a target different from the K inputs and are dropped.
+    """
+
+    def __init__(
+        self,
+        crops: np.ndarray,
+        landmark_images: np.ndarray,
+        videos: Sequence[Sequence[int]],
+        k: int,
+        device: torch.device,
+        seed: int = 0,
+    ) -> None:
+        kept = [list(v) for v in videos if len(v) >= 2]
+        if not kept:
+            raise ValueError("no video has two frames or more")
+        self.k = k
+        self.device = device
+        self.crops = torch.from_numpy(np.ascontiguousarray(crops)).to(device)
+        self.landmark_images = torch.from_numpy(np.ascontiguousarray(landmark_images)).to(device)
+        self.num_videos = len(kept)
+        lengths = torch.tensor([len(v) for v in kept], dtype=torch.long)
+        width = int(lengths.max())
+        table = torch.zeros(self.num_videos, width, dtype=torch.long)
+        for i, v in enumerate(kept):
+            table[i, : len(v)] = torch.tensor(v, dtype=torch.long)
+        self.frame_table = table.to(device)
+        self.lengths = lengths.to(device)
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(seed)
+
+    def state_dict(self) -> dict:
+        return {"rng": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["rng"])
+
+    def _to_float(self, images: Tensor) -> Tensor:
+        # uint8 NHWC → float NCHW in [-1, 1]; channels-last memory keeps the conv kernels fast.
+        x = images.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+        return x.contiguous(memory_format=torch.channels_last)
+
+    def sample(self, batch: int) -> Episode:
+        g = self.generator
+        video = torch.randint(self.num_videos, (batch,), device=self.device, generator=g)
+        length = self.lengths[video]  # [B]
+        # Target position t, then K source positions drawn from the other positions of the video
+        # (with replacement when the video is shorter than K + 1).
+        t = (torch.rand(batch, device=self.device, generator=g) * length).long()
+        offset = 1 + (torch.rand(batch, self.k, device=self.device, generator=g) * (length - 1).unsqueeze(1)).long()
+        sources = (t.unsqueeze(1) + offset) % length.unsqueeze(1)
+        target_idx = self.frame_table[video, t]
+        source_idx = self.frame_table[video.unsqueeze(1).expand(-1, self.k), sources].reshape(-1)
+        s = self.crops.shape[1]
+        frames = self._to_float(self.crops[source_idx]).reshape(batch, self.k, 3, s, s)
+        landmarks = self._to_float(self.landmark_images[source_idx]).reshape(batch, self.k, 3, s, s)
+        return Episode(
+            video=video,
+            frames=frames,
+            landmarks=landmarks,
+            target=self._to_float(self.crops[target_idx]),
+            target_landmarks=self._to_float(self.landmark_images[target_idx]),
+        )
+
+
+def videos_of(training_set, include_heldout: bool = False) -> List[List[int]]:
+    """Frame-index lists, one per clip (a YouTube Faces clip, or a CelebA person's photos)."""
+    return [
+        clip.frames.tolist()
+        for person in training_set.people
+        if include_heldout or not person.heldout
+        for clip in person.clips
+    ]

@@ -1,0 +1,169 @@
+"""Meta-learning command: resumable, time-boxed training runs.
+
+    $PYTHON -m train.talking_heads.train --data data/train-128 --config default --run train/runs/default \\
+        --time-limit 540 [--steps N] [--batch 8] [--k 8] [--variant ff|ft] [--device cuda]
+
+Each command trains until --steps or --time-limit (so one command fits a 10-minute slot), then
+writes the checkpoint; running the same command again resumes exactly (weights, optimisers, RNG,
+step). Logs go to RUN/log.jsonl and stdout, sample grids to RUN/samples/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .config import load_preset
+from .episodes import EpisodeSampler, videos_of
+from .trainer import MetaTrainer, TrainOptions, format_stats, is_finite
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # train/ holds dataset_io.py
+from dataset_io import load_training_set  # noqa: E402
+
+
+def save_grid(path: Path, samples: dict) -> None:
+    """Rows: source | driver landmarks | output | ground truth, one row per sample."""
+    from PIL import Image
+
+    columns = [samples[k] for k in ("source", "landmarks", "output", "target")]
+    rows = torch.cat([torch.cat([x.float().clamp(-1, 1) for x in row], dim=2) for row in zip(*columns)], dim=1)
+    pixels = ((rows + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(pixels).save(path)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="training set folder (scripts/prepare-training-set.ts)")
+    p.add_argument("--config", default="default", help="preset of src/nn/configs.json")
+    p.add_argument("--run", required=True, help="run folder: checkpoint, logs, samples")
+    p.add_argument("--steps", type=int, default=10**9, help="stop at this total step count")
+    p.add_argument("--time-limit", type=float, default=540, help="seconds of training in this command")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--variant", choices=["ff", "ft"], default="ff", help="ft adds the embedding match loss")
+    p.add_argument("--match-weight", type=float, default=None, help="L_MCH weight for --variant ft (default 1e-2, detached)")
+    p.add_argument("--lr-g", type=float, default=5e-5)
+    p.add_argument("--lr-d", type=float, default=2e-4)
+    p.add_argument("--l1-weight", type=float, default=0.0)
+    p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    p.add_argument("--log-every", type=int, default=25)
+    p.add_argument("--sample-every", type=int, default=500)
+    p.add_argument("--checkpoint-every", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-bf16", action="store_true")
+    return p.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    run = Path(args.run)
+    run.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run / "checkpoint.pt"
+
+    loaded = time.time()
+    data = load_training_set(args.data, heldout=False, landmarks=False)
+    config = load_preset(args.config)
+    if data.size != config.resolution:
+        raise SystemExit(f"{args.data} is {data.size} px but preset {args.config} is {config.resolution} px")
+    sampler = EpisodeSampler(data.crops, data.landmark_images, videos_of(data), args.k, device, seed=args.seed)
+    print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
+
+    content = None
+    if args.content_weight > 0:
+        from .perceptual import ContentLoss
+
+        content = ContentLoss(input_range="signed").to(device)
+    options = TrainOptions(
+        batch=args.batch,
+        k=args.k,
+        lr_g=args.lr_g,
+        lr_d=args.lr_d,
+        l1_weight=args.l1_weight,
+        content_weight=args.content_weight,
+        bf16=not args.no_bf16,
+        variant=args.variant,
+        match_weight=(args.match_weight if args.match_weight is not None else 1e-2) if args.variant == "ft" else 0.0,
+        match_detach_target=args.variant == "ft" and args.match_weight is None,
+    )
+    trainer = MetaTrainer(config, sampler, options, content_loss=content)
+
+    extra = {}
+    if ckpt_path.exists():
+        _, e, g, d, extra = load_checkpoint(ckpt_path)
+        trainer.embedder.load_state_dict(e.state_dict())
+        trainer.generator.load_state_dict(g.state_dict())
+        trainer.discriminator.load_state_dict(d.state_dict())
+        trainer.load_state_dict(extra["trainer"])
+        print(f"resumed from {ckpt_path} at step {trainer.step}", flush=True)
+    wall_before = float(extra.get("wall_seconds", 0.0))
+    samples_before = int(extra.get("samples_seen", 0))
+
+    def checkpoint(reason: str) -> None:
+        save_checkpoint(
+            ckpt_path,
+            trainer.config,
+            trainer.embedder,
+            trainer.generator,
+            trainer.discriminator,
+            extra={
+                "trainer": trainer.state_dict(),
+                "wall_seconds": wall_before + (time.time() - started),
+                "samples_seen": samples_before + (trainer.step - first_step) * args.batch,
+                "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
+                "data": str(args.data),
+                "options": asdict(options),
+            },
+        )
+        print(f"checkpoint at step {trainer.step} ({reason})", flush=True)
+
+    started = time.time()
+    first_step = trainer.step
+    log = open(run / "log.jsonl", "a", encoding="utf-8")
+    status = 0
+    while trainer.step < args.steps and time.time() - started < args.time_limit:
+        want_log = (trainer.step + 1) % args.log_every == 0
+        stats = trainer.train_step(log=want_log)
+        if stats is not None:
+            seen = (trainer.step - first_step) * args.batch
+            print(format_stats(stats, started, seen), flush=True)
+            record = asdict(stats) | {"time": time.time(), "samples_seen": samples_before + seen}
+            if device.type == "cuda":
+                record["gpu_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            if not is_finite(stats):
+                print("non-finite loss: stopping; the last checkpoint is the last good state", flush=True)
+                status = 2
+                break
+        if trainer.step % args.sample_every == 0:
+            save_grid(run / "samples" / f"step{trainer.step:07d}.png", trainer.samples())
+        if trainer.step % args.checkpoint_every == 0:
+            checkpoint("periodic")
+    if status == 0:
+        save_grid(run / "samples" / f"step{trainer.step:07d}.png", trainer.samples())
+        checkpoint("end of command")
+    log.close()
+    return status
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

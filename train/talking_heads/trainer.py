@@ -1,0 +1,215 @@
+"""Meta-learning of E, G and D (paper §3.2), one compact loop.
+
+Per step: an episode batch; ê_i = mean_k E(x_i(s_k), y_i(s_k)); ψ̂ = P ê; x̂ = G(y_i(t), ψ̂);
+E and G minimise L_CNT + L_ADV (−r̂ + 10·L_FM) (+ L_MCH in the FT variant), D minimises the hinge
+loss on r(x_i(t)) and r(x̂). Spectral-norm u vectors advance once per optimiser step of their
+network, as in the TS fine-tuner.
+
+Collapse guards: every log step prints output mean/std and D's scores; a non-finite loss stops the
+run and leaves the last good checkpoint in place.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .config import NetConfig
+from .episodes import Episode, EpisodeSampler
+from .nets import build_networks
+from .spectral_norm import power_iterate
+
+
+@dataclass
+class TrainOptions:
+    batch: int = 8
+    k: int = 8
+    lr_g: float = 5e-5  # E and G (paper)
+    lr_d: float = 2e-4  # D (paper)
+    betas: tuple = (0.0, 0.999)
+    d_steps: int = 1
+    fm_weight: float = 10.0
+    adv_weight: float = 1.0
+    # Paper: 80 for L_MCH in meta-learning of the FT model; the lab's later code uses a small weight
+    # with the target detached. 0 gives the FF variant.
+    match_weight: float = 0.0
+    match_detach_target: bool = False
+    # Not in the paper: a pixel L1 term. With compute budgets far below the paper's it gets G
+    # out of the noise regime in hundreds instead of tens of thousands of steps.
+    l1_weight: float = 0.0
+    content_weight: float = 1.0
+    bf16: bool = True  # autocast on CUDA only
+    variant: str = "ff"
+
+
+@dataclass
+class StepStats:
+    step: int
+    loss_g: float
+    loss_d: float
+    terms: Dict[str, float] = field(default_factory=dict)
+    fake_mean: float = 0.0
+    fake_std: float = 0.0
+    r_real: float = 0.0
+    r_fake: float = 0.0
+
+
+class MetaTrainer:
+    def __init__(
+        self,
+        config: NetConfig,
+        sampler: EpisodeSampler,
+        options: TrainOptions,
+        content_loss: Optional[Callable[[Tensor, Tensor], Tensor]] = None,
+    ) -> None:
+        self.options = options
+        self.sampler = sampler
+        self.device = sampler.device
+        self.config = config.with_num_videos(sampler.num_videos)
+        self.embedder, self.generator, self.discriminator = (
+            net.to(self.device).to(memory_format=torch.channels_last) for net in build_networks(self.config)
+        )
+        self.content_loss = content_loss
+        betas = tuple(options.betas)
+        self.opt_g = torch.optim.Adam(
+            [p for n in (self.embedder, self.generator) for p in n.parameters() if p.requires_grad], lr=options.lr_g, betas=betas
+        )
+        # W receives gradients from L_MCH in the E/G step too, but is owned by D's optimiser.
+        self.opt_d = torch.optim.Adam([p for p in self.discriminator.parameters() if p.requires_grad], lr=options.lr_d, betas=betas)
+        self.step = 0
+        self.use_autocast = options.bf16 and self.device.type == "cuda"
+
+    # ---- state -----------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        return {
+            "step": self.step,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "sampler": self.sampler.state_dict(),
+            "options": asdict(self.options),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.step = int(state["step"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.sampler.load_state_dict(state["sampler"])
+
+    # ---- one step ----------------------------------------------------------------------------
+    def _autocast(self):
+        if self.use_autocast:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return torch.autocast(device_type="cpu", enabled=False)
+
+    def _projection(self, video: Tensor) -> Tensor:
+        # W_i + w0 gathered on the device (video_projection takes Python ints: a host sync).
+        d = self.discriminator
+        return d.embedding.index_select(1, video).t() + d.w0
+
+    def _embed(self, ep: Episode) -> Tensor:
+        b, k = ep.frames.shape[:2]
+        s = ep.frames.shape[-1]
+        per_frame = self.embedder(
+            ep.frames.reshape(b * k, 3, s, s).contiguous(memory_format=torch.channels_last),
+            ep.landmarks.reshape(b * k, 3, s, s).contiguous(memory_format=torch.channels_last),
+        )
+        return per_frame.reshape(b, k, -1).mean(dim=1)
+
+    def train_step(self, log: bool = False) -> Optional[StepStats]:
+        o = self.options
+        ep = self.sampler.sample(o.batch)
+        for net in (self.embedder, self.generator, self.discriminator):
+            net.train()
+
+        # E and G step.
+        power_iterate(self.embedder)
+        power_iterate(self.generator)
+        with self._autocast():
+            e_hat = self._embed(ep)
+            psi = self.generator.psi_from_embedding(e_hat)
+            fake = self.generator(psi, ep.target_landmarks).float()
+            # Detached: D's scores steer E and G here, not W or w0 (they belong to D's update).
+            projection = self._projection(ep.video).detach()
+            with torch.no_grad():
+                real_out = self.discriminator(ep.target, ep.target_landmarks, projection)
+            fake_out = self.discriminator(fake, ep.target_landmarks, projection)
+            adversarial = -fake_out.realism.float().mean() * o.adv_weight
+            fm = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
+        terms: Dict[str, Tensor] = {"adv": adversarial, "fm": fm}
+        if self.content_loss is not None and o.content_weight > 0:
+            terms["cnt"] = self.content_loss(fake, ep.target) * o.content_weight
+        if o.l1_weight > 0:
+            terms["l1"] = F.l1_loss(fake, ep.target) * o.l1_weight
+        if o.match_weight > 0:
+            w_i = self.discriminator.embedding.t()[ep.video]
+            terms["mch"] = F.l1_loss(e_hat.float(), w_i.detach() if o.match_detach_target else w_i) * o.match_weight
+        loss_g = torch.stack([t.float() for t in terms.values()]).sum()
+        self.opt_g.zero_grad(set_to_none=True)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        # The G loss also left gradients in V; only W's (from L_MCH) is kept, for D's next update.
+        for p in self.discriminator.parameters():
+            if p is not getattr(self.discriminator, "embedding", None):
+                p.grad = None
+
+        # D step(s): hinge on the real target and the (detached) generated frame.
+        fake_d = fake.detach()
+        for _ in range(o.d_steps):
+            power_iterate(self.discriminator)
+            with self._autocast():
+                projection = self._projection(ep.video)
+                r_real = self.discriminator(ep.target, ep.target_landmarks, projection).realism.float()
+                r_fake = self.discriminator(fake_d, ep.target_landmarks, projection).realism.float()
+                loss_d = F.relu(1.0 - r_real).mean() + F.relu(1.0 + r_fake).mean()
+            loss_d.backward()
+            self.opt_d.step()
+            self.opt_d.zero_grad(set_to_none=True)
+        self.step += 1
+
+        if not log:
+            return None
+        # The only host sync of a step, on log steps only.
+        values = torch.stack(
+            [loss_g.detach(), loss_d.detach(), fake_d.mean(), fake_d.std(), r_real.detach().mean(), r_fake.detach().mean()]
+            + [t.detach().float() for t in terms.values()]
+        ).cpu().tolist()
+        return StepStats(
+            step=self.step,
+            loss_g=values[0],
+            loss_d=values[1],
+            fake_mean=values[2],
+            fake_std=values[3],
+            r_real=values[4],
+            r_fake=values[5],
+            terms=dict(zip(terms.keys(), values[6:])),
+        )
+
+    @torch.no_grad()
+    def samples(self, batch: int = 4) -> Dict[str, Tensor]:
+        """An episode's source frame, driver landmarks, output and ground truth, in [-1, 1]."""
+        for net in (self.embedder, self.generator):
+            net.eval()
+        ep = self.sampler.sample(batch)
+        with self._autocast():
+            fake = self.generator(self.generator.psi_from_embedding(self._embed(ep)), ep.target_landmarks).float()
+        return {"source": ep.frames[:, 0], "landmarks": ep.target_landmarks, "output": fake, "target": ep.target}
+
+
+def is_finite(stats: StepStats) -> bool:
+    return all(math.isfinite(v) for v in [stats.loss_g, stats.loss_d, *stats.terms.values()])
+
+
+def format_stats(stats: StepStats, started: float, samples_seen: int) -> str:
+    elapsed = time.time() - started
+    terms = " ".join(f"{k}={v:.4f}" for k, v in stats.terms.items())
+    return (
+        f"step {stats.step} lossG={stats.loss_g:.4f} lossD={stats.loss_d:.4f} {terms} "
+        f"out(mean={stats.fake_mean:+.3f} std={stats.fake_std:.3f}) r(real={stats.r_real:+.3f} fake={stats.r_fake:+.3f}) "
+        f"{samples_seen / max(elapsed, 1e-9):.1f} samples/s"
+    )
