@@ -1,4 +1,4 @@
-// Adds up the vitest and Playwright JSON reports into the one closing line CI reads.
+// Adds up the vitest, Python unittest and Playwright JSON reports into the one closing line CI reads.
 import { existsSync, readFileSync } from 'node:fs';
 
 const read = (p) => (existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : null);
@@ -13,6 +13,13 @@ if (vitest) {
   failed += vitest.numFailedTests;
   skipped += vitest.numPendingTests + (vitest.numTodoTests ?? 0);
 } else missing.push('vitest');
+
+const py = read('test-results/python.json');
+if (py) {
+  passed += py.passed;
+  failed += py.failed;
+  skipped += py.skipped;
+} else missing.push('python');
 
 const pw = read('test-results/playwright.json');
 if (pw) {

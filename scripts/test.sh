@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # The one command that runs every check: set-up, type-check, lint, unit tests (vitest, Node),
-# the production build, and end-to-end tests (Playwright in Debian's Chromium).
+# Python tests of the trainer, the production build, and end-to-end tests (Playwright in Debian's Chromium).
 # Ends with one summary line `N passed, N failed, N skipped` and a non-zero exit on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
 mkdir -p test-results
-rm -f test-results/vitest.json test-results/playwright.json
+rm -f test-results/vitest.json test-results/playwright.json test-results/python.json
 status=0
 
 step() { echo; echo "== $1"; shift; "$@" || { echo "!! step failed: $*"; status=1; }; }
 
 step "type-check" npx tsc --noEmit -p .
 step "lint" npx eslint --max-warnings=0 .
+step "python tests (train/)" "${PYTHON:-/usr/bin/python3}" -m train.tests.run
 step "unit tests" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
 step "build" npx vite build --logLevel warn
 step "end-to-end tests" npx playwright test

@@ -1,0 +1,74 @@
+"""Meta-learning throughput on the machine at hand (a benchmark, not a test).
+
+    $PYTHON train/bench.py [--config default] [--batch 8] [--k 8] [--steps 10] [--no-content]
+
+Synthetic uint8 data of the preset's resolution stands in for the training set (throughput does
+not depend on pixel values). Prints one JSON line: samples/s, ms/step, device, peak GPU memory.
+"""
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from train.talking_heads.config import load_preset  # noqa: E402
+from train.talking_heads.episodes import EpisodeSampler  # noqa: E402
+from train.talking_heads.trainer import MetaTrainer, TrainOptions  # noqa: E402
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--config", default="default")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--no-content", action="store_true")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    args = p.parse_args()
+    device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    config = load_preset(args.config)
+    s = config.resolution
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, size=(64, s, s, 3), dtype=np.uint8)
+    videos = [list(range(i, i + 8)) for i in range(0, 64, 8)]
+    sampler = EpisodeSampler(crops, crops.copy(), videos, args.k, device)
+    content = None
+    if not args.no_content:
+        from train.talking_heads.perceptual import ContentLoss
+
+        content = ContentLoss(input_range="signed").to(device)
+    trainer = MetaTrainer(config, sampler, TrainOptions(batch=args.batch, k=args.k), content_loss=content)
+    for _ in range(args.warmup):
+        trainer.train_step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.time()
+    for _ in range(args.steps):
+        trainer.train_step()
+    trainer.train_step(log=True)  # one host sync, like a log step
+    elapsed = time.time() - start
+    steps = args.steps + 1
+    out = {
+        "config": args.config,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
+        "torch": torch.__version__,
+        "batch": args.batch,
+        "k": args.k,
+        "content_loss": content is not None,
+        "ms_per_step": round(1000 * elapsed / steps, 1),
+        "samples_per_s": round(steps * args.batch / elapsed, 2),
+    }
+    if device.type == "cuda":
+        out["peak_gpu_mem_gb"] = round(torch.cuda.max_memory_allocated(device) / 2**30, 2)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
