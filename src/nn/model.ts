@@ -8,6 +8,7 @@ import { createGenerator, type Generator } from './generator.ts';
 import type { ParamRegistry } from './params.ts';
 import { validateManifest, WeightsError, type NamedWeights, type WeightsManifest } from './weights-format.ts';
 import { decodeWeights, type ShardLoader } from './weights-io.ts';
+import { fetchWeightsFiles } from './weights-io-fetch.ts';
 
 export interface TalkingHeadModel {
   readonly config: NetConfig;
@@ -110,17 +111,6 @@ export async function modelFromManifest(manifestJson: unknown, loadShard: ShardL
 
 /** Fetches a manifest and its shards (relative to it) and builds the model. */
 export async function loadModelFromUrl(manifestUrl: string): Promise<{ model: TalkingHeadModel; manifest: WeightsManifest }> {
-  const base = new URL(manifestUrl, globalThis.location?.href ?? 'http://localhost/');
-  const fetchOk = async (url: string) => {
-    let response: Response;
-    try {
-      response = await fetch(url);
-    } catch (error) {
-      throw new WeightsError(`${url}: could not be fetched (${error instanceof Error ? error.message : String(error)})`);
-    }
-    if (!response.ok) throw new WeightsError(`${url}: HTTP ${response.status}`);
-    return response;
-  };
-  const manifestJson: unknown = await (await fetchOk(base.href)).json();
-  return modelFromManifest(manifestJson, async (file) => new Uint8Array(await (await fetchOk(new URL(file, base).href)).arrayBuffer()));
+  const { manifest, loadShard } = await fetchWeightsFiles(manifestUrl);
+  return modelFromManifest(manifest, loadShard);
 }
