@@ -1,0 +1,156 @@
+"""Held-out numbers for the model card: FF self-reenactment of people the trainer never saw.
+
+    $PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data data/train-128 \\
+        --out RUN/heldout [--k 8] [--targets 4]
+
+For each held-out person (train/split.json): K source frames from one clip, targets from another
+clip where the person has one (YouTube Faces), else from the remaining photos (CelebA). The output
+is G(y_target, P·mean_k E(x_k, y_k)) — the feed-forward avatar, no fine-tuning.
+
+Metrics: SSIM (11×11 Gaussian window, σ 1.5, on luma in [0, 1]) and an identity cosine between
+generated and real frames on faceres (the VGGFace2-trained network of the content loss; global
+average pool of its last depthwise-separable block). This is *not* the paper's CSIM (ArcFace);
+the project's eval command (issue 7) uses mobilefacenet for that. Also the same metrics for the
+trivial baseline "copy a source frame", so the numbers have a floor to be read against.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .checkpoint import load_checkpoint
+from .perceptual import PerceptualNetwork
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from dataset_io import load_training_set  # noqa: E402
+
+
+def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+    x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
+    g = torch.exp(-(x**2) / (2 * sigma**2))
+    g = g / g.sum()
+    return (g[:, None] * g[None, :])[None, None]
+
+
+def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image SSIM of NCHW RGB in [-1, 1], on BT.601 luma in [0, 1]."""
+    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+    ya = ((a + 1) / 2 * weights).sum(1, keepdim=True)
+    yb = ((b + 1) / 2 * weights).sum(1, keepdim=True)
+    w = _gaussian_window()
+    mu_a, mu_b = F.conv2d(ya, w), F.conv2d(yb, w)
+    var_a = F.conv2d(ya * ya, w) - mu_a**2
+    var_b = F.conv2d(yb * yb, w) - mu_b**2
+    cov = F.conv2d(ya * yb, w) - mu_a * mu_b
+    c1, c2 = 0.01**2, 0.03**2
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
+    return s.mean(dim=(1, 2, 3))
+
+
+class IdentityEmbedding:
+    def __init__(self) -> None:
+        self.net = PerceptualNetwork("face", ["conv_pw_13_relu"])
+
+    @torch.no_grad()
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        feats = self.net((images + 1) / 2)[0]
+        return F.normalize(feats.mean(dim=(2, 3)), dim=1)
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def episodes(person, k: int, targets: int, rng: np.random.Generator):
+    clips = [c for c in person.clips if len(c.frames) > 0]
+    if len(clips) >= 2:
+        sources, rest = clips[0].frames, np.concatenate([c.frames for c in clips[1:]])
+    else:
+        frames = rng.permutation(clips[0].frames)
+        sources, rest = frames[:k], frames[k:]
+    if len(rest) == 0:
+        return None
+    src = rng.choice(sources, size=min(k, len(sources)), replace=False)
+    tgt = rng.choice(rest, size=min(targets, len(rest)), replace=False)
+    return src, tgt
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--data", required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--k", type=int, default=8)
+    p.add_argument("--targets", type=int, default=4)
+    p.add_argument("--grid-people", type=int, default=6)
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+
+    config, embedder, generator, _, extra = load_checkpoint(args.checkpoint)
+    embedder.eval()
+    generator.eval()
+    data = load_training_set(args.data, heldout=True, landmarks=False)
+    identity = IdentityEmbedding()
+    rng = np.random.default_rng(args.seed)
+    rows, grid = [], []
+    for person in (p for p in data.people if p.heldout):
+        picked = episodes(person, args.k, args.targets, rng)
+        if picked is None:
+            continue
+        src, tgt = picked
+        with torch.no_grad():
+            e_hat = embedder(to_tensor(data.crops[src]), to_tensor(data.landmark_images[src])).mean(0)
+            psi = generator.psi_from_embedding(e_hat)
+            fake = generator(psi, to_tensor(data.landmark_images[tgt])).float()
+        real = to_tensor(data.crops[tgt])
+        copy = to_tensor(data.crops[src[:1]]).expand_as(real)
+        rows.append(
+            {
+                "source": person.source,
+                "person": person.id,
+                "k": len(src),
+                "targets": len(tgt),
+                "ssim_ff": ssim(fake, real).mean().item(),
+                "ssim_copy": ssim(copy, real).mean().item(),
+                "idcos_ff": (identity(fake) * identity(real)).sum(1).mean().item(),
+                "idcos_copy": (identity(copy) * identity(real)).sum(1).mean().item(),
+            }
+        )
+        if len(grid) < args.grid_people:
+            grid.append(torch.cat([to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], fake[0], real[0]], dim=2))
+
+    def mean(key, source=None):
+        vals = [r[key] for r in rows if source is None or r["source"] == source]
+        return float(np.mean(vals)) if vals else float("nan")
+
+    summary = {
+        "checkpoint": str(args.checkpoint),
+        "step": int(extra.get("trainer", {}).get("step", 0)),
+        "people": len(rows),
+        "k": args.k,
+        "metrics": {
+            src or "all": {m: mean(m, src) for m in ("ssim_ff", "ssim_copy", "idcos_ff", "idcos_copy")}
+            for src in (None, "ytf", "celeba")
+        },
+        "per_person": rows,
+    }
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "heldout.json").write_text(json.dumps(summary, indent=1))
+    if grid:
+        from PIL import Image
+
+        image = torch.cat(grid, dim=1).clamp(-1, 1)
+        Image.fromarray(((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()).save(out / "heldout_grid.png")
+    print(json.dumps({k: v for k, v in summary.items() if k != "per_person"}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
