@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.distributed as dist
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import load_preset
@@ -67,7 +68,20 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device))
+    # torchrun sets WORLD_SIZE/RANK/LOCAL_RANK: one process per GPU (or CPU process with gloo).
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    rank = int(os.environ.get("RANK", "0"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if world > 1:
+        backend = "nccl" if torch.cuda.is_available() and args.device != "cpu" else "gloo"
+        dist.init_process_group(backend)
+    if args.device == "auto":
+        device = torch.device(f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu")
+    else:
+        device = torch.device(args.device)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    lead = rank == 0
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -84,8 +98,10 @@ def main(argv=None) -> int:
     config = load_preset(args.config)
     if data.size != config.resolution:
         raise SystemExit(f"{args.data} is {data.size} px but preset {args.config} is {config.resolution} px")
-    sampler = EpisodeSampler(data.crops, data.landmark_images, videos_of(data), args.k, device, seed=args.seed)
-    print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
+    # Each rank draws its own episodes; the global batch is batch × world size.
+    sampler = EpisodeSampler(data.crops, data.landmark_images, videos_of(data), args.k, device, seed=args.seed + rank)
+    if lead:
+        print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
 
     content = None
     if args.content_weight > 0:
@@ -113,7 +129,10 @@ def main(argv=None) -> int:
         trainer.generator.load_state_dict(g.state_dict())
         trainer.discriminator.load_state_dict(d.state_dict())
         trainer.load_state_dict(extra["trainer"])
-        print(f"resumed from {ckpt_path} at step {trainer.step}", flush=True)
+        if rank > 0:  # the checkpoint holds rank 0's sampler state; other ranks must not repeat it
+            sampler.generator.manual_seed(args.seed + 1_000_003 * rank + trainer.step)
+        if lead:
+            print(f"resumed from {ckpt_path} at step {trainer.step}", flush=True)
     wall_before = float(extra.get("wall_seconds", 0.0))
     samples_before = int(extra.get("samples_seen", 0))
 
@@ -127,7 +146,7 @@ def main(argv=None) -> int:
             extra={
                 "trainer": trainer.state_dict(),
                 "wall_seconds": wall_before + (time.time() - started),
-                "samples_seen": samples_before + (trainer.step - first_step) * args.batch,
+                "samples_seen": samples_before + (trainer.step - first_step) * args.batch * world,
                 "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
                 "data": str(args.data),
                 "options": asdict(options),
@@ -137,13 +156,24 @@ def main(argv=None) -> int:
 
     started = time.time()
     first_step = trainer.step
-    log = open(run / "log.jsonl", "a", encoding="utf-8")
+    log = open(run / "log.jsonl", "a", encoding="utf-8") if lead else None
     status = 0
-    while trainer.step < args.steps and time.time() - started < args.time_limit:
+
+    def stop_now(failed: bool) -> bool:
+        # Rank 0 decides for everyone, so no rank waits in an all-reduce the others left.
+        stop = failed or trainer.step >= args.steps or time.time() - started >= args.time_limit
+        if world > 1:
+            flag = torch.tensor([float(stop)], device=device)
+            dist.broadcast(flag, src=0)
+            stop = bool(flag.item())
+        return stop
+
+    failed = False
+    while not stop_now(failed):
         want_log = (trainer.step + 1) % args.log_every == 0
         stats = trainer.train_step(log=want_log)
-        if stats is not None:
-            seen = (trainer.step - first_step) * args.batch
+        if stats is not None and lead:
+            seen = (trainer.step - first_step) * args.batch * world
             print(format_stats(stats, started, seen), flush=True)
             record = asdict(stats) | {"time": time.time(), "samples_seen": samples_before + seen}
             if device.type == "cuda":
@@ -152,16 +182,19 @@ def main(argv=None) -> int:
             log.flush()
             if not is_finite(stats):
                 print("non-finite loss: stopping; the last checkpoint is the last good state", flush=True)
-                status = 2
-                break
-        if trainer.step % args.sample_every == 0:
+                status, failed = 2, True
+                continue
+        if lead and trainer.step % args.sample_every == 0:
             save_grid(run / "samples" / f"step{trainer.step:07d}.png", trainer.samples())
-        if trainer.step % args.checkpoint_every == 0:
+        if lead and trainer.step % args.checkpoint_every == 0:
             checkpoint("periodic")
-    if status == 0:
+    if lead and status == 0:
         save_grid(run / "samples" / f"step{trainer.step:07d}.png", trainer.samples())
         checkpoint("end of command")
-    log.close()
+    if log:
+        log.close()
+    if world > 1:
+        dist.destroy_process_group()
     return status
 
 

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Dict, Optional
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -83,6 +84,24 @@ class MetaTrainer:
         self.opt_d = torch.optim.Adam([p for p in self.discriminator.parameters() if p.requires_grad], lr=options.lr_d, betas=betas)
         self.step = 0
         self.use_autocast = options.bf16 and self.device.type == "cuda"
+        # Data parallel across processes (torchrun): same initial weights everywhere, gradients
+        # averaged before every optimiser step, so all replicas stay identical (u vectors included:
+        # power iteration is a deterministic function of the identical weights).
+        self.world = dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        if self.world > 1:
+            for net in (self.embedder, self.generator, self.discriminator):
+                for tensor in list(net.parameters()) + list(net.buffers()):
+                    dist.broadcast(tensor.data, src=0)
+
+    def _average_gradients(self, optimizer: torch.optim.Optimizer) -> None:
+        if self.world == 1:
+            return
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    p.grad = torch.zeros_like(p)  # every rank must join every all-reduce
+                dist.all_reduce(p.grad)
+                p.grad.div_(self.world)
 
     # ---- state -----------------------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -152,6 +171,7 @@ class MetaTrainer:
         self.opt_g.zero_grad(set_to_none=True)
         self.opt_d.zero_grad(set_to_none=True)
         loss_g.backward()
+        self._average_gradients(self.opt_g)
         self.opt_g.step()
         # The G loss also left gradients in V; only W's (from L_MCH) is kept, for D's next update.
         for p in self.discriminator.parameters():
@@ -168,6 +188,7 @@ class MetaTrainer:
                 r_fake = self.discriminator(fake_d, ep.target_landmarks, projection).realism.float()
                 loss_d = F.relu(1.0 - r_real).mean() + F.relu(1.0 + r_fake).mean()
             loss_d.backward()
+            self._average_gradients(self.opt_d)
             self.opt_d.step()
             self.opt_d.zero_grad(set_to_none=True)
         self.step += 1
