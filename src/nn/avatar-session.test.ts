@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { computeFaceCrop, mapLandmarksToCrop } from '../landmarks/crop.ts';
 import { loadRealFaceFixture } from '../landmarks/realFaceFixture.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { AvatarSession, type AvatarPhoto } from './avatar-session.ts';
+import { AVATAR_PSI, AvatarSession, type AvatarPhoto } from './avatar-session.ts';
+import { decodeWeights, encodeWeights } from './weights-io.ts';
 import { loadPreset } from './config.ts';
 import { createModel, type TalkingHeadModel } from './model.ts';
 import { setAttentionGammas, useCpuBackend } from './testing.ts';
@@ -82,6 +83,29 @@ describe('AvatarSession (tiny config, CPU)', () => {
     const after = model.generator.params.list().map((e) => e.variable.dataSync());
     after.forEach((values, i) => expect(values).toEqual(before[i]));
     session.clear();
+  });
+
+  it('a fine-tuned avatar saved in the weights format renders the same after loading', async () => {
+    const session = new AvatarSession(model);
+    session.setPhotos([photo(5, face)]);
+    session.startFineTune({ seed: 3 });
+    await session.fineTuneStep();
+    session.adoptFineTuned();
+    session.stopFineTune();
+    const expected = await session.render(mouthOpen, CROP);
+    const encoded = await encodeWeights(await session.exportAvatar(), { dtype: 'float32', config: model.config });
+    expect(encoded.manifest.tensors.map((t) => t.name)).toContain(AVATAR_PSI);
+    const decoded = await decodeWeights(encoded.manifest, async (file) => {
+      const i = encoded.manifest.shards.findIndex((s) => s.file === file);
+      return encoded.shards[i];
+    });
+    session.clear();
+
+    const restored = new AvatarSession(model);
+    restored.importAvatar(decoded);
+    expect(restored.isFineTuned).toBe(true);
+    expect((await restored.render(mouthOpen, CROP)).data).toEqual(expected.data);
+    restored.clear();
   });
 
   it('leaks no tensors across renders, fine-tuning and clearing', async () => {

@@ -10,6 +10,10 @@ import { computeEmbedding, createRenderer, rgbaToTensor, type Renderer } from '.
 import { createFineTuner, type ContentLossFn, type FineTuneOptions, type FineTuner, type FineTuneStepResult } from './finetune.ts';
 import { createGenerator, type Generator } from './generator.ts';
 import type { TalkingHeadModel } from './model.ts';
+import { WeightsError, type NamedWeights } from './weights-format.ts';
+
+/** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
+export const AVATAR_PSI = 'avatar/psi';
 
 /** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
 export interface AvatarPhoto {
@@ -47,6 +51,8 @@ export class AvatarSession {
   private landmarkImages: tf.Tensor4D | undefined;
   private embedding: tf.Tensor1D | undefined;
   private renderer: Renderer | undefined;
+  /** What renders: G (the meta-learned one, or an owned fine-tuned copy) and ψ. */
+  private avatar: { generator: Generator; ownsGenerator: boolean; psi: tf.Tensor2D; fineTuned: boolean } | undefined;
   private tuning: { generator: Generator; discriminator: Discriminator; tuner: FineTuner } | undefined;
 
   constructor(private readonly model: TalkingHeadModel) {
@@ -70,9 +76,65 @@ export class AvatarSession {
     this.landmarkImages = tf.stack(landmarkImages) as tf.Tensor4D;
     tf.dispose([...frames, ...landmarkImages]);
     this.embedding = computeEmbedding(this.model.embedder, this.frames, this.landmarkImages);
-    const psi = this.model.generator.psiFromEmbedding(this.embedding);
-    this.renderer = createRenderer(this.model.generator, psi);
-    psi.dispose();
+    this.useAvatar(this.model.generator, false, this.model.generator.psiFromEmbedding(this.embedding), false);
+  }
+
+  /** Takes ownership of `psi` (and of `generator` when `owns`); the renderer is rebuilt. */
+  private useAvatar(generator: Generator, owns: boolean, psi: tf.Tensor2D, fineTuned: boolean): void {
+    this.releaseAvatar();
+    this.avatar = { generator, ownsGenerator: owns, psi, fineTuned };
+    this.renderer = createRenderer(generator, psi);
+  }
+
+  private releaseAvatar(): void {
+    this.renderer?.dispose();
+    this.renderer = undefined;
+    if (!this.avatar) return;
+    this.avatar.psi.dispose();
+    if (this.avatar.ownsGenerator) this.avatar.generator.dispose();
+    this.avatar = undefined;
+  }
+
+  get isFineTuned(): boolean {
+    return this.avatar?.fineTuned ?? false;
+  }
+
+  /**
+   * The avatar as named weights (G's parameters and ψ under AVATAR_PSI), for saving in the
+   * project's weights format. Reads are asynchronous: WebGPU cannot read tensors synchronously.
+   */
+  async exportAvatar(): Promise<NamedWeights> {
+    if (!this.avatar) throw new Error('No avatar yet: add photos first');
+    const named: NamedWeights = new Map();
+    for (const entry of this.avatar.generator.params.list()) {
+      named.set(entry.name, { shape: [...entry.variable.shape], data: (await entry.variable.data()) as Float32Array });
+    }
+    named.set(AVATAR_PSI, { shape: [...this.avatar.psi.shape], data: (await this.avatar.psi.data()) as Float32Array });
+    return named;
+  }
+
+  /** Restores an avatar saved by exportAvatar (e.g. after a page reload); photos are not needed. */
+  importAvatar(named: NamedWeights, fineTuned = true): void {
+    const psi = named.get(AVATAR_PSI);
+    if (!psi) throw new WeightsError(`avatar weights: "${AVATAR_PSI}" is missing`);
+    const generator = createGenerator(this.model.config);
+    try {
+      const values = new Map<string, tf.Tensor>();
+      for (const entry of generator.params.list()) {
+        const w = named.get(entry.name);
+        if (!w) throw new WeightsError(`avatar weights: "${entry.name}" is missing`);
+        values.set(entry.name, tf.tensor(w.data, [...w.shape]));
+      }
+      try {
+        generator.params.assign(values);
+      } finally {
+        tf.dispose([...values.values()]);
+      }
+    } catch (error) {
+      generator.dispose();
+      throw error;
+    }
+    this.useAvatar(generator, true, tf.tensor2d(psi.data, psi.shape as [number, number]), fineTuned);
   }
 
   /**
@@ -119,13 +181,14 @@ export class AvatarSession {
   }
 
   /**
-   * Renders with the fine-tuned G and ψ′ from now on. The renderer keeps its own frozen copy of the
-   * weights, so training may go on (or stop) without changing what is shown until the next adopt.
+   * Renders with the fine-tuned G and ψ′ from now on. The avatar keeps its own copy of them, so
+   * training may go on (or stop) without changing what is shown until the next adopt.
    */
   adoptFineTuned(): void {
     if (!this.tuning) throw new Error('Fine-tuning has not been started');
-    this.renderer?.dispose();
-    this.renderer = createRenderer(this.tuning.generator, this.tuning.tuner.psi as tf.Variable<tf.Rank.R2>);
+    const generator = createGenerator(this.model.config);
+    generator.params.assign(new Map(this.tuning.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
+    this.useAvatar(generator, true, tf.clone(this.tuning.tuner.psi) as tf.Tensor2D, true);
   }
 
   stopFineTune(): void {
@@ -138,9 +201,8 @@ export class AvatarSession {
 
   clear(): void {
     this.stopFineTune();
-    this.renderer?.dispose();
+    this.releaseAvatar();
     for (const t of [this.frames, this.landmarkImages, this.embedding]) t?.dispose();
     this.frames = this.landmarkImages = this.embedding = undefined;
-    this.renderer = undefined;
   }
 }

@@ -2,6 +2,7 @@
 import type { Landmarks, RgbaImage } from '../landmarks/types';
 import type { BackendFallback, BackendName } from '../nn/backend';
 import type { AvatarPhoto } from '../nn/avatar-session';
+import type { WeightsManifest } from '../nn/weights-format';
 
 export interface InitOptions {
   /** URL of a weights manifest (public/weights/<name>/manifest.json). */
@@ -62,5 +63,14 @@ export interface AvatarWorkerApi {
   resumeFineTune(): void;
   /** Stops after the current step; the avatar keeps the weights of that step. */
   stopFineTune(): void;
+  /** The current avatar in the weights format (fp16), ready to store (e.g. IndexedDB). */
+  exportAvatar(): Promise<SavedAvatar>;
+  /** Restores an avatar from exportAvatar's output; hashes and shapes are verified. */
+  importAvatar(saved: SavedAvatar): Promise<void>;
   memory(): WorkerMemory;
+}
+
+export interface SavedAvatar {
+  manifest: WeightsManifest;
+  shards: Uint8Array[];
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AvatarSession } from '../nn/avatar-session';
 import { selectBackend } from '../nn/backend';
 import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model';
+import { decodeWeights, encodeWeights } from '../nn/weights-io';
 import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual';
 import type { ContentLossFn } from '../nn/finetune';
 import type { AvatarWorkerApi, FineTuneProgress, ModelInfo } from './avatar-protocol';
@@ -127,6 +128,27 @@ const api: AvatarWorkerApi = {
     control.stop = true;
     control.paused = false;
     control.resume?.();
+  },
+
+  async exportAvatar() {
+    if (!session || !model) throw new Error('The model is not loaded yet');
+    const encoded = await encodeWeights(await session.exportAvatar(), {
+      dtype: 'float16',
+      config: model.config,
+      shardPrefix: 'avatar',
+      meta: { kind: 'avatar', fineTuned: session.isFineTuned, saved: new Date().toISOString() },
+    });
+    return Comlink.transfer({ manifest: encoded.manifest, shards: encoded.shards }, encoded.shards.map((s) => s.buffer));
+  },
+
+  async importAvatar(saved) {
+    if (!session || !model) throw new Error('The model is not loaded yet');
+    const named = await decodeWeights(saved.manifest, async (file) => {
+      const index = saved.manifest.shards.findIndex((s) => s.file === file);
+      if (index < 0) throw new Error(`saved avatar: no shard ${file}`);
+      return saved.shards[index];
+    });
+    session.importAvatar(named, saved.manifest.meta?.fineTuned === true);
   },
 
   memory() {
