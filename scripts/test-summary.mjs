@@ -7,21 +7,21 @@ let failed = 0;
 let skipped = 0;
 const missing = [];
 
-const vitest = read('test-results/vitest.json');
+const vitest = read('reports/vitest.json');
 if (vitest) {
   passed += vitest.numPassedTests;
   failed += vitest.numFailedTests;
   skipped += vitest.numPendingTests + (vitest.numTodoTests ?? 0);
 } else missing.push('vitest');
 
-const py = read('test-results/python.json');
+const py = read('reports/python.json');
 if (py) {
   passed += py.passed;
   failed += py.failed;
   skipped += py.skipped;
 } else missing.push('python');
 
-const pw = read('test-results/playwright.json');
+const pw = read('reports/playwright.json');
 if (pw) {
   passed += pw.stats.expected + (pw.stats.flaky ?? 0);
   failed += pw.stats.unexpected;

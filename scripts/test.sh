@@ -6,8 +6,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh || { echo "setup failed"; exit 1; }
-mkdir -p test-results
-rm -f test-results/vitest.json test-results/playwright.json test-results/python.json
+mkdir -p reports
+rm -f reports/vitest.json reports/playwright.json reports/python.json
 status=0
 
 step() { echo; echo "== $1"; shift; "$@" || { echo "!! step failed: $*"; status=1; }; }
@@ -15,7 +15,7 @@ step() { echo; echo "== $1"; shift; "$@" || { echo "!! step failed: $*"; status=
 step "type-check" npx tsc --noEmit -p .
 step "lint" npx eslint --max-warnings=0 .
 step "python tests (train/)" "${PYTHON:-/usr/bin/python3}" -m train.tests.run
-step "unit tests" npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json
+step "unit tests" npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 step "build" npx vite build --logLevel warn
 step "end-to-end tests" npx playwright test
 

@@ -1,5 +1,5 @@
 """Runs every Python test (unittest discovery; pytest is not available on Debian's base image)
-and writes test-results/python.json with the counts scripts/test-summary.mjs adds up.
+and writes reports/python.json with the counts scripts/test-summary.mjs adds up.
 
     /usr/bin/python3 -m train.tests.run
 """
@@ -15,8 +15,8 @@ def main() -> int:
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
     skipped = len(result.skipped)
     counts = {"passed": result.testsRun - failed - skipped, "failed": failed, "skipped": skipped}
-    os.makedirs("test-results", exist_ok=True)
-    with open("test-results/python.json", "w", encoding="utf-8") as f:
+    os.makedirs("reports", exist_ok=True)
+    with open("reports/python.json", "w", encoding="utf-8") as f:
         json.dump(counts, f)
     return 0 if result.wasSuccessful() else 1
 
