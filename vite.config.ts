@@ -5,6 +5,8 @@ import react from '@vitejs/plugin-react';
 // public/ (built by scripts/setup.sh), so nothing is fetched from a CDN at run time.
 export default defineConfig({
   plugins: [react()],
+  // Several pages and no client-side routes: unknown URLs are 404s, not index.html.
+  appType: 'mpa',
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -11,7 +11,14 @@ export async function fetchWeightsFiles(
   fetchImpl: FetchLike = (u) => fetch(u),
 ): Promise<{ manifest: unknown; loadShard: ShardLoader }> {
   const base = new URL(manifestUrl, globalThis.location?.href ?? 'http://localhost/');
-  const manifest: unknown = await fetchOk(fetchImpl, base.href).then((r) => r.json() as Promise<unknown>);
+  const response = await fetchOk(fetchImpl, base.href);
+  let manifest: unknown;
+  try {
+    manifest = await response.json();
+  } catch (err) {
+    const type = response.headers.get('content-type') ?? 'unknown type';
+    throw new WeightsError(`${base.href}: not a weights manifest (${type}); are the weights installed?`, { cause: err });
+  }
   const loadShard: ShardLoader = async (file) => {
     const response = await fetchOk(fetchImpl, new URL(file, base).href);
     return new Uint8Array(await response.arrayBuffer());

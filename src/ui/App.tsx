@@ -1,3 +1,4 @@
+import { AvatarPanel } from './AvatarPanel';
 import { Notices } from './Notices';
 import { PhotoPanel } from './PhotoPanel';
 
@@ -14,6 +15,7 @@ export function App() {
       <Notices />
       <main>
         <PhotoPanel />
+        <AvatarPanel />
       </main>
     </div>
   );

@@ -1,0 +1,68 @@
+import { useState } from 'react';
+import type { RgbaImage } from '../landmarks/types';
+import { modelWorker } from './model-client';
+import { RgbaCanvas } from './RgbaCanvas';
+import { useAppStore } from './store';
+
+type AvatarState =
+  | { status: 'idle' }
+  | { status: 'working'; text: string }
+  | { status: 'ready'; frames: RgbaImage[]; ms: number; backend: string; photoCount: number }
+  | { status: 'error'; message: string };
+
+/** Feed-forward avatar (paper §3.2): E over the photos, ψ̂ = P ê, then G in the photos' poses. */
+export function AvatarPanel() {
+  const photos = useAppStore((s) => s.photos);
+  const ready = photos.filter((p) => p.status === 'ready');
+  const [state, setState] = useState<AvatarState>({ status: 'idle' });
+
+  async function create() {
+    setState({ status: 'working', text: 'Loading the model…' });
+    try {
+      const { api, ready: loaded } = modelWorker();
+      const info = await loaded;
+      setState({ status: 'working', text: `Creating the avatar from ${ready.length} photo${ready.length > 1 ? 's' : ''}…` });
+      const sources = ready.map((p) => ({ crop: p.crop, landmarks: p.landmarks }));
+      const created = await api.createAvatar(sources);
+      // The preview drives the avatar with the photos' own poses (at most 4).
+      const frames: RgbaImage[] = [];
+      for (const p of ready.slice(0, 4)) frames.push(await api.render(p.landmarks, p.crop.width));
+      const backend = info.adapter ? `${info.backend} (${info.adapter})` : info.backend;
+      setState({ status: 'ready', frames, ms: created.ms, backend, photoCount: created.photoCount });
+    } catch (error) {
+      setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
+    }
+  }
+
+  return (
+    <section className="panel" aria-labelledby="avatar-title">
+      <h2 id="avatar-title">2. Avatar</h2>
+      <button type="button" onClick={() => void create()} disabled={ready.length === 0 || state.status === 'working'}>
+        Create avatar
+      </button>
+      {ready.length === 0 && <p className="hint">Add at least one photo with a face first.</p>}
+      {state.status === 'working' && (
+        <p className="photo-status" role="status">
+          {state.text}
+        </p>
+      )}
+      {state.status === 'error' && (
+        <p className="photo-error" role="alert" data-testid="avatar-error">
+          The avatar could not be made: {state.message}
+        </p>
+      )}
+      {state.status === 'ready' && (
+        <div data-testid="avatar-ready">
+          <p className="hint">
+            Made from {state.photoCount} photo{state.photoCount > 1 ? 's' : ''} in {Math.round(state.ms)} ms on {state.backend}.
+          </p>
+          <div className="avatar-grid">
+            {state.frames.map((f, i) => (
+              <RgbaCanvas key={i} image={f} label={`Avatar in the pose of photo ${i + 1}`} className="avatar-frame" />
+            ))}
+          </div>
+        </div>
+      )}
+    </section>
+  );
+}
