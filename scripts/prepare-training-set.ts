@@ -9,6 +9,7 @@
 // Writes <out>/shard-NNN.bin (format: src/training-data/shard.ts) and <out>/manifest.json
 // (src/training-data/manifest.ts). Creates train/split.json when it does not exist yet; otherwise
 // uses it as committed, so re-running never changes who is held out.
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,21 +49,6 @@ const TARGET_SHARD_BYTES = 12 * 1024 * 1024;
  * 2.6 KB a frame, so the crops get what is left of the 50 MiB that may travel to a GPU machine.
  */
 const DEFAULT_JPEG_QUALITY = 0.65;
-// Same flags as playwright.config.ts: quiet on a closed network, runnable as root.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu-sandbox',
-  '--enable-unsafe-webgpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-default-apps',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-domain-reliability',
-  '--metrics-recording-only',
-];
-
 export interface PrepareOptions {
   size: number;
   out: string;
@@ -291,7 +277,7 @@ async function prepare(options: PrepareOptions): Promise<void> {
   const port = await freePort();
   const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
   await server.listen();
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
   try {
     const page = await browser.newPage();
     await openLab(page, `http://127.0.0.1:${port}`, jobs);

@@ -8,6 +8,7 @@
  * Results are plain data (JPEG as base64, landmarks as a flat number array) because page.evaluate
  * serialises through JSON-like values; errors come back as { error } for the same reason.
  */
+import { bitmapPixels } from '../util/bitmap';
 import { computeFaceCrop, mapLandmarksToCrop, resampleCrop, type CropTransform } from '../landmarks/crop';
 import { createFaceDetector, decodeImageFile, type FaceDetector } from '../landmarks/detector';
 import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
@@ -36,15 +37,6 @@ export type PrepareSampleResult = PreparedSample | { error: FaceErrorInfo };
 export interface LabPrepareApi {
   /** One result per URL, in order; a failing image never fails the batch. */
   prepareSamples(imageUrls: string[], options: PrepareSampleOptions): Promise<PrepareSampleResult[]>;
-}
-
-function bitmapPixels(bitmap: ImageBitmap): RgbaImage {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new Error('2D canvas is unavailable in this browser');
-  ctx.drawImage(bitmap, 0, 0);
-  const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  return { data, width, height };
 }
 
 async function encodeJpeg(image: RgbaImage, quality: number): Promise<Uint8Array> {

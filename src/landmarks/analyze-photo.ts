@@ -6,6 +6,7 @@ import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from './crop';
 import { createFaceDetector, decodeImageFile, type FaceDetector } from './detector';
 import { rasterizeLandmarks } from './rasterize';
 import type { Landmarks, RgbaImage } from './types';
+import { bitmapPixels } from '../util/bitmap';
 
 export interface AnalyzedPhoto {
   crop: RgbaImage;
@@ -23,15 +24,6 @@ function imageDetector(): Promise<FaceDetector> {
     detector.catch(() => (detector = undefined));
   }
   return detector;
-}
-
-function bitmapPixels(bitmap: ImageBitmap): RgbaImage {
-  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new Error('2D canvas is unavailable in this browser');
-  ctx.drawImage(bitmap, 0, 0);
-  const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-  return { data, width, height };
 }
 
 /** Throws the typed errors of ./errors for files that cannot make an avatar. */

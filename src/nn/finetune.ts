@@ -7,6 +7,7 @@ import { EMBEDDING_MATRIX, W0, type Discriminator } from './discriminator.ts';
 import { PROJECTION_KERNEL, type Generator } from './generator.ts';
 import { advLossG, featureMatchingLoss, hingeLossD } from './losses.ts';
 import { powerIterate } from './spectral-norm.ts';
+import { seededRandom } from '../util/random.ts';
 
 /** Perceptual content loss L_CNT on generated vs real frames (e.g. VGG19 + VGGFace), injected. */
 export type ContentLossFn = (fake: tf.Tensor4D, real: tf.Tensor4D) => tf.Scalar;
@@ -100,7 +101,7 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
   ];
   const optimizerG = tf.train.adam(opts.learningRateG, opts.beta1, opts.beta2);
   const optimizerD = tf.train.adam(opts.learningRateD, opts.beta1, opts.beta2);
-  const nextRandom = mulberry32(opts.seed);
+  const nextRandom = seededRandom(opts.seed);
   let steps = 0;
 
   const sampleBatch = (): { real: tf.Tensor4D; landmarks: tf.Tensor4D } => {
@@ -181,16 +182,4 @@ function asNamedList(grads: tf.NamedTensorMap): { name: string; tensor: tf.Tenso
 
 function isOneOf(d: Discriminator, variable: tf.Variable, names: readonly string[]): boolean {
   return names.some((name) => d.params.has(name) && d.params.get(name) === variable);
-}
-
-/** Small seeded PRNG (mulberry32) in [0, 1): frame sampling must be reproducible across runs. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

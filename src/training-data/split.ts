@@ -1,3 +1,4 @@
+import { seededRandom } from '../util/random.ts';
 /**
  * Person-level train / held-out split of the meta-learning sources. Splitting by person (not by
  * frame or clip) keeps every frame of a held-out face unseen in training, which is what the few-shot
@@ -14,17 +15,6 @@ export interface SourceSplit {
   heldout: string[];
 }
 
-/** mulberry32: tiny, well-mixed 32-bit PRNG; enough for a reproducible shuffle. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Fisher–Yates shuffle of a copy. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {

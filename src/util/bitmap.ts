@@ -1,0 +1,11 @@
+import type { RgbaImage } from '../landmarks/types';
+
+/** The pixels of a decoded image (main thread or worker: OffscreenCanvas works in both). */
+export function bitmapPixels(bitmap: ImageBitmap): RgbaImage {
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  if (!ctx) throw new Error('2D canvas is unavailable in this browser');
+  ctx.drawImage(bitmap, 0, 0);
+  const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+  return { data, width, height };
+}
