@@ -15,7 +15,6 @@ export interface SourceSplit {
   heldout: string[];
 }
 
-
 /** Fisher–Yates shuffle of a copy. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
   const random = seededRandom(seed);
