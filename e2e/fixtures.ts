@@ -59,3 +59,17 @@ export const badInputs = {
 export function readBytes(p: string): Buffer {
   return readFileSync(p);
 }
+
+/** A short clip of a talking-head video from ../shared, re-encoded for Chromium (y4m or webm). */
+export function drivingClip(format: 'y4m' | 'webm'): string {
+  mkdirSync(FIXTURES, { recursive: true });
+  const out = path.join(FIXTURES, `driving.${format}`);
+  if (!existsSync(out)) {
+    const codec = format === 'y4m' ? ['-pix_fmt', 'yuv420p'] : ['-c:v', 'libvpx', '-b:v', '600k', '-an'];
+    execFileSync('ffmpeg', [
+      '-loglevel', 'error', '-y', '-i', path.join(SHARED, 'data', 'videos', 'livep_d0.mp4'),
+      '-t', '4', '-vf', 'scale=320:-2,fps=15', ...codec, out,
+    ]);
+  }
+  return out;
+}

@@ -1,4 +1,5 @@
 import { AvatarPanel } from './AvatarPanel';
+import { DrivePanel } from './DrivePanel';
 import { Notices } from './Notices';
 import { PhotoPanel } from './PhotoPanel';
 
@@ -16,6 +17,7 @@ export function App() {
       <main>
         <PhotoPanel />
         <AvatarPanel />
+        <DrivePanel />
       </main>
     </div>
   );

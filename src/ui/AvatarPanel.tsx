@@ -15,6 +15,7 @@ export function AvatarPanel() {
   const photos = useAppStore((s) => s.photos);
   const ready = photos.filter((p) => p.status === 'ready');
   const [state, setState] = useState<AvatarState>({ status: 'idle' });
+  const setAvatar = useAppStore((s) => s.setAvatar);
 
   async function create() {
     setState({ status: 'working', text: 'Loading the model…' });
@@ -24,6 +25,7 @@ export function AvatarPanel() {
       setState({ status: 'working', text: `Creating the avatar from ${ready.length} photo${ready.length > 1 ? 's' : ''}…` });
       const sources = ready.map((p) => ({ crop: p.crop, landmarks: p.landmarks }));
       const created = await api.createAvatar(sources);
+      setAvatar({ landmarks: ready[0].landmarks, cropSize: ready[0].crop.width, photoCount: created.photoCount });
       // The preview drives the avatar with the photos' own poses (at most 4).
       const frames: RgbaImage[] = [];
       for (const p of ready.slice(0, 4)) frames.push(await api.render(p.landmarks, p.crop.width));

@@ -24,9 +24,19 @@ export interface Notice {
   text: string;
 }
 
+/** The avatar the worker holds, as the UI needs it for driving. */
+export interface AvatarInfo {
+  /** Landmarks of the avatar's first photo, in crop pixels: the face shape driving adapts to. */
+  landmarks: Landmarks;
+  cropSize: number;
+  photoCount: number;
+}
+
 interface AppState {
   photos: PhotoEntry[];
   notices: Notice[];
+  avatar: AvatarInfo | null;
+  setAvatar(avatar: AvatarInfo | null): void;
   addPhotos(entries: PhotoEntry[]): void;
   updatePhoto(entry: PhotoEntry): void;
   removePhoto(id: string): void;
@@ -40,6 +50,8 @@ export const newId = (prefix: string) => `${prefix}-${++nextId}`;
 export const useAppStore = create<AppState>((set) => ({
   photos: [],
   notices: [],
+  avatar: null,
+  setAvatar: (avatar) => set({ avatar }),
   addPhotos: (entries) => set((s) => ({ photos: [...s.photos, ...entries] })),
   updatePhoto: (entry) =>
     set((s) => ({ photos: s.photos.map((p) => (p.id === entry.id ? entry : p)) })),

@@ -1,0 +1,59 @@
+import type { Page } from '@playwright/test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
+import { HAS_SHARED, NO_SHARED_REASON, drivingClip, portrait } from './fixtures';
+import { expect, test } from './test';
+
+// Driving on the tiny test weights: a fake webcam fed from a real talking-head clip, and a video file.
+const webcam = HAS_SHARED ? drivingClip('y4m') : '';
+test.use({
+  launchOptions: {
+    executablePath: CHROMIUM_PATH,
+    args: [
+      ...CHROMIUM_ARGS,
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      ...(webcam ? [`--use-file-for-fake-video-capture=${webcam}`] : []),
+    ],
+  },
+});
+
+async function makeAvatar(page: Page) {
+  await page.goto('/?weights=/weights/test-tiny/manifest.json');
+  await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
+  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
+  await page.getByRole('button', { name: 'Create avatar' }).click();
+  await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
+}
+
+async function framesAfter(page: Page, ms: number): Promise<[number, number]> {
+  const panel = page.getByTestId('drive-panel');
+  const before = Number(await panel.getAttribute('data-frames'));
+  await page.waitForTimeout(ms);
+  return [before, Number(await panel.getAttribute('data-frames'))];
+}
+
+test.describe('driving', () => {
+  test.skip(!HAS_SHARED, NO_SHARED_REASON);
+
+  test('the webcam drives the avatar continuously, with an fps counter', async ({ page }, info) => {
+    await makeAvatar(page);
+    await page.getByRole('button', { name: 'Start webcam' }).click();
+    await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
+    const [before, after] = await framesAfter(page, 5000);
+    info.annotations.push({ type: 'frames in 5 s', description: String(after - before) });
+    expect(after - before).toBeGreaterThanOrEqual(5);
+    await expect(page.getByTestId('fps')).toHaveText(/\d+ fps/);
+    await page.screenshot({ path: info.outputPath('webcam-driving.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    const [stopped, later] = await framesAfter(page, 1500);
+    expect(later - stopped).toBeLessThanOrEqual(1);
+  });
+
+  test('a video file drives the avatar', async ({ page }) => {
+    await makeAvatar(page);
+    await page.getByTestId('video-input').setInputFiles(drivingClip('webm'));
+    await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
+    const [before, after] = await framesAfter(page, 4000);
+    expect(after - before).toBeGreaterThanOrEqual(4);
+  });
+});

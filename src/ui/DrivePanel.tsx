@@ -1,0 +1,124 @@
+import { useEffect, useRef, useState } from 'react';
+import type { RgbaImage } from '../landmarks/types';
+import { startDriving, type DriveSession } from './driving';
+import { RgbaCanvas } from './RgbaCanvas';
+import { useAppStore } from './store';
+
+type Source = { kind: 'camera'; stream: MediaStream } | { kind: 'file'; url: string; name: string };
+
+function cameraErrorMessage(error: unknown): string {
+  const name = error instanceof DOMException ? error.name : '';
+  if (name === 'NotAllowedError' || name === 'SecurityError') {
+    return 'Camera access was denied. Allow the camera for this page in the browser settings, or drive the avatar with a video file.';
+  }
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'No camera was found. Drive the avatar with a video file instead.';
+  if (name === 'NotReadableError') return 'The camera is in use by another program.';
+  return `The camera could not be started: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Puppeteering: webcam or video file → landmarks → avatar, side by side, with an fps counter. */
+export function DrivePanel() {
+  const avatar = useAppStore((s) => s.avatar);
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const fileRef = useRef<HTMLInputElement>(null);
+  const sessionRef = useRef<DriveSession | null>(null);
+  const [source, setSource] = useState<Source | null>(null);
+  const [adapt, setAdapt] = useState(true);
+  const adaptRef = useRef(adapt);
+  useEffect(() => {
+    adaptRef.current = adapt;
+  }, [adapt]);
+  const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; fps: number; count: number } | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!source || !video || !avatar) return;
+    let cancelled = false;
+    if (source.kind === 'camera') video.srcObject = source.stream;
+    else video.src = source.url;
+    video.loop = source.kind === 'file';
+    void video.play().catch((e: unknown) => setError(`The video could not be played: ${String(e)}`));
+    startDriving({
+      video,
+      avatarLandmarks: avatar.landmarks,
+      avatarCropSize: avatar.cropSize,
+      adapt: () => adaptRef.current,
+      onFrame: (f) => !cancelled && setFrame(f),
+      onStatus: (s) => !cancelled && setStatus(s),
+    })
+      .then((session) => {
+        if (cancelled) session.stop();
+        else sessionRef.current = session;
+      })
+      .catch((e: unknown) => setError(`Driving could not start: ${e instanceof Error ? e.message : String(e)}`));
+    return () => {
+      cancelled = true;
+      sessionRef.current?.stop();
+      sessionRef.current = null;
+      video.pause();
+      video.srcObject = null;
+      video.removeAttribute('src');
+      if (source.kind === 'camera') source.stream.getTracks().forEach((t) => t.stop());
+      else URL.revokeObjectURL(source.url);
+    };
+  }, [source, avatar]);
+
+  async function startCamera() {
+    setError(null);
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+      setSource({ kind: 'camera', stream });
+    } catch (e) {
+      setError(cameraErrorMessage(e));
+    }
+  }
+
+  function startFile(file: File | undefined) {
+    if (!file) return;
+    setError(null);
+    setSource({ kind: 'file', url: URL.createObjectURL(file), name: file.name });
+  }
+
+  return (
+    <section className="panel" aria-labelledby="drive-title" data-testid="drive-panel" data-frames={frame?.count ?? 0}>
+      <h2 id="drive-title">3. Drive</h2>
+      {!avatar && <p className="hint">Create an avatar first.</p>}
+      <div className="drive-controls">
+        <button type="button" onClick={() => void startCamera()} disabled={!avatar || source !== null}>
+          Start webcam
+        </button>
+        <button type="button" onClick={() => fileRef.current?.click()} disabled={!avatar || source !== null}>
+          Drive with a video file…
+        </button>
+        <input ref={fileRef} type="file" accept="video/*" hidden aria-label="Choose a driving video" data-testid="video-input" onChange={(e) => startFile(e.target.files?.[0])} />
+        <button type="button" onClick={() => setSource(null)} disabled={source === null}>
+          Stop
+        </button>
+        <label>
+          <input type="checkbox" checked={adapt} onChange={(e) => setAdapt(e.target.checked)} /> Adapt the driver's face to the avatar's
+        </label>
+        <button type="button" onClick={() => sessionRef.current?.recentre()} disabled={source === null || !adapt}>
+          Re-centre
+        </button>
+        {frame && (
+          <span className="fps" data-testid="fps">
+            {frame.fps} fps
+          </span>
+        )}
+      </div>
+      {error && (
+        <p className="photo-error" role="alert" data-testid="drive-error">
+          {error}
+        </p>
+      )}
+      {status && <p className="photo-warning">{status}</p>}
+      <div className="drive-grid" hidden={source === null}>
+        <video ref={videoRef} muted playsInline aria-label="Driving video" />
+        {frame && <RgbaCanvas image={frame.landmarkImage} label="Driver's landmark image" className="drive-landmarks" />}
+        {frame && <RgbaCanvas image={frame.avatar} label="Avatar" className="drive-avatar" />}
+      </div>
+    </section>
+  );
+}
