@@ -44,7 +44,7 @@ test.describe('driving', () => {
     expect(after - before).toBeGreaterThanOrEqual(5);
     await expect(page.getByTestId('fps')).toHaveText(/\d+ fps/);
     await page.screenshot({ path: info.outputPath('webcam-driving.png'), fullPage: true });
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByTestId('drive-panel').getByRole('button', { name: 'Stop' }).click();
     const [stopped, later] = await framesAfter(page, 1500);
     expect(later - stopped).toBeLessThanOrEqual(1);
   });

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
 import { modelWorker } from './model-client';
+import { FineTunePanel } from './FineTunePanel';
 import { RgbaCanvas } from './RgbaCanvas';
 import { useAppStore } from './store';
 
@@ -17,6 +18,14 @@ export function AvatarPanel() {
   const [state, setState] = useState<AvatarState>({ status: 'idle' });
   const setAvatar = useAppStore((s) => s.setAvatar);
 
+  /** The avatar in the photos' own poses (at most 4). */
+  async function renderPreview(): Promise<RgbaImage[]> {
+    const { api } = modelWorker();
+    const frames: RgbaImage[] = [];
+    for (const p of ready.slice(0, 4)) frames.push(await api.render(p.landmarks, p.crop.width));
+    return frames;
+  }
+
   async function create() {
     setState({ status: 'working', text: 'Loading the model…' });
     try {
@@ -26,9 +35,7 @@ export function AvatarPanel() {
       const sources = ready.map((p) => ({ crop: p.crop, landmarks: p.landmarks }));
       const created = await api.createAvatar(sources);
       setAvatar({ landmarks: ready[0].landmarks, cropSize: ready[0].crop.width, photoCount: created.photoCount });
-      // The preview drives the avatar with the photos' own poses (at most 4).
-      const frames: RgbaImage[] = [];
-      for (const p of ready.slice(0, 4)) frames.push(await api.render(p.landmarks, p.crop.width));
+      const frames = await renderPreview();
       const backend = info.adapter ? `${info.backend} (${info.adapter})` : info.backend;
       setState({ status: 'ready', frames, ms: created.ms, backend, photoCount: created.photoCount });
     } catch (error) {
@@ -63,6 +70,11 @@ export function AvatarPanel() {
               <RgbaCanvas key={i} image={f} label={`Avatar in the pose of photo ${i + 1}`} className="avatar-frame" />
             ))}
           </div>
+          <FineTunePanel
+            photoCount={state.photoCount}
+            previewPose={{ points: ready[0].landmarks, frameSize: ready[0].crop.width }}
+            onFinished={() => void renderPreview().then((frames) => setState((s) => (s.status === 'ready' ? { ...s, frames } : s)))}
+          />
         </div>
       )}
     </section>

@@ -1,0 +1,39 @@
+import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
+import { expect, test } from './test';
+
+// Fine-tuning from the UI on the tiny test weights (the content-loss networks run too).
+test('fine-tuning reports progress and loss, pauses, resumes and stops, and the UI stays responsive', async ({ page }, info) => {
+  test.skip(!HAS_SHARED, NO_SHARED_REASON);
+  test.setTimeout(480_000);
+  await page.goto('/?weights=/weights/test-tiny/manifest.json');
+  await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
+  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
+  await page.getByRole('button', { name: 'Create avatar' }).click();
+  await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
+
+  const panel = page.getByTestId('finetune');
+  await page.getByRole('button', { name: 'Fine-tune', exact: true }).click();
+  await expect(panel).toHaveAttribute('data-phase', 'running');
+  await expect.poll(async () => Number(await panel.getAttribute('data-step')), { timeout: 300_000 }).toBeGreaterThanOrEqual(2);
+  await expect(page.getByTestId('finetune-status')).toContainText(/loss G -?\d+\.\d+ · D \d+\.\d+/);
+
+  // The main thread answers while the worker trains.
+  const started = Date.now();
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  const answerMs = Date.now() - started;
+  info.annotations.push({ type: 'main-thread answer while training (ms)', description: String(answerMs) });
+  expect(answerMs).toBeLessThan(2000);
+
+  await panel.getByRole('button', { name: 'Pause' }).click();
+  await expect(panel).toHaveAttribute('data-phase', 'paused');
+  await page.waitForTimeout(1500); // a step in flight finishes
+  const paused = Number(await panel.getAttribute('data-step'));
+  await page.waitForTimeout(3000);
+  expect(Number(await panel.getAttribute('data-step'))).toBe(paused);
+
+  await panel.getByRole('button', { name: 'Resume' }).click();
+  await expect.poll(async () => Number(await panel.getAttribute('data-step')), { timeout: 240_000 }).toBeGreaterThan(paused);
+  await panel.getByRole('button', { name: 'Stop' }).click();
+  await expect(panel).toHaveAttribute('data-phase', 'done', { timeout: 120_000 });
+  await page.screenshot({ path: info.outputPath('finetune.png'), fullPage: true });
+});
