@@ -49,11 +49,45 @@ test.describe('driving', () => {
     expect(later - stopped).toBeLessThanOrEqual(1);
   });
 
-  test('a video file drives the avatar', async ({ page }) => {
+  test('a video file drives the avatar, and the recording is a playable WebM', async ({ page }) => {
     await makeAvatar(page);
     await page.getByTestId('video-input').setInputFiles(drivingClip('webm'));
     await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
     const [before, after] = await framesAfter(page, 4000);
     expect(after - before).toBeGreaterThanOrEqual(4);
+
+    await page.getByRole('button', { name: 'Record' }).click();
+    await page.waitForTimeout(3000);
+    await page.getByRole('button', { name: 'Stop recording' }).click();
+    const link = page.getByTestId('recording');
+    await expect(link).toBeVisible();
+    expect(Number(await link.getAttribute('data-bytes'))).toBeGreaterThan(1000);
+    const played = await link.evaluate(async (a) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.src = (a as HTMLAnchorElement).href;
+      await new Promise((resolve, reject) => {
+        v.onloadeddata = resolve;
+        v.onerror = () => reject(new Error('the recording does not decode'));
+      });
+      // MediaRecorder WebM has no duration header: seeking to the end makes the browser find it.
+      v.currentTime = 1e9;
+      await new Promise((resolve) => (v.onseeked = resolve));
+      return { width: v.videoWidth, duration: v.duration };
+    });
+    expect(played.width).toBeGreaterThan(0);
+    expect(played.duration).toBeGreaterThan(0.5);
+  });
+
+  test('a denied camera gives a clear message, and the video file still works', async ({ page }) => {
+    await page.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+    });
+    await makeAvatar(page);
+    await page.getByRole('button', { name: 'Start webcam' }).click();
+    await expect(page.getByTestId('drive-error')).toContainText('Camera access was denied');
+    await page.getByTestId('video-input').setInputFiles(drivingClip('webm'));
+    await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
+    await expect(page.getByTestId('drive-error')).toHaveCount(0);
   });
 });

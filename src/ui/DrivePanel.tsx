@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
 import { startDriving, type DriveSession } from './driving';
 import { RgbaCanvas } from './RgbaCanvas';
+import { recordCanvas, type CanvasRecording } from './recorder';
 import { useAppStore } from './store';
 
 type Source = { kind: 'camera'; stream: MediaStream } | { kind: 'file'; url: string; name: string };
@@ -31,6 +32,32 @@ export function DrivePanel() {
   const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; fps: number; count: number } | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const gridRef = useRef<HTMLDivElement>(null);
+  const recordingRef = useRef<CanvasRecording | null>(null);
+  const [recording, setRecording] = useState(false);
+  const [video, setVideo] = useState<{ url: string; bytes: number } | null>(null);
+
+  function startRecording() {
+    const canvas = gridRef.current?.querySelector<HTMLCanvasElement>('canvas.drive-avatar');
+    if (!canvas) return;
+    try {
+      recordingRef.current = recordCanvas(canvas);
+      setRecording(true);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  async function stopRecording() {
+    const blob = await recordingRef.current?.stop();
+    recordingRef.current = null;
+    setRecording(false);
+    if (!blob) return;
+    setVideo((old) => {
+      if (old) URL.revokeObjectURL(old.url);
+      return { url: URL.createObjectURL(blob), bytes: blob.size };
+    });
+  }
 
   useEffect(() => {
     const video = videoRef.current;
@@ -102,6 +129,14 @@ export function DrivePanel() {
         <button type="button" onClick={() => sessionRef.current?.recentre()} disabled={source === null || !adapt}>
           Re-centre
         </button>
+        <button type="button" onClick={() => (recording ? void stopRecording() : startRecording())} disabled={!frame}>
+          {recording ? 'Stop recording' : 'Record'}
+        </button>
+        {video && (
+          <a href={video.url} download="talking-head.webm" data-testid="recording" data-bytes={video.bytes}>
+            Download WebM ({Math.max(1, Math.round(video.bytes / 1024))} KB)
+          </a>
+        )}
         {frame && (
           <span className="fps" data-testid="fps">
             {frame.fps} fps
@@ -114,7 +149,7 @@ export function DrivePanel() {
         </p>
       )}
       {status && <p className="photo-warning">{status}</p>}
-      <div className="drive-grid" hidden={source === null}>
+      <div className="drive-grid" hidden={source === null} ref={gridRef}>
         <video ref={videoRef} muted playsInline aria-label="Driving video" />
         {frame && <RgbaCanvas image={frame.landmarkImage} label="Driver's landmark image" className="drive-landmarks" />}
         {frame && <RgbaCanvas image={frame.avatar} label="Avatar" className="drive-avatar" />}
