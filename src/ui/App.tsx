@@ -2,6 +2,7 @@ import { AvatarPanel } from './AvatarPanel';
 import { DrivePanel } from './DrivePanel';
 import { Notices } from './Notices';
 import { PhotoPanel } from './PhotoPanel';
+import { SavedAvatarsPanel } from './SavedAvatarsPanel';
 
 export function App() {
   return (
@@ -18,6 +19,7 @@ export function App() {
         <PhotoPanel />
         <AvatarPanel />
         <DrivePanel />
+        <SavedAvatarsPanel />
       </main>
     </div>
   );

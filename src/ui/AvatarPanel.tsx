@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
 import { modelWorker } from './model-client';
+import { saveAvatar } from './avatar-store';
 import { FineTunePanel } from './FineTunePanel';
 import { RgbaCanvas } from './RgbaCanvas';
 import { useAppStore } from './store';
@@ -17,6 +18,32 @@ export function AvatarPanel() {
   const ready = photos.filter((p) => p.status === 'ready');
   const [state, setState] = useState<AvatarState>({ status: 'idle' });
   const setAvatar = useAppStore((s) => s.setAvatar);
+  const bumpSaved = useAppStore((s) => s.bumpSaved);
+  const [saveState, setSaveState] = useState<{ ok: boolean; text: string } | null>(null);
+
+  async function save(frames: RgbaImage[], photoCount: number) {
+    setSaveState(null);
+    try {
+      const { api } = modelWorker();
+      const weights = await api.exportAvatar();
+      const name = `Avatar ${new Date().toLocaleString()}`;
+      await saveAvatar({
+        id: crypto.randomUUID(),
+        name,
+        created: new Date().toISOString(),
+        fineTuned: weights.manifest.meta?.fineTuned === true,
+        photoCount,
+        landmarks: ready[0].landmarks,
+        cropSize: ready[0].crop.width,
+        thumbnail: frames[0],
+        weights,
+      });
+      bumpSaved();
+      setSaveState({ ok: true, text: `Saved as “${name}”.` });
+    } catch (e) {
+      setSaveState({ ok: false, text: e instanceof Error ? e.message : String(e) });
+    }
+  }
 
   /** The avatar in the photos' own poses (at most 4). */
   async function renderPreview(): Promise<RgbaImage[]> {
@@ -69,6 +96,16 @@ export function AvatarPanel() {
             {state.frames.map((f, i) => (
               <RgbaCanvas key={i} image={f} label={`Avatar in the pose of photo ${i + 1}`} className="avatar-frame" />
             ))}
+          </div>
+          <div className="drive-controls">
+            <button type="button" onClick={() => void save(state.frames, state.photoCount)}>
+              Save avatar
+            </button>
+            {saveState && (
+              <span className={saveState.ok ? 'hint' : 'photo-error'} role={saveState.ok ? 'status' : 'alert'} data-testid="save-status">
+                {saveState.text}
+              </span>
+            )}
           </div>
           <FineTunePanel
             photoCount={state.photoCount}

@@ -37,6 +37,9 @@ interface AppState {
   notices: Notice[];
   avatar: AvatarInfo | null;
   setAvatar(avatar: AvatarInfo | null): void;
+  /** Bumped whenever the saved-avatar list changes, so its panel reloads it. */
+  savedVersion: number;
+  bumpSaved(): void;
   addPhotos(entries: PhotoEntry[]): void;
   updatePhoto(entry: PhotoEntry): void;
   removePhoto(id: string): void;
@@ -52,6 +55,8 @@ export const useAppStore = create<AppState>((set) => ({
   notices: [],
   avatar: null,
   setAvatar: (avatar) => set({ avatar }),
+  savedVersion: 0,
+  bumpSaved: () => set((s) => ({ savedVersion: s.savedVersion + 1 })),
   addPhotos: (entries) => set((s) => ({ photos: [...s.photos, ...entries] })),
   updatePhoto: (entry) =>
     set((s) => ({ photos: s.photos.map((p) => (p.id === entry.id ? entry : p)) })),
