@@ -1,6 +1,7 @@
 import { AvatarPanel } from './AvatarPanel';
 import { DrivePanel } from './DrivePanel';
 import { Notices } from './Notices';
+import { PaintingDemoPanel } from './PaintingDemoPanel';
 import { PhotoPanel } from './PhotoPanel';
 import { SavedAvatarsPanel } from './SavedAvatarsPanel';
 
@@ -20,6 +21,7 @@ export function App() {
         <AvatarPanel />
         <DrivePanel />
         <SavedAvatarsPanel />
+        <PaintingDemoPanel />
       </main>
     </div>
   );
