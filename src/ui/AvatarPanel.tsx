@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
-import { modelWorker } from './model-client';
+import { fallbackNotice, modelWorker } from './model-client';
 import { saveAvatar } from './avatar-store';
 import { FineTunePanel } from './FineTunePanel';
 import { RgbaCanvas } from './RgbaCanvas';
@@ -18,6 +18,7 @@ export function AvatarPanel() {
   const ready = photos.filter((p) => p.status === 'ready');
   const [state, setState] = useState<AvatarState>({ status: 'idle' });
   const setAvatar = useAppStore((s) => s.setAvatar);
+  const notify = useAppStore((s) => s.notify);
   const bumpSaved = useAppStore((s) => s.bumpSaved);
   const [saveState, setSaveState] = useState<{ ok: boolean; text: string } | null>(null);
 
@@ -58,6 +59,8 @@ export function AvatarPanel() {
     try {
       const { api, ready: loaded } = modelWorker();
       const info = await loaded;
+      const fallback = fallbackNotice(info);
+      if (fallback && !useAppStore.getState().notices.some((n) => n.text === fallback)) notify('warning', fallback);
       setState({ status: 'working', text: `Creating the avatar from ${ready.length} photo${ready.length > 1 ? 's' : ''}…` });
       const sources = ready.map((p) => ({ crop: p.crop, landmarks: p.landmarks }));
       const created = await api.createAvatar(sources);

@@ -10,6 +10,13 @@ let worker: Worker | undefined;
 let api: Comlink.Remote<AvatarWorkerApi> | undefined;
 let ready: Promise<ModelInfo> | undefined;
 
+/** Said once per load when the model runs on a slower backend than WebGPU. */
+export function fallbackNotice(info: ModelInfo): string | null {
+  if (info.backend === 'webgpu') return null;
+  const why = info.fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ');
+  return `WebGPU is not available in this browser, so the avatar runs on ${info.backend === 'webgl' ? 'WebGL' : 'the CPU'} and will be slower (${why}).`;
+}
+
 /** The model worker, started and loaded once; a failed start can be retried. */
 export function modelWorker(): { api: Comlink.Remote<AvatarWorkerApi>; ready: Promise<ModelInfo> } {
   if (!api || !ready) {
