@@ -2,11 +2,13 @@
 and the held-out evaluation (evaluate_heldout.py). Every number in the card comes from those files.
 
     $PYTHON -m train.talking_heads.model_card --run RUN --weights public/weights/default --notes "..."
+        [--card public/weights/MODEL_CARD.md] [--grid docs/heldout_grid.png]
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -27,6 +29,9 @@ def main(argv=None) -> int:
     p.add_argument("--run", required=True)
     p.add_argument("--weights", required=True, help="folder of the exported app weights")
     p.add_argument("--notes", default="")
+    p.add_argument("--card", default="public/weights/MODEL_CARD.md")
+    # Outside public/: the grid shows dataset faces (derived crops), which the app does not ship.
+    p.add_argument("--grid", default="docs/heldout_grid.png")
     args = p.parse_args(argv)
     run, weights = Path(args.run), Path(args.weights)
     payload = torch.load(run / "checkpoint.pt", map_location="cpu")
@@ -36,16 +41,19 @@ def main(argv=None) -> int:
     config = payload["config"]
     log = last_log_record(run)
     heldout = json.loads((run / "heldout" / "heldout.json").read_text())
+    card_path, grid_path = Path(args.card), Path(args.grid)
     grid = run / "heldout" / "heldout_grid.png"
     if grid.exists():
-        shutil.copyfile(grid, weights / "heldout_grid.png")
+        grid_path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(grid, grid_path)
+    grid_link = os.path.relpath(grid_path, card_path.parent)
     m = heldout["metrics"]
     rows = "\n".join(
         f"| {name} | {fmt(m[name]['ssim_ff'])} | {fmt(m[name]['ssim_copy'])} | {fmt(m[name]['idcos_ff'])} | {fmt(m[name]['idcos_copy'])} |"
         for name in ("all", "ytf", "celeba")
     )
     terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
-    card = f"""# Model card: `{weights.name}` talking-head weights
+    card = f"""# Model card: `public/weights/{weights.name}`, the shipped talking-head weights
 
 Embedder, generator (with projection P) and projection discriminator of *Few-Shot Adversarial
 Learning of Realistic Neural Talking Head Models* (Zakharov et al., 2019), preset
@@ -91,13 +99,13 @@ ArcFace CSIM). "copy" = showing a source frame unchanged, the floor any avatar m
 | --- | --- | --- | --- | --- |
 {rows}
 
-![held-out samples: source | driver landmarks | FF output | ground truth](heldout_grid.png)
+![held-out samples: source | driver landmarks | FF output | ground truth]({grid_link})
 
 Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data data/train-128 --out RUN/heldout`
 then `$PYTHON -m train.talking_heads.model_card --run RUN --weights {weights}`.
 """
-    (weights / "MODEL_CARD.md").write_text(card)
-    print(f"wrote {weights / 'MODEL_CARD.md'}")
+    card_path.write_text(card)
+    print(f"wrote {card_path}")
     return 0
 
 
