@@ -1,13 +1,12 @@
 import { expect, test } from './test';
-import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
+import { addPhotos } from './flows';
 
 // The FF avatar from the UI, on the tiny test weights (SwiftShader WebGPU is slow).
 test.describe('feed-forward avatar', () => {
   test('photos → Create avatar → frames in the photos’ poses', async ({ page }, info) => {
     test.skip(!HAS_SHARED, NO_SHARED_REASON);
-    await page.goto('/?weights=/weights/test-tiny/manifest.json');
-    await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg'), portrait('selfie_d9.jpg')]);
-    await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(2, { timeout: 90_000 });
+    await addPhotos(page, ['selfie_d8.jpg', 'selfie_d9.jpg']);
     await page.getByRole('button', { name: 'Create avatar' }).click();
     const ready = page.getByTestId('avatar-ready');
     await expect(ready).toBeVisible({ timeout: 120_000 });
@@ -28,9 +27,7 @@ test.describe('feed-forward avatar', () => {
 
   test('missing weights give a clear message, and the photos stay', async ({ page }) => {
     test.skip(!HAS_SHARED, NO_SHARED_REASON);
-    await page.goto('/?weights=/weights/absent/manifest.json');
-    await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
-    await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
+    await addPhotos(page, ['selfie_d8.jpg'], '/?weights=/weights/absent/manifest.json');
     await page.getByRole('button', { name: 'Create avatar' }).click();
     await expect(page.getByTestId('avatar-error')).toContainText('404');
     await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1);

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
-import { HAS_SHARED, NO_SHARED_REASON, drivingClip, portrait } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON, drivingClip } from './fixtures';
+import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Driving on the tiny test weights: a fake webcam fed from a real talking-head clip, and a video file.
@@ -16,14 +17,6 @@ test.use({
     ],
   },
 });
-
-async function makeAvatar(page: Page) {
-  await page.goto('/?weights=/weights/test-tiny/manifest.json');
-  await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
-  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Create avatar' }).click();
-  await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
-}
 
 async function framesAfter(page: Page, ms: number): Promise<[number, number]> {
   const panel = page.getByTestId('drive-panel');

@@ -1,15 +1,12 @@
-import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
+import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Fine-tuning from the UI on the tiny test weights (the content-loss networks run too).
 test('fine-tuning reports progress and loss, pauses, resumes and stops, and the UI stays responsive', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   test.setTimeout(480_000);
-  await page.goto('/?weights=/weights/test-tiny/manifest.json');
-  await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
-  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Create avatar' }).click();
-  await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
+  await makeAvatar(page);
 
   const panel = page.getByTestId('finetune');
   await page.getByRole('button', { name: 'Fine-tune', exact: true }).click();

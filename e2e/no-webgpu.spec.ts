@@ -1,5 +1,6 @@
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
-import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
+import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Chromium on Linux without --enable-unsafe-webgpu has no WebGPU adapter: the app falls back and says so.
@@ -7,11 +8,7 @@ test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS.f
 
 test('without WebGPU the avatar still works, on a fallback backend, with a banner saying so', async ({ page }) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
-  await page.goto('/?weights=/weights/test-tiny/manifest.json');
-  await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
-  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Create avatar' }).click();
-  await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
+  await makeAvatar(page);
   await expect(page.getByTestId('avatar-ready')).toContainText(/on (webgl|cpu)/);
   await expect(page.getByTestId('notice-warning')).toContainText('WebGPU is not available');
 });

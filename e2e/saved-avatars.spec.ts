@@ -1,15 +1,11 @@
-import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
+import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Save → reload → still there → load and drive-ready → rename → delete, on the tiny test weights.
 test('a saved avatar survives a page reload, loads, renames and deletes', async ({ page }) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
-  const url = '/?weights=/weights/test-tiny/manifest.json';
-  await page.goto(url);
-  await page.getByTestId('photo-input').setInputFiles([portrait('selfie_d8.jpg')]);
-  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Create avatar' }).click();
-  await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
+  await makeAvatar(page);
   await page.getByRole('button', { name: 'Save avatar' }).click();
   await expect(page.getByTestId('save-status')).toContainText('Saved as');
   await expect(page.getByTestId('saved-avatar')).toHaveCount(1);
