@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { AvatarWorkerApi } from '../workers/avatar-protocol';
 import { createLabApi, type LabApi } from './api';
+import { createEvaluationApi, type LabEvaluationApi } from './evaluate';
 import { createPrepareApi } from './prepare';
 
 export interface LabWindowApi extends LabApi {
@@ -8,6 +9,8 @@ export interface LabWindowApi extends LabApi {
   worker(): LabApi;
   /** A new model worker (the app's), for pipeline, backend and memory tests. */
   avatarWorker(): Comlink.Remote<AvatarWorkerApi>;
+  /** The browser half of `npm run eval` (scripts/eval.ts). */
+  evaluation: LabEvaluationApi;
 }
 
 declare global {
@@ -17,6 +20,8 @@ declare global {
 }
 
 let workerApi: LabApi | undefined;
+const newAvatarWorker = () =>
+  Comlink.wrap<AvatarWorkerApi>(new Worker(new URL('../workers/avatar.worker.ts', import.meta.url), { type: 'module' }));
 window.lab = {
   ...createLabApi(),
   ...createPrepareApi(), // training-data preparation (scripts/prepare-training-set.ts)
@@ -24,9 +29,8 @@ window.lab = {
     workerApi ??= Comlink.wrap<LabApi>(new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })) as unknown as LabApi;
     return workerApi;
   },
-  avatarWorker() {
-    return Comlink.wrap<AvatarWorkerApi>(new Worker(new URL('../workers/avatar.worker.ts', import.meta.url), { type: 'module' }));
-  },
+  avatarWorker: newAvatarWorker,
+  evaluation: createEvaluationApi(newAvatarWorker),
 };
 // Lets page.evaluate pass callbacks (e.g. fine-tuning progress) into the worker.
 (window as unknown as { Comlink: typeof Comlink }).Comlink = Comlink;

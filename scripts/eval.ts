@@ -1,0 +1,221 @@
+// `npm run eval`: avatar quality and speed by the paper's self-reenactment protocol, next to
+// baselines (copy, piecewise-affine warp), on any folders of talking-head clips and/or per-person
+// photo folders. The app's pipeline runs in headless Chromium (lab.html → window.lab.evaluation);
+// protocol, metrics and the report are src/eval/. Usage: see EVAL_USAGE in src/eval/eval-options.ts.
+//
+// Writes OUT/results.json (every number), OUT/report.md and OUT/grid.png; with --report PATH also
+// the report at PATH and its grid next to it (docs/EVAL.md is made this way).
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
+import type { LabEvaluationApi } from '../src/lab/evaluate.ts';
+import { heldOutNames, listIdentityFolders, listVideoFiles, evenlySpaced, planIdentity, planVideo, type FrameRef, type PersonPlan } from '../src/eval/eval-dataset.ts';
+import { describeFineTune, EVAL_USAGE, parseEvalOptions, stepsFor, type EvalOptions } from '../src/eval/eval-options.ts';
+import { renderReport, summarizeOutcomes } from '../src/eval/eval-report.ts';
+import { composeGrid } from '../src/eval/image-grid.ts';
+import { evaluatePerson, type PersonOutcome } from '../src/eval/run-evaluation.ts';
+import { countVideoFrames, extractVideoFrames } from '../src/eval/video-frames.ts';
+import { encodePng } from '../src/util/png.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((res) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+/** Calls window.lab.evaluation in the page with the same signature as the in-page API. */
+function pageEvaluationApi(page: Page): LabEvaluationApi {
+  const call =
+    (name: keyof LabEvaluationApi) =>
+    (...args: unknown[]) =>
+      page.evaluate(
+        ([fn, fnArgs]) => {
+          const api = (window as unknown as { lab: { evaluation: Record<string, (...a: unknown[]) => Promise<unknown>> } }).lab.evaluation;
+          return api[fn as string](...(fnArgs as unknown[]));
+        },
+        [name, args] as const,
+      );
+  const names: (keyof LabEvaluationApi)[] = ['analyze', 'initAvatar', 'createAvatar', 'fineTune', 'render', 'identity', 'faceresIdentity', 'features', 'detect', 'describe'];
+  return Object.fromEntries(names.map((name) => [name, call(name)])) as unknown as LabEvaluationApi;
+}
+
+function planPeople(options: EvalOptions, limits: { maxSources: number; targets: number }) {
+  const plans: PersonPlan[] = [];
+  const skipped: { id: string; notes: string[] }[] = [];
+  const take = <T,>(items: T[]) => (options.people ? evenlySpaced(items, options.people) : items);
+  if (options.videos) {
+    for (const file of take(listVideoFiles(options.videos))) {
+      const id = `videos/${basename(file, extname(file))}`;
+      const path = join(options.videos, file);
+      const plan = planVideo(id, path, countVideoFrames(path), limits);
+      if ('skip' in plan) skipped.push({ id, notes: [plan.skip] });
+      else plans.push(plan);
+    }
+  }
+  if (options.identities) {
+    const keep = options.split ? heldOutNames(JSON.parse(readFileSync(options.split, 'utf8'))) : null;
+    if (keep && keep.size === 0) throw new Error(`${options.split} lists no held-out people`);
+    const folders = listIdentityFolders(options.identities, keep ? (name) => keep.has(name) : undefined);
+    for (const name of take(folders)) {
+      const id = `identities/${name}`;
+      const dir = join(options.identities, name);
+      const plan = planIdentity(id, dir, readdirSync(dir), limits);
+      if ('skip' in plan) skipped.push({ id, notes: [plan.skip] });
+      else plans.push(plan);
+    }
+  }
+  return { plans, skipped };
+}
+
+async function main() {
+  const argv = process.argv.slice(1); // node -e: [node, ...args]
+  let options: EvalOptions;
+  try {
+    options = parseEvalOptions(argv);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 2;
+    return;
+  }
+  const started = Date.now();
+  const out = resolve(options.out);
+  mkdirSync(out, { recursive: true });
+  const limits = { maxSources: Math.max(...options.Ts), targets: options.frames };
+  const { plans, skipped } = planPeople(options, limits);
+  if (plans.length === 0) throw new Error(`no person to evaluate (skipped: ${JSON.stringify(skipped)})\n${EVAL_USAGE}`);
+  console.log(`eval: ${plans.length} people, T=${options.Ts.join(',')}, modes ${options.modes.join(',')}, ${options.frames} hold-out frames each`);
+
+  const frameDir = mkdtempSync(join(tmpdir(), 'eval-'));
+  const served = new Map<string, string>();
+  let nextToken = 0;
+  const serve = (path: string) => {
+    const token = `${nextToken++}${extname(path).toLowerCase()}`;
+    served.set(token, path);
+    return `/__eval/${token}`;
+  };
+  // Video frames are extracted per person, just before that person is evaluated.
+  let videoFrames = new Map<string, string>();
+  const frameUrl = async (ref: FrameRef) => {
+    if (ref.kind === 'image') return serve(ref.path);
+    const path = videoFrames.get(`${ref.path}#${ref.index}`);
+    if (!path) throw new Error(`frame ${ref.index} of ${ref.path} was not extracted`);
+    return serve(path);
+  };
+
+  const port = await freePort();
+  const { createServer } = await import('vite');
+  const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
+  await server.listen();
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+  const outcomes: PersonOutcome[] = [];
+  try {
+    const page = await browser.newPage();
+    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+    await page.route('**/__eval/*', (route) => {
+      const path = served.get(route.request().url().split('/').pop()!);
+      return path ? route.fulfill({ body: readFileSync(path) }) : route.fulfill({ status: 404, body: 'not served' });
+    });
+    await page.goto(`http://127.0.0.1:${port}/lab.html`);
+    await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 180_000 });
+    const api = pageEvaluationApi(page);
+    const model = await api.initAvatar({ weightsUrl: options.weights, ...(options.backends ? { backends: options.backends } : {}) });
+    console.log(`eval: weights ${options.weights} (${model.configName}, ${model.resolution} px) on ${model.backend}${model.adapter ? ` (${model.adapter})` : ''}`);
+
+    for (const [k, plan] of plans.entries()) {
+      const personStarted = Date.now();
+      videoFrames = new Map();
+      const videoRefs = [...plan.sources, ...plan.targets].filter((r): r is Extract<FrameRef, { kind: 'video' }> => r.kind === 'video');
+      if (videoRefs.length) {
+        const dir = join(frameDir, String(k));
+        mkdirSync(dir, { recursive: true });
+        const paths = extractVideoFrames(videoRefs[0].path, videoRefs.map((r) => r.index), dir);
+        videoRefs.forEach((r, i) => videoFrames.set(`${r.path}#${r.index}`, paths[i]));
+      }
+      const outcome = await evaluatePerson(
+        api,
+        plan,
+        { Ts: options.Ts, modes: options.modes, ftSteps: (T) => stepsFor(options, T), ftContentLoss: options.ftContentLoss, size: model.resolution },
+        { frameUrl, log: (m) => console.log(m) },
+      );
+      outcomes.push(outcome);
+      served.clear();
+      const ff = outcome.scores.filter((s) => s.method === 'ff');
+      const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+      console.log(
+        `eval: [${k + 1}/${plans.length}] ${plan.id}: ${outcome.scores.length} scores, FF SSIM ${mean(ff.map((s) => s.ssim)).toFixed(3)}, ` +
+          `CSIM ${mean(ff.map((s) => s.csim)).toFixed(3)}, ID-cos ${mean(ff.map((s) => s.idcos)).toFixed(3)} (${((Date.now() - personStarted) / 1000).toFixed(0)} s)${outcome.notes.length ? `; ${outcome.notes.join('; ')}` : ''}`,
+      );
+    }
+    const described = await api.describe();
+
+    const summary = summarizeOutcomes(outcomes);
+    const gridRows = outcomes.filter((o) => o.gridRow.some(Boolean)).slice(0, 8).map((o) => o.gridRow);
+    const grid = gridRows.length ? encodePng(composeGrid(gridRows, { gap: 2 })) : null;
+    if (grid) writeFileSync(join(out, 'grid.png'), grid);
+    const command = `npm run eval -- ${argv.join(' ')}`;
+    const dataDescription = [
+      options.videos ? `clips in \`${options.videos}\`` : null,
+      options.identities ? `identity folders in \`${options.identities}\`${options.split ? ` (held-out people of \`${options.split}\` only)` : ''}` : null,
+    ]
+      .filter(Boolean)
+      .join(' and ');
+    const context = {
+      command,
+      date: new Date().toISOString().slice(0, 10),
+      weights: options.weights,
+      config: model.configName,
+      backend: model.backend,
+      adapter: model.adapter,
+      metricsBackend: described.metricsBackend,
+      ftDescription: describeFineTune(options),
+      people: [...outcomes.map((o) => ({ id: o.person, notes: o.notes })), ...skipped],
+      gridImage: grid ? 'grid.png' : null,
+      dataDescription: `${dataDescription}; ${options.frames} hold-out frames per person`,
+    };
+    writeFileSync(join(out, 'report.md'), renderReport(summary, context));
+    writeFileSync(
+      join(out, 'results.json'),
+      JSON.stringify(
+        {
+          command,
+          options,
+          model,
+          metricsBackend: described.metricsBackend,
+          wallSeconds: (Date.now() - started) / 1000,
+          summary,
+          people: outcomes.map(({ gridRow: _grid, features: _features, ...rest }) => rest),
+          skipped,
+        },
+        null,
+        1,
+      ),
+    );
+    if (options.report) {
+      const reportPath = resolve(options.report);
+      mkdirSync(dirname(reportPath), { recursive: true });
+      const gridName = `${basename(reportPath, extname(reportPath)).toLowerCase()}_grid.png`;
+      if (grid) copyFileSync(join(out, 'grid.png'), join(dirname(reportPath), gridName));
+      writeFileSync(reportPath, renderReport(summary, { ...context, gridImage: grid ? gridName : null }));
+      console.log(`eval: report → ${relative(process.cwd(), reportPath)}`);
+    }
+    console.log(`eval: ${summary.people.evaluated} people in ${((Date.now() - started) / 1000).toFixed(0)} s → ${relative(process.cwd(), out) || '.'}/`);
+    for (const row of summary.rows) {
+      console.log(`  ${row.method}@T=${row.T}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`);
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(frameDir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,268 @@
+/**
+ * window.lab.evaluation: the browser half of `npm run eval` (scripts/eval.ts). It does what needs a
+ * browser: the app's landmark detector and crop, the app's model worker (so FF setup, fine-tuning
+ * and ms/frame are timed on the path users run), and the pretrained networks behind the metrics
+ * (mobilefacenet identity embeddings for CSIM, pooled MobileNetV2 features for the FID proxy).
+ * Metric arithmetic, baselines and the report stay in Node (src/eval/), where they are unit-tested.
+ *
+ * Images cross page.evaluate as raw RGBA in base64 (lossless and cheap at these sizes).
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as Comlink from 'comlink';
+import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from '../landmarks/crop';
+import { createFaceDetector, decodeImageFile, type FaceDetector } from '../landmarks/detector';
+import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
+import type { Landmarks, RgbaImage } from '../landmarks/types';
+import { selectBackend } from '../nn/backend';
+import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras';
+import { PERCEPTUAL_MODELS } from '../nn/perceptual';
+import { preprocess, resizeTo } from '../nn/perceptual-preprocess';
+import { bitmapPixels } from '../util/bitmap';
+import type { AvatarWorkerApi, FineTuneProgress, InitOptions, ModelInfo } from '../workers/avatar-protocol';
+
+export interface EvalImage {
+  width: number;
+  height: number;
+  rgbaBase64: string;
+}
+
+/** A face crop at the network's resolution and its 478 landmarks (x, y, z flattened, crop pixels). */
+export interface EvalFace {
+  image: EvalImage;
+  landmarks: number[];
+}
+
+export interface EvalFineTuneResult {
+  ms: number;
+  stepsDone: number;
+  usedContentLoss: boolean;
+  lossG: number | null;
+  lossD: number | null;
+}
+
+export interface LabEvaluationApi {
+  analyze(imageUrl: string, size: number): Promise<EvalFace | { error: FaceErrorInfo }>;
+  initAvatar(options: InitOptions): Promise<ModelInfo>;
+  createAvatar(photos: EvalFace[]): Promise<{ ms: number }>;
+  fineTune(steps: number, useContentLoss: boolean): Promise<EvalFineTuneResult>;
+  render(landmarks: number[], frameSize: number): Promise<{ image: EvalImage; ms: number }>;
+  /**
+   * Identity embeddings (mobilefacenet, 112×112 inputs; other sizes are resized), fed RGB 0..255:
+   * of the ranges tried on tight crops of 8 CelebA photos of 3 people ([0,1], [-1,1], BGR,
+   * 0..255 − 127.5) it separates people best, and still weakly: same person 0.98–0.99, other people
+   * 0.94–0.99 (in [0,1] and [-1,1] every pair scored 1.00). Hence the faceres cosine beside it.
+   */
+  identity(images: EvalImage[]): Promise<number[][]>;
+  /**
+   * Unit-length faceres embeddings (VGGFace2-trained; global average pool of conv_pw_13) of whole
+   * crops: the trainer's held-out identity metric (train/talking_heads/evaluate_heldout.py).
+   */
+  faceresIdentity(images: EvalImage[]): Promise<number[][]>;
+  /** Global-average-pooled MobileNetV2 `out_relu` activations (1280-d) for the FID proxy. */
+  features(images: EvalImage[]): Promise<number[][]>;
+  /** The detector's 478 landmarks (flat x, y, z) on an image, or null when it finds no face. */
+  detect(image: EvalImage): Promise<number[] | null>;
+  /** Main-thread backend of the metric networks and the worker's memory, for the report. */
+  describe(): Promise<{ metricsBackend: string; workerTensors: number | null }>;
+}
+
+export const IDENTITY_MODEL_URL = '/models/identity/mobilefacenet/model.json';
+export const FEATURE_MODEL_URL = '/models/perceptual/mobilenet_v2/model.json';
+export const FEATURE_LAYER = 'out_relu';
+export const FACERES_MODEL_URL = `/models/perceptual/${PERCEPTUAL_MODELS.face.dir}/model.json`;
+const FACERES_IDENTITY_NODE = PERCEPTUAL_MODELS.face.nodeForLayer!('conv_pw_13_relu');
+
+export function encodeEvalImage(image: RgbaImage): EvalImage {
+  const bytes = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
+  let binary = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return { width: image.width, height: image.height, rgbaBase64: btoa(binary) };
+}
+
+export function decodeEvalImage(image: EvalImage): RgbaImage {
+  const binary = atob(image.rgbaBase64);
+  const data = new Uint8ClampedArray(binary.length);
+  for (let i = 0; i < binary.length; i++) data[i] = binary.charCodeAt(i);
+  if (data.length !== image.width * image.height * 4) throw new Error(`eval image: ${data.length} bytes for ${image.width}×${image.height}`);
+  return { width: image.width, height: image.height, data };
+}
+
+function imageData(image: RgbaImage): ImageData {
+  return new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height);
+}
+
+function toPoints(flat: readonly number[]): Landmarks {
+  const points = [];
+  for (let i = 0; i + 2 < flat.length; i += 3) points.push({ x: flat[i], y: flat[i + 1], z: flat[i + 2] });
+  return points;
+}
+
+/** Batch of RGB images in [0,1], NHWC. */
+function batch01(images: EvalImage[]): tf.Tensor4D {
+  return tf.tidy(() =>
+    tf.stack(
+      images.map((image) => {
+        const rgba = decodeEvalImage(image);
+        return tf.browser.fromPixels(imageData(rgba)).toFloat().div(255);
+      }),
+    ) as tf.Tensor4D,
+  );
+}
+
+export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWorkerApi>): LabEvaluationApi {
+  let detector: Promise<FaceDetector> | undefined;
+  // Evaluation keeps every face the detector finds: generated frames are small (the face spans
+  // about 60% of a 128 px crop) and the app's 64 px refusal is about user photos, not metrics.
+  const imageDetector = () => {
+    if (!detector) {
+      detector = createFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
+      detector.catch(() => (detector = undefined));
+    }
+    return detector;
+  };
+  let worker: Comlink.Remote<AvatarWorkerApi> | undefined;
+  const avatarWorker = () => {
+    if (!worker) throw new Error('evaluation: initAvatar first');
+    return worker;
+  };
+
+  let metricsReady: Promise<{ backend: string; identity: tf.GraphModel; faceres: tf.GraphModel; features: FrozenKerasFunction }> | undefined;
+  const metricNetworks = () => {
+    metricsReady ??= (async () => {
+      // WebGL first: SwiftShader's WebGL runs these small CNNs faster than its WebGPU.
+      const choice = await selectBackend(['webgl', 'webgpu', 'cpu']);
+      const identity = await tf.loadGraphModel(IDENTITY_MODEL_URL);
+      const faceres = await tf.loadGraphModel(FACERES_MODEL_URL);
+      const featureModel = await tf.loadLayersModel(FEATURE_MODEL_URL);
+      const features = freezeKerasModel(featureModel, [FEATURE_LAYER]);
+      featureModel.dispose();
+      return { backend: choice.backend, identity, faceres, features };
+    })();
+    return metricsReady;
+  };
+
+  return {
+    async analyze(imageUrl, size) {
+      try {
+        const found = await imageDetector();
+        const response = await fetch(imageUrl);
+        if (!response.ok) throw new Error(`${imageUrl}: HTTP ${response.status}`);
+        const decoded = await decodeImageFile(await response.blob());
+        try {
+          const detection = found.detect(decoded.image);
+          const transform = computeFaceCrop(detection.landmarks, size);
+          const crop = resampleCrop(bitmapPixels(decoded.image), transform, size);
+          return {
+            image: encodeEvalImage(crop),
+            landmarks: mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]),
+          };
+        } finally {
+          decoded.image.close();
+        }
+      } catch (error) {
+        return { error: toFaceErrorInfo(error) };
+      }
+    },
+
+    async initAvatar(options) {
+      worker ??= createWorker();
+      return worker.init(options);
+    },
+
+    async createAvatar(photos) {
+      const started = performance.now();
+      await avatarWorker().createAvatar(
+        photos.map((photo) => ({ crop: decodeEvalImage(photo.image), landmarks: toPoints(photo.landmarks) })),
+      );
+      return { ms: performance.now() - started };
+    },
+
+    async fineTune(steps, useContentLoss) {
+      let last: FineTuneProgress | undefined;
+      const started = performance.now();
+      const summary = await avatarWorker().fineTune(
+        { steps, previewEvery: steps, useContentLoss },
+        Comlink.proxy((progress: FineTuneProgress) => {
+          last = progress;
+        }),
+      );
+      return {
+        ms: performance.now() - started,
+        stepsDone: summary.stepsDone,
+        usedContentLoss: summary.usedContentLoss,
+        lossG: last?.lossG ?? null,
+        lossD: last?.lossD ?? null,
+      };
+    },
+
+    async render(landmarks, frameSize) {
+      const started = performance.now();
+      const image = await avatarWorker().render(toPoints(landmarks), frameSize);
+      return { image: encodeEvalImage(image), ms: performance.now() - started };
+    },
+
+    async identity(images) {
+      if (images.length === 0) return [];
+      const { identity } = await metricNetworks();
+      const [, height, width] = identity.inputs[0].shape ?? [-1, 112, 112];
+      const input = tf.tidy(() => tf.image.resizeBilinear(batch01(images).mul(255) as tf.Tensor4D, [height > 0 ? height : 112, width > 0 ? width : 112], false));
+      try {
+        const output = identity.execute(input) as tf.Tensor;
+        try {
+          return (await output.array()) as number[][];
+        } finally {
+          output.dispose();
+        }
+      } finally {
+        input.dispose();
+      }
+    },
+
+    async faceresIdentity(images) {
+      if (images.length === 0) return [];
+      const { faceres } = await metricNetworks();
+      const embeddings = tf.tidy(() => {
+        const input = preprocess(resizeTo(batch01(images), PERCEPTUAL_MODELS.face.inputSize), PERCEPTUAL_MODELS.face.preprocess);
+        const pooled = (faceres.execute(input, FACERES_IDENTITY_NODE) as tf.Tensor4D).mean([1, 2]);
+        return pooled.div(pooled.norm('euclidean', 1, true).maximum(1e-12));
+      });
+      try {
+        return (await embeddings.array()) as number[][];
+      } finally {
+        embeddings.dispose();
+      }
+    },
+
+    async features(images) {
+      if (images.length === 0) return [];
+      const { features } = await metricNetworks();
+      const pooled = tf.tidy(() => {
+        const input = preprocess(resizeTo(batch01(images), 224), 'rgb-unit');
+        const [activations] = features.run(input);
+        return activations.mean([1, 2]);
+      });
+      try {
+        return (await pooled.array()) as number[][];
+      } finally {
+        pooled.dispose();
+      }
+    },
+
+    async detect(image) {
+      const found = await imageDetector();
+      const rgba = decodeEvalImage(image);
+      try {
+        const result = found.detect(imageData(rgba));
+        return result.landmarks.flatMap((p) => [p.x, p.y, p.z]);
+      } catch (error) {
+        if (toFaceErrorInfo(error).code === 'no-face') return null;
+        throw error;
+      }
+    },
+
+    async describe() {
+      const metrics = await metricNetworks();
+      return { metricsBackend: metrics.backend, workerTensors: worker ? (await worker.memory()).numTensors : null };
+    },
+  };
+}
