@@ -73,3 +73,16 @@ export function drivingClip(format: 'y4m' | 'webm'): string {
   }
   return out;
 }
+
+/**
+ * CelebA photos of one person (`../shared/data/celeba/<id>/<file>`), named the way addPhotos and
+ * makeAvatar (e2e/flows.ts) name portraits: relative to the portraits folder.
+ */
+export function celeba(id: string, files: readonly string[]): string[] {
+  return files.map((f) => path.join('..', 'celeba', id, f));
+}
+
+/** Eight CelebA photos of identity 7205 whose faces are all found and large enough. */
+export const CELEBA_8 = celeba('7205', [
+  '018774.jpg', '020711.jpg', '032425.jpg', '034912.jpg', '035176.jpg', '039353.jpg', '048428.jpg', '065013.jpg',
+]);

@@ -1,17 +1,44 @@
+import { useRef } from 'react';
 import type { PhotoEntry } from './store';
 import { RgbaCanvas } from './RgbaCanvas';
 
+interface Props {
+  photo: PhotoEntry;
+  onRemove(): void;
+  /** Swap this photo for another file, in the same place; it is analysed again. */
+  onReplace(file: File): void;
+}
+
 /** One photo: its face crop and landmark image side by side, or why it cannot be used. */
-export function PhotoCard({ photo, onRemove }: { photo: PhotoEntry; onRemove: () => void }) {
+export function PhotoCard({ photo, onRemove, onReplace }: Props) {
+  const inputRef = useRef<HTMLInputElement>(null);
   return (
-    <li className={`photo-card photo-${photo.status}`} data-testid="photo-card" data-status={photo.status}>
+    <li className={`photo-card photo-${photo.status}`} data-testid="photo-card" data-status={photo.status} data-name={photo.name}>
       <div className="photo-card-head">
         <span className="photo-name" title={photo.name}>
           {photo.name}
         </span>
-        <button type="button" onClick={onRemove} aria-label={`Remove ${photo.name}`}>
-          Remove
-        </button>
+        <span className="photo-actions">
+          <button type="button" onClick={() => inputRef.current?.click()} aria-label={`Replace ${photo.name}`}>
+            Replace
+          </button>
+          <button type="button" onClick={onRemove} aria-label={`Remove ${photo.name}`}>
+            Remove
+          </button>
+        </span>
+        <input
+          ref={inputRef}
+          type="file"
+          accept="image/*"
+          hidden
+          aria-label={`Replacement for ${photo.name}`}
+          data-testid="replace-input"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            e.target.value = '';
+            if (file) onReplace(file);
+          }}
+        />
       </div>
       {photo.status === 'analysing' && <p className="photo-status">Finding the face…</p>}
       {photo.status === 'error' && (

@@ -1,11 +1,15 @@
-import { useCallback, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { analyzePhotoInWorker } from './photo-analysis';
 import { MAX_PHOTOS, newId, useAppStore, type PhotoEntry } from './store';
 import { PhotoCard } from './PhotoCard';
+import { WebcamCapture } from './WebcamCapture';
 
 const CROP_SIZE = 256;
 
-/** Photos in: drag-and-drop or file picker, 1–32 of them, each analysed into crop + landmark image. */
+/**
+ * Photos in: drag-and-drop, file picker or webcam snapshots, 1–32 of them, each analysed into crop +
+ * landmark image; each card can be replaced in place or removed.
+ */
 export function PhotoPanel() {
   const photos = useAppStore((s) => s.photos);
   const addPhotos = useAppStore((s) => s.addPhotos);
@@ -13,7 +17,51 @@ export function PhotoPanel() {
   const removePhoto = useAppStore((s) => s.removePhoto);
   const notify = useAppStore((s) => s.notify);
   const inputRef = useRef<HTMLInputElement>(null);
+  const chooseRef = useRef<HTMLButtonElement>(null);
+  const listRef = useRef<HTMLUListElement>(null);
+  /** Where focus goes after a removal took the focused card away: the card now at this index. */
+  const refocus = useRef<number | null>(null);
   const [dragging, setDragging] = useState(false);
+  /** The analysis each photo waits for: replacing or removing the photo aborts it. */
+  const pending = useRef(new Map<string, AbortController>());
+
+  useEffect(() => {
+    const map = pending.current;
+    return () => map.forEach((c) => c.abort());
+  }, []);
+
+  useEffect(() => {
+    const index = refocus.current;
+    if (index === null) return;
+    refocus.current = null;
+    const cards = listRef.current?.querySelectorAll<HTMLElement>('[data-testid=photo-card]') ?? [];
+    const next = cards.length > 0 ? cards[Math.min(index, cards.length - 1)].querySelector('button') : null;
+    (next ?? chooseRef.current)?.focus();
+  }, [photos]);
+
+  /** A notice, unless the same one is already showing (a second click on a denied camera adds nothing). */
+  const notifyOnce = useCallback(
+    (kind: 'warning' | 'error', text: string) => {
+      if (!useAppStore.getState().notices.some((n) => n.text === text)) notify(kind, text);
+    },
+    [notify],
+  );
+
+  /** Analyses `file` as photo `id`; a result that arrives after the photo was replaced or removed is dropped. */
+  const analyse = useCallback(
+    async (id: string, file: File) => {
+      pending.current.get(id)?.abort();
+      const job = new AbortController();
+      pending.current.set(id, job);
+      const result = await analyzePhotoInWorker(file, CROP_SIZE, job.signal);
+      if (job.signal.aborted) return;
+      pending.current.delete(id);
+      const name = file.name;
+      if (result.ok) updatePhoto({ id, name, status: 'ready', ...result.photo });
+      else updatePhoto({ id, name, status: 'error', ...result.error });
+    },
+    [updatePhoto],
+  );
 
   const accept = useCallback(
     async (files: File[]) => {
@@ -28,15 +76,30 @@ export function PhotoPanel() {
       const taken = files.slice(0, Math.max(room, 0));
       const entries: PhotoEntry[] = taken.map((f) => ({ id: newId('photo'), name: f.name, status: 'analysing' }));
       addPhotos(entries);
-      // One at a time: the detector is a single WASM instance, and order keeps the UI predictable.
-      for (let i = 0; i < taken.length; i++) {
-        const { id, name } = entries[i];
-        const result = await analyzePhotoInWorker(taken[i], CROP_SIZE);
-        if (result.ok) updatePhoto({ id, name, status: 'ready', ...result.photo });
-        else updatePhoto({ id, name, status: 'error', ...result.error });
-      }
+      // Queued in order (one detector); each keeps its own abort handle, so all are registered now.
+      await Promise.all(taken.map((f, i) => analyse(entries[i].id, f)));
     },
-    [addPhotos, updatePhoto, notify],
+    [addPhotos, analyse, notify],
+  );
+
+  const replace = useCallback(
+    (id: string, file: File) => {
+      if (!useAppStore.getState().photos.some((p) => p.id === id)) return;
+      updatePhoto({ id, name: file.name, status: 'analysing' });
+      void analyse(id, file);
+    },
+    [analyse, updatePhoto],
+  );
+
+  const remove = useCallback(
+    (id: string) => {
+      const index = useAppStore.getState().photos.findIndex((p) => p.id === id);
+      if (listRef.current?.children[index]?.contains(document.activeElement)) refocus.current = index;
+      pending.current.get(id)?.abort();
+      pending.current.delete(id);
+      removePhoto(id);
+    },
+    [removePhoto],
   );
 
   return (
@@ -57,9 +120,12 @@ export function PhotoPanel() {
         }}
       >
         <p>Drop 1–{MAX_PHOTOS} photos of one face here, or</p>
-        <button type="button" onClick={() => inputRef.current?.click()}>
-          Choose photos…
-        </button>
+        <div className="photo-sources">
+          <button type="button" ref={chooseRef} onClick={() => inputRef.current?.click()}>
+            Choose photos…
+          </button>
+          <WebcamCapture full={photos.length >= MAX_PHOTOS} onCapture={(file) => void accept([file])} notify={notifyOnce} />
+        </div>
         <input
           ref={inputRef}
           type="file"
@@ -78,9 +144,9 @@ export function PhotoPanel() {
           {photos.length} / {MAX_PHOTOS} photos
         </p>
       </div>
-      <ul className="photo-grid">
+      <ul className="photo-grid" ref={listRef}>
         {photos.map((p) => (
-          <PhotoCard key={p.id} photo={p} onRemove={() => removePhoto(p.id)} />
+          <PhotoCard key={p.id} photo={p} onRemove={() => remove(p.id)} onReplace={(file) => replace(p.id, file)} />
         ))}
       </ul>
     </section>
