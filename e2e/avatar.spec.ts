@@ -25,11 +25,12 @@ test.describe('feed-forward avatar', () => {
     await page.screenshot({ path: info.outputPath('avatar.png'), fullPage: true });
   });
 
-  test('missing weights give a clear message, and the photos stay', async ({ page }) => {
+  test('missing weights give a clear message, and the photos stay', async ({ page }, info) => {
     test.skip(!HAS_SHARED, NO_SHARED_REASON);
     await addPhotos(page, ['selfie_d8.jpg'], '/?weights=/weights/absent/manifest.json');
     await page.getByRole('button', { name: 'Create avatar' }).click();
     await expect(page.getByTestId('avatar-error')).toContainText('404');
     await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1);
+    await page.screenshot({ path: info.outputPath('avatar-missing-weights.png'), fullPage: true });
   });
 });

@@ -42,7 +42,7 @@ test.describe('driving', () => {
     expect(later - stopped).toBeLessThanOrEqual(1);
   });
 
-  test('a video file drives the avatar, and the recording is a playable WebM', async ({ page }) => {
+  test('a video file drives the avatar, and the recording is a playable WebM', async ({ page }, info) => {
     await makeAvatar(page);
     await page.getByTestId('video-input').setInputFiles(drivingClip('webm'));
     await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
@@ -54,6 +54,7 @@ test.describe('driving', () => {
     await page.getByRole('button', { name: 'Stop recording' }).click();
     const link = page.getByTestId('recording');
     await expect(link).toBeVisible();
+    await page.screenshot({ path: info.outputPath('video-driving-recorded.png'), fullPage: true });
     expect(Number(await link.getAttribute('data-bytes'))).toBeGreaterThan(1000);
     const played = await link.evaluate(async (a) => {
       const v = document.createElement('video');
@@ -72,13 +73,14 @@ test.describe('driving', () => {
     expect(played.duration).toBeGreaterThan(0.5);
   });
 
-  test('a denied camera gives a clear message, and the video file still works', async ({ page }) => {
+  test('a denied camera gives a clear message, and the video file still works', async ({ page }, info) => {
     await page.addInitScript(() => {
       navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
     });
     await makeAvatar(page);
     await page.getByRole('button', { name: 'Start webcam' }).click();
     await expect(page.getByTestId('drive-error')).toContainText('Camera access was denied');
+    await page.screenshot({ path: info.outputPath('camera-denied.png'), fullPage: true });
     await page.getByTestId('video-input').setInputFiles(drivingClip('webm'));
     await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
     await expect(page.getByTestId('drive-error')).toHaveCount(0);

@@ -6,9 +6,10 @@ import { expect, test } from './test';
 // Chromium on Linux without --enable-unsafe-webgpu has no WebGPU adapter: the app falls back and says so.
 test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') } });
 
-test('without WebGPU the avatar still works, on a fallback backend, with a banner saying so', async ({ page }) => {
+test('without WebGPU the avatar still works, on a fallback backend, with a banner saying so', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   await makeAvatar(page);
   await expect(page.getByTestId('avatar-ready')).toContainText(/on (webgl|cpu)/);
   await expect(page.getByTestId('notice-warning')).toContainText('WebGPU is not available');
+  await page.screenshot({ path: info.outputPath('no-webgpu.png'), fullPage: true });
 });

@@ -18,8 +18,9 @@ test('painting demo: the Mona Lisa becomes a one-shot avatar driven by the bundl
   await page.screenshot({ path: info.outputPath('painting-demo.png'), fullPage: true });
 });
 
-test('painting demo: an image without a face is refused with a message', async ({ page }) => {
+test('painting demo: an image without a face is refused with a message', async ({ page }, info) => {
   await page.goto('/?weights=/weights/test-tiny/manifest.json');
   await page.getByTestId('demo-input').setInputFiles(badInputs.noFace());
   await expect(page.getByTestId('demo-error')).toContainText('No face');
+  await page.screenshot({ path: info.outputPath('painting-demo-no-face.png'), fullPage: true });
 });

@@ -3,7 +3,7 @@ import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Save → reload → still there → load and drive-ready → rename → delete, on the tiny test weights.
-test('a saved avatar survives a page reload, loads, renames and deletes', async ({ page }) => {
+test('a saved avatar survives a page reload, loads, renames and deletes', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   await makeAvatar(page);
   await page.getByRole('button', { name: 'Save avatar' }).click();
@@ -18,6 +18,7 @@ test('a saved avatar survives a page reload, loads, renames and deletes', async 
   await saved.getByRole('button', { name: 'Load' }).click();
   await expect(page.getByTestId('saved-status')).toContainText('Loaded');
   await expect(page.getByRole('button', { name: 'Start webcam' })).toBeEnabled();
+  await page.screenshot({ path: info.outputPath('saved-avatar-loaded.png'), fullPage: true });
 
   page.once('dialog', (d) => void d.accept('Renamed avatar'));
   await saved.getByRole('button', { name: 'Rename' }).click();

@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { averageKeypointDistance } from '../src/eval/keypoint-distance';
+import type { Point } from '../src/landmarks/types';
 import { expect, test } from './test';
 import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
 
@@ -34,4 +36,30 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   // Not blank and not a flat colour: a collapsed generator gives std ≈ 0.
   expect(stats.std).toBeGreaterThan(5);
   await page.screenshot({ path: info.outputPath('shipped-avatar.png'), fullPage: true });
+
+  // Does our own FaceLandmarker see a face in the generated frame, and where are its landmarks
+  // relative to the pose the frame was driven by (photo 1's, at the network's 128 px)?
+  const rgbaBase64 = await frame.evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    const bytes = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  });
+  const lab = await page.context().newPage();
+  await lab.route('**/__photo.jpg', (route) => route.fulfill({ body: readFileSync(portrait('photo_einstein.jpg')) }));
+  await lab.goto('/lab.html');
+  await lab.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 60_000 });
+  const found = await lab.evaluate(async (rgba) => {
+    type Face = { landmarks: number[] };
+    const ev = (window as unknown as { lab: { evaluation: { analyze(u: string, s: number): Promise<Face>; detect(i: object): Promise<number[] | null> } } }).lab.evaluation;
+    const driver = await ev.analyze('/__photo.jpg', 128);
+    const detected = await ev.detect({ width: 128, height: 128, rgbaBase64: rgba });
+    return { driver: driver.landmarks, detected };
+  }, rgbaBase64);
+  const points = (flat: number[]): Point[] => Array.from({ length: flat.length / 3 }, (_, i) => ({ x: flat[3 * i], y: flat[3 * i + 1], z: flat[3 * i + 2] }));
+  const akd = found.detected ? averageKeypointDistance(points(found.detected), points(found.driver)) : null;
+  info.annotations.push({ type: 'landmarks', description: found.detected ? `face found; landmark error ${akd!.toFixed(3)} × inter-ocular distance` : 'no face found in the generated frame' });
+  console.log(`shipped weights: ${info.annotations.at(-1)!.description}`);
+  await lab.close();
 });

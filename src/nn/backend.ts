@@ -66,3 +66,71 @@ export function describeBackendChoice(choice: BackendChoice): string {
   if (choice.fallbacks.length === 0) return choice.backend;
   return `${choice.backend} (${choice.fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ')})`;
 }
+
+/** Why the GPU went away under the active backend. */
+export interface DeviceLoss {
+  /** GPUDeviceLostInfo.reason ('unknown', or 'destroyed' when simulated), or 'webgl-context-lost'. */
+  readonly reason: string;
+  readonly message: string;
+  /** Caused by DeviceLossWatch.simulate (tests), not by the browser or the driver. */
+  readonly simulated: boolean;
+}
+
+export interface DeviceLossWatch {
+  /**
+   * Loses the device on purpose, as tests need: destroys the WebGPU device (whose loss then says
+   * 'destroyed', reported here as a real loss) or loses the WebGL context. False on the CPU.
+   */
+  simulate(): boolean;
+}
+
+interface GpuDeviceLike {
+  readonly lost: Promise<{ reason?: string; message?: string }>;
+  destroy(): void;
+}
+
+/**
+ * Watches the active backend's GPU: calls `onLost` once when the WebGPU device is lost (for any
+ * reason but our own destroy(), unless simulated) or the WebGL context is. Nothing to watch on the CPU.
+ */
+export function watchDeviceLoss(onLost: (loss: DeviceLoss) => void): DeviceLossWatch {
+  const name = tf.getBackend();
+  let simulated = false;
+  let reported = false;
+  const report = (loss: Omit<DeviceLoss, 'simulated'>) => {
+    if (reported) return;
+    reported = true;
+    onLost({ ...loss, simulated });
+  };
+  if (name === 'webgpu') {
+    const device = (tf.backend() as unknown as { device?: GpuDeviceLike }).device;
+    if (!device) return { simulate: () => false };
+    void device.lost.then((info) => {
+      const reason = info.reason ?? 'unknown';
+      if (reason === 'destroyed' && !simulated) return;
+      report({ reason, message: info.message || `the WebGPU device was lost (${reason})` });
+    });
+    return {
+      simulate() {
+        simulated = true;
+        device.destroy();
+        return true;
+      },
+    };
+  }
+  if (name === 'webgl') {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl?: WebGL2RenderingContext } }).gpgpu?.gl;
+    if (!gl) return { simulate: () => false };
+    gl.canvas.addEventListener('webglcontextlost', () => report({ reason: 'webgl-context-lost', message: 'the WebGL context was lost' }));
+    return {
+      simulate() {
+        const lose = gl.getExtension('WEBGL_lose_context');
+        if (!lose) return false;
+        simulated = true;
+        lose.loseContext();
+        return true;
+      },
+    };
+  }
+  return { simulate: () => false };
+}

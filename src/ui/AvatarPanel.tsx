@@ -1,16 +1,25 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
-import { fallbackNotice, modelWorker } from './model-client';
+import { fallbackNotice, modelGeneration, modelWorker } from './model-client';
 import { saveAvatar } from './avatar-store';
 import { FineTunePanel } from './FineTunePanel';
 import { RgbaCanvas } from './RgbaCanvas';
-import { useAppStore } from './store';
+import { useAppStore, type PhotoEntry } from './store';
 
 type AvatarState =
   | { status: 'idle' }
   | { status: 'working'; text: string }
-  | { status: 'ready'; frames: RgbaImage[]; ms: number; backend: string; photoCount: number }
+  /** `generation`: the model worker the frames were rendered by (bumped by each restart). */
+  | { status: 'ready'; frames: RgbaImage[]; ms: number; backend: string; photoCount: number; generation: number }
   | { status: 'error'; message: string };
+
+/** The current avatar in the poses of the first (at most 4) analysed photos. */
+async function renderInPhotoPoses(photos: PhotoEntry[]): Promise<RgbaImage[]> {
+  const { api } = modelWorker();
+  const frames: RgbaImage[] = [];
+  for (const p of photos.slice(0, 4)) if (p.status === 'ready') frames.push(await api.render(p.landmarks, p.crop.width));
+  return frames;
+}
 
 /** Feed-forward avatar (paper §3.2): E over the photos, ψ̂ = P ê, then G in the photos' poses. */
 export function AvatarPanel() {
@@ -21,6 +30,24 @@ export function AvatarPanel() {
   const notify = useAppStore((s) => s.notify);
   const bumpSaved = useAppStore((s) => s.bumpSaved);
   const [saveState, setSaveState] = useState<{ ok: boolean; text: string } | null>(null);
+  // After the worker was restarted (crash, lost GPU) the preview is rendered again by the new one.
+  const recovered = useAppStore((s) => (s.modelStatus?.phase === 'recovered' ? s.modelStatus.generation : 0));
+  useEffect(() => {
+    if (recovered === 0) return;
+    let live = true;
+    const status = useAppStore.getState().modelStatus;
+    const backend = status?.adapter ? `${status.backend} (${status.adapter})` : (status?.backend ?? '');
+    renderInPhotoPoses(useAppStore.getState().photos.filter((p) => p.status === 'ready'))
+      .then((frames) => {
+        if (live && frames.length > 0) {
+          setState((s) => (s.status === 'ready' ? { ...s, frames, backend: backend || s.backend, generation: recovered } : s));
+        }
+      })
+      .catch((e: unknown) => console.warn('preview after the model restart failed:', e));
+    return () => {
+      live = false;
+    };
+  }, [recovered]);
 
   async function save(frames: RgbaImage[], photoCount: number) {
     setSaveState(null);
@@ -47,17 +74,15 @@ export function AvatarPanel() {
   }
 
   /** The avatar in the photos' own poses (at most 4). */
-  async function renderPreview(): Promise<RgbaImage[]> {
-    const { api } = modelWorker();
-    const frames: RgbaImage[] = [];
-    for (const p of ready.slice(0, 4)) frames.push(await api.render(p.landmarks, p.crop.width));
-    return frames;
+  function renderPreview(): Promise<RgbaImage[]> {
+    return renderInPhotoPoses(ready);
   }
 
   async function create() {
     setState({ status: 'working', text: 'Loading the model…' });
     try {
-      const { api, ready: loaded } = modelWorker();
+      // A user action may restart a model that had given up after repeated crashes.
+      const { api, ready: loaded } = modelWorker({ revive: true });
       const info = await loaded;
       const fallback = fallbackNotice(info);
       if (fallback && !useAppStore.getState().notices.some((n) => n.text === fallback)) notify('warning', fallback);
@@ -67,7 +92,7 @@ export function AvatarPanel() {
       setAvatar({ landmarks: ready[0].landmarks, cropSize: ready[0].crop.width, photoCount: created.photoCount });
       const frames = await renderPreview();
       const backend = info.adapter ? `${info.backend} (${info.adapter})` : info.backend;
-      setState({ status: 'ready', frames, ms: created.ms, backend, photoCount: created.photoCount });
+      setState({ status: 'ready', frames, ms: created.ms, backend, photoCount: created.photoCount, generation: modelGeneration() });
     } catch (error) {
       setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
     }
@@ -91,7 +116,7 @@ export function AvatarPanel() {
         </p>
       )}
       {state.status === 'ready' && (
-        <div data-testid="avatar-ready">
+        <div data-testid="avatar-ready" data-generation={state.generation}>
           <p className="hint">
             Made from {state.photoCount} photo{state.photoCount > 1 ? 's' : ''} in {Math.round(state.ms)} ms on {state.backend}.
           </p>

@@ -20,6 +20,7 @@ function cameraErrorMessage(error: unknown): string {
 /** Puppeteering: webcam or video file → landmarks → avatar, side by side, with an fps counter. */
 export function DrivePanel() {
   const avatar = useAppStore((s) => s.avatar);
+  const restarting = useAppStore((s) => s.modelStatus?.phase === 'recovering');
   const videoRef = useRef<HTMLVideoElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
   const sessionRef = useRef<DriveSession | null>(null);
@@ -149,6 +150,11 @@ export function DrivePanel() {
         </p>
       )}
       {status && <p className="photo-warning">{status}</p>}
+      {restarting && source !== null && (
+        <p className="photo-warning" data-testid="drive-restarting">
+          The model is restarting; driving resumes as soon as it is back.
+        </p>
+      )}
       <div className="drive-grid" hidden={source === null} ref={gridRef}>
         <video ref={videoRef} muted playsInline aria-label="Driving video" />
         {frame && <RgbaCanvas image={frame.landmarkImage} label="Driver's landmark image" className="drive-landmarks" />}

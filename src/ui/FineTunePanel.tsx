@@ -1,17 +1,13 @@
 import * as Comlink from 'comlink';
 import { useState } from 'react';
+import { fineTuneSteps } from '../nn/finetune-schedule';
 import type { Landmarks, RgbaImage } from '../landmarks/types';
 import type { FineTuneProgress } from '../workers/avatar-protocol';
-import { modelWorker } from './model-client';
+import { modelWorker, ModelWorkerRestartedError } from './model-client';
 import { RgbaCanvas } from './RgbaCanvas';
 
-/** Steps per preset and photo count: fewer photos overfit sooner (the paper's authors tune by T). */
-export function fineTuneSteps(preset: 'quick' | 'balanced' | 'best', photoCount: number): number {
-  const base = { quick: 20, balanced: 80, best: 300 }[preset];
-  return Math.round(base * Math.min(4, 1 + Math.log2(Math.max(1, photoCount)) / 2));
-}
-
-type Phase = 'idle' | 'running' | 'paused' | 'done';
+/** 'interrupted': the model worker died (crash, lost GPU) and was restarted; see the message. */
+type Phase = 'idle' | 'running' | 'paused' | 'done' | 'interrupted';
 
 interface Props {
   photoCount: number;
@@ -64,6 +60,13 @@ export function FineTunePanel({ photoCount, previewPose, onFinished }: Props) {
       setPhase('done');
       onFinished();
     } catch (e) {
+      if (e instanceof ModelWorkerRestartedError) {
+        // The restarted worker has the avatar as last checkpointed: show it.
+        setPhase('interrupted');
+        setError(e.message);
+        onFinished();
+        return;
+      }
       setPhase('idle');
       setError(`Fine-tuning stopped on an error: ${e instanceof Error ? e.message : String(e)}. The avatar keeps its last good state.`);
     }
@@ -114,7 +117,7 @@ export function FineTunePanel({ photoCount, previewPose, onFinished }: Props) {
         </div>
       )}
       {error && (
-        <p className="photo-error" role="alert">
+        <p className="photo-error" role="alert" data-testid="finetune-error">
           {error}
         </p>
       )}

@@ -24,6 +24,17 @@ export interface Notice {
   text: string;
 }
 
+/** The model worker's health after it died (crash, hang, lost GPU): shown as a notice. */
+export interface ModelStatus {
+  phase: 'recovering' | 'recovered' | 'failed';
+  text: string;
+  /** The worker now serving (1 = the first one; bumped by each restart). */
+  generation: number;
+  /** The restarted worker's backend, once it serves. */
+  backend?: string;
+  adapter?: string;
+}
+
 /** The avatar the worker holds, as the UI needs it for driving. */
 export interface AvatarInfo {
   /** Landmarks of the avatar's first photo, in crop pixels: the face shape driving adapts to. */
@@ -45,6 +56,8 @@ interface AppState {
   removePhoto(id: string): void;
   notify(kind: Notice['kind'], text: string): void;
   dismissNotice(id: string): void;
+  modelStatus: ModelStatus | null;
+  setModelStatus(status: ModelStatus | null): void;
 }
 
 let nextId = 0;
@@ -63,4 +76,6 @@ export const useAppStore = create<AppState>((set) => ({
   removePhoto: (id) => set((s) => ({ photos: s.photos.filter((p) => p.id !== id) })),
   notify: (kind, text) => set((s) => ({ notices: [...s.notices, { id: newId('notice'), kind, text }] })),
   dismissNotice: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),
+  modelStatus: null,
+  setModelStatus: (modelStatus) => set({ modelStatus }),
 }));

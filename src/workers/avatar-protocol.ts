@@ -11,6 +11,8 @@ export interface InitOptions {
   backends?: BackendName[];
   /** Where the content-loss networks are served; fine-tuning runs without L_CNT if they fail to load. */
   perceptualBaseUrl?: string;
+  /** Allows the debug actions (`?debug=1` pages only: tests crash the worker or lose the GPU with them). */
+  debug?: boolean;
 }
 
 export interface ModelInfo {
@@ -30,6 +32,11 @@ export interface FineTuneRequest {
   /** Landmarks the preview frame is rendered for, in a square crop of side frameSize. */
   preview?: { points: Landmarks; frameSize: number };
   useContentLoss?: boolean;
+  /**
+   * Checkpoints for crash recovery: when set, the avatar is exported (weights format, fp16) with the
+   * progress report of an adoption at most this often, and with the summary. Off when omitted.
+   */
+  checkpointEveryMs?: number;
 }
 
 export interface FineTuneProgress {
@@ -39,6 +46,8 @@ export interface FineTuneProgress {
   lossD: number;
   elapsedMs: number;
   preview?: RgbaImage;
+  /** The avatar as just adopted (see FineTuneRequest.checkpointEveryMs). */
+  checkpoint?: SavedAvatar;
 }
 
 export interface FineTuneSummary {
@@ -46,6 +55,8 @@ export interface FineTuneSummary {
   stopped: boolean;
   elapsedMs: number;
   usedContentLoss: boolean;
+  /** The avatar as finally adopted (see FineTuneRequest.checkpointEveryMs). */
+  checkpoint?: SavedAvatar;
 }
 
 export interface WorkerMemory {
@@ -68,6 +79,33 @@ export interface AvatarWorkerApi {
   /** Restores an avatar from exportAvatar's output; hashes and shapes are verified. */
   importAvatar(saved: SavedAvatar): Promise<void>;
   memory(): WorkerMemory;
+  /** Answers at once when the worker's event loop is free: the UI's heartbeat. */
+  ping(): number;
+  /** Test-only failures (InitOptions.debug): see DebugAction. */
+  debug(action: DebugAction): void;
+}
+
+/**
+ * 'crash': an uncaught error thrown from a timer (a genuine worker error event, not an RPC rejection);
+ * 'lose-device': destroys the WebGPU device (or loses the WebGL context), reported as a real loss;
+ * 'hang': the worker spins forever and answers nothing.
+ */
+export type DebugAction = 'crash' | 'lose-device' | 'hang';
+
+/** Messages the worker posts by itself (outside Comlink's request/response pairs). */
+export const AVATAR_WORKER_EVENT = 'avatar-worker-event';
+
+export interface AvatarWorkerEvent {
+  type: typeof AVATAR_WORKER_EVENT;
+  event: 'device-lost';
+  /** GPUDeviceLostInfo.reason ('destroyed' only when simulated), or 'webgl-context-lost'. */
+  reason: string;
+  message: string;
+  simulated: boolean;
+}
+
+export function isAvatarWorkerEvent(data: unknown): data is AvatarWorkerEvent {
+  return typeof data === 'object' && data !== null && (data as { type?: unknown }).type === AVATAR_WORKER_EVENT;
 }
 
 export interface SavedAvatar {

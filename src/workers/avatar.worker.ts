@@ -3,18 +3,32 @@
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { AvatarSession } from '../nn/avatar-session';
-import { selectBackend } from '../nn/backend';
+import { selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend';
 import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model';
 import { decodeWeights, encodeWeights } from '../nn/weights-io';
 import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual';
 import type { ContentLossFn } from '../nn/finetune';
-import type { AvatarWorkerApi, FineTuneProgress, ModelInfo } from './avatar-protocol';
+import {
+  AVATAR_WORKER_EVENT,
+  type AvatarWorkerApi,
+  type AvatarWorkerEvent,
+  type FineTuneProgress,
+  type ModelInfo,
+  type SavedAvatar,
+} from './avatar-protocol';
 
 let model: TalkingHeadModel | undefined;
 let session: AvatarSession | undefined;
 let perceptualBaseUrl = '/models/perceptual/';
 let perceptual: Promise<PerceptualNetworks | undefined> | undefined;
 let control: { stop: boolean; paused: boolean; resume?: () => void } | undefined;
+let debugEnabled = false;
+let deviceWatch: DeviceLossWatch | undefined;
+
+/** Tells the UI by a plain message (Comlink ignores messages without its ids). */
+function postEvent(event: AvatarWorkerEvent): void {
+  (globalThis as unknown as { postMessage(message: unknown): void }).postMessage(event);
+}
 
 const to01 = (x: tf.Tensor4D) => tf.div(tf.add(x, 1), 2) as tf.Tensor4D;
 
@@ -40,10 +54,28 @@ async function adapterDescription(): Promise<string | undefined> {
 
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+/** The current avatar in the weights format (fp16), with its shards listed for transfer. */
+async function exportCurrent(): Promise<SavedAvatar> {
+  if (!session || !model) throw new Error('The model is not loaded yet');
+  const encoded = await encodeWeights(await session.exportAvatar(), {
+    dtype: 'float16',
+    config: model.config,
+    shardPrefix: 'avatar',
+    meta: { kind: 'avatar', fineTuned: session.isFineTuned, saved: new Date().toISOString() },
+  });
+  return { manifest: encoded.manifest, shards: encoded.shards };
+}
+
+/** The distinct buffers behind a saved avatar's shards (a buffer may be transferred only once). */
+const buffersOf = (saved: SavedAvatar | undefined): ArrayBuffer[] => [...new Set(saved?.shards.map((s) => s.buffer as ArrayBuffer) ?? [])];
+
 const api: AvatarWorkerApi = {
   async init(options) {
     const choice = await selectBackend(options.backends);
     if (options.perceptualBaseUrl) perceptualBaseUrl = options.perceptualBaseUrl;
+    debugEnabled = options.debug === true;
+    // A lost GPU cannot be used again in this worker: the UI replaces the worker (and the device).
+    deviceWatch ??= watchDeviceLoss((loss) => postEvent({ type: AVATAR_WORKER_EVENT, event: 'device-lost', ...loss }));
     session?.clear();
     model?.dispose();
     const loaded = await loadModelFromUrl(options.weightsUrl);
@@ -79,6 +111,8 @@ const api: AvatarWorkerApi = {
     session.startFineTune({ contentLoss: loss });
     control = { stop: false, paused: false };
     const start = performance.now();
+    const checkpointEvery = request.checkpointEveryMs;
+    let lastCheckpoint = -Infinity;
     let step = 0;
     try {
       while (step < request.steps && !control.stop) {
@@ -100,13 +134,19 @@ const api: AvatarWorkerApi = {
         if (request.preview && (step % request.previewEvery === 0 || step === request.steps)) {
           session.adoptFineTuned();
           progress.preview = await session.render(request.preview.points, request.preview.frameSize);
+          if (checkpointEvery !== undefined && performance.now() - lastCheckpoint >= checkpointEvery) {
+            progress.checkpoint = await exportCurrent();
+            lastCheckpoint = performance.now();
+          }
         }
-        onProgress(progress);
+        onProgress(Comlink.transfer(progress, buffersOf(progress.checkpoint)));
         // Lets pause/stop messages in between steps.
         await nextTask();
       }
       session.adoptFineTuned();
-      return { stepsDone: step, stopped: control.stop, elapsedMs: performance.now() - start, usedContentLoss: loss !== undefined };
+      const checkpoint = checkpointEvery !== undefined ? await exportCurrent() : undefined;
+      const summary = { stepsDone: step, stopped: control.stop, elapsedMs: performance.now() - start, usedContentLoss: loss !== undefined, checkpoint };
+      return Comlink.transfer(summary, buffersOf(checkpoint));
     } finally {
       session.stopFineTune();
       control = undefined;
@@ -131,14 +171,8 @@ const api: AvatarWorkerApi = {
   },
 
   async exportAvatar() {
-    if (!session || !model) throw new Error('The model is not loaded yet');
-    const encoded = await encodeWeights(await session.exportAvatar(), {
-      dtype: 'float16',
-      config: model.config,
-      shardPrefix: 'avatar',
-      meta: { kind: 'avatar', fineTuned: session.isFineTuned, saved: new Date().toISOString() },
-    });
-    return Comlink.transfer({ manifest: encoded.manifest, shards: encoded.shards }, encoded.shards.map((s) => s.buffer));
+    const saved = await exportCurrent();
+    return Comlink.transfer(saved, buffersOf(saved));
   },
 
   async importAvatar(saved) {
@@ -154,6 +188,29 @@ const api: AvatarWorkerApi = {
   memory() {
     const m = tf.memory();
     return { numTensors: m.numTensors, numBytes: m.numBytes, backend: tf.getBackend() };
+  },
+
+  ping() {
+    return performance.now();
+  },
+
+  debug(action) {
+    if (!debugEnabled) throw new Error('Debug actions are off (open the page with ?debug=1)');
+    if (action === 'crash') {
+      // Thrown from a timer, after this call has answered: an uncaught error, as a real bug would be.
+      setTimeout(() => {
+        throw new Error('Simulated worker crash (debug)');
+      }, 0);
+    } else if (action === 'hang') {
+      setTimeout(() => {
+        const until = Infinity;
+        while (performance.now() < until) {
+          // Spins until the UI terminates the worker.
+        }
+      }, 0);
+    } else if (action === 'lose-device') {
+      if (!deviceWatch?.simulate()) throw new Error(`No GPU device to lose on the ${tf.getBackend()} backend`);
+    }
   },
 };
 

@@ -1,0 +1,313 @@
+import * as Comlink from 'comlink';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Landmarks, RgbaImage } from '../landmarks/types';
+import type { AvatarPhoto } from '../nn/avatar-session';
+import {
+  AVATAR_WORKER_EVENT,
+  type AvatarWorkerApi,
+  type AvatarWorkerEvent,
+  type FineTuneProgress,
+  type FineTuneRequest,
+  type InitOptions,
+  type SavedAvatar,
+} from '../workers/avatar-protocol';
+import { ModelClient, ModelWorkerRestartedError, type ClientStatus, type ModelClientOptions } from './model-client';
+
+// ModelClient against in-process fake workers (Comlink over a MessageChannel): crash, hang and
+// device-loss recovery, avatar restore, retries, fine-tune interruption, crash-loop guard.
+
+const never = <T,>() => new Promise<T>(() => undefined);
+
+/** A fake model worker: records what it was asked, and fails on request. */
+class FakeWorker extends EventTarget {
+  readonly calls: { method: string; args: unknown[] }[] = [];
+  terminated = false;
+  /** Per-method overrides, e.g. a render that never answers. */
+  readonly behave: Partial<Record<keyof AvatarWorkerApi, (...args: never[]) => unknown>> = {};
+  private readonly port: MessagePort;
+
+  constructor(readonly id: number) {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    port1.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: (e as MessageEvent).data })));
+    port1.start();
+    const record =
+      <K extends keyof AvatarWorkerApi>(method: K, fallback: (...args: never[]) => unknown) =>
+      (...args: unknown[]) => {
+        this.calls.push({ method, args });
+        const impl = (this.behave[method] ?? fallback) as (...a: unknown[]) => unknown;
+        return impl(...args);
+      };
+    const api: Record<keyof AvatarWorkerApi, unknown> = {
+      init: record('init', (options: InitOptions) => ({
+        backend: options.backends?.[0] ?? 'webgpu',
+        fallbacks: [],
+        configName: 'tiny',
+        resolution: 16,
+      })),
+      createAvatar: record('createAvatar', (photos: AvatarPhoto[]) => ({ photoCount: photos.length, ms: 1 })),
+      render: record('render', () => ({ width: 1, height: 1, data: new Uint8ClampedArray([this.id, 0, 0, 255]) })),
+      fineTune: record('fineTune', () => ({ stepsDone: 0, stopped: false, elapsedMs: 0, usedContentLoss: false })),
+      pauseFineTune: record('pauseFineTune', () => undefined),
+      resumeFineTune: record('resumeFineTune', () => undefined),
+      stopFineTune: record('stopFineTune', () => undefined),
+      exportAvatar: record('exportAvatar', () => savedAvatar(`export-${this.id}`)),
+      importAvatar: record('importAvatar', () => undefined),
+      memory: record('memory', () => ({ numTensors: 1, numBytes: 4, backend: 'webgpu' })),
+      ping: record('ping', () => 0),
+      debug: record('debug', () => undefined),
+    };
+    Comlink.expose(api, port2);
+  }
+
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    if (!this.terminated) this.port.postMessage(message, transfer);
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    this.port.close();
+  }
+
+  crash(message = 'boom'): void {
+    const event = new Event('error', { cancelable: true });
+    Object.assign(event, { message });
+    this.dispatchEvent(event);
+  }
+
+  loseDevice(): void {
+    const data: AvatarWorkerEvent = { type: AVATAR_WORKER_EVENT, event: 'device-lost', reason: 'unknown', message: 'GPU gone', simulated: false };
+    this.dispatchEvent(new MessageEvent('message', { data }));
+  }
+
+  count(method: string): number {
+    return this.calls.filter((c) => c.method === method).length;
+  }
+}
+
+function savedAvatar(tag: string): SavedAvatar {
+  return { manifest: { meta: { tag } } as unknown as SavedAvatar['manifest'], shards: [new Uint8Array([1, 2, 3])] };
+}
+
+const points: Landmarks = [{ x: 1, y: 2, z: 0 }];
+const crop: RgbaImage = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
+const photos: AvatarPhoto[] = [{ crop, landmarks: points }];
+
+let clients: ModelClient[] = [];
+let workers: FakeWorker[] = [];
+
+function setup(options: Partial<ModelClientOptions> = {}, prepare?: (w: FakeWorker) => void) {
+  const statuses: ClientStatus[] = [];
+  let lost = 0;
+  const client = new ModelClient({
+    createWorker: () => {
+      const w = new FakeWorker(workers.length + 1);
+      workers.push(w);
+      prepare?.(w);
+      return w;
+    },
+    init: { weightsUrl: '/weights/test-tiny/manifest.json' },
+    pingMs: 20,
+    ...options,
+    onStatus: (s) => statuses.push(s),
+    onAvatarLost: () => lost++,
+  });
+  clients.push(client);
+  const until = async <P extends ClientStatus['phase']>(phase: P, count = 1): Promise<Extract<ClientStatus, { phase: P }>> => {
+    const matching = () => statuses.filter((s): s is Extract<ClientStatus, { phase: P }> => s.phase === phase);
+    for (let i = 0; i < 500 && matching().length < count; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(matching().length, JSON.stringify(statuses.map((s) => s.text))).toBeGreaterThanOrEqual(count);
+    return matching()[count - 1];
+  };
+  return { client, statuses, until, lost: () => lost };
+}
+
+afterEach(() => {
+  for (const c of clients) c.dispose();
+  for (const w of workers) w.terminate();
+  clients = [];
+  workers = [];
+});
+
+describe('ModelClient', () => {
+  it('restarts a crashed worker on the same weights and restores the avatar from its photos', async () => {
+    const { client, until } = setup();
+    await client.api.createAvatar(photos);
+    workers[0].crash('Simulated worker crash');
+    const recovered = await until('recovered');
+    expect(workers).toHaveLength(2);
+    expect(workers[0].terminated).toBe(true);
+    expect(recovered.text).toMatch(/crashed \(Simulated worker crash\).*restarted on WebGPU and your avatar restored/);
+    expect(workers[1].calls.map((c) => c.method).filter((m) => m !== 'ping')).toEqual(['init', 'createAvatar']);
+    expect((workers[1].calls[0].args[0] as InitOptions).weightsUrl).toBe('/weights/test-tiny/manifest.json');
+    const frame = await client.api.render(points, 16);
+    expect(frame.data[0]).toBe(2); // rendered by the new worker
+    expect(client.generation).toBe(2);
+  });
+
+  it('runs a render that was in flight again on the new worker', async () => {
+    const { client, until } = setup({}, (w) => {
+      if (w.id === 1) w.behave.render = () => never();
+    });
+    await client.api.createAvatar(photos);
+    const pending = client.api.render(points, 16);
+    await new Promise((r) => setTimeout(r, 20));
+    workers[0].crash();
+    const frame = await pending;
+    expect(frame.data[0]).toBe(2);
+    await until('recovered');
+  });
+
+  it('reports a fine-tune in flight as interrupted; the avatar comes back from its last checkpoint', async () => {
+    const checkpoint = savedAvatar('step-5');
+    const { client, until } = setup({}, (w) => {
+      if (w.id !== 1) return;
+      w.behave.fineTune = ((request: FineTuneRequest, onProgress: (p: FineTuneProgress) => void) => {
+        expect(request.checkpointEveryMs).toBeGreaterThanOrEqual(0);
+        for (let step = 1; step <= 7; step++) {
+          onProgress({ step, steps: 100, lossG: 1, lossD: 1, elapsedMs: step, ...(step === 5 ? { checkpoint } : {}) });
+        }
+        return never();
+      }) as never;
+    });
+    await client.api.createAvatar(photos);
+    const seen: FineTuneProgress[] = [];
+    const tuning = client.api.fineTune({ steps: 100, previewEvery: 5 }, (p) => seen.push(p));
+    for (let i = 0; i < 200 && seen.length < 7; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(seen.every((p) => p.checkpoint === undefined)).toBe(true); // weights stay in the client
+    workers[0].crash();
+    const error = await tuning.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelWorkerRestartedError);
+    expect((error as ModelWorkerRestartedError).fineTune).toEqual({ step: 7, keptStep: 5 });
+    expect((error as Error).message).toMatch(/interrupted at step 7.*fine-tuned state from step 5/);
+    await until('recovered');
+    const restore = workers[1].calls.filter((c) => c.method !== 'ping');
+    expect(restore.map((c) => c.method)).toEqual(['init', 'createAvatar', 'importAvatar']);
+    expect((restore[2].args[0] as SavedAvatar).manifest.meta).toEqual({ tag: 'step-5' });
+    expect(client.checkpointSummary()).toEqual({ photos: 1, weights: true, fineTunedStep: 5 });
+  });
+
+  it('keeps the weights of a finished fine-tune and of an imported avatar for the next restart', async () => {
+    const { client, until } = setup({}, (w) => {
+      w.behave.fineTune = (() => ({ stepsDone: 3, stopped: true, elapsedMs: 1, usedContentLoss: false, checkpoint: savedAvatar('final') })) as never;
+    });
+    await client.api.createAvatar(photos);
+    const summary = await client.api.fineTune({ steps: 3, previewEvery: 1 }, () => undefined);
+    expect(summary).not.toHaveProperty('checkpoint');
+    workers[0].crash();
+    await until('recovered');
+    expect((workers[1].calls.find((c) => c.method === 'importAvatar')!.args[0] as SavedAvatar).manifest.meta).toEqual({ tag: 'final' });
+
+    await client.api.importAvatar(savedAvatar('loaded'));
+    workers[1].crash();
+    await until('recovered', 2);
+    expect((workers[2].calls.find((c) => c.method === 'importAvatar')!.args[0] as SavedAvatar).manifest.meta).toEqual({ tag: 'loaded' });
+  });
+
+  it('replaces a worker that stops answering (heartbeat)', async () => {
+    const { client, until } = setup({ hangMs: 150, pingMs: 20 }, (w) => {
+      if (w.id === 1) w.behave.render = () => never();
+    });
+    await client.api.createAvatar(photos);
+    workers[0].behave.ping = () => never();
+    const frame = await client.api.render(points, 16);
+    expect(frame.data[0]).toBe(2);
+    const recovered = await until('recovered');
+    expect(recovered.death.kind).toBe('hang');
+    expect(recovered.text).toMatch(/stopped responding \(no answer for/);
+  });
+
+  it('after a lost GPU device tries WebGPU once more, then falls back to WebGL or the CPU', async () => {
+    const { client, until } = setup();
+    await client.api.createAvatar(photos);
+    workers[0].loseDevice();
+    const first = await until('recovered');
+    expect(first.text).toMatch(/GPU device was lost \(GPU gone\).*restarted on WebGPU and your avatar restored/);
+    expect((workers[1].calls[0].args[0] as InitOptions).backends).toBeUndefined();
+    workers[1].loseDevice();
+    const second = await until('recovered', 2);
+    expect((workers[2].calls[0].args[0] as InitOptions).backends).toEqual(['webgl', 'cpu']);
+    expect(second.info.backend).toBe('webgl');
+    expect(second.text).toMatch(/now runs on WebGL instead of WebGPU, which is slower/);
+    expect(client.info?.backend).toBe('webgl');
+  });
+
+  it('treats an RPC that fails with a lost device as a device loss', async () => {
+    const { client, until } = setup({}, (w) => {
+      if (w.id === 1) w.behave.render = () => Promise.reject(new Error('GPUDevice was lost: unknown'));
+    });
+    await client.api.createAvatar(photos);
+    const frame = await client.api.render(points, 16);
+    expect(frame.data[0]).toBe(2);
+    expect((await until('recovered')).death.kind).toBe('device-lost');
+  });
+
+  it('retries a call that failed just before its worker reported the lost device', async () => {
+    const { client, until } = setup({}, (w) => {
+      if (w.id !== 1) return;
+      w.behave.render = () => {
+        setTimeout(() => w.loseDevice(), 30);
+        return Promise.reject(new Error("Failed to execute 'mapAsync' on 'GPUBuffer': Buffer was unmapped before mapping was resolved."));
+      };
+    });
+    await client.api.createAvatar(photos);
+    const frame = await client.api.render(points, 16);
+    expect(frame.data[0]).toBe(2);
+    expect((await until('recovered')).death.kind).toBe('device-lost');
+  });
+
+  it('passes on errors of a healthy worker', async () => {
+    const { client, statuses } = setup({}, (w) => {
+      w.behave.render = () => Promise.reject(new Error('No avatar yet: add photos first'));
+    });
+    await expect(client.api.render(points, 16)).rejects.toThrow('No avatar yet');
+    expect(workers).toHaveLength(1);
+    expect(statuses).toEqual([]);
+  });
+
+  it('stops restarting after a crash loop, and a user action may try again', async () => {
+    const { client, until, statuses } = setup({ maxDeaths: 3 }, (w) => {
+      w.behave.init = () => {
+        setTimeout(() => w.crash('crashes on start'), 0);
+        return never();
+      };
+    });
+    const ready = client.whenReady().catch((e: unknown) => e);
+    const failed = await until('failed');
+    expect(failed.text).toMatch(/crashes on start.*not restarted again/);
+    expect(workers).toHaveLength(3);
+    expect(await ready).toBeInstanceOf(ModelWorkerRestartedError);
+    await expect(client.api.render(points, 16)).rejects.toBeInstanceOf(ModelWorkerRestartedError);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(workers).toHaveLength(3);
+    expect(statuses.filter((s) => s.phase === 'recovered')).toHaveLength(0);
+    client.revive();
+    void client.whenReady().catch(() => undefined);
+    expect(workers).toHaveLength(4);
+  });
+
+  it('reports a failed init (missing weights) without restarting, and retries on the next call', async () => {
+    const { client, statuses } = setup({}, (w) => {
+      if (w.id === 1) w.behave.init = () => Promise.reject(new Error('HTTP 404 for manifest.json'));
+    });
+    await expect(client.whenReady()).rejects.toThrow(/404/);
+    expect(workers[0].terminated).toBe(true);
+    expect(statuses).toEqual([]);
+    await expect(client.whenReady()).resolves.toMatchObject({ backend: 'webgpu' });
+    expect(workers).toHaveLength(2);
+  });
+
+  it('forgets the avatar when it cannot be restored', async () => {
+    const { client, until, lost } = setup({}, (w) => {
+      if (w.id === 2) w.behave.createAvatar = () => Promise.reject(new Error('out of memory'));
+    });
+    await client.api.createAvatar(photos);
+    workers[0].crash();
+    const recovered = await until('recovered');
+    expect(recovered.restored).toBe('failed');
+    expect(recovered.text).toMatch(/could not be restored/);
+    expect(lost()).toBe(1);
+    expect(client.checkpointSummary()).toEqual({ photos: 0, weights: false, fineTunedStep: undefined });
+  });
+});
