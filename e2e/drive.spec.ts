@@ -55,7 +55,9 @@ test.describe('driving', () => {
     const link = page.getByTestId('recording');
     await expect(link).toBeVisible();
     await page.screenshot({ path: info.outputPath('video-driving-recorded.png'), fullPage: true });
-    expect(Number(await link.getAttribute('data-bytes'))).toBeGreaterThan(1000);
+    // More than an empty WebM header; the size itself says little (the tiny avatar's few pixels
+    // compress to under 1 kB for 3 s), so decoding and the duration below are the real checks.
+    expect(Number(await link.getAttribute('data-bytes'))).toBeGreaterThan(300);
     const played = await link.evaluate(async (a) => {
       const v = document.createElement('video');
       v.muted = true;

@@ -62,4 +62,7 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   info.annotations.push({ type: 'landmarks', description: found.detected ? `face found; landmark error ${akd!.toFixed(3)} × inter-ocular distance` : 'no face found in the generated frame' });
   console.log(`shipped weights: ${info.annotations.at(-1)!.description}`);
   await lab.close();
+  // npm run eval on held-out people found a face in 83% of FF frames of these weights (docs/EVAL.md).
+  expect(found.detected, 'our FaceLandmarker finds a face in the generated frame').not.toBeNull();
+  expect(akd!).toBeLessThan(0.5);
 });

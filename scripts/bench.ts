@@ -149,6 +149,7 @@ if (reportPath) {
     '```',
     '',
     `- Date: ${meta.date.slice(0, 10)}; Chromium ${meta.chromium}; ${meta.cpuCount} CPU cores; weights \`${weights}\``,
+    '- On WebGPU and WebGL, tf.js queues GPU work and returns: "FF setup" is mostly the queueing, and the embedder\'s real cost lands in the first frame (with shader compilation).',
     `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss on), extrapolated to the app's presets` : 'not timed (--ft-steps 0)'}.`,
     '',
     '| backend (adapter) | T | FF setup (ms) | first frame (ms) | ms / frame | fps | FT ms / step | quick (s) | balanced (s) | best (s) |',

@@ -200,7 +200,8 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   }
   lines.push('');
   lines.push('Times are measured around the model worker calls the app makes (so they include the transfer of');
-  lines.push('frames between threads), on the backend named above.');
+  lines.push('frames between threads), on the backend named above. On WebGPU and WebGL, tf.js queues GPU work and');
+  lines.push("returns, so FF setup is partly paid by the first frame; see docs/BENCH.md for first-frame times.");
   lines.push('');
   lines.push("## The paper's Table 1, for context");
   lines.push('');
