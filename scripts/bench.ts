@@ -9,18 +9,13 @@
 // counts of the app's presets; on a GPU, raise --ft-steps to time whole presets. --ft-steps 0 times
 // driving only (a fine-tuning step of the default network takes minutes on a CPU-only machine).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
 import { loadRealFaceFixture } from '../src/landmarks/realFaceFixture.ts';
 import { FINE_TUNE_PRESETS, fineTuneSteps } from '../src/nn/finetune-schedule.ts';
 import type { BackendName } from '../src/nn/backend.ts';
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 
 function arg(name: string, fallback: string): string {
   const argv = process.argv;
@@ -60,29 +55,14 @@ function syntheticFace(size: number, wobble: number): EvalFace {
   return { image: { width: size, height: size, rgbaBase64: data.toString('base64') }, landmarks: points.flatMap((p) => [p.x, p.y, p.z]) };
 }
 
-const port = await new Promise<number>((res) => {
-  const s = createNetServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => res(p));
-  });
-});
-const { createServer } = await import('vite');
-const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
-await server.listen();
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
-const chromiumVersion = browser.version();
+const lab = await openLabSession();
+const chromiumVersion = lab.browser.version();
 const results: Record<string, unknown>[] = [];
 try {
   for (const backend of backends) {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/lab.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 180_000 });
-    const run = <T>(fn: string, ...args: unknown[]) =>
-      page.evaluate(
-        ([name, a]) => (window as unknown as { lab: { evaluation: Record<string, (...x: unknown[]) => Promise<unknown>> } }).lab.evaluation[name as string](...(a as unknown[])),
-        [fn, args] as const,
-      ) as Promise<T>;
-    const info = await run<{ backend: string; adapter?: string; configName: string; resolution: number }>('initAvatar', { weightsUrl: weights, backends: [backend] });
+    const page = await lab.newLabPage();
+    const api = pageEvaluationApi(page);
+    const info = await api.initAvatar({ weightsUrl: weights, backends: [backend] });
     if (info.backend !== backend) {
       console.log(`bench: ${backend} unavailable here (got ${info.backend}); skipped`);
       await page.close();
@@ -92,15 +72,15 @@ try {
     console.log(`bench: ${backend}${info.adapter ? ` (${info.adapter})` : ''}, weights ${weights} (${info.configName}, ${size} px)`);
     for (const T of Ts) {
       const photos = Array.from({ length: T }, (_, i) => syntheticFace(size, i * 0.3));
-      const setup = await run<{ ms: number }>('createAvatar', photos);
+      const setup = await api.createAvatar(photos);
       // The first frame compiles shaders / uploads weights: reported apart, left out of the mean.
-      const first = await run<{ ms: number }>('render', photos[0].landmarks, size);
+      const first = await api.render(photos[0].landmarks, size);
       const times: number[] = [];
-      for (let f = 0; f < frames; f++) times.push((await run<{ ms: number }>('render', syntheticFace(size, Math.sin(f / 3)).landmarks, size)).ms);
+      for (let f = 0; f < frames; f++) times.push((await api.render(syntheticFace(size, Math.sin(f / 3)).landmarks, size)).ms);
       times.sort((a, b) => a - b);
       const median = times[Math.floor(times.length / 2)];
-      const warm = ftSteps > 0 ? await run<{ ms: number }>('fineTune', 1, true) : null;
-      const timed = ftSteps > 0 ? await run<{ ms: number; stepsDone: number; usedContentLoss: boolean }>('fineTune', ftSteps, true) : null;
+      const warm = ftSteps > 0 ? await api.fineTune(1, true) : null;
+      const timed = ftSteps > 0 ? await api.fineTune(ftSteps, true) : null;
       const msPerStep = timed ? timed.ms / Math.max(1, timed.stepsDone) : NaN;
       const presets = Object.fromEntries(FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]));
       const row = {
@@ -130,8 +110,7 @@ try {
     await page.close();
   }
 } finally {
-  await browser.close();
-  await server.close();
+  await lab.close();
 }
 const meta = { date: new Date().toISOString(), chromium: chromiumVersion, cpuCount: (await import('node:os')).cpus().length, weights, frames, ftSteps };
 if (outJson) {

@@ -6,13 +6,8 @@
 // Writes OUT/results.json (every number), OUT/report.md and OUT/grid.png; with --report PATH also
 // the report at PATH and its grid next to it (docs/EVAL.md is made this way).
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
-import type { LabEvaluationApi } from '../src/lab/evaluate.ts';
 import { heldOutNames, listIdentityFolders, listVideoFiles, evenlySpaced, planIdentity, planVideo, type FrameRef, type PersonPlan } from '../src/eval/eval-dataset.ts';
 import { describeFineTune, EVAL_USAGE, parseEvalOptions, stepsFor, type EvalOptions } from '../src/eval/eval-options.ts';
 import { renderReport, summarizeOutcomes } from '../src/eval/eval-report.ts';
@@ -20,33 +15,7 @@ import { composeGrid } from '../src/eval/image-grid.ts';
 import { evaluatePerson, type PersonOutcome } from '../src/eval/run-evaluation.ts';
 import { countVideoFrames, extractVideoFrames } from '../src/eval/video-frames.ts';
 import { encodePng } from '../src/util/png.ts';
-
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((res) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-/** Calls window.lab.evaluation in the page with the same signature as the in-page API. */
-function pageEvaluationApi(page: Page): LabEvaluationApi {
-  const call =
-    (name: keyof LabEvaluationApi) =>
-    (...args: unknown[]) =>
-      page.evaluate(
-        ([fn, fnArgs]) => {
-          const api = (window as unknown as { lab: { evaluation: Record<string, (...a: unknown[]) => Promise<unknown>> } }).lab.evaluation;
-          return api[fn as string](...(fnArgs as unknown[]));
-        },
-        [name, args] as const,
-      );
-  const names: (keyof LabEvaluationApi)[] = ['analyze', 'initAvatar', 'createAvatar', 'fineTune', 'render', 'identity', 'faceresIdentity', 'features', 'detect', 'describe'];
-  return Object.fromEntries(names.map((name) => [name, call(name)])) as unknown as LabEvaluationApi;
-}
+import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 
 function planPeople(options: EvalOptions, limits: { maxSources: number; targets: number }) {
   const plans: PersonPlan[] = [];
@@ -111,21 +80,16 @@ async function main() {
     return serve(path);
   };
 
-  const port = await freePort();
-  const { createServer } = await import('vite');
-  const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+  const lab = await openLabSession();
   const outcomes: PersonOutcome[] = [];
   try {
-    const page = await browser.newPage();
-    page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
-    await page.route('**/__eval/*', (route) => {
-      const path = served.get(route.request().url().split('/').pop()!);
-      return path ? route.fulfill({ body: readFileSync(path) }) : route.fulfill({ status: 404, body: 'not served' });
+    const page = await lab.newLabPage(async (p) => {
+      p.on('pageerror', (error) => console.error(`page error: ${error.message}`));
+      await p.route('**/__eval/*', (route) => {
+        const path = served.get(route.request().url().split('/').pop()!);
+        return path ? route.fulfill({ body: readFileSync(path) }) : route.fulfill({ status: 404, body: 'not served' });
+      });
     });
-    await page.goto(`http://127.0.0.1:${port}/lab.html`);
-    await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 180_000 });
     const api = pageEvaluationApi(page);
     const model = await api.initAvatar({ weightsUrl: options.weights, ...(options.backends ? { backends: options.backends } : {}) });
     console.log(`eval: weights ${options.weights} (${model.configName}, ${model.resolution} px) on ${model.backend}${model.adapter ? ` (${model.adapter})` : ''}`);
@@ -212,8 +176,7 @@ async function main() {
       console.log(`  ${row.method}@T=${row.T}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`);
     }
   } finally {
-    await browser.close();
-    await server.close();
+    await lab.close();
     rmSync(frameDir, { recursive: true, force: true });
   }
 }

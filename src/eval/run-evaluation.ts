@@ -1,8 +1,8 @@
 // The evaluation loop, independent of how the browser is reached: scripts/eval.ts hands it a proxy
 // of window.lab.evaluation (the app's detector, crop, model worker and metric networks in Chromium),
 // and this module does the protocol, the baselines and the per-frame metrics.
-import { cropTransformFromBox } from '../landmarks/crop';
-import { resampleCrop } from '../landmarks/crop';
+import { cropTransformFromBox, resampleCrop } from '../landmarks/crop';
+import { boundingBox } from '../landmarks/geometry';
 import type { Landmarks, Point, RgbaImage } from '../landmarks/types';
 import type { EvalFace, EvalImage, LabEvaluationApi } from '../lab/evaluate';
 import type { ModelInfo } from '../workers/avatar-protocol';
@@ -94,16 +94,7 @@ function encode(image: RgbaImage): EvalImage {
 const IDENTITY_INPUT = 112;
 const IDENTITY_BOX_FACTOR = 1.1;
 export function identityCrop(image: RgbaImage, points: Landmarks): RgbaImage {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const p of points) {
-    minX = Math.min(minX, p.x);
-    maxX = Math.max(maxX, p.x);
-    minY = Math.min(minY, p.y);
-    maxY = Math.max(maxY, p.y);
-  }
+  const { minX, minY, maxX, maxY } = boundingBox(points);
   const side = IDENTITY_BOX_FACTOR * Math.max(maxX - minX, maxY - minY);
   const box = { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, side };
   return resampleCrop(image, cropTransformFromBox(box, IDENTITY_INPUT), IDENTITY_INPUT, 'edge');
