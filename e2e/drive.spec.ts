@@ -1,22 +1,10 @@
 import type { Page } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
-import { HAS_SHARED, NO_SHARED_REASON, drivingClip } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON, drivingClip, fakeWebcamLaunchOptions } from './fixtures';
 import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Driving on the tiny test weights: a fake webcam fed from a real talking-head clip, and a video file.
-const webcam = HAS_SHARED ? drivingClip('y4m') : '';
-test.use({
-  launchOptions: {
-    executablePath: CHROMIUM_PATH,
-    args: [
-      ...CHROMIUM_ARGS,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      ...(webcam ? [`--use-file-for-fake-video-capture=${webcam}`] : []),
-    ],
-  },
-});
+test.use({ launchOptions: fakeWebcamLaunchOptions() });
 
 async function framesAfter(page: Page, ms: number): Promise<[number, number]> {
   const panel = page.getByTestId('drive-panel');

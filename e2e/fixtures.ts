@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 
 /** ../shared as seen from the repo root; tests that need it skip with this reason when it is absent. */
 export const SHARED = path.resolve(process.cwd(), '..', 'shared');
@@ -86,3 +87,21 @@ export function celeba(id: string, files: readonly string[]): string[] {
 export const CELEBA_8 = celeba('7205', [
   '018774.jpg', '020711.jpg', '032425.jpg', '034912.jpg', '035176.jpg', '039353.jpg', '048428.jpg', '065013.jpg',
 ]);
+
+/**
+ * Launch options for specs that use a webcam: Chromium's fake camera, permission granted, playing a
+ * real talking-head clip when ../shared is there (Chromium's own test pattern, which has no face,
+ * otherwise). Use as `test.use({ launchOptions: fakeWebcamLaunchOptions() })`.
+ */
+export function fakeWebcamLaunchOptions() {
+  const webcam = HAS_SHARED ? drivingClip('y4m') : '';
+  return {
+    executablePath: CHROMIUM_PATH,
+    args: [
+      ...CHROMIUM_ARGS,
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      ...(webcam ? [`--use-file-for-fake-video-capture=${webcam}`] : []),
+    ],
+  };
+}

@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 import { portrait } from './fixtures';
 import { expect } from './test';
 
@@ -16,4 +16,15 @@ export async function makeAvatar(page: Page, names = ['selfie_d8.jpg'], url = TI
   await addPhotos(page, names, url);
   await page.getByRole('button', { name: 'Create avatar' }).click();
   await expect(page.getByTestId('avatar-ready')).toBeVisible({ timeout: 120_000 });
+}
+
+/** Pixels of a canvas that are not pure black: a blank (never drawn) canvas has none. */
+export async function litPixels(canvas: Locator): Promise<number> {
+  return canvas.evaluate((el) => {
+    const c = el as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) n++;
+    return n;
+  });
 }

@@ -1,22 +1,12 @@
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { TINY_WEIGHTS_URL, makeAvatar } from './flows';
+import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // A lost GPU device, on WebGPU (SwiftShader here) and the tiny test weights. `?debug=1` exposes
 // window.__avatarDebug, whose loseDevice() destroys the worker's GPUDevice and marks the loss as
 // simulated, so the app treats it as a real one: fresh worker on WebGPU once more, then WebGL/CPU.
 const DEBUG_URL = `${TINY_WEIGHTS_URL}&debug=1`;
-
-async function litPixels(canvas: Locator): Promise<number> {
-  return canvas.evaluate((el) => {
-    const c = el as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) n++;
-    return n;
-  });
-}
 
 /** Loses the device and waits until worker `generation` has restored the avatar and re-rendered it. */
 async function loseDeviceAndRecover(page: Page, generation: number) {

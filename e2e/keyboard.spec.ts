@@ -1,6 +1,5 @@
 import type { FileChooser, Page, TestInfo } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
-import { HAS_SHARED, NO_SHARED_REASON, drivingClip, portrait } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions, portrait } from './fixtures';
 import { TINY_WEIGHTS_URL } from './flows';
 import { expect, test } from './test';
 
@@ -9,18 +8,7 @@ import { expect, test } from './test';
 // and an accessible name, and a visible focus ring. File dialogs cannot be driven, so the test
 // catches the picker the focused control opens and sets its files. Also: no horizontal scrolling
 // in a narrow window.
-const webcam = HAS_SHARED ? drivingClip('y4m') : '';
-test.use({
-  launchOptions: {
-    executablePath: CHROMIUM_PATH,
-    args: [
-      ...CHROMIUM_ARGS,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      ...(webcam ? [`--use-file-for-fake-video-capture=${webcam}`] : []),
-    ],
-  },
-});
+test.use({ launchOptions: fakeWebcamLaunchOptions() });
 
 interface Focused {
   role: string;

@@ -5,11 +5,14 @@ import { expect, test } from './test';
 import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
 
 // The weights `npm start` serves: they load, pass their hash checks, and make a frame in the app.
-// Slow on SwiftShader (the default network is ~3.7 GFLOPs a frame), so one photo and one frame.
+// Slow on SwiftShader (up to ~3.7 GFLOPs a frame), so one photo and one frame.
+const SHIPPED_MANIFEST = 'public/weights/default/manifest.json';
+
 test('the shipped weights load and render an avatar frame', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   test.setTimeout(600_000);
-  expect(existsSync('public/weights/default/manifest.json'), 'public/weights/default/manifest.json is shipped').toBe(true);
+  expect(existsSync(SHIPPED_MANIFEST), `${SHIPPED_MANIFEST} is shipped`).toBe(true);
+  const resolution = (JSON.parse(readFileSync(SHIPPED_MANIFEST, 'utf8')) as { config: { resolution: number } }).config.resolution;
   await page.goto('/');
   await page.getByTestId('photo-input').setInputFiles([portrait('photo_einstein.jpg')]);
   await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
@@ -17,7 +20,7 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   const ready = page.getByTestId('avatar-ready');
   await expect(ready).toBeVisible({ timeout: 480_000 });
   const frame = ready.locator('canvas.avatar-frame').first();
-  await expect(frame).toHaveAttribute('width', '128');
+  await expect(frame).toHaveAttribute('width', String(resolution));
   const stats = await frame.evaluate((el) => {
     const c = el as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -38,7 +41,7 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   await page.screenshot({ path: info.outputPath('shipped-avatar.png'), fullPage: true });
 
   // Does our own FaceLandmarker see a face in the generated frame, and where are its landmarks
-  // relative to the pose the frame was driven by (photo 1's, at the network's 128 px)?
+  // relative to the pose the frame was driven by (photo 1's, at the network's resolution)?
   const rgbaBase64 = await frame.evaluate((el) => {
     const c = el as HTMLCanvasElement;
     const bytes = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
@@ -50,13 +53,13 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   await lab.route('**/__photo.jpg', (route) => route.fulfill({ body: readFileSync(portrait('photo_einstein.jpg')) }));
   await lab.goto('/lab.html');
   await lab.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 60_000 });
-  const found = await lab.evaluate(async (rgba) => {
+  const found = await lab.evaluate(async ({ rgba, size }) => {
     type Face = { landmarks: number[] };
     const ev = (window as unknown as { lab: { evaluation: { analyze(u: string, s: number): Promise<Face>; detect(i: object): Promise<number[] | null> } } }).lab.evaluation;
-    const driver = await ev.analyze('/__photo.jpg', 128);
-    const detected = await ev.detect({ width: 128, height: 128, rgbaBase64: rgba });
+    const driver = await ev.analyze('/__photo.jpg', size);
+    const detected = await ev.detect({ width: size, height: size, rgbaBase64: rgba });
     return { driver: driver.landmarks, detected };
-  }, rgbaBase64);
+  }, { rgba: rgbaBase64, size: resolution });
   const points = (flat: number[]): Point[] => Array.from({ length: flat.length / 3 }, (_, i) => ({ x: flat[3 * i], y: flat[3 * i + 1], z: flat[3 * i + 2] }));
   const akd = found.detected ? averageKeypointDistance(points(found.detected), points(found.driver)) : null;
   info.annotations.push({ type: 'landmarks', description: found.detected ? `face found; landmark error ${akd!.toFixed(3)} × inter-ocular distance` : 'no face found in the generated frame' });

@@ -1,22 +1,10 @@
 import type { Page } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
-import { HAS_SHARED, NO_SHARED_REASON, badInputs, drivingClip } from './fixtures';
+import { HAS_SHARED, NO_SHARED_REASON, badInputs, fakeWebcamLaunchOptions } from './fixtures';
 import { expect, test } from './test';
 
 // "Take photo": webcam snapshots as photos. A fake webcam plays a real talking-head clip when
 // ../shared is there (Chromium's own test pattern, which has no face, otherwise).
-const webcam = HAS_SHARED ? drivingClip('y4m') : '';
-test.use({
-  launchOptions: {
-    executablePath: CHROMIUM_PATH,
-    args: [
-      ...CHROMIUM_ARGS,
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      ...(webcam ? [`--use-file-for-fake-video-capture=${webcam}`] : []),
-    ],
-  },
-});
+test.use({ launchOptions: fakeWebcamLaunchOptions() });
 
 /** Keeps every stream the page opens in window.__streams, so a test can see whether its tracks stopped. */
 async function watchStreams(page: Page): Promise<void> {

@@ -1,6 +1,6 @@
-import type { Locator, Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { HAS_SHARED, NO_SHARED_REASON, drivingClip } from './fixtures';
-import { TINY_WEIGHTS_URL, makeAvatar } from './flows';
+import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows';
 import { expect, test } from './test';
 
 // Crash recovery of the model worker, on the tiny test weights. `?debug=1` exposes
@@ -9,16 +9,6 @@ import { expect, test } from './test';
 const DEBUG_URL = `${TINY_WEIGHTS_URL}&debug=1`;
 
 /** Pixels of a canvas that are not black. */
-async function litPixels(canvas: Locator): Promise<number> {
-  return canvas.evaluate((el) => {
-    const c = el as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 0) n++;
-    return n;
-  });
-}
-
 const frames = async (page: Page) => Number(await page.getByTestId('drive-panel').getAttribute('data-frames'));
 
 /** The avatar is shown, re-rendered by worker `generation`, and not blank. */

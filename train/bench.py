@@ -7,6 +7,7 @@ not depend on pixel values). Prints one JSON line: samples/s, ms/step, device, p
 """
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -29,10 +30,13 @@ def main() -> None:
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--no-content", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     args = p.parse_args()
     device = torch.device(args.device)
-    if args.threads:
+    if device.type == "cpu":
+        # Debian's torch starts with one intra-op thread here; two cores then run at half speed.
+        torch.set_num_threads(args.threads or len(os.sched_getaffinity(0)))
+    elif args.threads:
         torch.set_num_threads(args.threads)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True

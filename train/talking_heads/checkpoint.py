@@ -47,3 +47,22 @@ def load_checkpoint(path: Union[str, Path]) -> Tuple[NetConfig, Embedder, Genera
     generator.load_state_dict(payload["generator"])
     discriminator.load_state_dict(payload["discriminator"])
     return config, embedder, generator, discriminator, dict(payload.get("extra", {}))
+
+
+def load_networks(path: Union[str, Path]) -> Tuple[NetConfig, Embedder, Generator, Discriminator, Dict[str, Any]]:
+    """A training checkpoint (.pt) or exported app weights (manifest .json), as load_checkpoint returns.
+
+    Exported weights have no W (numVideos 0); `extra` is then {"meta": the manifest's meta}, so
+    shipped weights can be evaluated after the checkpoint they came from is gone.
+    """
+    path = Path(path)
+    if path.suffix != ".json":
+        return load_checkpoint(path)
+    from .weights_io import load_named_into, load_weights
+
+    manifest, named = load_weights(path)
+    config = validate_config(manifest["config"])
+    embedder, generator, discriminator = build_networks(config)
+    for prefix, net in (("embedder", embedder), ("generator", generator), ("discriminator", discriminator)):
+        load_named_into(prefix, net, named)
+    return config, embedder, generator, discriminator, {"meta": dict(manifest.get("meta", {}))}

@@ -1,7 +1,11 @@
 """Held-out numbers for the model card: FF self-reenactment of people the trainer never saw.
 
     $PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data data/train-128 \\
-        --out RUN/heldout [--k 8] [--targets 4]
+        --out RUN/heldout [--k 8] [--targets 4] [--metric-size 64]
+
+--checkpoint also takes exported weights (public/weights/NAME/manifest.json). --metric-size resizes
+generated and real frames to one size before the metrics (area averaging down, bilinear up), so
+networks of different resolutions are compared on equal terms (SSIM depends on the pixel scale).
 
 For each held-out person (train/split.json): K source frames from one clip, targets from another
 clip where the person has one (YouTube Faces), else from the remaining photos (CelebA). The output
@@ -24,7 +28,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .checkpoint import load_checkpoint
+from .checkpoint import load_networks
 from .perceptual import PerceptualNetwork
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -67,6 +71,13 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
+def resize_for_metrics(images: torch.Tensor, size: int) -> torch.Tensor:
+    if size <= 0 or images.shape[-1] == size:
+        return images
+    mode = "area" if images.shape[-1] > size else "bilinear"
+    return F.interpolate(images, size=(size, size), mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+
+
 def episodes(person, k: int, targets: int, rng: np.random.Generator):
     clips = [c for c in person.clips if len(c.frames) > 0]
     if len(clips) >= 2:
@@ -90,12 +101,15 @@ def main(argv=None) -> int:
     p.add_argument("--targets", type=int, default=4)
     p.add_argument("--grid-people", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--metric-size", type=int, default=0, help="compare at this size (0: the network's resolution)")
     args = p.parse_args(argv)
 
-    config, embedder, generator, _, extra = load_checkpoint(args.checkpoint)
+    config, embedder, generator, _, extra = load_networks(args.checkpoint)
     embedder.eval()
     generator.eval()
     data = load_training_set(args.data, heldout=True, landmarks=False)
+    if data.size != config.resolution:
+        raise SystemExit(f"{args.data} is {data.size} px but the network is {config.resolution} px")
     identity = IdentityEmbedding()
     rng = np.random.default_rng(args.seed)
     rows, grid = [], []
@@ -110,6 +124,8 @@ def main(argv=None) -> int:
             fake = generator(psi, to_tensor(data.landmark_images[tgt])).float()
         real = to_tensor(data.crops[tgt])
         copy = to_tensor(data.crops[src[:1]]).expand_as(real)
+        shown = fake
+        fake, real, copy = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy))
         rows.append(
             {
                 "source": person.source,
@@ -123,7 +139,7 @@ def main(argv=None) -> int:
             }
         )
         if len(grid) < args.grid_people:
-            grid.append(torch.cat([to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], fake[0], real[0]], dim=2))
+            grid.append(torch.cat([to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], shown[0], to_tensor(data.crops[tgt[:1]])[0]], dim=2))
 
     def mean(key, source=None):
         vals = [r[key] for r in rows if source is None or r["source"] == source]
@@ -131,7 +147,9 @@ def main(argv=None) -> int:
 
     summary = {
         "checkpoint": str(args.checkpoint),
-        "step": int(extra.get("trainer", {}).get("step", 0)),
+        "step": int(extra.get("trainer", {}).get("step", extra.get("meta", {}).get("steps", 0))),
+        "resolution": config.resolution,
+        "metric_size": args.metric_size or config.resolution,
         "people": len(rows),
         "k": args.k,
         "metrics": {
@@ -147,6 +165,8 @@ def main(argv=None) -> int:
         from PIL import Image
 
         image = torch.cat(grid, dim=1).clamp(-1, 1)
+        if config.resolution < 128:  # small networks: tiles of at least 128 px, pixels kept sharp
+            image = F.interpolate(image[None], scale_factor=128 // config.resolution, mode="nearest")[0]
         Image.fromarray(((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()).save(out / "heldout_grid.png")
     print(json.dumps({k: v for k, v in summary.items() if k != "per_person"}))
     return 0

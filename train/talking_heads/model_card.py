@@ -3,6 +3,10 @@ and the held-out evaluation (evaluate_heldout.py). Every number in the card come
 
     $PYTHON -m train.talking_heads.model_card --run RUN --weights public/weights/default --notes "..."
         [--card public/weights/MODEL_CARD.md] [--grid docs/heldout_grid.png]
+        [--compare "LABEL=OTHER/heldout.json" ...]
+
+--compare adds other evaluate_heldout results (e.g. the weights these replace) to a table next to
+this run's; they should use the same --metric-size, which the table states.
 """
 from __future__ import annotations
 
@@ -32,6 +36,7 @@ def main(argv=None) -> int:
     p.add_argument("--card", default="public/weights/MODEL_CARD.md")
     # Outside public/: the grid shows dataset faces (derived crops), which the app does not ship.
     p.add_argument("--grid", default="docs/heldout_grid.png")
+    p.add_argument("--compare", action="append", default=[], help="LABEL=path/to/heldout.json (repeatable)")
     args = p.parse_args(argv)
     run, weights = Path(args.run), Path(args.weights)
     payload = torch.load(run / "checkpoint.pt", map_location="cpu")
@@ -52,6 +57,32 @@ def main(argv=None) -> int:
         f"| {name} | {fmt(m[name]['ssim_ff'])} | {fmt(m[name]['ssim_copy'])} | {fmt(m[name]['idcos_ff'])} | {fmt(m[name]['idcos_copy'])} |"
         for name in ("all", "ytf", "celeba")
     )
+    comparison = ""
+    if args.compare:
+        def row(label: str, h: dict) -> str:
+            a = h["metrics"]["all"]
+            return (
+                f"| {label} | {h.get('resolution', '?')} px | {h.get('step', '?')} | {h['people']} | {fmt(a['ssim_ff'])} | {fmt(a['ssim_copy'])} "
+                f"| {fmt(a['idcos_ff'])} | {fmt(a['idcos_copy'])} |"
+            )
+
+        others = []
+        for item in args.compare:
+            label, _, path = item.partition("=")
+            others.append(row(label, json.loads(Path(path).read_text())))
+        sizes = sorted({str(h.get("metric_size", "?")) for h in [heldout] + [json.loads(Path(i.partition("=")[2]).read_text()) for i in args.compare]})
+        comparison = f"""
+### Against other weights
+
+All at {" / ".join(sizes)} px (frames resized before the metrics), same held-out people and protocol;
+each network sees frames prepared at its own resolution, so the targets drawn can differ slightly (the
+"copy" columns show how close the two samples are).
+
+| weights | resolution | steps | people | SSIM FF | SSIM copy | identity cos FF | identity cos copy |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{row("these", heldout)}
+{chr(10).join(others)}
+"""
     terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
     card = f"""# Model card: `public/weights/{weights.name}`, the shipped talking-head weights
 
@@ -79,7 +110,7 @@ FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held o
 | --- | --- |
 | steps | {trainer.get('step')} |
 | samples seen (episodes × batch) | {extra.get('samples_seen')} |
-| wall time | {extra.get('wall_seconds', 0) / 3600:.2f} h |
+| wall time | {extra.get('wall_seconds', 0) / 3600:.2f} h ({extra.get('samples_seen', 0) / max(extra.get('wall_seconds', 0), 1e-9):.2f} samples/s) |
 | hardware | {extra.get('device')} |
 | batch, K | {options.get('batch')}, {options.get('k')} |
 | variant | {options.get('variant')} (embedding match weight {options.get('match_weight')}) |
@@ -95,13 +126,15 @@ generator output mean {fmt(log.get('fake_mean', float('nan')))}, std {fmt(log.ge
 photos (CelebA). SSIM on luma; identity cosine on faceres features (VGGFace2-trained; not the paper's
 ArcFace CSIM). "copy" = showing a source frame unchanged, the floor any avatar must beat on pose.
 
+Metrics at {heldout.get('metric_size', config['resolution'])} px.
+
 | people | SSIM FF | SSIM copy | identity cos FF | identity cos copy |
 | --- | --- | --- | --- | --- |
 {rows}
-
+{comparison}
 ![held-out samples: source | driver landmarks | FF output | ground truth]({grid_link})
 
-Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data data/train-128 --out RUN/heldout`
+Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data {extra.get('data', 'data/train-128')} --out RUN/heldout --metric-size {heldout.get('metric_size', config['resolution'])}`
 then `$PYTHON -m train.talking_heads.model_card --run RUN --weights {weights}`.
 """
     card_path.write_text(card)

@@ -57,7 +57,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--l1-weight", type=float, default=0.0)
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
     p.add_argument("--device", default="auto")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: torch default)")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--checkpoint-every", type=int, default=1000)
@@ -82,7 +82,10 @@ def main(argv=None) -> int:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     lead = rank == 0
-    if args.threads:
+    if device.type == "cpu":
+        # Debian's torch starts with one intra-op thread here; two cores then run at half speed.
+        torch.set_num_threads(args.threads or max(1, len(os.sched_getaffinity(0)) // world))
+    elif args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     if device.type == "cuda":
