@@ -74,8 +74,9 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 def resize_for_metrics(images: torch.Tensor, size: int) -> torch.Tensor:
     if size <= 0 or images.shape[-1] == size:
         return images
-    mode = "area" if images.shape[-1] > size else "bilinear"
-    return F.interpolate(images, size=(size, size), mode=mode, **({"align_corners": False} if mode == "bilinear" else {}))
+    if images.shape[-1] > size:
+        return F.interpolate(images, size=(size, size), mode="area")
+    return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
 
 
 def episodes(person, k: int, targets: int, rng: np.random.Generator):
@@ -124,22 +125,21 @@ def main(argv=None) -> int:
             fake = generator(psi, to_tensor(data.landmark_images[tgt])).float()
         real = to_tensor(data.crops[tgt])
         copy = to_tensor(data.crops[src[:1]]).expand_as(real)
-        shown = fake
-        fake, real, copy = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy))
+        m_fake, m_real, m_copy = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy))
         rows.append(
             {
                 "source": person.source,
                 "person": person.id,
                 "k": len(src),
                 "targets": len(tgt),
-                "ssim_ff": ssim(fake, real).mean().item(),
-                "ssim_copy": ssim(copy, real).mean().item(),
-                "idcos_ff": (identity(fake) * identity(real)).sum(1).mean().item(),
-                "idcos_copy": (identity(copy) * identity(real)).sum(1).mean().item(),
+                "ssim_ff": ssim(m_fake, m_real).mean().item(),
+                "ssim_copy": ssim(m_copy, m_real).mean().item(),
+                "idcos_ff": (identity(m_fake) * identity(m_real)).sum(1).mean().item(),
+                "idcos_copy": (identity(m_copy) * identity(m_real)).sum(1).mean().item(),
             }
         )
         if len(grid) < args.grid_people:
-            grid.append(torch.cat([to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], shown[0], to_tensor(data.crops[tgt[:1]])[0]], dim=2))
+            grid.append(torch.cat([to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], fake[0], real[0]], dim=2))
 
     def mean(key, source=None):
         vals = [r[key] for r in rows if source is None or r["source"] == source]

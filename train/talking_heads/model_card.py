@@ -66,11 +66,8 @@ def main(argv=None) -> int:
                 f"| {fmt(a['idcos_ff'])} | {fmt(a['idcos_copy'])} |"
             )
 
-        others = []
-        for item in args.compare:
-            label, _, path = item.partition("=")
-            others.append(row(label, json.loads(Path(path).read_text())))
-        sizes = sorted({str(h.get("metric_size", "?")) for h in [heldout] + [json.loads(Path(i.partition("=")[2]).read_text()) for i in args.compare]})
+        others = [(label, json.loads(Path(path).read_text())) for label, _, path in (item.partition("=") for item in args.compare)]
+        sizes = sorted({str(h.get("metric_size", "?")) for h in [heldout] + [h for _, h in others]})
         comparison = f"""
 ### Against other weights
 
@@ -81,7 +78,7 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
 | weights | resolution | steps | people | SSIM FF | SSIM copy | identity cos FF | identity cos copy |
 | --- | --- | --- | --- | --- | --- | --- | --- |
 {row("these", heldout)}
-{chr(10).join(others)}
+{chr(10).join(row(label, h) for label, h in others)}
 """
     terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
     card = f"""# Model card: `public/weights/{weights.name}`, the shipped talking-head weights
