@@ -1,9 +1,11 @@
 """Meta-learning throughput on the machine at hand (a benchmark, not a test).
 
-    $PYTHON train/bench.py [--config default] [--batch 8] [--k 8] [--steps 10] [--no-content]
+    $PYTHON train/bench.py [--config default] [--batch 8] [--k 8] [--steps 10] [--no-content] [--precision fp32,bf16]
 
 Synthetic uint8 data of the preset's resolution stands in for the training set (throughput does
-not depend on pixel values). Prints one JSON line: samples/s, ms/step, device, peak GPU memory.
+not depend on pixel values); warp-guided presets get the canonical face's landmarks with jitter.
+Prints one JSON line per precision (in one run, so they compare): samples/s, ms/step, device,
+peak GPU memory. bf16 is autocast where the device supports it (CUDA, CPUs with AVX-512 BF16).
 """
 import argparse
 import json
@@ -31,6 +33,7 @@ def main() -> None:
     p.add_argument("--no-content", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
+    p.add_argument("--precision", default="bf16", help="comma-separated: fp32, bf16")
     args = p.parse_args()
     device = torch.device(args.device)
     if device.type == "cpu":
@@ -45,13 +48,25 @@ def main() -> None:
     rng = np.random.default_rng(0)
     crops = rng.integers(0, 256, size=(64, s, s, 3), dtype=np.uint8)
     videos = [list(range(i, i + 8)) for i in range(0, 64, 8)]
-    sampler = EpisodeSampler(crops, crops.copy(), videos, args.k, device)
+    points = None
+    if config.generator.uses_warp:
+        from train.talking_heads.warp import load_mesh
+
+        canonical = load_mesh().canonical.numpy().astype(np.float32) * s
+        points = canonical[None] + rng.normal(0, 0.01 * s, size=(64, *canonical.shape)).astype(np.float32)
     content = None
     if not args.no_content:
         from train.talking_heads.perceptual import ContentLoss
 
         content = ContentLoss(input_range="signed").to(device)
-    trainer = MetaTrainer(config, sampler, TrainOptions(batch=args.batch, k=args.k), content_loss=content)
+    for precision in args.precision.split(","):
+        sampler = EpisodeSampler(crops, crops.copy(), videos, args.k, device, points=points)
+        options = TrainOptions(batch=args.batch, k=args.k, bf16=precision == "bf16")
+        trainer = MetaTrainer(config, sampler, options, content_loss=content)
+        run(args, device, trainer, precision, content is not None)
+
+
+def run(args, device, trainer, precision: str, content: bool) -> None:
     for _ in range(args.warmup):
         trainer.train_step()
     if device.type == "cuda":
@@ -68,7 +83,8 @@ def main() -> None:
         "torch": torch.__version__,
         "batch": args.batch,
         "k": args.k,
-        "content_loss": content is not None,
+        "precision": precision if trainer.use_autocast or precision == "fp32" else f"{precision} (unsupported here: fp32)",
+        "content_loss": content,
         "ms_per_step": round(1000 * elapsed / steps, 1),
         "samples_per_s": round(steps * args.batch / elapsed, 2),
     }

@@ -4,11 +4,11 @@
 import { cropTransformFromBox, resampleCrop } from '../landmarks/crop';
 import { boundingBox } from '../landmarks/geometry';
 import type { Landmarks, Point, RgbaImage } from '../landmarks/types';
+import { warpImage } from '../landmarks/warp';
 import type { EvalFace, EvalImage, LabEvaluationApi } from '../lab/evaluate';
 import type { ModelInfo } from '../workers/avatar-protocol';
 import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset';
 import { averageKeypointDistance } from './keypoint-distance';
-import { warpPiecewiseAffine } from './piecewise-affine-warp';
 import { ssim } from './ssim';
 
 export type Method = 'copy' | 'warp' | 'ff' | 'ft';
@@ -154,7 +154,7 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
   const source0 = decode(sources.faces[0].image);
   const source0Points = toPoints(sources.faces[0].landmarks);
   generated.set(methodKey('copy', 1), { method: 'copy', T: 1, images: truth.map(() => source0) });
-  generated.set(methodKey('warp', 1), { method: 'warp', T: 1, images: truthPoints.map((points) => warpPiecewiseAffine(source0, source0Points, points)) });
+  generated.set(methodKey('warp', 1), { method: 'warp', T: 1, images: truthPoints.map((points) => warpImage(source0, source0Points, points).image) });
 
   let largestT = 0;
   for (const T of settings.Ts) {

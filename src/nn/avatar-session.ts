@@ -147,7 +147,7 @@ export class AvatarSession {
     const renderer = this.renderer;
     const bytes = tf.tidy(() => {
       const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
-      const frame = renderer.render(landmarkImage);
+      const frame = renderer.render({ landmarks: landmarkImage });
       return toRgbaBytes(frame);
     });
     const [, height, width] = bytes.shape;

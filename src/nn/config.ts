@@ -18,6 +18,14 @@ export interface GeneratorConfig {
   readonly attentionAfterDownBlock: number | null;
   /** Self-attention after this (0-based) up block, or null. */
   readonly attentionAfterUpBlock: number | null;
+  /**
+   * What G reads (absent: "landmarks"). "landmarks" is the paper's G(landmark image);
+   * "landmarks+warp" also gives G the source photo warped to the driving landmarks and the warp's
+   * validity mask, and G blends: frame = warp + α·Δ (see README.md, "Warp-guided generator").
+   */
+  readonly input?: GeneratorInput;
+  /** Added to the α logit, so the untrained G's α is sigmoid(alphaBias). Required with "landmarks+warp", ignored otherwise. */
+  readonly alphaBias?: number;
 }
 
 export interface DiscriminatorConfig {
@@ -47,9 +55,20 @@ export interface NetConfig {
   readonly discriminator: DiscriminatorConfig;
 }
 
-export type PresetName = 'paper' | 'default' | 'tiny';
+/** G's inputs: the paper's landmark image alone, or with the warped source photo and its mask. */
+export type GeneratorInput = 'landmarks' | 'landmarks+warp';
 
-export const PRESET_NAMES: readonly PresetName[] = ['paper', 'default', 'tiny'];
+export const GENERATOR_INPUTS: readonly GeneratorInput[] = ['landmarks', 'landmarks+warp'];
+
+export type PresetName = keyof typeof presets;
+
+/** Every preset of configs.json, in file order (the PyTorch twin derives its list the same way). */
+export const PRESET_NAMES = Object.keys(presets) as readonly PresetName[];
+
+/** True when G blends its output with a warped source photo (generator.input "landmarks+warp"). */
+export function usesWarp(config: NetConfig): boolean {
+  return config.generator.input === 'landmarks+warp';
+}
 
 /** Channels after down block `index` (0-based): minChannels · 2^index, capped at maxChannels. */
 export function channelsAt(config: NetConfig, index: number): number {
@@ -88,6 +107,12 @@ export function validateConfig(raw: unknown): NetConfig {
   blockIndex(g.attentionAfterDownBlock, g.downBlocks, 'generator.attentionAfterDownBlock', problems);
   blockIndex(g.attentionAfterUpBlock, g.downBlocks, 'generator.attentionAfterUpBlock', problems);
   blockIndex(d.attentionAfterBlock, d.downBlocks, 'discriminator.attentionAfterBlock', problems);
+  const input = g.input === undefined ? 'landmarks' : g.input;
+  if (!GENERATOR_INPUTS.includes(input as GeneratorInput)) {
+    problems.push(`generator.input must be one of ${GENERATOR_INPUTS.join(', ')}`);
+  } else if (input === 'landmarks+warp' && !(typeof g.alphaBias === 'number' && Number.isFinite(g.alphaBias))) {
+    problems.push('generator.alphaBias must be a finite number when generator.input is landmarks+warp');
+  }
   if (problems.length === 0) {
     if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');
     for (const [label, blocks] of [

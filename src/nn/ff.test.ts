@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPreset } from './config.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { computeEmbedding, createRenderer, renderFrame, rgbaToTensor, tensorToRgba } from './ff.ts';
+import { computeEmbedding, createRenderer, renderFrame, renderOutput, rgbaToTensor, tensorToRgba } from './ff.ts';
 import { createGenerator, type Generator } from './generator.ts';
-import { microConfig, randomImages, useCpuBackend } from './testing.ts';
+import { microConfig, microWarpConfig, randomImages, randomMasks, useCpuBackend } from './testing.ts';
 
 const config = loadPreset('tiny');
 const size = config.resolution;
@@ -46,12 +46,40 @@ describe('feed-forward path', () => {
       const psi = generator.psiFromEmbedding(computeEmbedding(embedder, randomImages(2, size, 3), randomImages(2, size, 4)));
       const landmark = tf.squeeze(randomImages(1, size, 5), [0]) as tf.Tensor3D;
       const renderer = createRenderer(generator, psi);
-      const fast = renderer.render(landmark);
-      const plain = renderFrame(generator, psi, landmark);
+      const fast = renderer.render({ landmarks: landmark });
+      const plain = renderFrame(generator, psi, { landmarks: landmark });
       expect(fast.shape).toEqual([1, size, size, 3]);
       expect(tf.max(tf.abs(tf.sub(fast, plain))).dataSync()[0]).toBeLessThan(1e-5);
       renderer.dispose();
     });
+  });
+
+  it('renders the warp-guided G from 3-D inputs too; the renderer gives frame alone or frame, α and Δ', () => {
+    const warpConfig = loadPreset('tiny-warp');
+    const warpG = createGenerator(warpConfig);
+    const head = warpG.params.get('generator/output/conv/kernel');
+    tf.tidy(() => head.assign(tf.randomNormal(head.shape, 0, 0.2, 'float32', 7)));
+    tf.tidy(() => {
+      const psi = warpG.psiFromEmbedding(tf.randomNormal([warpConfig.embedDim], 0, 1, 'float32', 8));
+      const single = {
+        landmarks: tf.squeeze(randomImages(1, size, 9), [0]) as tf.Tensor3D,
+        warped: tf.squeeze(randomImages(1, size, 10), [0]) as tf.Tensor3D,
+        mask: tf.squeeze(randomMasks(1, size, 11), [0]) as tf.Tensor3D,
+      };
+      const renderer = createRenderer(warpG, psi);
+      const fast = renderer.render(single);
+      const all = renderer.renderOutput(single);
+      const plain = renderOutput(warpG, psi, single);
+      expect(fast.shape).toEqual([1, size, size, 3]);
+      expect(all.alpha?.shape).toEqual([1, size, size, 1]);
+      expect(tf.max(tf.abs(tf.sub(fast, all.frame))).dataSync()[0]).toBe(0);
+      expect(tf.max(tf.abs(tf.sub(fast, plain.frame))).dataSync()[0]).toBeLessThan(1e-5);
+      expect(tf.max(tf.abs(tf.sub(all.alpha as tf.Tensor, plain.alpha as tf.Tensor))).dataSync()[0]).toBeLessThan(1e-5);
+      expect(tf.max(tf.abs(tf.sub(renderFrame(warpG, psi, single), plain.frame))).dataSync()[0]).toBe(0);
+      expect(() => renderer.render({ landmarks: single.landmarks })).toThrow(/inputs\.warped/);
+      renderer.dispose();
+    });
+    warpG.dispose();
   });
 
   it('converts RGBA bytes to [-1, 1] tensors and back', async () => {
@@ -71,12 +99,29 @@ describe('feed-forward path', () => {
     const psi = tf.tidy(() => small.psiFromEmbedding(tf.ones([micro.embedDim])));
     const landmark = randomImages(1, micro.resolution, 6);
     const renderer = createRenderer(small, psi);
-    renderer.render(landmark).dispose();
+    renderer.render({ landmarks: landmark }).dispose();
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 1000; i++) renderer.render(landmark).dispose();
+    for (let i = 0; i < 1000; i++) renderer.render({ landmarks: landmark }).dispose();
     expect(tf.memory().numTensors).toBe(before);
     renderer.dispose();
     small.dispose();
     tf.dispose([psi, landmark]);
+  });
+
+  it('leaks no tensor over 300 warp-guided renders (frame alone, and frame, α and Δ)', () => {
+    const micro = microWarpConfig();
+    const small = createGenerator(micro);
+    const psi = tf.tidy(() => small.psiFromEmbedding(tf.ones([micro.embedDim])));
+    const r = micro.resolution;
+    const inputs = { landmarks: randomImages(1, r, 6), warped: randomImages(1, r, 7), mask: randomMasks(1, r, 8) };
+    const renderer = createRenderer(small, psi);
+    renderer.render(inputs).dispose();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 150; i++) renderer.render(inputs).dispose();
+    for (let i = 0; i < 150; i++) tf.dispose(Object.values(renderer.renderOutput(inputs)));
+    expect(tf.memory().numTensors).toBe(before);
+    renderer.dispose();
+    small.dispose();
+    tf.dispose([psi, inputs.landmarks, inputs.warped, inputs.mask]);
   });
 });

@@ -1,9 +1,10 @@
 // Feed-forward use of the meta-learned networks (paper §3.2 "few-shot by feed-forward"):
-// ê = mean_k E(x_k, y_k), ψ̂ = P ê, then one G pass per driving landmark image.
+// ê = mean_k E(x_k, y_k), ψ̂ = P ê, then one G pass per driving landmark image (with, for a
+// warp-guided G, the source photo warped to those landmarks and its mask).
 import * as tf from '@tensorflow/tfjs';
 import type { RgbaImage } from '../landmarks/types.ts';
 import type { Embedder } from './embedder.ts';
-import type { Generator } from './generator.ts';
+import type { Generator, GeneratorInputs, GeneratorOutput } from './generator.ts';
 import { freezeWeights, type WeightSource } from './spectral-norm.ts';
 
 /** Frames embedded per E call: bounds peak memory for K = 32 at paper resolution. */
@@ -35,22 +36,46 @@ export function computeEmbedding(
   });
 }
 
-/** One frame [1, H, W, 3] in [-1, 1] from ψ [1, psiSize] and a landmark image [H, W, 3] or [1, H, W, 3]. */
-export function renderFrame(
-  generator: Generator,
-  psi: tf.Tensor2D,
-  landmarkImage: tf.Tensor3D | tf.Tensor4D,
-  weights?: WeightSource,
-): tf.Tensor4D {
-  return tf.tidy(() => {
-    const batch = landmarkImage.rank === 3 ? tf.expandDims(landmarkImage, 0) : landmarkImage;
-    return generator.render(psi, batch as tf.Tensor4D, weights);
-  });
+/**
+ * G's inputs for one or more frames: like GeneratorInputs, but a single frame may also be given
+ * without its batch axis ([H, W, 3] landmark image and warp, [H, W, 1] mask).
+ */
+export interface FrameInputs {
+  readonly landmarks: tf.Tensor3D | tf.Tensor4D;
+  readonly warped?: tf.Tensor3D | tf.Tensor4D;
+  readonly mask?: tf.Tensor3D | tf.Tensor4D;
+}
+
+/** Adds the batch axis to 3-D inputs (inside a tidy: the expanded tensors are the caller's scope's). */
+function asBatch(inputs: FrameInputs): GeneratorInputs {
+  const batch = (t: tf.Tensor3D | tf.Tensor4D): tf.Tensor4D => (t.rank === 3 ? tf.expandDims(t, 0) : t) as tf.Tensor4D;
+  return {
+    landmarks: batch(inputs.landmarks),
+    ...(inputs.warped && { warped: batch(inputs.warped) }),
+    ...(inputs.mask && { mask: batch(inputs.mask) }),
+  };
+}
+
+/**
+ * Everything G computes (frame, and α and Δ when warp-guided) from ψ [1 or B, psiSize] and the
+ * named inputs; every returned tensor is the caller's to dispose.
+ */
+export function renderOutput(generator: Generator, psi: tf.Tensor2D, inputs: FrameInputs, weights?: WeightSource): GeneratorOutput {
+  // Spread: tf.tidy wants an index-signature object, which an interface type is not.
+  return tf.tidy(() => ({ ...generator.render(psi, asBatch(inputs), weights) }));
+}
+
+/** The frame [B, H, W, 3] (B = 1 for 3-D inputs) from ψ and the named inputs; α and Δ are freed. */
+export function renderFrame(generator: Generator, psi: tf.Tensor2D, inputs: FrameInputs, weights?: WeightSource): tf.Tensor4D {
+  return tf.tidy(() => generator.render(psi, asBatch(inputs), weights).frame);
 }
 
 export interface Renderer {
   readonly psi: tf.Tensor2D;
-  render(landmarkImage: tf.Tensor3D | tf.Tensor4D): tf.Tensor4D;
+  /** The frame for the driving inputs (what the driving loop shows); nothing else to dispose. */
+  render(inputs: FrameInputs): tf.Tensor4D;
+  /** Frame, α and Δ (warp-guided G), e.g. to show the blend mask; the caller disposes each. */
+  renderOutput(inputs: FrameInputs): GeneratorOutput;
   dispose(): void;
 }
 
@@ -63,7 +88,8 @@ export function createRenderer(generator: Generator, psi: tf.Tensor2D): Renderer
   const ownPsi = tf.clone(psi);
   return {
     psi: ownPsi,
-    render: (landmarkImage) => renderFrame(generator, ownPsi, landmarkImage, frozen.get),
+    render: (inputs) => renderFrame(generator, ownPsi, inputs, frozen.get),
+    renderOutput: (inputs) => renderOutput(generator, ownPsi, inputs, frozen.get),
     dispose: () => {
       frozen.dispose();
       ownPsi.dispose();

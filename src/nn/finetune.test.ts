@@ -1,31 +1,35 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPreset, type NetConfig } from './config.ts';
+import { loadPreset, usesWarp, type NetConfig } from './config.ts';
 import { createDiscriminator, W0 } from './discriminator.ts';
 import { createEmbedder } from './embedder.ts';
 import { computeEmbedding } from './ff.ts';
 import { createFineTuner, type FineTuneOptions } from './finetune.ts';
 import { createGenerator, PROJECTION_KERNEL } from './generator.ts';
 import { meanAbsoluteError } from './losses.ts';
-import { microConfig, randomImages, syntheticFrame, useCpuBackend } from './testing.ts';
+import { microConfig, microWarpConfig, randomImages, randomMasks, syntheticFrame, useCpuBackend } from './testing.ts';
 
 beforeAll(useCpuBackend);
 
-/** Meta-learned stand-ins (random weights) plus K frames, ready for fine-tuning. */
+/**
+ * Meta-learned stand-ins (random weights) plus K frames, ready for fine-tuning; a warp-guided G
+ * also gets K warped images and masks (random stand-ins for the caller's warps).
+ */
 function setup(config: NetConfig, k: number, options: FineTuneOptions = {}) {
   const embedder = createEmbedder(config);
   const generator = createGenerator(config);
   const discriminator = createDiscriminator(config, 0);
   const frames = randomImages(k, config.resolution, 1);
   const landmarkImages = randomImages(k, config.resolution, 2);
+  const warp = usesWarp(config) ? { warped: randomImages(k, config.resolution, 3), mask: randomMasks(k, config.resolution, 4) } : {};
   const embedding = computeEmbedding(embedder, frames, landmarkImages);
-  const tuner = createFineTuner({ generator, discriminator, embedding, frames, landmarkImages }, options);
+  const tuner = createFineTuner({ generator, discriminator, embedding, frames, landmarkImages, ...warp }, options);
   const dispose = (): void => {
     tuner.dispose();
     [embedder, generator, discriminator].forEach((n) => n.dispose());
-    tf.dispose([frames, landmarkImages, embedding]);
+    tf.dispose([frames, landmarkImages, embedding, ...Object.values(warp)]);
   };
-  return { generator, discriminator, embedding, frames, landmarkImages, tuner, dispose };
+  return { generator, discriminator, embedding, frames, landmarkImages, ...warp, tuner, dispose };
 }
 
 const snapshot = (t: tf.Tensor): number[] => Array.from(t.dataSync());
@@ -86,7 +90,7 @@ describe('createFineTuner', () => {
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) await s.tuner.step();
     expect(tf.memory().numTensors).toBe(before);
-    const preview = s.tuner.preview(s.landmarkImages);
+    const preview = s.tuner.preview({ landmarks: s.landmarkImages });
     expect(preview.shape).toEqual(s.frames.shape);
     preview.dispose();
     s.dispose();
@@ -107,7 +111,7 @@ describe('createFineTuner', () => {
         contentLoss: (fake, real) => tf.mul(meanAbsoluteError(fake, real), 20),
       },
     );
-    const l1 = (): number => tf.tidy(() => meanAbsoluteError(tuner.preview(landmarks), frame).dataSync()[0]);
+    const l1 = (): number => tf.tidy(() => meanAbsoluteError(tuner.preview({ landmarks }), frame).dataSync()[0]);
     const initial = l1();
     for (let i = 0; i < 40; i++) await tuner.step();
     expect(l1()).toBeLessThan(0.5 * initial);
@@ -115,5 +119,58 @@ describe('createFineTuner', () => {
     generator.dispose();
     discriminator.dispose();
     tf.dispose([frame, landmarks, embedding]);
+  });
+
+  describe('with the warp-guided generator', () => {
+    it('requires the K warped images and masks, with a clear error', () => {
+      const config = loadPreset('tiny-warp');
+      const [generator, discriminator] = [createGenerator(config), createDiscriminator(config, 0)];
+      const frames = randomImages(2, config.resolution, 1);
+      const landmarkImages = randomImages(2, config.resolution, 2);
+      const embedding = tf.zeros([config.embedDim]);
+      const base = { generator, discriminator, embedding, frames, landmarkImages };
+      const message = /warp-guided generator "tiny-warp" needs warped \[K, H, W, 3\] and mask \[K, H, W, 1\] for the K = 2 photos/;
+      expect(() => createFineTuner(base)).toThrow(message);
+      const oneWarp = randomImages(1, config.resolution, 3);
+      const oneMask = randomMasks(1, config.resolution, 4);
+      expect(() => createFineTuner({ ...base, warped: oneWarp, mask: oneMask })).toThrow(message);
+      tf.dispose([frames, landmarkImages, embedding, oneWarp, oneMask]);
+      generator.dispose();
+      discriminator.dispose();
+    });
+
+    it('renders the warp before any step and trains the output head, G and ψ′ from the warps', async () => {
+      const s = setup(loadPreset('tiny-warp'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+      const inputs = { landmarks: s.landmarkImages, warped: s.warped as tf.Tensor4D, mask: s.mask as tf.Tensor4D };
+      const fromWarp = (): number => tf.tidy(() => tf.max(tf.abs(tf.sub(s.tuner.preview(inputs), inputs.warped))).dataSync()[0]);
+      expect(fromWarp()).toBe(0);
+      const watched = {
+        psi: s.tuner.psi,
+        head: s.generator.params.get('generator/output/conv/kernel'),
+        headBias: s.generator.params.get('generator/output/conv/bias'),
+        gConv: s.generator.params.get('generator/res0/conv1/kernel'),
+        p: s.generator.params.get(PROJECTION_KERNEL),
+      };
+      const before = Object.fromEntries(Object.entries(watched).map(([k, v]) => [k, snapshot(v)]));
+      // The zero head passes no gradient upstream on the first update; from the second on it does.
+      for (let i = 0; i < 2; i++) {
+        const result = await s.tuner.step();
+        expect(Number.isFinite(result.lossG) && Number.isFinite(result.lossD)).toBe(true);
+      }
+      const changed = (key: keyof typeof watched): boolean => snapshot(watched[key]).some((x, i) => x !== before[key][i]);
+      expect(['psi', 'head', 'headBias', 'gConv'].filter((k) => !changed(k as keyof typeof watched))).toEqual([]);
+      expect(changed('p')).toBe(false);
+      expect(fromWarp()).toBeGreaterThan(0);
+      s.dispose();
+    });
+
+    it('leaks no tensor over 30 steps', async () => {
+      const s = setup(microWarpConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+      await s.tuner.step();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 30; i++) await s.tuner.step();
+      expect(tf.memory().numTensors).toBe(before);
+      s.dispose();
+    });
   });
 });

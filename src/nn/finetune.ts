@@ -1,10 +1,13 @@
 // Fine-tuning on the new person's K frames (paper §3.3): ψ′ starts at P ê_new and trains together
 // with G's generic weights; D's w′ starts at w0 + ê_new and trains with V and b. D and G updates
 // alternate (Adam, β1 = 0), several D steps per G step. G and D are trained in place: to keep the
-// meta-learned weights, fine-tune fresh networks whose params were `assign`ed from them.
+// meta-learned weights, fine-tune fresh networks whose params were `assign`ed from them. A
+// warp-guided G renders each photo from its landmarks and another photo warped onto them (the
+// caller precomputes those warps); its output head trains like the rest of G.
 import * as tf from '@tensorflow/tfjs';
+import { usesWarp } from './config.ts';
 import { EMBEDDING_MATRIX, W0, type Discriminator } from './discriminator.ts';
-import { PROJECTION_KERNEL, type Generator } from './generator.ts';
+import { PROJECTION_KERNEL, type Generator, type GeneratorInputs } from './generator.ts';
 import { advLossG, featureMatchingLoss, hingeLossD } from './losses.ts';
 import { powerIterate } from './spectral-norm.ts';
 import { seededRandom } from '../util/random.ts';
@@ -40,6 +43,12 @@ export interface FineTuneInputs {
   /** The K frames and their landmark images, [K, H, W, 3] in [-1, 1]. */
   readonly frames: tf.Tensor4D;
   readonly landmarkImages: tf.Tensor4D;
+  /**
+   * Warp-guided G only (required there): for each photo k, another of the photos warped onto photo
+   * k's landmarks, [K, H, W, 3] in [-1, 1], and that warp's validity mask [K, H, W, 1] in [0, 1].
+   */
+  readonly warped?: tf.Tensor4D;
+  readonly mask?: tf.Tensor4D;
 }
 
 export interface FineTuneTerms {
@@ -68,8 +77,8 @@ export interface FineTuner {
    * after the losses are read back; do not start another step before it resolves.
    */
   step(): Promise<FineTuneStepResult>;
-  /** G's output for landmark images with the current ψ′ and weights (caller disposes). */
-  preview(landmarkImages: tf.Tensor4D): tf.Tensor4D;
+  /** G's frames for the given inputs with the current ψ′ and weights (caller disposes). */
+  preview(inputs: GeneratorInputs): tf.Tensor4D;
   dispose(): void;
 }
 
@@ -87,9 +96,16 @@ export const FINE_TUNE_DEFAULTS = {
 
 export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions = {}): FineTuner {
   const opts = { ...FINE_TUNE_DEFAULTS, ...options };
-  const { generator: g, discriminator: d, frames, landmarkImages } = inputs;
+  const { generator: g, discriminator: d, frames, landmarkImages, warped, mask } = inputs;
   const k = frames.shape[0];
   if (k === 0 || landmarkImages.shape[0] !== k) throw new Error('Fine-tuning needs K ≥ 1 frames and as many landmark images');
+  const warpGuided = usesWarp(g.config);
+  if (warpGuided && (warped === undefined || mask === undefined || warped.shape[0] !== k || mask.shape[0] !== k)) {
+    throw new Error(
+      `Fine-tuning the warp-guided generator "${g.config.name}" needs warped [K, H, W, 3] and mask [K, H, W, 1] ` +
+        `for the K = ${k} photos (another photo warped onto each photo's landmarks)`,
+    );
+  }
 
   const psi = tf.tidy(() => tf.variable(g.psiFromEmbedding(inputs.embedding), true));
   const projection = tf.tidy(() => tf.variable(tf.add(d.params.get(W0), tf.reshape(inputs.embedding, [-1])) as tf.Tensor1D, true));
@@ -104,18 +120,22 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
   const nextRandom = seededRandom(opts.seed);
   let steps = 0;
 
-  const sampleBatch = (): { real: tf.Tensor4D; landmarks: tf.Tensor4D } => {
+  /** A batch of real frames and G's inputs for them (call inside a tidy). */
+  const sampleBatch = (): { real: tf.Tensor4D; landmarks: tf.Tensor4D; inputs: GeneratorInputs } => {
     const indices = Array.from({ length: opts.batchSize }, () => Math.floor(nextRandom() * k));
     const index = tf.tensor1d(indices, 'int32');
-    return { real: tf.gather(frames, index), landmarks: tf.gather(landmarkImages, index) };
+    const landmarks = tf.gather(landmarkImages, index);
+    const generatorInputs: GeneratorInputs =
+      warpGuided && warped && mask ? { landmarks, warped: tf.gather(warped, index), mask: tf.gather(mask, index) } : { landmarks };
+    return { real: tf.gather(frames, index), landmarks, inputs: generatorInputs };
   };
 
   /** One D update; returns its loss as a tensor (the caller reads it back once per step). */
   const discriminatorStep = (): tf.Scalar =>
     tf.tidy(() => {
       powerIterate(d.params);
-      const { real, landmarks } = sampleBatch();
-      const fake = g.render(psi, landmarks); // outside the closure: a constant for D's update
+      const { real, landmarks, inputs: generatorInputs } = sampleBatch();
+      const fake = g.render(psi, generatorInputs).frame; // outside the closure: a constant for D's update
       const { value, grads } = tf.variableGrads(
         () => hingeLossD(d.score(real, landmarks, projection).realism, d.score(fake, landmarks, projection).realism),
         discriminatorVars,
@@ -128,11 +148,11 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
   const generatorStep = (): tf.Tensor1D =>
     tf.tidy(() => {
       powerIterate(g.params);
-      const { real, landmarks } = sampleBatch();
+      const { real, landmarks, inputs: generatorInputs } = sampleBatch();
       const realFeatures = d.features(real, landmarks).features; // detached targets of L_FM
       let terms: tf.Tensor1D | undefined;
       const { value, grads } = tf.variableGrads(() => {
-        const fake = g.render(psi, landmarks);
+        const fake = g.render(psi, generatorInputs).frame;
         const scored = d.score(fake, landmarks, projection);
         const adversarial = tf.mul(advLossG(scored.realism), opts.adversarialWeight);
         const matching = tf.mul(featureMatchingLoss(realFeatures, scored.features), opts.featureMatchingWeight);
@@ -165,7 +185,7 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
       steps += 1;
       return { step: steps, lossG, lossD: lossDValue, terms: { adversarial, featureMatching, content } };
     },
-    preview: (landmarks) => g.render(psi, landmarks),
+    preview: (previewInputs) => tf.tidy(() => g.render(psi, previewInputs).frame),
     dispose() {
       optimizerG.dispose();
       optimizerD.dispose();

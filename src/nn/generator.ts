@@ -1,13 +1,48 @@
 // Generator G(y, ψ): landmark image → frame, with every AdaIN's scale and bias taken from ψ.
 // ψ is an explicit input so fine-tuning can train ψ′ directly; psiFromEmbedding gives ψ̂ = P ê.
+// A warp-guided G (generator.input "landmarks+warp") also reads the source photo warped to the
+// driving landmarks and the warp's validity mask, and blends: frame = warp + α·Δ, where its head
+// (zero at initialisation) gives Δ = 2·tanh(raw[:3]) and α = sigmoid(raw[3] + alphaBias).
 import * as tf from '@tensorflow/tfjs';
-import type { NetConfig } from './config.ts';
+import { usesWarp, type NetConfig } from './config.ts';
 import { applyBlock } from './layers/blocks.ts';
 import { createParams, type ParamRegistry } from './params.ts';
-import { adainSlots, generatorPlan, networkParamSpecs, psiSize, type AdainSlot, type NetworkPlan } from './plan.ts';
+import {
+  adainSlots,
+  generatorPlan,
+  IMAGE_CHANNELS,
+  MASK_CHANNELS,
+  networkParamSpecs,
+  psiSize,
+  WARP_CHANNELS,
+  type AdainSlot,
+  type NetworkPlan,
+} from './plan.ts';
 import { liveWeights, type WeightSource } from './spectral-norm.ts';
 
 export const PROJECTION_KERNEL = 'generator/projection/kernel';
+
+/** Δ = DELTA_RANGE · tanh(raw): a residual can take any frame in [-1, 1] to any other. */
+export const DELTA_RANGE = 2;
+
+/** G's inputs by name (the config says which it needs); images NHWC in [-1, 1], batch B. */
+export interface GeneratorInputs {
+  /** [B, H, W, 3] the driving landmark image. */
+  readonly landmarks: tf.Tensor4D;
+  /** [B, H, W, 3] the source photo warped to the driving landmarks (warp-guided G only). */
+  readonly warped?: tf.Tensor4D;
+  /** [B, H, W, 1] the warp's validity in [0, 1] (warp-guided G only). */
+  readonly mask?: tf.Tensor4D;
+}
+
+export interface GeneratorOutput {
+  /** [B, H, W, 3]: in [-1, 1] for the paper's G; warp + α·Δ (about [-1, 1]) when warp-guided. */
+  readonly frame: tf.Tensor4D;
+  /** [B, H, W, 1] blend mask in (0, 1); absent for the paper's G. */
+  readonly alpha?: tf.Tensor4D;
+  /** [B, H, W, 3] residual added where α is high; absent for the paper's G. */
+  readonly delta?: tf.Tensor4D;
+}
 
 export interface Generator {
   readonly config: NetConfig;
@@ -18,9 +53,38 @@ export interface Generator {
   readonly adainSlots: readonly AdainSlot[];
   /** ψ̂ = P ê for embeddings [N] or [B, N]; returns [B, psiSize]. */
   psiFromEmbedding(embedding: tf.Tensor, weights?: WeightSource): tf.Tensor2D;
-  /** Frames [B, H, W, 3] in [-1, 1] for landmark images [B, H, W, 3] and ψ [B or 1, psiSize]. */
-  render(psi: tf.Tensor2D, landmarkImages: tf.Tensor4D, weights?: WeightSource): tf.Tensor4D;
+  /**
+   * The frame (and, warp-guided, α and Δ) for ψ [B or 1, psiSize] and the named inputs. Every
+   * returned tensor is the caller's to dispose.
+   */
+  render(psi: tf.Tensor2D, inputs: GeneratorInputs, weights?: WeightSource): GeneratorOutput;
   dispose(): void;
+}
+
+/**
+ * The channels G's first block reads: the landmark image, then (warp-guided) the warped source and
+ * 2·mask − 1. Throws when a warp-guided G lacks the warp or an input has the wrong shape.
+ */
+export function generatorInputTensor(config: NetConfig, inputs: GeneratorInputs): tf.Tensor4D {
+  const { landmarks, warped, mask } = inputs;
+  const [b, h, w] = landmarks.shape;
+  checkShape('landmarks', landmarks, [b, h, w, IMAGE_CHANNELS]);
+  if (!usesWarp(config)) return landmarks;
+  if (warped === undefined || mask === undefined) {
+    throw new Error(
+      `Generator "${config.name}" blends with the warped source (generator.input "landmarks+warp"): ` +
+        `render needs inputs.warped [B, H, W, 3] and inputs.mask [B, H, W, 1] besides inputs.landmarks`,
+    );
+  }
+  checkShape('warped', warped, [b, h, w, WARP_CHANNELS]);
+  checkShape('mask', mask, [b, h, w, MASK_CHANNELS]);
+  return tf.tidy(() => tf.concat([landmarks, warped, tf.sub(tf.mul(mask, 2), 1)], 3));
+}
+
+function checkShape(label: string, tensor: tf.Tensor, expected: readonly number[]): void {
+  if (!tf.util.arraysEqual(tensor.shape, expected as number[])) {
+    throw new Error(`Generator input "${label}" has shape [${tensor.shape}], expected [${expected}]`);
+  }
 }
 
 export function createGenerator(config: NetConfig, seed = 2): Generator {
@@ -29,6 +93,8 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
   const slots = adainSlots(plan);
   const slotsByName = new Map(slots.map((slot) => [slot.name, slot]));
   const size = psiSize(plan);
+  const blend = usesWarp(config);
+  const alphaBias = config.generator.alphaBias ?? 0;
   return {
     config,
     plan,
@@ -38,12 +104,17 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
     psiFromEmbedding(embedding, weights = liveWeights(params)) {
       return tf.tidy(() => tf.matMul(tf.reshape(embedding, [-1, config.embedDim]), weights(PROJECTION_KERNEL) as tf.Tensor2D));
     },
-    render(psi, landmarkImages, weights = liveWeights(params)) {
+    render(psi, inputs, weights = liveWeights(params)) {
       if (psi.shape[1] !== size) throw new Error(`ψ has ${psi.shape[1]} values, the generator needs ${size}`);
       return tf.tidy(() => {
-        let x: tf.Tensor4D = landmarkImages;
+        let x = generatorInputTensor(config, inputs);
         for (const block of plan.blocks) x = applyBlock(block, x, { weights, psi, adainSlots: slotsByName });
-        return x;
+        if (!blend) return { frame: x };
+        // frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp): the untrained head (raw = 0) returns the warp.
+        const delta = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, IMAGE_CHANNELS])), DELTA_RANGE) as tf.Tensor4D;
+        const alpha = tf.sigmoid(tf.add(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS], [-1, -1, -1, 1]), alphaBias)) as tf.Tensor4D;
+        const frame = tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D;
+        return { frame, alpha, delta };
       });
     },
     dispose: () => params.dispose(),

@@ -4,12 +4,12 @@ import { loadPreset } from './config.ts';
 import { specSize } from './cost.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { createGenerator, PROJECTION_KERNEL, type Generator } from './generator.ts';
+import { createGenerator, DELTA_RANGE, generatorInputTensor, PROJECTION_KERNEL, type Generator } from './generator.ts';
 import { conv2d, selfAttention, upsampleNearest2 } from './layers/ops.ts';
 import { SN_U_SUFFIX } from './params.ts';
 import { networkParamSpecs } from './plan.ts';
 import { liveWeights, spectralSigma } from './spectral-norm.ts';
-import { randomImages, setAttentionGammas, useCpuBackend } from './testing.ts';
+import { randomImages, randomMasks, setAttentionGammas, useCpuBackend } from './testing.ts';
 
 const config = loadPreset('tiny');
 const size = config.resolution;
@@ -38,7 +38,7 @@ describe('tiny networks', () => {
       expect(embedder.embed(frames, landmarks).shape).toEqual([2, config.embedDim]);
       const psi = generator.psiFromEmbedding(tf.ones([2, config.embedDim]));
       expect(psi.shape).toEqual([2, generator.psiSize]);
-      const image = generator.render(psi, landmarks);
+      const image = generator.render(psi, { landmarks }).frame;
       expect(image.shape).toEqual([2, size, size, 3]);
       const values = image.dataSync();
       expect(Math.max(...values)).toBeLessThanOrEqual(1);
@@ -70,7 +70,7 @@ describe('tiny networks', () => {
       const frames = randomImages(2, size, 3);
       const landmarks = randomImages(2, size, 4);
       const psi = generator.psiFromEmbedding(embedder.embed(frames, landmarks));
-      const fake = generator.render(psi, landmarks);
+      const fake = generator.render(psi, { landmarks }).frame;
       const scored = discriminator.score(fake, landmarks, discriminator.videoProjection([1, 2]));
       return tf.addN([tf.mean(scored.realism), tf.mean(tf.abs(tf.sub(fake, frames)))]) as tf.Scalar;
     }, variables);
@@ -89,8 +89,8 @@ describe('tiny networks', () => {
       const kernel = generator.params.get(PROJECTION_KERNEL);
       const sigma = spectralSigma(kernel, generator.params.get(`${PROJECTION_KERNEL}${SN_U_SUFFIX}`));
       expectClose(psi1, tf.matMul(e1, tf.div(kernel, sigma)), 1e-4);
-      const a = generator.render(psi1, landmarks);
-      const b = generator.render(generator.psiFromEmbedding(e2), landmarks);
+      const a = generator.render(psi1, { landmarks }).frame;
+      const b = generator.render(generator.psiFromEmbedding(e2), { landmarks }).frame;
       expect(tf.mean(tf.abs(tf.sub(a, b))).dataSync()[0]).toBeGreaterThan(1e-3);
     });
   });
@@ -104,6 +104,129 @@ describe('tiny networks', () => {
       const expected = tf.add(tf.sum(tf.mul(out.v, w), 1), discriminator.params.get('discriminator/b'));
       expectClose(out.realism, expected, 1e-4);
     });
+  });
+});
+
+describe('warp-guided tiny generator (tiny-warp)', () => {
+  const warpConfig = loadPreset('tiny-warp');
+  const alphaBias = warpConfig.generator.alphaBias as number;
+  const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+  let warpG: Generator;
+  const inputs = (batch: number, seed: number) => ({
+    landmarks: randomImages(batch, size, seed),
+    warped: randomImages(batch, size, seed + 1),
+    mask: randomMasks(batch, size, seed + 2),
+  });
+
+  beforeAll(() => {
+    warpG = createGenerator(warpConfig);
+  });
+
+  afterAll(() => warpG.dispose());
+
+  it('untrained, returns the warped input exactly, with α = sigmoid(alphaBias) and Δ = 0', () => {
+    tf.tidy(() => {
+      const x = inputs(2, 20);
+      const psi = warpG.psiFromEmbedding(tf.randomNormal([2, warpConfig.embedDim], 0, 1, 'float32', 23));
+      const out = warpG.render(psi, x);
+      expect(out.frame.shape).toEqual([2, size, size, 3]);
+      expect(out.alpha?.shape).toEqual([2, size, size, 1]);
+      expect(out.delta?.shape).toEqual([2, size, size, 3]);
+      expect(tf.max(tf.abs(tf.sub(out.frame, x.warped))).dataSync()[0]).toBe(0);
+      expect(tf.max(tf.abs(out.delta as tf.Tensor)).dataSync()[0]).toBe(0);
+      expect(tf.mean(out.alpha as tf.Tensor).dataSync()[0]).toBeCloseTo(sigmoid(alphaBias), 6);
+      expect(tf.max(tf.abs(tf.sub(out.alpha as tf.Tensor, sigmoid(alphaBias)))).dataSync()[0]).toBeLessThan(1e-6);
+    });
+  });
+
+  it('reads landmarks, warp and 2·mask − 1 as 7 input channels, and refuses a render without the warp', () => {
+    tf.tidy(() => {
+      const x = inputs(1, 30);
+      const stacked = generatorInputTensor(warpConfig, x);
+      expect(stacked.shape).toEqual([1, size, size, 7]);
+      const maskChannel = tf.slice(stacked, [0, 0, 0, 6], [-1, -1, -1, 1]);
+      expect(tf.max(tf.abs(tf.sub(maskChannel, tf.sub(tf.mul(x.mask, 2), 1)))).dataSync()[0]).toBeLessThan(1e-6);
+      const psi = tf.zeros([1, warpG.psiSize]) as tf.Tensor2D;
+      expect(() => warpG.render(psi, { landmarks: x.landmarks })).toThrow(/"tiny-warp" blends with the warped source.*inputs\.warped.*inputs\.mask/);
+      expect(() => warpG.render(psi, { landmarks: x.landmarks, warped: x.warped })).toThrow(/inputs\.mask/);
+      expect(() => warpG.render(psi, { ...x, mask: randomImages(1, size, 33) })).toThrow(/"mask" has shape \[1,16,16,3\], expected \[1,16,16,1\]/);
+      // The paper's G ignores a warp it is given.
+      expect(generatorInputTensor(config, x).shape).toEqual([1, size, size, 3]);
+    });
+  });
+
+  it('blends frame = warp + α·Δ with Δ = 2·tanh(raw) and α = sigmoid(raw + alphaBias) once the head is non-zero', () => {
+    const head = warpG.params.get('generator/output/conv/kernel');
+    const bias = warpG.params.get('generator/output/conv/bias');
+    try {
+      tf.tidy(() => {
+        head.assign(tf.randomNormal(head.shape, 0, 0.2, 'float32', 40));
+        bias.assign(tf.randomNormal(bias.shape, 0, 0.5, 'float32', 41));
+      });
+      tf.tidy(() => {
+        const x = inputs(2, 42);
+        const out = warpG.render(tf.randomNormal([1, warpG.psiSize], 0, 1, 'float32', 45) as tf.Tensor2D, x);
+        const alpha = out.alpha as tf.Tensor4D;
+        const delta = out.delta as tf.Tensor4D;
+        expect(tf.min(alpha).dataSync()[0]).toBeGreaterThan(0);
+        expect(tf.max(alpha).dataSync()[0]).toBeLessThan(1);
+        expect(tf.max(tf.abs(delta)).dataSync()[0]).toBeLessThanOrEqual(DELTA_RANGE);
+        expect(tf.max(tf.abs(delta)).dataSync()[0]).toBeGreaterThan(1e-3);
+        expect(tf.max(tf.abs(tf.sub(out.frame, tf.add(x.warped, tf.mul(alpha, delta))))).dataSync()[0]).toBeLessThan(1e-6);
+        expect(tf.max(tf.abs(tf.sub(out.frame, x.warped))).dataSync()[0]).toBeGreaterThan(1e-3);
+      });
+    } finally {
+      tf.tidy(() => {
+        head.assign(tf.zerosLike(head));
+        bias.assign(tf.zerosLike(bias));
+      });
+    }
+  });
+
+  it('untrained, sends a gradient to the head; with the head non-zero, to every trainable tensor of G (P included)', () => {
+    const head = warpG.params.get('generator/output/conv/kernel');
+    const bias = warpG.params.get('generator/output/conv/bias');
+    const x = inputs(2, 50);
+    const target = randomImages(2, size, 53);
+    const e = tf.randomNormal([2, warpConfig.embedDim], 0, 1, 'float32', 54);
+    const variables = warpG.params.trainableVariables();
+    const gradients = (): tf.NamedTensorMap =>
+      tf.variableGrads(() => tf.mean(tf.abs(tf.sub(warpG.render(warpG.psiFromEmbedding(e), x).frame, target))) as tf.Scalar, variables).grads;
+    const nonZero = (grads: tf.NamedTensorMap, v: tf.Variable): boolean =>
+      grads[v.name] !== undefined && tf.max(tf.abs(grads[v.name])).dataSync()[0] > 0;
+    setAttentionGammas(warpG.params, 0.5);
+    try {
+      const initial = gradients();
+      // A zero head passes no gradient upstream, so at first only the head learns (Δ first: α's
+      // gradient is Σ Δ ⊙ ∂L/∂frame, zero while Δ is).
+      expect(nonZero(initial, head) && nonZero(initial, bias)).toBe(true);
+      tf.dispose(initial);
+      tf.tidy(() => {
+        head.assign(tf.randomNormal(head.shape, 0, 0.2, 'float32', 55));
+        bias.assign(tf.randomNormal(bias.shape, 0, 0.5, 'float32', 56));
+      });
+      const grads = gradients();
+      expect(variables.filter((v) => !nonZero(grads, v)).map((v) => warpG.params.logicalName(v))).toEqual([]);
+      tf.dispose(grads);
+    } finally {
+      setAttentionGammas(warpG.params, 0);
+      tf.tidy(() => {
+        head.assign(tf.zerosLike(head));
+        bias.assign(tf.zerosLike(bias));
+      });
+      tf.dispose([x.landmarks, x.warped, x.mask, target, e]);
+    }
+  });
+
+  it('leaks no tensor when rendering (α and Δ included) or when refusing a render', () => {
+    const x = inputs(1, 60);
+    const psi = tf.tidy(() => warpG.psiFromEmbedding(tf.ones([warpConfig.embedDim])));
+    tf.dispose(Object.values(warpG.render(psi, x)));
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) tf.dispose(Object.values(warpG.render(psi, x)));
+    expect(() => warpG.render(psi, { landmarks: x.landmarks })).toThrow();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([psi, x.landmarks, x.warped, x.mask]);
   });
 });
 

@@ -1,6 +1,8 @@
 // TS ↔ PyTorch parity: the twin under train/ exports random (non-trivial) tiny weights in the
 // project's weights format plus its outputs of E, G and D on fixed inputs; the TF.js networks load
 // those weights and must reproduce every output within 1e-3 relative (max |Δ| / max |expected|).
+// Runs for the paper's generator (tiny) and the warp-guided one (tiny-warp: random warped images and
+// masks as G's extra inputs, a random output head, and α and Δ compared besides the frames).
 //
 // Needs a Python with torch and numpy: $PYTHON, default /usr/bin/python3 (Debian python3-torch).
 // Without it the test fails with the reason, except when SKIP_PARITY=1 (local machines).
@@ -11,11 +13,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadPreset } from './config.ts';
+import { loadPreset, usesWarp } from './config.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
 import { computeEmbedding, createRenderer } from './ff.ts';
-import { createGenerator, type Generator } from './generator.ts';
+import { createGenerator, type Generator, type GeneratorInputs } from './generator.ts';
 import type { ParamEntry, ParamRegistry } from './params.ts';
 import { powerIterate } from './spectral-norm.ts';
 import { useCpuBackend } from './testing.ts';
@@ -26,10 +28,11 @@ import { loadWeightsFromFile } from './weights-io-node.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const TOLERANCE = 1e-3;
-const PRESET = 'tiny';
+const PRESETS = ['tiny', 'tiny-warp'] as const;
 
 interface FixtureIndex {
   readonly config: string;
+  readonly generatorInput: string;
   readonly weights: string;
   readonly weightsFloat16: string;
   readonly appWeights: string;
@@ -39,8 +42,8 @@ interface FixtureIndex {
 }
 
 /** Runs the twin's exporter; throws with the reason (no Python, no torch, exporter error) on failure. */
-function exportFixture(folder: string): void {
-  const run = spawnSync(PYTHON, ['-m', 'train.talking_heads.export_parity', '--config', PRESET, '--out', folder], {
+function exportFixture(folder: string, preset: string): void {
+  const run = spawnSync(PYTHON, ['-m', 'train.talking_heads.export_parity', '--config', preset, '--out', folder], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     timeout: 120_000,
@@ -72,7 +75,8 @@ function namesAndShapes(registries: readonly ParamRegistry[]): Map<string, numbe
   return new Map(registries.flatMap((r) => r.list().map((e) => [e.name, [...e.variable.shape]] as [string, number[]])));
 }
 
-describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
+describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)', (preset) => {
+  const warp = usesWarp(loadPreset(preset));
   let folder: string;
   let index: FixtureIndex;
   let weights: NamedWeights;
@@ -86,6 +90,19 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
     const bytes = readFileSync(join(folder, entry.file));
     const values = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
     return tf.tensor(values, entry.shape);
+  };
+
+  /** G's inputs of the fixture: landmark images and, warp-guided, the warped images and masks. */
+  const generatorInputs = (): GeneratorInputs => {
+    const landmarks = fixture('landmarks') as tf.Tensor4D;
+    if (!warp) return { landmarks };
+    return { landmarks, warped: fixture('warped') as tf.Tensor4D, mask: fixture('mask') as tf.Tensor4D };
+  };
+
+  /** The first sample of every input. */
+  const firstSample = (inputs: GeneratorInputs): GeneratorInputs => {
+    const first = (t: tf.Tensor4D): tf.Tensor4D => tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]);
+    return { landmarks: first(inputs.landmarks), ...(inputs.warped && inputs.mask && { warped: first(inputs.warped), mask: first(inputs.mask) }) };
   };
 
   const expectClose = (actual: tf.Tensor, expectedName: string): void => {
@@ -118,12 +135,13 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
 
   beforeAll(async () => {
     folder = mkdtempSync(join(tmpdir(), 'nn-parity-'));
-    exportFixture(folder);
+    exportFixture(folder, preset);
     index = JSON.parse(readFileSync(join(folder, 'index.json'), 'utf8')) as FixtureIndex;
+    expect(index.generatorInput).toBe(warp ? 'landmarks+warp' : 'landmarks');
     weights = await loadWeightsFromFile(join(folder, index.weights));
 
     await useCpuBackend();
-    const config = loadPreset(PRESET);
+    const config = loadPreset(preset);
     E = createEmbedder(config);
     G = createGenerator(config);
     D = createDiscriminator(config);
@@ -148,9 +166,14 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
     for (const [name, shape] of ts) expect(torch.get(name), name).toEqual(shape);
   });
 
-  it('loaded non-trivial weights (attention γ away from its initial 0)', () => {
+  it('loaded non-trivial weights (attention γ away from its initial 0, warp-guided head not zero)', () => {
     expect(E.params.get('embedder/attention/gamma').dataSync()[0]).not.toBe(0);
     expect(G.params.get('generator/attention_up/gamma').dataSync()[0]).not.toBe(0);
+    if (warp) {
+      for (const name of ['generator/output/conv/kernel', 'generator/output/conv/bias']) {
+        expect(Math.max(...Array.from(G.params.get(name).dataSync(), Math.abs)), name).toBeGreaterThan(0.1);
+      }
+    }
   });
 
   it('E: per-frame embeddings and ê', () => {
@@ -160,18 +183,29 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
     expectClose(computeEmbedding(E, frames, landmarks), 'e_hat');
   });
 
-  it('G: ψ = P ê, frames from a shared ψ and from per-sample ψ, frozen renderer', () => {
-    const landmarks = fixture('landmarks') as tf.Tensor4D;
+  it('G: ψ = P ê, frames (and α, Δ) from a shared ψ and from per-sample ψ, frozen renderer', () => {
+    const inputs = generatorInputs();
     expectClose(G.psiFromEmbedding(fixture('e_hat')), 'psi');
     expectClose(G.psiFromEmbedding(fixture('embeddings')), 'psi_per_sample');
     const psi = fixture('psi') as tf.Tensor2D;
-    expectClose(G.render(psi, landmarks), 'generated');
-    expectClose(G.render(fixture('psi_per_sample') as tf.Tensor2D, landmarks), 'generated_per_sample');
+    const out = G.render(psi, inputs);
+    expectClose(out.frame, 'generated');
+    if (warp) {
+      expectClose(out.alpha as tf.Tensor, 'alpha');
+      expectClose(out.delta as tf.Tensor, 'delta');
+    } else {
+      expect([out.alpha, out.delta]).toEqual([undefined, undefined]);
+    }
+    expectClose(G.render(fixture('psi_per_sample') as tf.Tensor2D, inputs).frame, 'generated_per_sample');
 
     const renderer = createRenderer(G, psi);
-    const first = renderer.render(tf.slice(landmarks, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D);
+    const first = renderer.renderOutput(firstSample(inputs));
     const expectedFirst = tf.slice(fixture('generated'), [0, 0, 0, 0], [1, -1, -1, -1]);
-    expect(relativeError(first.dataSync(), expectedFirst.dataSync())).toBeLessThan(TOLERANCE);
+    expect(relativeError(first.frame.dataSync(), expectedFirst.dataSync())).toBeLessThan(TOLERANCE);
+    if (warp) {
+      const expectedAlpha = tf.slice(fixture('alpha'), [0, 0, 0, 0], [1, -1, -1, -1]);
+      expect(relativeError((first.alpha as tf.Tensor).dataSync(), expectedAlpha.dataSync())).toBeLessThan(TOLERANCE);
+    }
     renderer.dispose();
   });
 
@@ -189,9 +223,9 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
   // layers/ops.ts avoids that kernel.
   it('G training step: gradients of every reached weight and of ψ, u after one power iteration', () => {
     const psi = fixture('psi') as tf.Tensor2D;
-    const landmarks = fixture('landmarks') as tf.Tensor4D;
+    const inputs = generatorInputs();
     const lossWeights = fixture('loss_weights');
-    const loss = (p: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(G.render(p, landmarks), lossWeights));
+    const loss = (p: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(G.render(p, inputs).frame, lossWeights));
     const reached = G.params.list().filter((e) => index.arrays[`grad:${e.name}`] !== undefined);
     // Every trainable G weight but P (not on the path from ψ to the frame) gets a gradient.
     expect(G.params.list().filter((e) => e.trainable && index.arrays[`grad:${e.name}`] === undefined).map((e) => e.name)).toEqual([
@@ -224,7 +258,7 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
 
   it('loads the app export (float16 kernels, no W) into networks built like the app builds them', async () => {
     const app = await loadWeightsFromFile(join(folder, index.appWeights));
-    const config = loadPreset(PRESET);
+    const config = loadPreset(preset);
     const [appE, appG, appD] = [createEmbedder(config), createGenerator(config), createDiscriminator(config, 0)];
     try {
       const registries = [appE.params, appG.params, appD.params];
@@ -233,7 +267,7 @@ describe.skipIf(skipRequested)('TS ↔ PyTorch parity (tiny preset)', () => {
         tf.tidy(() => registry.assign(new Map(registry.list().map((e) => [e.name, tf.tensor(app.get(e.name)!.data, [...app.get(e.name)!.shape])]))));
       }
       // float16 kernels: a looser bound than the float32 parity, still far below any real divergence.
-      const frames = appG.render(fixture('psi') as tf.Tensor2D, fixture('landmarks') as tf.Tensor4D);
+      const frames = appG.render(fixture('psi') as tf.Tensor2D, generatorInputs()).frame;
       const expected = fixture('generated');
       expect(relativeError(frames.dataSync(), expected.dataSync())).toBeLessThan(2e-2);
     } finally {

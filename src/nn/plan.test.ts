@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { loadPreset, PRESET_NAMES, validateConfig } from './config.ts';
+import presets from './configs.json';
+import { loadPreset, PRESET_NAMES, usesWarp, validateConfig } from './config.ts';
 import { countParams, generatorGflopsPerFrame, summarize } from './cost.ts';
-import { adainSlots, discriminatorPlan, embedderPlan, generatorPlan, psiSize, type Block } from './plan.ts';
+import {
+  adainSlots,
+  blockParamSpecs,
+  BLEND_OUTPUT_CHANNELS,
+  discriminatorPlan,
+  embedderPlan,
+  generatorInputChannels,
+  generatorPlan,
+  IMAGE_CHANNELS,
+  networkParamSpecs,
+  psiSize,
+  type Block,
+} from './plan.ts';
 
 /** Walks a plan's blocks and returns the [size, channels] of its final feature map. */
 function outputShape(blocks: readonly Block[], inputSize: number, inputChannels: number): [number, number] {
@@ -35,12 +48,49 @@ function outputShape(blocks: readonly Block[], inputSize: number, inputChannels:
 describe.each(PRESET_NAMES)('preset %s', (name) => {
   const config = loadPreset(name);
 
-  it('chains block shapes: E → N at the final size, G → 3-channel image at full resolution', () => {
+  it('chains block shapes: E → N at the final size, G → image (warp-guided: Δ and α logit) at full resolution', () => {
     const eFinal = config.resolution / 2 ** config.embedder.downBlocks;
     expect(outputShape(embedderPlan(config).blocks, config.resolution, 6)).toEqual([eFinal, config.embedDim]);
     const dFinal = config.resolution / 2 ** config.discriminator.downBlocks;
     expect(outputShape(discriminatorPlan(config).blocks, config.resolution, 6)).toEqual([dFinal, config.embedDim]);
-    expect(outputShape(generatorPlan(config).blocks, config.resolution, 3)).toEqual([config.resolution, 3]);
+    const g = generatorPlan(config);
+    const warp = usesWarp(config);
+    expect(g.inputChannels).toBe(warp ? 7 : 3);
+    expect(g.inputChannels).toBe(generatorInputChannels(config));
+    expect(outputShape(g.blocks, config.resolution, g.inputChannels)).toEqual([config.resolution, warp ? 4 : 3]);
+  });
+
+  it('gives G a zero-initialised, non-spectral blend head exactly when warp-guided', () => {
+    const g = generatorPlan(config);
+    const head = g.blocks[g.blocks.length - 1];
+    expect(head.kind).toBe('output');
+    if (head.kind !== 'output') return;
+    expect(head.blend).toBe(usesWarp(config));
+    const specs = blockParamSpecs(head);
+    expect(specs.map((spec) => spec.name)).toEqual(['generator/output/conv/kernel', 'generator/output/conv/bias']);
+    expect(specs[0].shape).toEqual([3, 3, head.inChannels, head.blend ? BLEND_OUTPUT_CHANNELS : IMAGE_CHANNELS]);
+    expect(specs[0].spectralNorm).toBe(!head.blend);
+    expect(specs[0].init).toBe(head.blend ? 'zeros' : 'glorot');
+    expect(specs[1].init).toBe('zeros');
+    // Everything but the head and the first conv's input is the same as without the warp.
+    const paperG = generatorPlan({ ...config, generator: { ...config.generator, input: 'landmarks' } });
+    expect(g.blocks.map((b) => b.name)).toEqual(paperG.blocks.map((b) => b.name));
+    expect(psiSize(g)).toBe(psiSize(paperG));
+  });
+
+  it('counts parameters and FLOPs from the plan (the warp adds 4 input channels and one head channel)', () => {
+    const g = generatorPlan(config);
+    const fromSpecs = networkParamSpecs(config, g, 0).reduce((sum, spec) => sum + spec.shape.reduce((p, d) => p * d, 1), 0);
+    expect(countParams(config, 'generator')).toBe(fromSpecs);
+    if (!usesWarp(config)) return;
+    const paper = { ...config, generator: { ...config.generator, input: 'landmarks' as const } };
+    const first = config.minChannels;
+    const head = g.blocks[g.blocks.length - 1];
+    const headIn = head.kind === 'output' ? head.inChannels : 0;
+    // down0: conv1 (3×3) and skip (1×1) read 4 more channels; the head has one more output channel.
+    const extra = (9 + 1) * 4 * first + (9 * headIn + 1);
+    expect(countParams(config, 'generator') - countParams(paper, 'generator')).toBe(extra);
+    expect(generatorGflopsPerFrame(config)).toBeGreaterThan(generatorGflopsPerFrame(paper));
   });
 
   it('lays ψ out as consecutive [scale, bias] slices covering psiSize exactly', () => {
@@ -86,8 +136,50 @@ describe('paper preset', () => {
   });
 });
 
+describe('PRESET_NAMES', () => {
+  it('lists every preset of configs.json, in file order', () => {
+    expect(PRESET_NAMES).toEqual(Object.keys(presets));
+    expect(PRESET_NAMES).toEqual(expect.arrayContaining(['paper', 'default', 'tiny', 'cpu64', 'warp64', 'tiny-warp']));
+  });
+
+  it('has warp-guided presets that differ from their base only in the generator input', () => {
+    for (const [warpName, baseName] of [
+      ['warp64', 'cpu64'],
+      ['tiny-warp', 'tiny'],
+    ] as const) {
+      const warp = loadPreset(warpName);
+      const base = loadPreset(baseName);
+      expect(usesWarp(warp)).toBe(true);
+      expect(usesWarp(base)).toBe(false);
+      expect(warp.generator.alphaBias).toBe(-3);
+      const { input: _input, alphaBias: _bias, ...warpG } = warp.generator;
+      expect(warpG).toEqual(base.generator);
+      expect([warp.embedder, warp.discriminator, warp.resolution]).toEqual([base.embedder, base.discriminator, base.resolution]);
+    }
+  });
+});
+
 describe('validateConfig', () => {
   const tiny = loadPreset('tiny');
+
+  it('defaults generator.input to landmarks and accepts landmarks+warp with a finite alphaBias', () => {
+    expect(usesWarp(tiny)).toBe(false);
+    expect(tiny.generator.input).toBeUndefined();
+    const warp = validateConfig({ ...tiny, generator: { ...tiny.generator, input: 'landmarks+warp', alphaBias: 0 } });
+    expect(usesWarp(warp)).toBe(true);
+    expect(usesWarp(validateConfig({ ...tiny, generator: { ...tiny.generator, input: 'landmarks' } }))).toBe(false);
+  });
+
+  it('rejects an unknown generator input and a missing or non-finite alphaBias, with the twin\'s messages', () => {
+    expect(() => validateConfig({ ...tiny, generator: { ...tiny.generator, input: 'warp' } })).toThrow(
+      'generator.input must be one of landmarks, landmarks+warp',
+    );
+    for (const alphaBias of [undefined, Number.NaN, Number.POSITIVE_INFINITY, '-3', true]) {
+      expect(() => validateConfig({ ...tiny, generator: { ...tiny.generator, input: 'landmarks+warp', alphaBias } })).toThrow(
+        'generator.alphaBias must be a finite number when generator.input is landmarks+warp',
+      );
+    }
+  });
 
   it('rejects an N that differs from the embedder output channels', () => {
     expect(() => validateConfig({ ...tiny, embedDim: 32 })).toThrow(/embedDim 32 differs/);

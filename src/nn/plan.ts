@@ -2,7 +2,7 @@
 // feature-map sizes, derived from a NetConfig. The forward passes (tf.js), the parameter list,
 // the parameter counts and the FLOP estimate all read this one plan, so they cannot disagree.
 // No tf.js import here: scripts/nn-summary.ts counts the paper network without allocating it.
-import { channelsAt, type NetConfig } from './config.ts';
+import { channelsAt, usesWarp, type NetConfig } from './config.ts';
 
 export type NetworkName = 'embedder' | 'generator' | 'discriminator';
 
@@ -46,13 +46,19 @@ export interface AttentionBlock {
   readonly size: number;
 }
 
-/** Generator head: AdaIN → ReLU → 3×3 conv → tanh. */
+/**
+ * Generator head: AdaIN → ReLU → 3×3 conv. The paper's (blend false): tanh of a spectrally
+ * normalised conv to RGB. Warp-guided (blend true): the raw output of a plain conv to 4 channels
+ * (Δ before its tanh, then the α logit), zero-initialised so the untrained G returns the warp;
+ * generator.ts blends it: frame = warp + α·Δ.
+ */
 export interface OutputBlock {
   readonly kind: 'output';
   readonly name: string;
   readonly inChannels: number;
   readonly outChannels: number;
   readonly size: number;
+  readonly blend: boolean;
 }
 
 export type Block = DownBlock | ResBlock | UpBlock | AttentionBlock | OutputBlock;
@@ -81,6 +87,11 @@ export interface ParamSpec {
 }
 
 export const IMAGE_CHANNELS = 3;
+/** Warp-guided G's extra inputs: the warped source photo (RGB) and its validity mask (1 channel). */
+export const WARP_CHANNELS = 3;
+export const MASK_CHANNELS = 1;
+/** Warp-guided G's output conv: the residual Δ (RGB) and the blend-mask logit. */
+export const BLEND_OUTPUT_CHANNELS = IMAGE_CHANNELS + 1;
 
 /** Side of the final feature map of E and V. */
 export function finalSize(config: NetConfig, downBlocks: number): number {
@@ -136,10 +147,16 @@ export function discriminatorPlan(config: NetConfig): NetworkPlan {
   return { network: 'discriminator', inputChannels: 2 * IMAGE_CHANNELS, blocks };
 }
 
+/** Channels of G's input: the landmark image (3), plus the warped source (3) and its mask (1) when warp-guided. */
+export function generatorInputChannels(config: NetConfig): number {
+  return usesWarp(config) ? IMAGE_CHANNELS + WARP_CHANNELS + MASK_CHANNELS : IMAGE_CHANNELS;
+}
+
 export function generatorPlan(config: NetConfig): NetworkPlan {
   const g = config.generator;
   const blocks: Block[] = [];
-  let channels = IMAGE_CHANNELS;
+  const inputChannels = generatorInputChannels(config);
+  let channels = inputChannels;
   let size = config.resolution;
   for (let i = 0; i < g.downBlocks; i++) {
     const out = channelsAt(config, i);
@@ -167,8 +184,10 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
     size *= 2;
     if (g.attentionAfterUpBlock === i) blocks.push(attention('generator/attention_up', channels, size));
   }
-  blocks.push({ kind: 'output', name: 'generator/output', inChannels: channels, outChannels: IMAGE_CHANNELS, size });
-  return { network: 'generator', inputChannels: IMAGE_CHANNELS, blocks };
+  const blend = usesWarp(config);
+  const outChannels = blend ? BLEND_OUTPUT_CHANNELS : IMAGE_CHANNELS;
+  blocks.push({ kind: 'output', name: 'generator/output', inChannels: channels, outChannels, size, blend });
+  return { network: 'generator', inputChannels, blocks };
 }
 
 export function planFor(config: NetConfig, network: NetworkName): NetworkPlan {
@@ -247,6 +266,13 @@ export function blockParamSpecs(block: Block): ParamSpec[] {
         { name: `${block.name}/gamma`, shape: [], init: 'zeros', spectralNorm: false },
       ];
     case 'output':
+      if (block.blend) {
+        // Not spectrally normalised: σ of the zero kernel is 0, and the head must start as a no-op.
+        return [
+          { name: `${block.name}/conv/kernel`, shape: [3, 3, block.inChannels, block.outChannels], init: 'zeros', spectralNorm: false },
+          { name: `${block.name}/conv/bias`, shape: [block.outChannels], init: 'zeros', spectralNorm: false },
+        ];
+      }
       return conv(`${block.name}/conv`, 3, block.inChannels, block.outChannels);
   }
 }

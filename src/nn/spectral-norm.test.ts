@@ -80,8 +80,8 @@ describe('spectral normalisation', () => {
     tf.tidy(() => {
       const psi = tf.randomNormal([1, generator.psiSize], 0, 1, 'float32', 1) as tf.Tensor2D;
       const landmarks = randomImages(1, 16, 2);
-      const live = generator.render(psi, landmarks);
-      const fast = generator.render(psi, landmarks, frozen.get);
+      const live = generator.render(psi, { landmarks }).frame;
+      const fast = generator.render(psi, { landmarks }, frozen.get).frame;
       expect(tf.max(tf.abs(tf.sub(live, fast))).dataSync()[0]).toBeLessThan(1e-5);
     });
     frozen.dispose();

@@ -13,6 +13,11 @@ export function randomImages(count: number, size: number, seed: number): tf.Tens
   return tf.randomUniform([count, size, size, 3], -1, 1, 'float32', seed) as tf.Tensor4D;
 }
 
+/** A batch of `count` deterministic pseudo-masks [count, size, size, 1] in [0, 1]. */
+export function randomMasks(count: number, size: number, seed: number): tf.Tensor4D {
+  return tf.randomUniform([count, size, size, 1], 0, 1, 'float32', seed) as tf.Tensor4D;
+}
+
 /** Sets every self-attention γ of a registry (they start at 0, which blocks gradients to q, k, v). */
 export function setAttentionGammas(params: { list(): { name: string; variable: tf.Variable }[] }, value: number): void {
   for (const { name, variable } of params.list()) {
@@ -36,6 +41,12 @@ export function microConfig(): NetConfig {
     generator: { downBlocks: 1, bottleneckBlocks: 1, attentionAfterDownBlock: 0, attentionAfterUpBlock: 0 },
     discriminator: { downBlocks: 2, extraBlocks: 1, attentionAfterBlock: 0, numVideos: 0 },
   });
+}
+
+/** microConfig with the warp-guided generator (generator.input "landmarks+warp", alphaBias −3). */
+export function microWarpConfig(): NetConfig {
+  const micro = microConfig();
+  return validateConfig({ ...micro, name: 'micro-warp', generator: { ...micro.generator, input: 'landmarks+warp', alphaBias: -3 } });
 }
 
 /** A smooth, structured [1, size, size, 3] target in [-1, 1] (a bright disc on a colour ramp). */

@@ -6,6 +6,7 @@ the validation rules (and their messages) follow config.ts one for one.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional
@@ -13,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS_PATH = REPO_ROOT / "src" / "nn" / "configs.json"
 
-PRESET_NAMES = ("paper", "default", "tiny")
+GENERATOR_INPUTS = ("landmarks", "landmarks+warp")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,15 @@ class GeneratorConfig:
     bottleneck_blocks: int
     attention_after_down_block: Optional[int]
     attention_after_up_block: Optional[int]
+    # "landmarks": the paper's G(landmark image). "landmarks+warp": G also receives the source photo
+    # warped to the driving landmarks and its validity mask, and blends: frame = warp + α·Δ.
+    input: str = "landmarks"
+    # Added to the α logit, so the untrained G's α is σ(alpha_bias) (warp input only).
+    alpha_bias: float = 0.0
+
+    @property
+    def uses_warp(self) -> bool:
+        return self.input == "landmarks+warp"
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,11 @@ class NetConfig:
                 "bottleneckBlocks": self.generator.bottleneck_blocks,
                 "attentionAfterDownBlock": self.generator.attention_after_down_block,
                 "attentionAfterUpBlock": self.generator.attention_after_up_block,
+                **(
+                    {"input": self.generator.input, "alphaBias": self.generator.alpha_bias}
+                    if self.generator.uses_warp
+                    else {}
+                ),
             },
             "discriminator": {
                 "downBlocks": self.discriminator.down_blocks,
@@ -93,6 +108,14 @@ def channels_at(config: NetConfig, index: int) -> int:
 def load_presets(path: Path = CONFIGS_PATH) -> Dict[str, Any]:
     with open(path, "r", encoding="utf-8") as f:
         return json.load(f)
+
+
+def preset_names(path: Path = CONFIGS_PATH) -> List[str]:
+    """Every preset of configs.json, in file order (the one list both twins derive from)."""
+    return list(load_presets(path))
+
+
+PRESET_NAMES = tuple(preset_names())
 
 
 def load_preset(name: str, path: Path = CONFIGS_PATH) -> NetConfig:
@@ -168,6 +191,13 @@ def validate_config(raw: Any) -> NetConfig:
     _block_index(g.get("attentionAfterDownBlock", "missing"), g.get("downBlocks"), "generator.attentionAfterDownBlock", problems)
     _block_index(g.get("attentionAfterUpBlock", "missing"), g.get("downBlocks"), "generator.attentionAfterUpBlock", problems)
     _block_index(d.get("attentionAfterBlock", "missing"), d.get("downBlocks"), "discriminator.attentionAfterBlock", problems)
+    generator_input = g.get("input", "landmarks")
+    if generator_input not in GENERATOR_INPUTS:
+        problems.append(f"generator.input must be one of {', '.join(GENERATOR_INPUTS)}")
+    elif generator_input == "landmarks+warp":
+        bias = g.get("alphaBias")
+        if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not math.isfinite(bias):
+            problems.append("generator.alphaBias must be a finite number when generator.input is landmarks+warp")
     if problems:
         raise ValueError(f"Invalid network config: {'; '.join(problems)}")
 
@@ -184,6 +214,8 @@ def validate_config(raw: Any) -> NetConfig:
             int(g["bottleneckBlocks"]),
             _opt_int(g["attentionAfterDownBlock"]),
             _opt_int(g["attentionAfterUpBlock"]),
+            generator_input,
+            float(g.get("alphaBias", 0.0)) if generator_input == "landmarks+warp" else 0.0,
         ),
         discriminator=DiscriminatorConfig(
             int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])

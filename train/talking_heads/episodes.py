@@ -7,7 +7,7 @@ at most) and episodes are drawn there with index tensors, so a step needs no hos
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -21,6 +21,9 @@ class Episode:
     landmarks: Tensor  # [B, K, 3, S, S]
     target: Tensor  # [B, 3, S, S]
     target_landmarks: Tensor  # [B, 3, S, S]
+    # 478 landmarks (x, y) in crop pixels, when the sampler has them (warp-guided G needs them).
+    source_points: Optional[Tensor] = None  # [B, K, 478, 2]
+    target_points: Optional[Tensor] = None  # [B, 478, 2]
 
 
 class EpisodeSampler:
@@ -37,6 +40,7 @@ class EpisodeSampler:
         k: int,
         device: torch.device,
         seed: int = 0,
+        points: Optional[np.ndarray] = None,
     ) -> None:
         kept = [list(v) for v in videos if len(v) >= 2]
         if not kept:
@@ -45,6 +49,8 @@ class EpisodeSampler:
         self.device = device
         self.crops = torch.from_numpy(np.ascontiguousarray(crops)).to(device)
         self.landmark_images = torch.from_numpy(np.ascontiguousarray(landmark_images)).to(device)
+        # float32 [N, 478, 2] landmarks in crop pixels, or None.
+        self.points = None if points is None else torch.from_numpy(np.ascontiguousarray(points[..., :2], np.float32)).to(device)
         self.num_videos = len(kept)
         lengths = torch.tensor([len(v) for v in kept], dtype=torch.long)
         width = int(lengths.max())
@@ -87,6 +93,8 @@ class EpisodeSampler:
             landmarks=landmarks,
             target=self._to_float(self.crops[target_idx]),
             target_landmarks=self._to_float(self.landmark_images[target_idx]),
+            source_points=None if self.points is None else self.points[source_idx].reshape(batch, self.k, -1, 2),
+            target_points=None if self.points is None else self.points[target_idx],
         )
 
 

@@ -9,13 +9,16 @@ networks of different resolutions are compared on equal terms (SSIM depends on t
 
 For each held-out person (train/split.json): K source frames from one clip, targets from another
 clip where the person has one (YouTube Faces), else from the remaining photos (CelebA). The output
-is G(y_target, P·mean_k E(x_k, y_k)) — the feed-forward avatar, no fine-tuning.
+is G(y_target, P·mean_k E(x_k, y_k)) — the feed-forward avatar, no fine-tuning; a warp-guided G also
+gets the source frame nearest the target's pose warped onto the target's landmarks (warp.py).
 
 Metrics: SSIM (11×11 Gaussian window, σ 1.5, on luma in [0, 1]) and an identity cosine between
 generated and real frames on faceres (the VGGFace2-trained network of the content loss; global
 average pool of its last depthwise-separable block). This is *not* the paper's CSIM (ArcFace);
 the project's eval command (issue 7) uses mobilefacenet for that. Also the same metrics for the
-trivial baseline "copy a source frame", so the numbers have a floor to be read against.
+trivial baseline "copy a source frame", and for the warp alone (the same nearest source, warped),
+which a warp-guided G must beat. Sharpness: variance of the Laplacian of luma, output over real
+(1.0 = as sharp as the real frame; a blurring network scores below the warp).
 """
 from __future__ import annotations
 
@@ -29,7 +32,9 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import load_networks
+from .nets import GeneratorInputs
 from .perceptual import PerceptualNetwork
+from .warp import nearest_source, warp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dataset_io import load_training_set  # noqa: E402
@@ -71,6 +76,13 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
+def sharpness(images: torch.Tensor) -> torch.Tensor:
+    """[B] variance of the 3×3 Laplacian of luma (images in [-1, 1])."""
+    luma = (0.299 * images[:, 0] + 0.587 * images[:, 1] + 0.114 * images[:, 2]).unsqueeze(1)
+    kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).reshape(1, 1, 3, 3)
+    return F.conv2d(luma, kernel).flatten(1).var(dim=1)
+
+
 def resize_for_metrics(images: torch.Tensor, size: int) -> torch.Tensor:
     if size <= 0 or images.shape[-1] == size:
         return images
@@ -93,6 +105,9 @@ def episodes(person, k: int, targets: int, rng: np.random.Generator):
     return src, tgt
 
 
+METRICS = ("ssim_ff", "ssim_copy", "ssim_warp", "idcos_ff", "idcos_copy", "idcos_warp", "sharp_ff", "sharp_warp")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--checkpoint", required=True)
@@ -108,7 +123,7 @@ def main(argv=None) -> int:
     config, embedder, generator, _, extra = load_networks(args.checkpoint)
     embedder.eval()
     generator.eval()
-    data = load_training_set(args.data, heldout=True, landmarks=False)
+    data = load_training_set(args.data, heldout=True, landmarks=True)
     if data.size != config.resolution:
         raise SystemExit(f"{args.data} is {data.size} px but the network is {config.resolution} px")
     identity = IdentityEmbedding()
@@ -119,13 +134,17 @@ def main(argv=None) -> int:
         if picked is None:
             continue
         src, tgt = picked
+        points = torch.from_numpy(data.landmarks[..., :2])
         with torch.no_grad():
+            pick = nearest_source(points[src].unsqueeze(0).expand(len(tgt), -1, -1, -1), points[tgt])
+            warped, mask = warp(to_tensor(data.crops[src[pick.numpy()]]), points[src[pick.numpy()]], points[tgt])
             e_hat = embedder(to_tensor(data.crops[src]), to_tensor(data.landmark_images[src])).mean(0)
             psi = generator.psi_from_embedding(e_hat)
-            fake = generator(psi, to_tensor(data.landmark_images[tgt])).float()
+            fake = generator(psi, GeneratorInputs(to_tensor(data.landmark_images[tgt]), warped, mask)).float()
         real = to_tensor(data.crops[tgt])
         copy = to_tensor(data.crops[src[:1]]).expand_as(real)
-        m_fake, m_real, m_copy = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy))
+        m_fake, m_real, m_copy, m_warp = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy, warped))
+        sharp_real = sharpness(m_real).clamp_min(1e-8)
         rows.append(
             {
                 "source": person.source,
@@ -136,10 +155,15 @@ def main(argv=None) -> int:
                 "ssim_copy": ssim(m_copy, m_real).mean().item(),
                 "idcos_ff": (identity(m_fake) * identity(m_real)).sum(1).mean().item(),
                 "idcos_copy": (identity(m_copy) * identity(m_real)).sum(1).mean().item(),
+                "ssim_warp": ssim(m_warp, m_real).mean().item(),
+                "idcos_warp": (identity(m_warp) * identity(m_real)).sum(1).mean().item(),
+                "sharp_ff": (sharpness(m_fake) / sharp_real).mean().item(),
+                "sharp_warp": (sharpness(m_warp) / sharp_real).mean().item(),
             }
         )
         if len(grid) < args.grid_people:
-            grid.append(torch.cat([to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], fake[0], real[0]], dim=2))
+            columns = [to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], warped[0], fake[0], real[0]]
+            grid.append(torch.cat(columns, dim=2))
 
     def mean(key, source=None):
         vals = [r[key] for r in rows if source is None or r["source"] == source]
@@ -153,7 +177,7 @@ def main(argv=None) -> int:
         "people": len(rows),
         "k": args.k,
         "metrics": {
-            src or "all": {m: mean(m, src) for m in ("ssim_ff", "ssim_copy", "idcos_ff", "idcos_copy")}
+            src or "all": {m: mean(m, src) for m in METRICS}
             for src in (None, "ytf", "celeba")
         },
         "per_person": rows,

@@ -2,6 +2,12 @@
 PyTorch outputs of E, G and D, for src/nn/parity.test.ts to compare with the TF.js networks.
 
     $PYTHON -m train.talking_heads.export_parity --config tiny --out DIR
+    $PYTHON -m train.talking_heads.export_parity --config tiny-warp --out DIR
+
+For a warp-guided preset (generator.input "landmarks+warp") G also reads random "warped" images in
+[-1, 1] and "mask" values in [0, 1], its zero-initialised output head gets random weights (else G
+would return the warp and the test would not see the head), and the fixture adds G's "alpha" and
+"delta" next to its frames ("generated").
 
 DIR receives weights.json (+ shards, float32), weights-fp16.json (+ shards, the same weights as
 float16), app/weights.json (the same networks as export_weights.py writes them for the app), one raw little-endian float32 file per array (images and feature maps in NHWC, the TS
@@ -21,8 +27,8 @@ import torch
 from torch import Tensor, nn
 
 from .config import NetConfig, load_preset
-from .layers import InstanceNorm, SelfAttention
-from .nets import Discriminator, Embedder, Generator, build_networks
+from .layers import InstanceNorm, SelfAttention, ZeroConv2d
+from .nets import Discriminator, Embedder, Generator, GeneratorInputs, build_networks
 from .export_weights import export_app_weights
 from .spectral_norm import SNConv2d, power_iterate
 from .weights_io import networks_to_named, save_weights, torch_to_ts_array
@@ -34,7 +40,8 @@ POWER_ITERATIONS = 3
 
 def make_non_trivial(networks: Mapping[str, nn.Module], generator: torch.Generator) -> None:
     """Moves every parameter away from its initial value so that no term of the forward pass is a
-    no-op (zero attention γ, identity norms, zero biases) and u vectors are mid-training ones."""
+    no-op (zero attention γ, identity norms, zero biases, the warp-guided G's zero output head) and
+    u vectors are mid-training ones."""
 
     def normal(shape, std: float) -> Tensor:
         return torch.randn(shape, generator=generator) * std
@@ -49,6 +56,10 @@ def make_non_trivial(networks: Mapping[str, nn.Module], generator: torch.Generat
                     m.beta.copy_(normal(m.beta.shape, 0.1))
                 elif isinstance(m, SelfAttention):
                     m.gamma.fill_(0.5 + float(torch.rand((), generator=generator)))
+                elif isinstance(m, ZeroConv2d):
+                    # Raw outputs of order 1: Δ's tanh and α's sigmoid both away from saturation.
+                    m.kernel.copy_(normal(m.kernel.shape, 0.15))
+                    m.bias.copy_(normal(m.bias.shape, 0.5))
             if isinstance(module, Discriminator):
                 if module.num_videos > 0:
                     module.embedding.copy_(normal(module.embedding.shape, 0.3))
@@ -63,7 +74,8 @@ def nhwc(x: Tensor) -> np.ndarray:
     return x.detach().permute(0, 2, 3, 1).contiguous().numpy()
 
 
-def compute_outputs(E: Embedder, G: Generator, D: Discriminator, frames: Tensor, landmarks: Tensor) -> Dict[str, np.ndarray]:
+def compute_outputs(E: Embedder, G: Generator, D: Discriminator, frames: Tensor, inputs: GeneratorInputs) -> Dict[str, np.ndarray]:
+    landmarks = inputs.landmarks
     with torch.no_grad():
         embeddings = E(frames, landmarks)
         e_hat = embeddings.mean(dim=0)
@@ -78,24 +90,31 @@ def compute_outputs(E: Embedder, G: Generator, D: Discriminator, frames: Tensor,
             "e_hat": e_hat.numpy(),
             "psi": psi.numpy(),
             "psi_per_sample": psi_per_sample.numpy(),
-            "generated": nhwc(G(psi, landmarks)),
-            "generated_per_sample": nhwc(G(psi_per_sample, landmarks)),
+            "generated_per_sample": nhwc(G(psi_per_sample, inputs)),
             "projection": projection.numpy(),
             "realism": scored.realism.numpy(),
             "v": scored.v.numpy(),
         }
         for i, feature in enumerate(scored.features):
             arrays[f"feature{i}"] = nhwc(feature)
+        rendered = G.render(psi, inputs)
+        arrays["generated"] = nhwc(rendered.frame)
+        if inputs.warped is not None and inputs.mask is not None:
+            arrays["warped"] = nhwc(inputs.warped)
+            arrays["mask"] = nhwc(inputs.mask)
+            arrays["alpha"] = nhwc(rendered.alpha)
+            arrays["delta"] = nhwc(rendered.delta)
     return arrays
 
 
-def generator_training_arrays(G: Generator, psi: Tensor, landmarks: Tensor, rng: torch.Generator) -> Dict[str, np.ndarray]:
-    """What one training step of G sees: the gradients of L = Σ G(ψ, y) ⊙ R (a fixed random R) for
-    every parameter that L reaches and for ψ, and every u after one power iteration."""
+def generator_training_arrays(G: Generator, psi: Tensor, inputs: GeneratorInputs, rng: torch.Generator) -> Dict[str, np.ndarray]:
+    """What one training step of G sees: the gradients of L = Σ G(ψ, inputs) ⊙ R (a fixed random R)
+    for every parameter that L reaches and for ψ, and every u after one power iteration."""
+    landmarks = inputs.landmarks
     weights = torch.randn((landmarks.shape[0], 3, landmarks.shape[2], landmarks.shape[3]), generator=rng)
     psi = psi.detach().clone().requires_grad_(True)
     G.zero_grad()
-    (G(psi, landmarks) * weights).sum().backward()
+    (G(psi, inputs) * weights).sum().backward()
     arrays = {"loss_weights": nhwc(weights), "psi_grad": psi.grad.numpy()}
     for key, parameter in G.named_parameters():
         if parameter.grad is not None:  # P is not on the path from ψ to the frame
@@ -133,8 +152,13 @@ def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
     size = config.resolution
     frames = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
     landmarks = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
-    arrays = compute_outputs(E, G, D, frames, landmarks)
-    arrays.update(generator_training_arrays(G, torch.from_numpy(arrays["psi"]), landmarks, rng))
+    inputs = GeneratorInputs(landmarks)
+    if config.generator.uses_warp:
+        warped = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
+        mask = torch.rand((BATCH, 1, size, size), generator=rng)
+        inputs = GeneratorInputs(landmarks, warped, mask)
+    arrays = compute_outputs(E, G, D, frames, inputs)
+    arrays.update(generator_training_arrays(G, torch.from_numpy(arrays["psi"]), inputs, rng))
     arrays.update(discriminator_training_arrays(D, frames, landmarks))
 
     out.mkdir(parents=True, exist_ok=True)
@@ -152,6 +176,7 @@ def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
     features: List[str] = sorted((k for k in arrays if k.startswith("feature")), key=lambda k: int(k[len("feature") :]))
     index = {
         "config": config.name,
+        "generatorInput": config.generator.input,
         "weights": "weights.json",
         "weightsFloat16": "weights-fp16.json",
         "appWeights": "app/weights.json",

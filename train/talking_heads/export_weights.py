@@ -41,6 +41,21 @@ def export_app_weights(
     return save_weights(manifest_path, named, dtype, config.with_num_videos(0).to_json(), meta=dict(meta or {}))
 
 
+def run_lineage(preset: str, extra: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The runs behind a checkpoint: its parents (warm starts) and the run itself."""
+    this = {
+        "run": str(extra.get("run", preset)),
+        "preset": preset,
+        "steps": int(extra.get("trainer", {}).get("step", 0)),
+        "samples": int(extra.get("samples_seen", 0)),
+        "hours": round(float(extra.get("wall_seconds", 0.0)) / 3600, 3),
+        "hardware": str(extra.get("device", "?")),
+        "data": str(extra.get("data", "?")),
+        "warm_start": extra.get("warm_start"),
+    }
+    return list(extra.get("lineage", [])) + [this]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, type=Path, help="a file written by checkpoint.save_checkpoint")
@@ -50,8 +65,10 @@ def main() -> None:
     args = parser.parse_args()
     config, embedder, generator, discriminator, extra = load_checkpoint(args.checkpoint)
     meta: Dict[str, Any] = {"source": args.checkpoint.name}
-    if isinstance(extra.get("step"), int):
-        meta["steps"] = extra["step"]
+    step = extra.get("trainer", {}).get("step", extra.get("step"))
+    if isinstance(step, int):
+        meta["steps"] = step
+    meta["lineage"] = run_lineage(config.name, extra)
     meta.update(json.loads(args.meta))
     written = export_app_weights(args.out, config, embedder, generator, discriminator, meta, args.float32)
     print(json.dumps({"written": [str(p) for p in written]}))

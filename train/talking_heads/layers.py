@@ -169,18 +169,37 @@ class UpBlockModule(nn.Module):
         return h + upsample_nearest2(skip)
 
 
+class ZeroConv2d(nn.Module):
+    """Stride-1 "same" convolution with bias, not spectrally normalised, kernel and bias at zero:
+    the warp-guided output head, which must start as a no-op (σ of a zero kernel is 0)."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int) -> None:
+        super().__init__()
+        self.kernel = nn.Parameter(torch.zeros(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.padding = kernel_size // 2
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(x, self.kernel, self.bias, padding=self.padding)
+
+
 class OutputBlockModule(nn.Module):
-    """tanh(conv(relu(AdaIN(x)))), a 3×3 conv to RGB."""
+    """tanh(conv(relu(AdaIN(x)))), a 3×3 conv to RGB; for a blend block conv(relu(AdaIN(x))) raw,
+    4 channels (Δ before its tanh, then the α logit), which Generator.forward blends with the warp."""
 
     def __init__(self, block: OutputBlock) -> None:
         super().__init__()
         self.block = block
-        self.conv = SNConv2d(block.in_channels, block.out_channels, 3)
+        if block.blend:
+            self.conv = ZeroConv2d(block.in_channels, block.out_channels, 3)
+        else:
+            self.conv = SNConv2d(block.in_channels, block.out_channels, 3)
 
     def forward(self, x: Tensor, adain: Optional[AdainContext] = None) -> Tensor:
         if adain is None:
             raise ValueError(f"{self.block.name} needs ψ")
-        return torch.tanh(self.conv(F.relu(adain(f"{self.block.name}/norm", x))))
+        y = self.conv(F.relu(adain(f"{self.block.name}/norm", x)))
+        return y if self.block.blend else torch.tanh(y)
 
 
 def block_module(block: Block) -> nn.Module:

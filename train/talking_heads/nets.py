@@ -59,6 +59,34 @@ class Embedder(_PlannedNetwork):
         return self.forward(frames, landmark_images).mean(dim=0)
 
 
+class GeneratorInputs(NamedTuple):
+    """G's inputs by name (the plan says which a preset needs); images NCHW in [-1, 1]."""
+
+    landmarks: Tensor  # [B, 3, H, W] the driving landmark image
+    warped: Optional[Tensor] = None  # [B, 3, H, W] the source warped to the driving landmarks
+    mask: Optional[Tensor] = None  # [B, 1, H, W] its validity in [0, 1] (warp.py)
+
+
+class GeneratorOutput(NamedTuple):
+    frame: Tensor  # [B, 3, H, W]
+    alpha: Optional[Tensor]  # [B, 1, H, W] blend mask in (0, 1); None for the paper's G
+    delta: Optional[Tensor]  # [B, 3, H, W] residual added where α is high; None for the paper's G
+
+
+# Δ = DELTA_RANGE · tanh(raw): a residual can take any frame in [-1, 1] to any other.
+DELTA_RANGE = 2.0
+
+
+def generator_input_tensor(config: NetConfig, inputs: GeneratorInputs) -> Tensor:
+    """The channels G's first block reads: landmark image, then (warp input) warp and 2·mask − 1."""
+    if not config.generator.uses_warp:
+        return inputs.landmarks
+    if inputs.warped is None or inputs.mask is None:
+        raise ValueError("this generator blends with the warped source: pass warped and mask")
+    mask = inputs.mask.to(inputs.landmarks.dtype) * 2.0 - 1.0
+    return torch.cat([inputs.landmarks, inputs.warped.to(inputs.landmarks.dtype), mask], dim=1)
+
+
 class Generator(_PlannedNetwork):
     network_name = "generator"
 
@@ -72,15 +100,27 @@ class Generator(_PlannedNetwork):
         """ψ̂ = P ê for embeddings [N] or [B, N]; returns [B, psiSize]."""
         return self.projection(embedding.reshape(-1, self.config.embed_dim))
 
-    def forward(self, psi: Tensor, landmark_images: Tensor) -> Tensor:
-        """Frames [B, 3, H, W] in [-1, 1] for landmark images [B, 3, H, W] and ψ [B or 1, psiSize]."""
+    def render(self, psi: Tensor, inputs: GeneratorInputs) -> GeneratorOutput:
+        """The frame (and, warp-guided, α and Δ) for ψ [B or 1, psiSize] and the named inputs."""
         if psi.shape[-1] != self.psi_size:
             raise ValueError(f"ψ has {psi.shape[-1]} values, the generator needs {self.psi_size}")
         adain = AdainContext(psi, self.adain_slots)
-        x = landmark_images
+        x = generator_input_tensor(self.config, inputs)
         for _, module in self.blocks():
             x = module(x, adain)
-        return x
+        if not self.config.generator.uses_warp:
+            return GeneratorOutput(x, None, None)
+        # The blend in float32 even under autocast: frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp).
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            raw = x.float()
+            delta = DELTA_RANGE * torch.tanh(raw[:, :3])
+            alpha = torch.sigmoid(raw[:, 3:4] + self.config.generator.alpha_bias)
+            frame = inputs.warped.float() + alpha * delta
+        return GeneratorOutput(frame, alpha, delta)
+
+    def forward(self, psi: Tensor, inputs: GeneratorInputs) -> Tensor:
+        """Frames [B, 3, H, W] (≈ [-1, 1]) for ψ [B or 1, psiSize] and the named inputs."""
+        return self.render(psi, inputs).frame
 
 
 class DiscriminatorOutput(NamedTuple):

@@ -12,6 +12,11 @@ from typing import List, Optional, Tuple, Union
 from .config import NetConfig, channels_at
 
 IMAGE_CHANNELS = 3
+# Warp-guided G's extra inputs: the warped source (RGB) and its validity mask (1 channel).
+WARP_CHANNELS = 3
+MASK_CHANNELS = 1
+# Warp-guided G's output conv: the residual Δ (RGB) and the blend-mask logit.
+BLEND_OUTPUT_CHANNELS = IMAGE_CHANNELS + 1
 SN_U_SUFFIX = "_u"
 
 NETWORK_NAMES = ("embedder", "generator", "discriminator")
@@ -63,6 +68,9 @@ class OutputBlock:
     out_channels: int
     size: int
     kind: str = "output"
+    # False: tanh(SN conv) to RGB (the paper's). True: a plain conv, zero-initialised, to Δ and the α
+    # logit of the warp-guided blend (frame = warp + α·Δ), so the untrained G returns the warp.
+    blend: bool = False
 
 
 Block = Union[DownBlock, ResBlock, UpBlock, AttentionBlock, OutputBlock]
@@ -127,10 +135,17 @@ def discriminator_plan(config: NetConfig) -> NetworkPlan:
     return NetworkPlan("discriminator", 2 * IMAGE_CHANNELS, tuple(blocks))
 
 
+def generator_input_channels(config: NetConfig) -> int:
+    """Landmark image (3), plus the warped source (3) and its mask (1) for warp-guided G."""
+    if config.generator.uses_warp:
+        return IMAGE_CHANNELS + WARP_CHANNELS + MASK_CHANNELS
+    return IMAGE_CHANNELS
+
+
 def generator_plan(config: NetConfig) -> NetworkPlan:
     g = config.generator
     blocks: List[Block] = []
-    channels = IMAGE_CHANNELS
+    channels = generator_input_channels(config)
     size = config.resolution
     for i in range(g.down_blocks):
         out = channels_at(config, i)
@@ -149,8 +164,11 @@ def generator_plan(config: NetConfig) -> NetworkPlan:
         size *= 2
         if g.attention_after_up_block == i:
             blocks.append(_attention("generator/attention_up", channels, size))
-    blocks.append(OutputBlock("generator/output", channels, IMAGE_CHANNELS, size))
-    return NetworkPlan("generator", IMAGE_CHANNELS, tuple(blocks))
+    if g.uses_warp:
+        blocks.append(OutputBlock("generator/output", channels, BLEND_OUTPUT_CHANNELS, size, blend=True))
+    else:
+        blocks.append(OutputBlock("generator/output", channels, IMAGE_CHANNELS, size))
+    return NetworkPlan("generator", generator_input_channels(config), tuple(blocks))
 
 
 def plan_for(config: NetConfig, network: str) -> NetworkPlan:
@@ -228,6 +246,11 @@ def block_param_specs(block: Block) -> List[ParamSpec]:
             + [ParamSpec(f"{block.name}/gamma", (), "zeros", False)]
         )
     if isinstance(block, OutputBlock):
+        if block.blend:
+            return [
+                ParamSpec(f"{block.name}/conv/kernel", (3, 3, block.in_channels, block.out_channels), "zeros", False),
+                ParamSpec(f"{block.name}/conv/bias", (block.out_channels,), "zeros", False),
+            ]
         return _conv(f"{block.name}/conv", 3, block.in_channels, block.out_channels)
     raise TypeError(f"Unknown block {block!r}")
 

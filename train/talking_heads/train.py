@@ -25,16 +25,17 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import load_preset
 from .episodes import EpisodeSampler, videos_of
 from .trainer import MetaTrainer, TrainOptions, format_stats, is_finite
+from .warm_start import DEFAULT_WARM_START, warm_start
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # train/ holds dataset_io.py
 from dataset_io import load_training_set  # noqa: E402
 
 
 def save_grid(path: Path, samples: dict) -> None:
-    """Rows: source | driver landmarks | output | ground truth, one row per sample."""
+    """Rows: source | driver landmarks | (warp |) output | ground truth, one row per sample."""
     from PIL import Image
 
-    columns = [samples[k] for k in ("source", "landmarks", "output", "target")]
+    columns = list(samples.values())
     rows = torch.cat([torch.cat([x.float().clamp(-1, 1) for x in row], dim=2) for row in zip(*columns)], dim=1)
     pixels = ((rows + 1) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -63,6 +64,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--checkpoint-every", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-bf16", action="store_true")
+    p.add_argument(
+        "--warm-start",
+        default=str(DEFAULT_WARM_START),
+        help="when the run has no checkpoint, start E, G (with P) and D from these weights (a manifest or "
+        "checkpoint; G's new inputs and head start as no-ops) instead of from scratch; 'none' starts from scratch",
+    )
     return p.parse_args(argv)
 
 
@@ -97,12 +104,14 @@ def main(argv=None) -> int:
     ckpt_path = run / "checkpoint.pt"
 
     loaded = time.time()
-    data = load_training_set(args.data, heldout=False, landmarks=False)
     config = load_preset(args.config)
+    data = load_training_set(args.data, heldout=False, landmarks=config.generator.uses_warp)
     if data.size != config.resolution:
         raise SystemExit(f"{args.data} is {data.size} px but preset {args.config} is {config.resolution} px")
     # Each rank draws its own episodes; the global batch is batch × world size.
-    sampler = EpisodeSampler(data.crops, data.landmark_images, videos_of(data), args.k, device, seed=args.seed + rank)
+    sampler = EpisodeSampler(
+        data.crops, data.landmark_images, videos_of(data), args.k, device, seed=args.seed + rank, points=data.landmarks
+    )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
 
@@ -136,6 +145,14 @@ def main(argv=None) -> int:
             sampler.generator.manual_seed(args.seed + 1_000_003 * rank + trainer.step)
         if lead:
             print(f"resumed from {ckpt_path} at step {trainer.step}", flush=True)
+    elif args.warm_start != "none" and Path(args.warm_start).exists():
+        # Never start over: the lineage (steps, samples, hours) carries on from the weights' own.
+        extra = warm_start(trainer, args.warm_start)
+        if lead:
+            print(f"warm start from {args.warm_start}: {extra.get('lineage')}", flush=True)
+    # The runs these weights descend from (warm_start.py); this run is added at export.
+    parents = list(extra.get("lineage", []))
+    warm_from = extra.get("warm_start")
     wall_before = float(extra.get("wall_seconds", 0.0))
     samples_before = int(extra.get("samples_seen", 0))
 
@@ -152,6 +169,10 @@ def main(argv=None) -> int:
                 "samples_seen": samples_before + (trainer.step - first_step) * args.batch * world,
                 "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
                 "data": str(args.data),
+                "run": str(run),
+                "bf16": trainer.use_autocast,
+                "lineage": parents,
+                "warm_start": warm_from,
                 "options": asdict(options),
             },
         )

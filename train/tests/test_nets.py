@@ -4,17 +4,28 @@ Run from the repo root: /usr/bin/python3 -m unittest discover -s train/tests -t 
 """
 from __future__ import annotations
 
+import json
+import math
 import unittest
 
 import torch
 
-from train.talking_heads.config import load_preset, validate_config
+from train.talking_heads.config import CONFIGS_PATH, PRESET_NAMES, load_preset, validate_config
 from train.talking_heads.layers import instance_normalize, upsample_nearest2
-from train.talking_heads.nets import Discriminator, Embedder, Generator, build_networks
+from train.talking_heads.nets import (
+    DELTA_RANGE,
+    Discriminator,
+    Embedder,
+    Generator,
+    GeneratorInputs,
+    build_networks,
+    generator_input_tensor,
+)
 from train.talking_heads.plan import (
     NETWORK_NAMES,
     adain_slots,
     count_params,
+    generator_input_channels,
     generator_plan,
     plan_for,
     psi_size,
@@ -28,6 +39,9 @@ TS_PARAM_COUNTS = {
     "paper": {"embedder": 14_381_953, "generator": 37_949_477, "discriminator": 19_102_082},
     "default": {"embedder": 2_402_161, "generator": 6_606_869, "discriminator": 3_582_578},
     "tiny": {"embedder": 4_803, "generator": 15_185, "discriminator": 9_460},
+    "cpu64": {"embedder": 1_222_001, "generator": 1_952_069, "discriminator": 2_402_418},
+    "warp64": {"embedder": 1_222_001, "generator": 1_953_638, "discriminator": 2_402_418},
+    "tiny-warp": {"embedder": 4_803, "generator": 15_578, "discriminator": 9_460},
 }
 
 
@@ -61,7 +75,7 @@ class ParamCountTest(unittest.TestCase):
 
 class NamesTest(unittest.TestCase):
     def test_state_dict_names_and_ts_shapes_equal_the_plan(self) -> None:
-        for preset in ("tiny", "default"):
+        for preset in ("tiny", "default", "tiny-warp"):
             config = load_preset(preset)
             networks = dict(zip(NETWORK_NAMES, build_networks(config)))
             named = networks_to_named(networks)
@@ -91,7 +105,7 @@ class ShapeTest(unittest.TestCase):
             self.assertTrue(torch.allclose(E.embedding(x, y), e.mean(0)))
             psi = G.psi_from_embedding(e.mean(0))
             self.assertEqual(tuple(psi.shape), (1, psi_size(generator_plan(config))))
-            fake = G(psi, y)
+            fake = G(psi, GeneratorInputs(y))
             self.assertEqual(tuple(fake.shape), (batch, 3, size, size))
             self.assertLessEqual(float(fake.abs().max()), 1.0)
             out = D(fake, y, D.w0)
@@ -115,9 +129,9 @@ class ShapeTest(unittest.TestCase):
             G.get_submodule("attention_up").gamma.fill_(0.7)
             psi = torch.randn(2, G.psi_size, generator=torch.Generator().manual_seed(3))
             y = images(2, config.resolution, 4)
-            reference = G(psi, y)
+            reference = G(psi, GeneratorInputs(y))
             G_cl = G.to(memory_format=torch.channels_last)
-            last = G_cl(psi, y.contiguous(memory_format=torch.channels_last))
+            last = G_cl(psi, GeneratorInputs(y.contiguous(memory_format=torch.channels_last)))
         self.assertTrue(torch.allclose(reference, last, atol=1e-5))
 
     def test_bfloat16_autocast_runs_and_stays_close(self) -> None:
@@ -126,9 +140,9 @@ class ShapeTest(unittest.TestCase):
         psi = G.psi_from_embedding(torch.randn(config.embed_dim, generator=torch.Generator().manual_seed(5))).detach()
         y = images(1, config.resolution, 6)
         with torch.no_grad():
-            reference = G(psi, y)
+            reference = G(psi, GeneratorInputs(y))
             with torch.autocast(device_type="cpu", dtype=torch.bfloat16):
-                low = G(psi, y)
+                low = G(psi, GeneratorInputs(y))
         self.assertLess(float((low.float() - reference).abs().max()), 0.1)
 
 
@@ -147,12 +161,12 @@ class GeneratorTest(unittest.TestCase):
         y = images(1, config.resolution, 7)
         psi = torch.randn(1, G.psi_size, generator=torch.Generator().manual_seed(8))
         with torch.no_grad():
-            base = G(psi, y)
+            base = G(psi, GeneratorInputs(y))
             for slot in G.adain_slots.values():
                 for start in (slot.offset, slot.offset + slot.channels):  # γ, then β
                     changed = psi.clone()
                     changed[0, start : start + slot.channels] += 0.5
-                    self.assertGreater(float((G(changed, y) - base).abs().max()), 1e-4, f"{slot.name} @ {start}")
+                    self.assertGreater(float((G(changed, GeneratorInputs(y)) - base).abs().max()), 1e-4, f"{slot.name} @ {start}")
 
     def test_gradients_reach_every_parameter(self) -> None:
         config = load_preset("tiny")
@@ -163,7 +177,7 @@ class GeneratorTest(unittest.TestCase):
                     if name.endswith("gamma") and p.dim() == 0:
                         p.fill_(0.5)  # attention γ = 0 would block q, k, v
         x, y = images(2, config.resolution, 9), images(2, config.resolution, 10)
-        fake = G(G.psi_from_embedding(E(x, y).mean(0)), y)
+        fake = G(G.psi_from_embedding(E(x, y).mean(0)), GeneratorInputs(y))
         D(fake, y, D.video_projection([0, 2])).realism.sum().backward()
         for net in (E, G, D):
             for name, p in net.named_parameters():
@@ -172,6 +186,84 @@ class GeneratorTest(unittest.TestCase):
                     # q_i·(k_j + b) shifts every logit of row i by q_i·b: softmax_j ignores it.
                     continue
                 self.assertGreater(float(p.grad.abs().sum()), 0.0, f"{type(net).__name__}.{name}")
+
+
+class WarpGeneratorTest(unittest.TestCase):
+    """The warp-guided G (tiny-warp): frame = warp + α·Δ, and an untrained G returns the warp."""
+
+    def setUp(self) -> None:
+        self.config = load_preset("tiny-warp")
+        torch.manual_seed(20)
+        self.G = Generator(self.config).eval()
+        size = self.config.resolution
+        self.inputs = GeneratorInputs(
+            images(2, size, 21), images(2, size, 22), torch.rand((2, 1, size, size), generator=torch.Generator().manual_seed(23))
+        )
+        self.psi = torch.randn(2, self.G.psi_size, generator=torch.Generator().manual_seed(24))
+
+    def randomize_head(self) -> None:
+        rng = torch.Generator().manual_seed(25)
+        with torch.no_grad():
+            self.G.output.conv.kernel.copy_(torch.randn(self.G.output.conv.kernel.shape, generator=rng) * 0.2)
+            self.G.output.conv.bias.copy_(torch.randn(self.G.output.conv.bias.shape, generator=rng) * 0.5)
+
+    def test_plan_reads_7_channels_and_has_a_4_channel_zero_head_without_u(self) -> None:
+        self.assertEqual(generator_input_channels(self.config), 7)
+        self.assertEqual(generator_plan(self.config).input_channels, 7)
+        head = generator_plan(self.config).blocks[-1]
+        self.assertTrue(head.blend)
+        self.assertEqual(head.out_channels, 4)
+        state = self.G.state_dict()
+        self.assertNotIn("output.conv.kernel_u", state)
+        self.assertEqual(float(state["output.conv.kernel"].abs().max()), 0.0)
+        self.assertEqual(float(state["output.conv.bias"].abs().max()), 0.0)
+        self.assertEqual(tuple(state["down0.conv1.kernel"].shape)[1], 7)
+
+    def test_untrained_output_is_the_warp_exactly_and_alpha_is_sigmoid_of_the_bias(self) -> None:
+        size = self.config.resolution
+        with torch.no_grad():
+            out = self.G.render(self.psi, self.inputs)
+        self.assertEqual(tuple(out.frame.shape), (2, 3, size, size))
+        self.assertEqual(tuple(out.alpha.shape), (2, 1, size, size))
+        self.assertEqual(tuple(out.delta.shape), (2, 3, size, size))
+        self.assertTrue(torch.equal(out.frame, self.inputs.warped))
+        self.assertEqual(float(out.delta.abs().max()), 0.0)
+        expected = 1 / (1 + math.exp(-self.config.generator.alpha_bias))
+        self.assertAlmostEqual(float(out.alpha.mean()), expected, places=6)
+        self.assertTrue(torch.equal(self.G(self.psi, self.inputs), out.frame))
+
+    def test_blends_the_warp_with_the_head_output(self) -> None:
+        self.randomize_head()
+        with torch.no_grad():
+            out = self.G.render(self.psi, self.inputs)
+        self.assertTrue(torch.allclose(out.frame, self.inputs.warped + out.alpha * out.delta, atol=1e-6))
+        self.assertGreater(float((out.frame - self.inputs.warped).abs().max()), 1e-3)
+        self.assertLessEqual(float(out.delta.abs().max()), DELTA_RANGE)
+        self.assertTrue(bool(((out.alpha > 0) & (out.alpha < 1)).all()))
+
+    def test_input_tensor_stacks_landmarks_warp_and_signed_mask(self) -> None:
+        x = generator_input_tensor(self.config, self.inputs)
+        self.assertEqual(tuple(x.shape[:2]), (2, 7))
+        self.assertTrue(torch.equal(x[:, 6:7], self.inputs.mask * 2 - 1))
+        self.assertTrue(torch.equal(generator_input_tensor(load_preset("tiny"), self.inputs), self.inputs.landmarks))
+
+    def test_refuses_inputs_without_the_warp(self) -> None:
+        with self.assertRaisesRegex(ValueError, "pass warped and mask"):
+            self.G(self.psi, GeneratorInputs(self.inputs.landmarks))
+
+    def test_gradients_reach_every_parameter_once_the_head_is_non_zero(self) -> None:
+        self.randomize_head()
+        with torch.no_grad():
+            for name, p in self.G.named_parameters():
+                if name.endswith("gamma") and p.dim() == 0:
+                    p.fill_(0.5)
+        e = torch.randn(self.config.embed_dim, generator=torch.Generator().manual_seed(26))
+        self.G.train()
+        self.G(self.G.psi_from_embedding(e), self.inputs).square().sum().backward()
+        for name, p in self.G.named_parameters():
+            self.assertIsNotNone(p.grad, name)
+            if not name.endswith("key.bias"):
+                self.assertGreater(float(p.grad.abs().sum()), 0.0, name)
 
 
 class SpectralNormTest(unittest.TestCase):
@@ -232,8 +324,32 @@ class OpsTest(unittest.TestCase):
 
 class ConfigTest(unittest.TestCase):
     def test_presets_load(self) -> None:
-        for preset in ("paper", "default", "tiny"):
+        for preset in PRESET_NAMES:
             self.assertEqual(load_preset(preset).name, preset)
+
+    def test_preset_names_are_the_keys_of_configs_json(self) -> None:
+        with open(CONFIGS_PATH, encoding="utf-8") as f:
+            self.assertEqual(list(PRESET_NAMES), list(json.load(f)))
+        for preset in ("cpu64", "warp64", "tiny-warp"):
+            self.assertIn(preset, PRESET_NAMES)
+        self.assertTrue(load_preset("warp64").generator.uses_warp)
+        self.assertEqual(load_preset("tiny-warp").generator.alpha_bias, -3.0)
+        self.assertFalse(load_preset("tiny").generator.uses_warp)
+
+    def test_generator_input_and_alpha_bias_are_validated_with_the_ts_messages(self) -> None:
+        raw = load_preset("tiny").to_json()
+        raw["generator"]["input"] = "warp"
+        with self.assertRaisesRegex(ValueError, "generator.input must be one of landmarks, landmarks\\+warp"):
+            validate_config(raw)
+        raw["generator"]["input"] = "landmarks+warp"
+        for bias in (None, float("nan"), float("inf"), "-3", True):
+            raw["generator"]["alphaBias"] = bias
+            with self.assertRaisesRegex(ValueError, "generator.alphaBias must be a finite number when generator.input is landmarks\\+warp"):
+                validate_config(raw)
+        raw["generator"]["alphaBias"] = -2
+        self.assertEqual(validate_config(raw).generator.alpha_bias, -2.0)
+        warp = load_preset("tiny-warp")
+        self.assertEqual(validate_config(warp.to_json()), warp)
 
     def test_unknown_preset_is_named(self) -> None:
         with self.assertRaisesRegex(ValueError, 'Unknown network preset "huge"'):

@@ -1,5 +1,6 @@
-"""CPU smoke run of the meta-learning loop on the tiny preset and synthetic videos: it trains,
-checkpoints, resumes exactly, and the reconstruction error falls."""
+"""CPU smoke run of the meta-learning loop on the tiny presets and synthetic videos: it trains,
+checkpoints, resumes exactly, and the reconstruction error falls; the warp-guided G starts at the
+warp, trains from there and reports its blend mask; a warm start carries weights and lineage over."""
 import tempfile
 import unittest
 from pathlib import Path
@@ -10,7 +11,10 @@ import torch
 from train.talking_heads.checkpoint import load_checkpoint, save_checkpoint
 from train.talking_heads.config import load_preset
 from train.talking_heads.episodes import EpisodeSampler
+from train.talking_heads.export_weights import export_app_weights
 from train.talking_heads.trainer import MetaTrainer, TrainOptions, is_finite
+from train.talking_heads.warm_start import warm_start
+from train.talking_heads.warp import load_mesh
 
 
 def synthetic_videos(size=16, videos=6, frames=5, seed=0):
@@ -34,6 +38,13 @@ def synthetic_videos(size=16, videos=6, frames=5, seed=0):
     return np.stack(crops), np.stack(landmarks), index
 
 
+def synthetic_points(count, size=16, seed=0):
+    """The canonical face in a size-px crop with per-frame jitter: [count, 478, 2]."""
+    rng = np.random.default_rng(seed)
+    canonical = load_mesh().canonical.numpy().astype(np.float32) * size
+    return canonical[None] + rng.normal(0, 0.3, size=(count, *canonical.shape)).astype(np.float32)
+
+
 class TrainerSmokeTest(unittest.TestCase):
     def make(self, seed=0):
         torch.manual_seed(seed)
@@ -41,6 +52,62 @@ class TrainerSmokeTest(unittest.TestCase):
         sampler = EpisodeSampler(crops, lmks, videos, k=3, device=torch.device("cpu"), seed=seed)
         options = TrainOptions(batch=4, k=3, lr_g=2e-3, lr_d=2e-3, l1_weight=10.0, content_weight=0.0, bf16=False)
         return MetaTrainer(load_preset("tiny"), sampler, options)
+
+    def make_warp(self, seed=0):
+        torch.manual_seed(seed)
+        crops, lmks, videos = synthetic_videos()
+        sampler = EpisodeSampler(crops, lmks, videos, k=3, device=torch.device("cpu"), seed=seed, points=synthetic_points(len(crops)))
+        options = TrainOptions(batch=4, k=3, lr_g=2e-3, lr_d=2e-3, l1_weight=10.0, content_weight=0.0, bf16=False)
+        return MetaTrainer(load_preset("tiny-warp"), sampler, options)
+
+    def test_warp_guided_starts_at_the_warp_and_trains(self):
+        trainer = self.make_warp()
+        ep = trainer.sampler.sample(4)
+        inputs = trainer.generator_inputs(ep)
+        with torch.no_grad():
+            out = trainer.generator.render(trainer.generator.psi_from_embedding(trainer._embed(ep)), inputs)
+        self.assertEqual(float((out.frame - inputs.warped).abs().max()), 0.0)
+        self.assertAlmostEqual(float(out.alpha.mean()), 1 / (1 + np.exp(3.0)), places=5)
+        head = trainer.generator.output.conv.kernel
+        for i in range(5):
+            stats = trainer.train_step(log=True)
+            self.assertTrue(is_finite(stats), stats)
+        self.assertGreater(float(head.detach().abs().max()), 0.0)
+        self.assertTrue(0.0 < stats.alpha_mean < 1.0)
+        self.assertIn("alpha", stats.terms)
+        self.assertIn("warp", trainer.samples(batch=2))
+
+    def test_warp_guided_needs_landmarks(self):
+        crops, lmks, videos = synthetic_videos()
+        sampler = EpisodeSampler(crops, lmks, videos, k=3, device=torch.device("cpu"))
+        with self.assertRaisesRegex(ValueError, "landmarks"):
+            MetaTrainer(load_preset("tiny-warp"), sampler, TrainOptions(batch=2, k=3, content_weight=0.0))
+
+    def test_warm_start_from_paper_weights_gives_the_warp_and_keeps_lineage(self):
+        paper = self.make()
+        for _ in range(2):
+            paper.train_step()
+        with tempfile.TemporaryDirectory() as tmp:
+            manifest = Path(tmp) / "w" / "manifest.json"
+            lineage = [{"run": "a", "steps": 2, "samples": 8, "hours": 0.01}]
+            export_app_weights(manifest, paper.config, paper.embedder, paper.generator, paper.discriminator, {"lineage": lineage}, True)
+            trainer = self.make_warp(seed=4)
+            extra = warm_start(trainer, manifest)
+        self.assertEqual(extra["lineage"], lineage)
+        ep = trainer.sampler.sample(3)
+        with torch.no_grad():
+            for net in (trainer.embedder, trainer.generator):
+                net.eval()
+            frames, lm = ep.frames[:, 0], ep.landmarks[:, 0]
+            paper.embedder.eval()
+            self.assertLess(float((trainer.embedder(frames, lm) - paper.embedder(frames, lm)).abs().max()), 1e-4)
+            inputs = trainer.generator_inputs(ep)
+            out = trainer.generator.render(trainer.generator.psi_from_embedding(trainer._embed(ep)), inputs)
+        self.assertEqual(float((out.frame - inputs.warped).abs().max()), 0.0)
+        # G's first kernel: the old one on the landmark channels, zeros on the warp and mask channels.
+        grown = trainer.generator.down0.conv1.kernel.detach()
+        self.assertLess(float((grown[:, :3] - paper.generator.down0.conv1.kernel.detach()).abs().max()), 1e-6)
+        self.assertEqual(float(grown[:, 3:].abs().max()), 0.0)
 
     def l1_on_fixed_episodes(self, trainer):
         state = trainer.sampler.state_dict()

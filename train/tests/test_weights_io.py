@@ -17,7 +17,7 @@ import torch
 from train.talking_heads.checkpoint import load_checkpoint, load_networks, save_checkpoint
 from train.talking_heads.config import load_preset
 from train.talking_heads.export_weights import export_app_weights
-from train.talking_heads.nets import build_networks
+from train.talking_heads.nets import GeneratorInputs, build_networks
 from train.talking_heads.plan import NETWORK_NAMES
 from train.talking_heads.weights_io import (
     WeightsError,
@@ -161,7 +161,7 @@ class LayoutTest(unittest.TestCase):
         psi = torch.randn(1, G0.psi_size)
         y = torch.rand(1, 3, 16, 16) * 2 - 1
         with torch.no_grad():
-            self.assertTrue(torch.equal(G0(psi, y), G1(psi, y)))
+            self.assertTrue(torch.equal(G0(psi, GeneratorInputs(y)), G1(psi, GeneratorInputs(y))))
 
     def test_loading_reports_missing_unknown_and_misshaped_tensors(self) -> None:
         config = load_preset("tiny")

@@ -1,6 +1,7 @@
 // Forward pass of one planned block (src/nn/plan.ts). All residual blocks are pre-activation
 // (norm → ReLU → conv, twice) except a down block with preActivation = false, whose raw input goes
-// straight into the first conv.
+// straight into the first conv. The output block ends in tanh, or, for the warp-guided G's blend
+// head, returns its conv's raw 4 channels.
 import * as tf from '@tensorflow/tfjs';
 import type { AdainSlot, Block, DownBlock, ResBlock, UpBlock } from '../plan.ts';
 import type { WeightSource } from '../spectral-norm.ts';
@@ -30,8 +31,11 @@ export function applyBlock(block: Block, x: tf.Tensor4D, ctx: BlockContext): tf.
       return upBlock(block, x, ctx);
     case 'attention':
       return selfAttention(ctx.weights, block.name, x);
-    case 'output':
-      return tf.tanh(conv2d(ctx.weights, `${block.name}/conv`, tf.relu(adain(ctx, `${block.name}/norm`, x))));
+    case 'output': {
+      // A blend head returns the raw conv (Δ before its tanh, α logit); generator.ts blends it with the warp.
+      const raw = conv2d(ctx.weights, `${block.name}/conv`, tf.relu(adain(ctx, `${block.name}/norm`, x)));
+      return block.blend ? raw : tf.tanh(raw);
+    }
   }
 }
 

@@ -1,0 +1,79 @@
+"""Never start over: begin a run from earlier weights instead of from random ones.
+
+`warm_start(trainer, path)` copies E, G (with P) and D from exported weights (a manifest) or a
+checkpoint into a fresh trainer; its optimisers start fresh. Tensors of the same name and shape are
+copied. Where the new preset grew, the new part starts as a no-op, so the warm-started network
+computes what the old one did:
+
+- G's first convolutions (down0 conv1 and skip) that read more input channels (the warp-guided G's
+  warped source and mask) get the old kernel on the old channels and zeros on the new ones. Zero
+  columns leave a kernel's singular values, and so its spectral-norm σ and u, unchanged.
+- The warp-guided output head (plain conv, zero-initialised) stays at zero: the warm-started G
+  returns the warp exactly, and learns from there.
+- D's per-video matrix W belongs to the data set and stays freshly initialised.
+
+Lineage: every run records the runs its weights descend from (cumulative steps, samples and
+hours), read from the weights' meta "lineage"; model_card.py prints the total.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List
+
+import numpy as np
+
+from .checkpoint import load_networks
+from .config import REPO_ROOT
+from .weights_io import WeightsError, load_named_into, network_to_named
+
+DEFAULT_WARM_START = REPO_ROOT / "public" / "weights" / "default" / "manifest.json"
+
+
+def _adapt(name: str, old: np.ndarray, new_shape: tuple) -> np.ndarray | None:
+    """old (TS layout) fitted into new_shape, or None when it cannot be."""
+    if old.shape == new_shape:
+        return old
+    # HWIO kernel that gained input channels: zeros on the new ones.
+    if old.ndim == 4 and len(new_shape) == 4 and old.shape[:2] == new_shape[:2] and old.shape[3] == new_shape[3] and old.shape[2] < new_shape[2]:
+        grown = np.zeros(new_shape, np.float32)
+        grown[:, :, : old.shape[2], :] = old
+        return grown
+    return None
+
+
+def lineage_of(meta: Dict[str, Any], extra: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The runs behind a set of weights: meta["lineage"] (exported) or extra["lineage"] (checkpoint)."""
+    if isinstance(extra.get("lineage"), list):
+        return list(extra["lineage"])
+    if isinstance(meta.get("lineage"), list):
+        return list(meta["lineage"])
+    return [{"run": meta.get("source", "unknown"), "steps": meta.get("steps"), "samples": None, "hours": None}]
+
+
+def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
+    """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path)}."""
+    _, e_old, g_old, d_old, extra = load_networks(path)
+    meta = dict(extra.get("meta", {}))
+    for prefix, old, new in (
+        ("embedder", e_old, trainer.embedder),
+        ("generator", g_old, trainer.generator),
+        ("discriminator", d_old, trainer.discriminator),
+    ):
+        named_old = network_to_named(prefix, old)
+        named_new = network_to_named(prefix, new)
+        fitted: Dict[str, np.ndarray] = {}
+        skipped: List[str] = []
+        for name, target in named_new.items():
+            if name not in named_old:
+                skipped.append(name)
+                continue
+            value = _adapt(name, named_old[name], target.shape)
+            if value is None:
+                skipped.append(name)
+            else:
+                fitted[name] = value
+        allowed = {"discriminator/embedding", "generator/output/conv/kernel", "generator/output/conv/bias"}
+        if set(skipped) - allowed:
+            raise WeightsError(f"warm start from {path}: cannot fit {sorted(set(skipped) - allowed)}")
+        load_named_into(prefix, new, fitted, strict=False)
+    return {"lineage": lineage_of(meta, extra), "warm_start": str(path)}

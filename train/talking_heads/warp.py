@@ -1,0 +1,179 @@
+"""The warp of warp-guided avatars, batched in PyTorch: the twin of src/landmarks/warp.ts.
+
+A source frame is warped so that its landmarks land on the target's, one affine map per triangle of
+a fixed mesh (src/landmarks/warp-mesh.json). Definition (both twins, crop pixels, pixel (i, j)
+centred on (i + 0.5, j + 0.5), only x and y of each landmark):
+
+1. Control points of a frame of side S: its 478 landmarks; the ring = the mesh's ring template
+   (crop units × S) moved by the least-squares similarity (scale, rotation, translation; no
+   reflection) that takes the canonical face (× S) onto the frame's landmarks; the 8 border anchors
+   (× S), which are the same in every frame.
+2. For each output pixel centre p, each mesh triangle t with target vertices a, b, c and signed
+   double area d = (b − a) × (c − a) gives barycentric weights
+   wa = ((b − p) × (c − p)) / d, wb = ((c − p) × (a − p)) / d, wc = 1 − wa − wb
+   (triangles with |d| < 2e-9 are skipped). The pixel takes the triangle with the largest
+   min(wa, wb, wc), the first one on ties; that is the triangle containing p, or where triangles
+   overlap (a fold) the one p is deepest in. If the largest is below −1e-6 (p lies in no triangle),
+   the source position is p itself and the mask is 0.
+3. The source position is wa·A + wb·B + wc·C (source vertices); the colour is a bilinear sample
+   there, coordinates clamped to the source's edge pixels (grid_sample, align_corners=False,
+   padding_mode="border").
+4. The mask is the triangle's area ratio min(|dS|, |dT|) / max(|dS|, |dT|) when source and target
+   triangles have the same orientation, else 0: 1 where the warp moved pixels rigidly, towards 0
+   where it stretched, squeezed or folded them (an opening mouth, closing eyes, a turning head).
+
+Which source: `nearest_source` picks, per target, the source whose landmarks a similarity maps
+closest onto the target's (mean squared residual over the 478 points, relative to the target's
+spread), as the app does for an avatar of several photos.
+
+Geometry runs in float64 (as the TS does in JS numbers); sampling in float32.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from .config import REPO_ROOT
+
+MESH_PATH = REPO_ROOT / "src" / "landmarks" / "warp-mesh.json"
+NUM_LANDMARKS = 478
+DEGENERATE_DOUBLE_AREA = 2e-9
+OUTSIDE_SCORE = -1e-6
+# Crop units, mirror of BORDER_ANCHORS in src/landmarks/warp-mesh.ts.
+BORDER_ANCHORS = ((0, 0), (0.5, 0), (1, 0), (1, 0.5), (1, 1), (0.5, 1), (0, 1), (0, 0.5))
+# Pixels per chunk of the triangle search (bounds memory at B × triangles × chunk doubles).
+PIXEL_CHUNK = 1024
+
+
+class WarpMesh:
+    def __init__(self, path: Path = MESH_PATH) -> None:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+        self.canonical = torch.tensor(raw["canonical"], dtype=torch.float64)  # [478, 2]
+        self.ring = torch.tensor(raw["ring"], dtype=torch.float64)  # [R, 2]
+        self.triangles = torch.tensor(raw["triangles"], dtype=torch.long)  # [T, 3]
+        if self.canonical.shape != (NUM_LANDMARKS, 2) or self.triangles.numel() == 0:
+            raise ValueError(f"{path}: not a warp mesh (run scripts/make-warp-mesh.ts)")
+        self.anchors = torch.tensor(BORDER_ANCHORS, dtype=torch.float64)
+
+
+@lru_cache(maxsize=1)
+def load_mesh() -> WarpMesh:
+    return WarpMesh()
+
+
+def similarity_fit(src: Tensor, dst: Tensor) -> Tuple[Tensor, Tensor]:
+    """Least-squares similarity dst ≈ src·Aᵀ + t for point sets [B, N, 2]: A [B, 2, 2] = s·R, t [B, 2]."""
+    ms, md = src.mean(dim=1, keepdim=True), dst.mean(dim=1, keepdim=True)
+    s, d = src - ms, dst - md
+    norm = (s * s).sum(dim=(1, 2)).clamp_min(1e-12)
+    a = (s[..., 0] * d[..., 0] + s[..., 1] * d[..., 1]).sum(dim=1) / norm
+    b = (s[..., 0] * d[..., 1] - s[..., 1] * d[..., 0]).sum(dim=1) / norm
+    A = torch.stack([torch.stack([a, -b], dim=-1), torch.stack([b, a], dim=-1)], dim=1)
+    t = md[:, 0] - torch.einsum("bij,bj->bi", A, ms[:, 0])
+    return A, t
+
+
+def control_points(landmarks: Tensor, size: int, mesh: WarpMesh) -> Tensor:
+    """[B, 478 (+z), ≥2] landmarks in crop pixels → [B, 478 + R + 8, 2] control points (float64)."""
+    points = landmarks[..., :2].to(torch.float64)
+    b = points.shape[0]
+    canonical = mesh.canonical.to(points.device).unsqueeze(0).expand(b, -1, -1) * size
+    A, t = similarity_fit(canonical, points)
+    ring = torch.einsum("bij,rj->bri", A, mesh.ring.to(points.device) * size) + t[:, None]
+    anchors = (mesh.anchors.to(points.device) * size).unsqueeze(0).expand(b, -1, -1)
+    return torch.cat([points, ring, anchors], dim=1)
+
+
+def _cross(ax: Tensor, ay: Tensor, bx: Tensor, by: Tensor) -> Tensor:
+    return ax * by - ay * bx
+
+
+def warp_grid(source_points: Tensor, target_points: Tensor, size: int, mesh: WarpMesh | None = None) -> Tuple[Tensor, Tensor]:
+    """Source positions [B, S, S, 2] (x, y in crop pixels, float64) and the mask [B, S, S] (float64)
+    for warping frames with landmarks `source_points` onto `target_points` ([B, 478, ≥2] crop pixels)."""
+    mesh = mesh or load_mesh()
+    device = source_points.device
+    src = control_points(source_points, size, mesh)
+    dst = control_points(target_points, size, mesh)
+    tri = mesh.triangles.to(device)
+    b = src.shape[0]
+    # Target and source vertices per triangle: [B, T, 3, 2].
+    tv, sv = dst[:, tri], src[:, tri]
+    ax, ay, bx, by, cx, cy = (tv[:, :, i, j] for i in range(3) for j in range(2))
+    d = _cross(bx - ax, by - ay, cx - ax, cy - ay)  # [B, T]
+    ds = _cross(sv[:, :, 1, 0] - sv[:, :, 0, 0], sv[:, :, 1, 1] - sv[:, :, 0, 1], sv[:, :, 2, 0] - sv[:, :, 0, 0], sv[:, :, 2, 1] - sv[:, :, 0, 1])
+    usable = d.abs() >= DEGENERATE_DOUBLE_AREA
+    safe_d = torch.where(usable, d, torch.ones_like(d))
+    # wa, wb are affine in p: w = (k0 + kx·px + ky·py) / d. From the formulas in the module docstring:
+    # (b − p) × (c − p) = b×c − px(cy − by) − py(bx − cx)... expanded per weight below.
+    ka = torch.stack([bx * cy - by * cx, by - cy, cx - bx], dim=-1) / safe_d[..., None]  # [B, T, 3]
+    kb = torch.stack([cx * ay - cy * ax, cy - ay, ax - cx], dim=-1) / safe_d[..., None]
+    ratio = torch.minimum(ds.abs(), d.abs()) / torch.maximum(ds.abs(), d.abs()).clamp_min(1e-30)
+    confidence = torch.where((ds * d > 0) & usable, ratio, torch.zeros_like(ratio))  # [B, T]
+
+    centres = torch.arange(size, dtype=torch.float64, device=device) + 0.5
+    py, px = torch.meshgrid(centres, centres, indexing="ij")
+    pixels = torch.stack([torch.ones_like(px), px, py], dim=-1).reshape(-1, 3)  # [P, 3]
+    best_tri = torch.empty(b, pixels.shape[0], dtype=torch.long, device=device)
+    best_score = torch.empty(b, pixels.shape[0], dtype=torch.float64, device=device)
+    # The search in float32 (4x faster here); the winner's weights below in float64. Where float32
+    # and float64 could pick different triangles (a pixel on a shared edge), both give the same
+    # source position: the map is continuous across edges.
+    ka32, kb32, pixels32 = ka.float(), kb.float(), pixels.float()
+    unusable = ~usable[..., None]
+    for start in range(0, pixels.shape[0], PIXEL_CHUNK):
+        chunk = pixels32[start : start + PIXEL_CHUNK]
+        wa = torch.matmul(ka32, chunk.t())  # [B, T, P]
+        wb = torch.matmul(kb32, chunk.t())
+        score = torch.minimum(torch.minimum(wa, wb), 1.0 - wa - wb).masked_fill_(unusable, float("-inf"))
+        values, indices = score.max(dim=1)
+        best_score[:, start : start + PIXEL_CHUNK], best_tri[:, start : start + PIXEL_CHUNK] = values.double(), indices
+
+    # The winning triangle's weights and source vertices per pixel.
+    gather = lambda x: torch.gather(x, 1, best_tri[..., None].expand(-1, -1, x.shape[-1]))  # noqa: E731
+    wa = (gather(ka) * pixels[None]).sum(-1)
+    wb = (gather(kb) * pixels[None]).sum(-1)
+    wc = 1.0 - wa - wb
+    verts = gather(sv.reshape(b, -1, 6)).reshape(b, -1, 3, 2)
+    position = wa[..., None] * verts[:, :, 0] + wb[..., None] * verts[:, :, 1] + wc[..., None] * verts[:, :, 2]
+    inside = best_score >= OUTSIDE_SCORE
+    position = torch.where(inside[..., None], position, pixels[None, :, 1:].expand(b, -1, -1))
+    mask = torch.where(inside, torch.gather(confidence, 1, best_tri), torch.zeros_like(best_score))
+    return position.reshape(b, size, size, 2), mask.reshape(b, size, size)
+
+
+def sample(source: Tensor, position: Tensor) -> Tensor:
+    """Bilinear samples of source [B, C, S, S] at crop-pixel positions [B, S, S, 2], edge-clamped."""
+    size = source.shape[-1]
+    grid = (position * (2.0 / size) - 1.0).to(source.dtype)
+    return F.grid_sample(source, grid, mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def warp(source: Tensor, source_points: Tensor, target_points: Tensor) -> Tuple[Tensor, Tensor]:
+    """(warped [B, C, S, S] in source's dtype, mask [B, 1, S, S] float32) for square sources."""
+    position, mask = warp_grid(source_points, target_points, source.shape[-1])
+    return sample(source, position), mask.unsqueeze(1).to(torch.float32)
+
+
+def alignment_error(sources: Tensor, target: Tensor) -> Tensor:
+    """[B, K] residual of the best similarity from each source's landmarks [B, K, 478, ≥2] onto the
+    target's [B, 478, ≥2], as a fraction of the target's spread (mean squared distance to its centre)."""
+    b, k = sources.shape[:2]
+    src = sources[..., :2].to(torch.float64).reshape(b * k, -1, 2)
+    dst = target[..., :2].to(torch.float64).unsqueeze(1).expand(-1, k, -1, -1).reshape(b * k, -1, 2)
+    A, t = similarity_fit(src, dst)
+    residual = ((torch.einsum("bij,bnj->bni", A, src) + t[:, None] - dst) ** 2).sum(-1).mean(-1)
+    spread = ((dst - dst.mean(dim=1, keepdim=True)) ** 2).sum(-1).mean(-1).clamp_min(1e-12)
+    return (residual / spread).reshape(b, k)
+
+
+def nearest_source(sources: Tensor, target: Tensor) -> Tensor:
+    """[B] index of the source whose landmarks align best with the target's (first on ties)."""
+    return alignment_error(sources, target).argmin(dim=1)

@@ -1,0 +1,82 @@
+"""The PyTorch warp (warp.py): identity, rigid motion, the mask, and the nearest-source choice.
+Its equality with the TS warp is src/landmarks/warp-parity.test.ts."""
+import math
+import unittest
+
+import torch
+
+from train.talking_heads.warp import alignment_error, load_mesh, nearest_source, similarity_fit, warp, warp_grid
+
+SIZE = 32
+
+
+def face(size=SIZE, scale=1.0, angle=0.0, shift=(0.0, 0.0)):
+    """The mesh's canonical face in a size-px crop, moved by a similarity about the crop centre."""
+    points = load_mesh().canonical.float() * size
+    c = size / 2
+    rot = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]])
+    return ((points - c) @ rot.t()) * scale + c + torch.tensor(shift)
+
+
+def image(size=SIZE, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(1, 3, size, size, generator=g) * 2 - 1
+
+
+class WarpTest(unittest.TestCase):
+    def test_identity_returns_the_source_with_full_mask(self):
+        src = image()
+        pts = face()[None]
+        warped, mask = warp(src, pts, pts)
+        self.assertLess(float((warped - src).abs().max()), 1e-5)
+        self.assertEqual(float(mask.min()), 1.0)
+
+    def test_a_shift_of_the_face_moves_its_pixels(self):
+        src = image()
+        moved = face(shift=(2.0, 0.0))[None]
+        position, mask = warp_grid(face()[None], moved, SIZE)
+        # Near the face centre the source pixel is 2 px to the left of the output pixel.
+        y, x = SIZE // 2, SIZE // 2
+        self.assertAlmostEqual(float(position[0, y, x, 0]), x + 0.5 - 2.0, places=4)
+        self.assertAlmostEqual(float(position[0, y, x, 1]), y + 0.5, places=4)
+        self.assertGreater(float(mask[0, y, x]), 0.99)
+        warped, _ = warp(src, face()[None], moved)
+        self.assertLess(float((warped[0, :, y, x] - src[0, :, y, x - 2]).abs().max()), 1e-5)
+
+    def test_an_opened_mouth_is_marked_as_stretched(self):
+        closed = face()
+        opened = closed.clone()
+        lower_lip = [14, 87, 178, 88, 95, 78, 317, 402, 318, 324, 308, 17, 84, 181, 91, 146, 314, 405, 321, 375, 291]
+        opened[lower_lip, 1] += 2.0
+        _, mask = warp_grid(closed[None], opened[None], SIZE)
+        mouth = opened[[13, 14]].mean(0)
+        self.assertLess(float(mask[0, int(mouth[1]), int(mouth[0])]), 0.5)
+        self.assertGreater(float(mask[0, 2, 2]), 0.99)  # the corner is pinned
+
+    def test_similarity_fit_recovers_a_similarity(self):
+        a = face()[None].double()
+        b = face(scale=1.2, angle=0.3, shift=(1.0, -2.0))[None].double()
+        A, t = similarity_fit(a, b)
+        self.assertLess(float((a @ A.transpose(1, 2) + t[:, None] - b).abs().max()), 1e-4)
+
+    def test_nearest_source_prefers_the_same_expression_in_another_pose(self):
+        target = face()
+        posed = face(scale=0.9, angle=0.2, shift=(1.0, 1.0))  # same expression, other pose: residual 0
+        mouth = face()
+        mouth[[14, 17, 87, 317, 178, 402], 1] += 3.0  # other expression, same pose
+        sources = torch.stack([mouth, posed])[None]
+        self.assertEqual(int(nearest_source(sources, target[None])[0]), 1)
+        errors = alignment_error(sources, target[None])
+        self.assertLess(float(errors[0, 1]), 1e-9)
+        self.assertGreater(float(errors[0, 0]), 1e-6)
+
+    def test_batches_are_independent(self):
+        srcs = torch.cat([image(seed=1), image(seed=2)])
+        a, b = face()[None], face(shift=(1.5, -1.0))[None]
+        both, _ = warp(srcs, torch.cat([a, a]), torch.cat([a, b]))
+        one, _ = warp(srcs[1:], a, b)
+        self.assertLess(float((both[1:] - one).abs().max()), 1e-6)
+
+
+if __name__ == "__main__":
+    unittest.main()
