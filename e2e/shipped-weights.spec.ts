@@ -1,27 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { averageKeypointDistance } from '../src/eval/keypoint-distance';
 import type { Point } from '../src/landmarks/types';
+import type { Locator } from '@playwright/test';
 import { expect, test } from './test';
 import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
 
-// The weights `npm start` serves: they load, pass their hash checks, and make a frame in the app.
-// Slow on SwiftShader (up to ~3.7 GFLOPs a frame), so one photo and one frame.
-const SHIPPED_MANIFEST = 'public/weights/default/manifest.json';
+// The weights `npm start` serves: they load, pass their hash checks, and make a frame in the app —
+// the default warp-guided generator (256-px frames), then the paper's, picked under Advanced.
+// Slow on SwiftShader (about 0.7 GFLOPs a frame), so one photo and one frame each.
+const SHIPPED_MANIFEST = 'public/weights/warp/manifest.json';
+const PAPER_MANIFEST = 'public/weights/paper/manifest.json';
+const WARP_FRAME_SIZE = 256;
 
-test('the shipped weights load and render an avatar frame', async ({ page }, info) => {
-  test.skip(!HAS_SHARED, NO_SHARED_REASON);
-  test.setTimeout(600_000);
-  expect(existsSync(SHIPPED_MANIFEST), `${SHIPPED_MANIFEST} is shipped`).toBe(true);
-  const resolution = (JSON.parse(readFileSync(SHIPPED_MANIFEST, 'utf8')) as { config: { resolution: number } }).config.resolution;
-  await page.goto('/');
-  await page.getByTestId('photo-input').setInputFiles([portrait('photo_einstein.jpg')]);
-  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Create avatar' }).click();
-  const ready = page.getByTestId('avatar-ready');
-  await expect(ready).toBeVisible({ timeout: 480_000 });
-  const frame = ready.locator('canvas.avatar-frame').first();
-  await expect(frame).toHaveAttribute('width', String(resolution));
-  const stats = await frame.evaluate((el) => {
+function frameStats(frame: Locator): Promise<{ mean: number; std: number }> {
+  return frame.evaluate((el) => {
     const c = el as HTMLCanvasElement;
     const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
     let sum = 0;
@@ -35,6 +27,22 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
     const mean = sum / n;
     return { mean, std: Math.sqrt(sq / n - mean * mean) };
   });
+}
+
+test('the shipped weights load and render an avatar frame', async ({ page }, info) => {
+  test.skip(!HAS_SHARED, NO_SHARED_REASON);
+  test.setTimeout(900_000);
+  for (const manifest of [SHIPPED_MANIFEST, PAPER_MANIFEST]) expect(existsSync(manifest), `${manifest} is shipped`).toBe(true);
+  const resolution = WARP_FRAME_SIZE;
+  await page.goto('/');
+  await page.getByTestId('photo-input').setInputFiles([portrait('photo_einstein.jpg')]);
+  await expect(page.locator('[data-testid=photo-card][data-status=ready]')).toHaveCount(1, { timeout: 90_000 });
+  await page.getByRole('button', { name: 'Create avatar' }).click();
+  const ready = page.getByTestId('avatar-ready');
+  await expect(ready).toBeVisible({ timeout: 480_000 });
+  const frame = ready.locator('canvas.avatar-frame').first();
+  await expect(frame).toHaveAttribute('width', String(resolution));
+  const stats = await frameStats(frame);
   info.annotations.push({ type: 'frame', description: JSON.stringify(stats) });
   // Not blank and not a flat colour: a collapsed generator gives std ≈ 0.
   expect(stats.std).toBeGreaterThan(5);
@@ -68,4 +76,17 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   // npm run eval on held-out people found a face in 83% of FF frames of these weights (docs/EVAL.md).
   expect(found.detected, 'our FaceLandmarker finds a face in the generated frame').not.toBeNull();
   expect(akd!).toBeLessThan(0.5);
+
+  // The paper's generator, picked under Advanced: the avatar is remade with it, at its resolution.
+  const paperResolution = (JSON.parse(readFileSync(PAPER_MANIFEST, 'utf8')) as { config: { resolution: number } }).config.resolution;
+  await page.getByTestId('advanced').locator('summary').click();
+  await expect(page.getByTestId('generator-in-use')).toContainText('In use: Warp-guided');
+  await page.getByTestId('generator-select').selectOption('paper');
+  await expect(page.getByTestId('generator-in-use')).toContainText('In use: Paper', { timeout: 120_000 });
+  const paperFrame = page.getByTestId('avatar-ready').locator('canvas.avatar-frame').first();
+  await expect(paperFrame).toHaveAttribute('width', String(paperResolution), { timeout: 480_000 });
+  const paperStats = await frameStats(paperFrame);
+  info.annotations.push({ type: 'paper frame', description: JSON.stringify(paperStats) });
+  expect(paperStats.std).toBeGreaterThan(5);
+  await page.screenshot({ path: info.outputPath('shipped-avatar-paper.png'), fullPage: true });
 });

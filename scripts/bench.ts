@@ -2,7 +2,7 @@
 // driving ms/frame and fine-tuning time for T = 1, 8, 32 photos, per backend, with the backend and
 // GPU adapter printed. A benchmark, not a test: nothing is asserted.
 //
-//   npm run bench -- [--weights /weights/default/manifest.json] [--backend webgpu,webgl]
+//   npm run bench -- [--weights /weights/paper/manifest.json] [--backend webgpu,webgl]
 //                    [--frames 20] [--ft-steps 2] [--T 1,8,32] [--out reports/bench.json] [--report docs/BENCH.md]
 //
 // Fine-tuning is timed over --ft-steps steps (after one warm-up step) and extrapolated to the step
@@ -25,7 +25,7 @@ function arg(name: string, fallback: string): string {
   return eq ? eq.slice(name.length + 3) : fallback;
 }
 
-const weights = arg('weights', '/weights/default/manifest.json');
+const weights = arg('weights', '/weights/paper/manifest.json');
 const backends = arg('backend', 'webgpu,webgl').split(',') as BackendName[];
 const frames = Number(arg('frames', '20'));
 const ftSteps = Number(arg('ft-steps', '2'));

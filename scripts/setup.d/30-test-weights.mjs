@@ -1,5 +1,9 @@
-// The tiny untrained weights e2e tests load (public/weights/test-tiny/, git-ignored).
+// The tiny untrained weights e2e tests load (public/weights/test-tiny/ and test-tiny-warp/, git-ignored):
+// the paper's generator and the warp-guided one.
 import { runnerImport } from 'vite';
 
-process.argv.push('--config', 'tiny', '--out', 'public/weights/test-tiny');
-await runnerImport('./scripts/make-test-weights.ts');
+const base = process.argv.length;
+for (const preset of ['tiny', 'tiny-warp']) {
+  process.argv.splice(base, process.argv.length - base, '--config', preset, '--out', `public/weights/test-${preset}`);
+  await runnerImport('./scripts/make-test-weights.ts?' + preset);
+}

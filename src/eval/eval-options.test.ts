@@ -4,7 +4,7 @@ import { describeFineTune, parseEvalOptions, stepsFor } from './eval-options';
 describe('parseEvalOptions', () => {
   it('has the documented defaults', () => {
     const o = parseEvalOptions(['--videos', 'v', '--out', 'o']);
-    expect(o).toMatchObject({ videos: 'v', identities: null, out: 'o', Ts: [1, 8, 32], modes: ['ff', 'ft'], frames: 8, people: null, ftSteps: 'quick', ftContentLoss: true, weights: '/weights/default/manifest.json', backends: null, split: null, report: null });
+    expect(o).toMatchObject({ videos: 'v', identities: null, out: 'o', Ts: [1, 8, 32], modes: ['ff', 'ft'], frames: 8, people: null, ftSteps: 'quick', ftContentLoss: true, weights: '/weights/paper/manifest.json', backends: null, split: null, report: null });
   });
 
   it('parses lists, numbers and both --name value and --name=value', () => {

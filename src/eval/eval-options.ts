@@ -28,7 +28,7 @@ export interface EvalOptions {
 
 export const EVAL_USAGE = `npm run eval -- --videos DIR --identities DIR --out DIR [--T 1,8,32] [--mode ff,ft]
   [--frames 8] [--people N] [--ft-steps quick|balanced|best|N] [--no-content-loss]
-  [--weights /weights/default/manifest.json] [--backend webgl,webgpu,cpu] [--split train/split.json]
+  [--weights /weights/paper/manifest.json] [--backend webgl,webgpu,cpu] [--split train/split.json]
   [--report docs/EVAL.md]
 At least one of --videos (talking-head clips, one person each) and --identities (one folder of
 photos or frames per person) is needed.`;
@@ -86,7 +86,7 @@ export function parseEvalOptions(argv: readonly string[]): EvalOptions {
     people: people ? positiveInteger(people, 'people') : null,
     ftSteps,
     ftContentLoss: !argv.includes('--no-content-loss'),
-    weights: value(argv, 'weights') ?? '/weights/default/manifest.json',
+    weights: value(argv, 'weights') ?? '/weights/paper/manifest.json',
     backends: backends as BackendName[] | null,
     split: value(argv, 'split') ?? null,
     report: value(argv, 'report') ?? null,

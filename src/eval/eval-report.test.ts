@@ -71,7 +71,7 @@ describe('renderReport', () => {
     const text = renderReport(summary, {
       command: 'npm run eval -- --videos v --out o',
       date: '2026-11-23',
-      weights: '/weights/default/manifest.json',
+      weights: '/weights/paper/manifest.json',
       config: 'default',
       backend: 'webgl',
       metricsBackend: 'webgl',

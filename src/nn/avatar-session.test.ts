@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { computeFaceCrop, mapLandmarksToCrop } from '../landmarks/crop.ts';
 import { loadRealFaceFixture } from '../landmarks/realFaceFixture.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { AVATAR_PSI, AvatarSession, type AvatarPhoto } from './avatar-session.ts';
+import { warpImage } from '../landmarks/warp.ts';
+import { AVATAR_PSI, AVATAR_SOURCE_CROPS, AvatarSession, WARP_DISPLAY_SIZE, type AvatarPhoto } from './avatar-session.ts';
 import { decodeWeights, encodeWeights } from './weights-io.ts';
 import { loadPreset } from './config.ts';
 import { createModel, type TalkingHeadModel } from './model.ts';
@@ -121,6 +122,107 @@ describe('AvatarSession (tiny config, CPU)', () => {
     const tuning = tf.memory().numTensors;
     for (let i = 0; i < 2; i++) await session.fineTuneStep();
     expect(tf.memory().numTensors).toBe(tuning);
+    session.adoptFineTuned();
+    session.clear();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+});
+
+describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
+  let model: TalkingHeadModel;
+  let face: Landmarks;
+  let mouthOpen: Landmarks;
+  const D = WARP_DISPLAY_SIZE;
+
+  /** A 256-px photo crop of smooth random colour fields (so a warp visibly moves it). */
+  function bigPhoto(seed: number, landmarks: Landmarks): AvatarPhoto {
+    const data = new Uint8ClampedArray(D * D * 4);
+    for (let y = 0; y < D; y++) {
+      for (let x = 0; x < D; x++) {
+        const i = (y * D + x) * 4;
+        data[i] = 128 + 100 * Math.sin((x + seed * 7) / 9);
+        data[i + 1] = 128 + 100 * Math.cos((y + seed * 3) / 7);
+        data[i + 2] = (x * y + seed * 31) % 256;
+        data[i + 3] = 255;
+      }
+    }
+    return { crop: { width: D, height: D, data }, landmarks: landmarks.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z })) };
+  }
+
+  function meanAbs(a: RgbaImage, b: RgbaImage): number {
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < a.data.length; i++) {
+      if (i % 4 === 3) continue;
+      sum += Math.abs(a.data[i] - b.data[i]);
+      n++;
+    }
+    return sum / n;
+  }
+
+  beforeAll(async () => {
+    await useCpuBackend();
+    model = createModel(loadPreset('tiny-warp'));
+    setAttentionGammas(model.generator.params, 0.5);
+    const fixture = loadRealFaceFixture();
+    face = mapLandmarksToCrop(fixture.landmarks, computeFaceCrop(fixture.landmarks, CROP));
+    mouthOpen = face.map((p) => (p.y > CROP * 0.62 ? { ...p, y: p.y + CROP * 0.06 } : p));
+  });
+
+  it('the untrained G renders the 256-px warp of the photo nearest the driver', async () => {
+    const session = new AvatarSession(model);
+    expect(session.frameSize).toBe(D);
+    const closed = bigPhoto(1, face);
+    const open = bigPhoto(2, mouthOpen);
+    session.setPhotos([closed, open]);
+    const driver = mouthOpen.map((p) => ({ ...p, x: p.x + 1 }));
+    const frame = await session.render(driver, CROP);
+    expect([frame.width, frame.height]).toEqual([D, D]);
+    // Nearest is the open-mouth photo: the frame is its warp (the zero head adds nothing).
+    const target = driver.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
+    const fromOpen = warpImage(open.crop, open.landmarks, target).image;
+    const fromClosed = warpImage(closed.crop, closed.landmarks, target).image;
+    expect(meanAbs(frame, fromOpen)).toBeLessThan(1);
+    expect(meanAbs(frame, fromClosed)).toBeGreaterThan(10);
+    session.clear();
+  });
+
+  it('fine-tunes on warps of the other photos, and a saved avatar (with its photos) renders the same', async () => {
+    const session = new AvatarSession(model);
+    session.setPhotos([bigPhoto(3, face), bigPhoto(4, mouthOpen)]);
+    const ff = await session.render(face, CROP);
+    session.startFineTune({ seed: 5, learningRateG: 1e-2 });
+    for (let i = 0; i < 2; i++) expect(Number.isFinite((await session.fineTuneStep()).lossG)).toBe(true);
+    session.adoptFineTuned();
+    session.stopFineTune();
+    const ft = await session.render(face, CROP);
+    expect(differs(ff, ft)).toBeGreaterThan(0);
+
+    const named = await session.exportAvatar();
+    expect(named.get(AVATAR_SOURCE_CROPS)?.shape).toEqual([2, D, D, 3]);
+    session.clear();
+    const restored = new AvatarSession(model);
+    restored.importAvatar(named);
+    expect((await restored.render(face, CROP)).data).toEqual(ft.data);
+    restored.clear();
+  });
+
+  it('refuses a saved avatar without photos with a clear message', () => {
+    const session = new AvatarSession(model);
+    const named = new Map([[AVATAR_PSI, { shape: [1, 4], data: new Float32Array(4) }]]);
+    expect(() => session.importAvatar(named)).toThrow(/no photos.*paper generator/);
+  });
+
+  it('leaks no tensors across warp-guided renders, fine-tuning and clearing', async () => {
+    const session = new AvatarSession(model);
+    const start = tf.memory().numTensors;
+    session.setPhotos([bigPhoto(6, face), bigPhoto(7, mouthOpen)]);
+    await session.render(face, CROP);
+    const afterFirst = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) await session.render(i % 2 ? face : mouthOpen, CROP);
+    expect(tf.memory().numTensors).toBe(afterFirst);
+    session.startFineTune();
+    await session.fineTuneStep();
     session.adoptFineTuned();
     session.clear();
     expect(tf.memory().numTensors).toBe(start);

@@ -1,6 +1,12 @@
 // One avatar's life in the model worker: photos → ê and ψ̂ (FF, instant), frames rendered from
 // driving landmarks, and optional fine-tuning (FT) on the same photos. Platform-neutral (browser
 // worker or Node tests); the worker adds messaging, scheduling and cancellation around it.
+//
+// Warp-guided generators (config generator.input "landmarks+warp") also keep the photos themselves:
+// per driving frame the photo nearest the driver's pose (landmarks/warp.ts nearestSource) is warped
+// onto the driving landmarks twice, at G's resolution as G's input and at WARP_DISPLAY_SIZE from the
+// photo's own 256 px crop; G's α and Δ are upsampled and the frame shown is warp₂₅₆ + α↑·Δ↑, sharp
+// wherever the photo's pixels are reused. The paper's generator renders at its own resolution.
 import * as tf from '@tensorflow/tfjs';
 import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
@@ -9,11 +15,29 @@ import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { computeEmbedding, createRenderer, rgbaToTensor, type Renderer } from './ff.ts';
 import { createFineTuner, type ContentLossFn, type FineTuneOptions, type FineTuner, type FineTuneStepResult } from './finetune.ts';
 import { createGenerator, type Generator } from './generator.ts';
+import { usesWarp } from './config.ts';
 import type { TalkingHeadModel } from './model.ts';
 import { WeightsError, type NamedWeights } from './weights-format.ts';
+import { nearestSource, warpTensor } from '../landmarks/warp.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
 export const AVATAR_PSI = 'avatar/psi';
+/** Warp-guided avatars also save their photos: crops at WARP_DISPLAY_SIZE [T, D, D, 3] in [-1, 1]… */
+export const AVATAR_SOURCE_CROPS = 'avatar/sources/crops';
+/** …the same at G's resolution [T, r, r, 3] (G's warp input, exactly as when the avatar was made)… */
+export const AVATAR_SOURCE_FRAMES = 'avatar/sources/frames';
+/** …and their landmarks [T, 478, 3] in WARP_DISPLAY_SIZE pixels (store as float32). */
+export const AVATAR_SOURCE_POINTS = 'avatar/sources/points';
+/** Side of the frames a warp-guided avatar shows: the warp runs at this size, G's α and Δ are upsampled to it. */
+export const WARP_DISPLAY_SIZE = 256;
+
+/** The photos a warp-guided avatar warps: at display size and at G's resolution, with landmarks. */
+interface WarpSources {
+  crops: tf.Tensor4D;
+  frames: tf.Tensor4D;
+  /** Per photo, in WARP_DISPLAY_SIZE px. */
+  points: Landmarks[];
+}
 
 /** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
 export interface AvatarPhoto {
@@ -47,16 +71,25 @@ export interface FineTuneSetup extends FineTuneOptions {
 
 export class AvatarSession {
   readonly resolution: number;
+  /** Whether G blends with the warped photo (and so needs the photos to render). */
+  readonly warpGuided: boolean;
+  /** Side of the rendered frames: WARP_DISPLAY_SIZE when warp-guided, else G's resolution. */
+  readonly frameSize: number;
   private frames: tf.Tensor4D | undefined;
+  private sources: WarpSources | undefined;
   private landmarkImages: tf.Tensor4D | undefined;
   private embedding: tf.Tensor1D | undefined;
   private renderer: Renderer | undefined;
   /** What renders: G (the meta-learned one, or an owned fine-tuned copy) and ψ. */
   private avatar: { generator: Generator; ownsGenerator: boolean; psi: tf.Tensor2D; fineTuned: boolean } | undefined;
-  private tuning: { generator: Generator; discriminator: Discriminator; tuner: FineTuner } | undefined;
+  private tuning:
+    | { generator: Generator; discriminator: Discriminator; tuner: FineTuner; warps?: { warped: tf.Tensor4D; mask: tf.Tensor4D } }
+    | undefined;
 
   constructor(private readonly model: TalkingHeadModel) {
     this.resolution = model.config.resolution;
+    this.warpGuided = usesWarp(model.config);
+    this.frameSize = this.warpGuided ? WARP_DISPLAY_SIZE : this.resolution;
   }
 
   get photoCount(): number {
@@ -76,6 +109,19 @@ export class AvatarSession {
     this.landmarkImages = tf.stack(landmarkImages) as tf.Tensor4D;
     tf.dispose([...frames, ...landmarkImages]);
     this.embedding = computeEmbedding(this.model.embedder, this.frames, this.landmarkImages);
+    if (this.warpGuided) {
+      const d = WARP_DISPLAY_SIZE;
+      const crops = photos.map((p) =>
+        rgbaToTensor(p.crop.width === d ? p.crop : resampleCrop(p.crop, cropTransformFromBox({ cx: p.crop.width / 2, cy: p.crop.height / 2, side: p.crop.width }, d), d)),
+      );
+      this.sources = {
+        crops: tf.stack(crops) as tf.Tensor4D,
+        frames: tf.clone(this.frames),
+        // float32 like their saved copy, so a reloaded avatar renders bit for bit the same.
+        points: photos.map((p) => scalePoints(p.landmarks, p.crop.width, d).map((q) => ({ x: Math.fround(q.x), y: Math.fround(q.y), z: Math.fround(q.z) }))),
+      };
+      tf.dispose(crops);
+    }
     this.useAvatar(this.model.generator, false, this.model.generator.psiFromEmbedding(this.embedding), false);
   }
 
@@ -110,6 +156,12 @@ export class AvatarSession {
       named.set(entry.name, { shape: [...entry.variable.shape], data: (await entry.variable.data()) as Float32Array });
     }
     named.set(AVATAR_PSI, { shape: [...this.avatar.psi.shape], data: (await this.avatar.psi.data()) as Float32Array });
+    if (this.sources) {
+      const { crops, frames, points } = this.sources;
+      named.set(AVATAR_SOURCE_CROPS, { shape: [...crops.shape], data: (await crops.data()) as Float32Array });
+      named.set(AVATAR_SOURCE_FRAMES, { shape: [...frames.shape], data: (await frames.data()) as Float32Array });
+      named.set(AVATAR_SOURCE_POINTS, { shape: [points.length, points[0].length, 3], data: Float32Array.from(points.flatMap((ps) => ps.flatMap((p) => [p.x, p.y, p.z]))) });
+    }
     return named;
   }
 
@@ -117,6 +169,7 @@ export class AvatarSession {
   importAvatar(named: NamedWeights, fineTuned = true): void {
     const psi = named.get(AVATAR_PSI);
     if (!psi) throw new WeightsError(`avatar weights: "${AVATAR_PSI}" is missing`);
+    const sources = this.warpGuided ? this.sourcesFrom(named) : undefined;
     const generator = createGenerator(this.model.config);
     try {
       const values = new Map<string, tf.Tensor>();
@@ -132,9 +185,78 @@ export class AvatarSession {
       }
     } catch (error) {
       generator.dispose();
+      if (sources) tf.dispose([sources.crops, sources.frames]);
       throw error;
     }
+    if (sources) {
+      if (this.sources) tf.dispose([this.sources.crops, this.sources.frames]);
+      this.sources = sources;
+    }
     this.useAvatar(generator, true, tf.tensor2d(psi.data, psi.shape as [number, number]), fineTuned);
+  }
+
+  /** The photos stored in a saved warp-guided avatar, checked against this model. */
+  private sourcesFrom(named: NamedWeights): WarpSources {
+    const crops = named.get(AVATAR_SOURCE_CROPS);
+    const frames = named.get(AVATAR_SOURCE_FRAMES);
+    const points = named.get(AVATAR_SOURCE_POINTS);
+    if (!crops || !frames || !points) {
+      throw new WeightsError('avatar weights: this avatar has no photos, so the warp-guided generator cannot render it (it was made with the paper generator)');
+    }
+    const d = WARP_DISPLAY_SIZE;
+    const r = this.resolution;
+    const t = crops.shape[0];
+    const expect = (label: string, shape: readonly number[], want: number[]) => {
+      if (!tf.util.arraysEqual([...shape], want)) throw new WeightsError(`avatar weights: "${label}" has shape [${shape}], expected [${want}]`);
+    };
+    expect(AVATAR_SOURCE_CROPS, crops.shape, [t, d, d, 3]);
+    expect(AVATAR_SOURCE_FRAMES, frames.shape, [t, r, r, 3]);
+    expect(AVATAR_SOURCE_POINTS, points.shape, [t, points.shape[1], 3]);
+    const perPhoto = points.shape[1] * 3;
+    const list: Landmarks[] = Array.from({ length: t }, (_, i) =>
+      Array.from({ length: points.shape[1] }, (_, k) => {
+        const o = i * perPhoto + k * 3;
+        return { x: points.data[o], y: points.data[o + 1], z: points.data[o + 2] };
+      }),
+    );
+    return { crops: tf.tensor4d(crops.data, [t, d, d, 3]), frames: tf.tensor4d(frames.data, [t, r, r, 3]), points: list };
+  }
+
+  /** The warp-guided frame [1, D, D, 3] for target landmarks in a square of side frameSize (inside a tidy). */
+  private warpGuidedFrame(renderer: Renderer, sources: WarpSources, points: Landmarks, frameSize: number): tf.Tensor4D {
+    const d = WARP_DISPLAY_SIZE;
+    const r = this.resolution;
+    const target = scalePoints(points, frameSize, d);
+    const j = nearestSource(sources.points, target);
+    const one = (t: tf.Tensor4D) => tf.slice(t, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+    const small = warpTensor(one(sources.frames), scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
+    const out = renderer.renderOutput({ landmarks: rgbaToTensor(landmarkImageAt(target, d, r)), warped: small.warped, mask: small.mask });
+    if (!out.alpha || !out.delta) throw new Error('a warp-guided generator returned no α / Δ');
+    const big = warpTensor(one(sources.crops), sources.points[j], target).warped;
+    const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
+    return tf.add(big, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
+  }
+
+  /**
+   * G's warp inputs for fine-tuning: for photo k, the other photo nearest its pose warped onto its
+   * landmarks (itself when there is one photo), at G's resolution: [K, r, r, 3] and [K, r, r, 1].
+   */
+  private fineTuneWarps(sources: WarpSources): { warped: tf.Tensor4D; mask: tf.Tensor4D } {
+    const d = WARP_DISPLAY_SIZE;
+    const r = this.resolution;
+    return tf.tidy(() => {
+      const warped: tf.Tensor4D[] = [];
+      const masks: tf.Tensor4D[] = [];
+      sources.points.forEach((target, k) => {
+        const others = sources.points.map((p, i) => (i === k && sources.points.length > 1 ? null : p));
+        const candidates = others.filter((p): p is Landmarks => p !== null);
+        const j = others.indexOf(candidates[nearestSource(candidates, target)]);
+        const w = warpTensor(tf.slice(sources.frames, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
+        warped.push(w.warped);
+        masks.push(w.mask);
+      });
+      return { warped: tf.concat(warped, 0) as tf.Tensor4D, mask: tf.concat(masks, 0) as tf.Tensor4D };
+    });
   }
 
   /**
@@ -145,7 +267,10 @@ export class AvatarSession {
   async render(points: Landmarks, frameSize: number): Promise<RgbaImage> {
     if (!this.renderer) throw new Error('No avatar yet: add photos first');
     const renderer = this.renderer;
+    const sources = this.sources;
+    if (this.warpGuided && !sources) throw new Error('This avatar has no photos to warp');
     const bytes = tf.tidy(() => {
+      if (sources) return toRgbaBytes(this.warpGuidedFrame(renderer, sources, points, frameSize));
       const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
       const frame = renderer.render({ landmarks: landmarkImage });
       return toRgbaBytes(frame);
@@ -168,11 +293,19 @@ export class AvatarSession {
     generator.params.assign(new Map(this.model.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
     const discriminator = createDiscriminator(config, 0);
     discriminator.params.assign(new Map(this.model.discriminator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
-    const tuner = createFineTuner(
-      { generator, discriminator, embedding: this.embedding, frames: this.frames, landmarkImages: this.landmarkImages },
-      setup,
-    );
-    this.tuning = { generator, discriminator, tuner };
+    const warps = this.sources ? this.fineTuneWarps(this.sources) : undefined;
+    try {
+      const tuner = createFineTuner(
+        { generator, discriminator, embedding: this.embedding, frames: this.frames, landmarkImages: this.landmarkImages, ...warps },
+        setup,
+      );
+      this.tuning = { generator, discriminator, tuner, warps };
+    } catch (error) {
+      generator.dispose();
+      discriminator.dispose();
+      if (warps) tf.dispose([warps.warped, warps.mask]);
+      throw error;
+    }
   }
 
   fineTuneStep(): Promise<FineTuneStepResult> {
@@ -196,13 +329,15 @@ export class AvatarSession {
     this.tuning.tuner.dispose();
     this.tuning.generator.dispose();
     this.tuning.discriminator.dispose();
+    if (this.tuning.warps) tf.dispose([this.tuning.warps.warped, this.tuning.warps.mask]);
     this.tuning = undefined;
   }
 
   clear(): void {
     this.stopFineTune();
     this.releaseAvatar();
-    for (const t of [this.frames, this.landmarkImages, this.embedding]) t?.dispose();
+    for (const t of [this.frames, this.landmarkImages, this.embedding, this.sources?.crops, this.sources?.frames]) t?.dispose();
     this.frames = this.landmarkImages = this.embedding = undefined;
+    this.sources = undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
-import { fallbackNotice, modelGeneration, modelWorker } from './model-client';
+import { DEFAULT_GENERATOR, GENERATORS, GENERATOR_KINDS, isGeneratorKind, type GeneratorKind } from '../nn/registry';
+import { fallbackNotice, modelGeneration, modelWorker, preferredGenerator, switchGenerator, weightsOverride } from './model-client';
 import { saveAvatar } from './avatar-store';
 import { FineTunePanel } from './FineTunePanel';
 import { RgbaCanvas } from './RgbaCanvas';
@@ -30,6 +31,9 @@ export function AvatarPanel() {
   const notify = useAppStore((s) => s.notify);
   const bumpSaved = useAppStore((s) => s.bumpSaved);
   const [saveState, setSaveState] = useState<{ ok: boolean; text: string } | null>(null);
+  /** The generator the loaded weights are (null until the model has loaded once). */
+  const [inUse, setInUse] = useState<{ kind: GeneratorKind; config: string } | null>(null);
+  const [switching, setSwitching] = useState(false);
   // After the worker was restarted (crash, lost GPU) the preview is rendered again by the new one.
   const recovered = useAppStore((s) => (s.modelStatus?.phase === 'recovered' ? s.modelStatus.generation : 0));
   useEffect(() => {
@@ -84,6 +88,7 @@ export function AvatarPanel() {
       // A user action may restart a model that had given up after repeated crashes.
       const { api, ready: loaded } = modelWorker({ revive: true });
       const info = await loaded;
+      setInUse({ kind: info.generator, config: info.configName });
       const fallback = fallbackNotice(info);
       if (fallback && !useAppStore.getState().notices.some((n) => n.text === fallback)) notify('warning', fallback);
       setState({ status: 'working', text: `Creating the avatar from ${ready.length} photo${ready.length > 1 ? 's' : ''}…` });
@@ -98,6 +103,25 @@ export function AvatarPanel() {
     }
   }
 
+  /** Advanced: the other generator. A fresh worker loads it and the avatar is remade from the photos. */
+  async function pickGenerator(kind: GeneratorKind) {
+    setSwitching(true);
+    try {
+      const had = state.status === 'ready';
+      const { info } = await switchGenerator(kind);
+      setInUse({ kind: info.generator, config: info.configName });
+      if (had && ready.length > 0) await create();
+      else setState({ status: 'idle' });
+    } catch (error) {
+      setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      setSwitching(false);
+    }
+  }
+
+  const chosen = inUse?.kind ?? preferredGenerator();
+  const fixedWeights = weightsOverride();
+
   return (
     <section className="panel" aria-labelledby="avatar-title">
       <h2 id="avatar-title">2. Avatar</h2>
@@ -105,6 +129,34 @@ export function AvatarPanel() {
         Create avatar
       </button>
       {ready.length === 0 && <p className="hint">Add at least one photo with a face first.</p>}
+      <details className="advanced" data-testid="advanced">
+        <summary>Advanced</summary>
+        <label>
+          Generator{' '}
+          <select
+            value={chosen}
+            disabled={switching || state.status === 'working' || fixedWeights !== null}
+            onChange={(e) => isGeneratorKind(e.target.value) && void pickGenerator(e.target.value)}
+            data-testid="generator-select"
+          >
+            {GENERATOR_KINDS.map((kind) => (
+              <option key={kind} value={kind}>
+                {GENERATORS[kind].label}
+                {kind === DEFAULT_GENERATOR ? ' (default)' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p className="hint" data-testid="generator-in-use">
+          {switching
+            ? 'Loading the other generator…'
+            : inUse
+              ? `In use: ${GENERATORS[inUse.kind].label} (${inUse.config}). ${GENERATORS[inUse.kind].description}`
+              : `Will use: ${GENERATORS[chosen].label}. ${GENERATORS[chosen].description}`}
+          {fixedWeights !== null && ` The page's ?weights= parameter fixes the weights (${fixedWeights}).`}
+          {' '}Switching remakes the avatar from your photos; fine-tuning is not carried over.
+        </p>
+      </details>
       {state.status === 'working' && (
         <p className="photo-status" role="status">
           {state.text}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { deleteAvatar, listAvatars, loadAvatar, renameAvatar, type StoredAvatarSummary } from './avatar-store';
-import { modelWorker } from './model-client';
+import { GENERATORS } from '../nn/registry';
+import { modelWorker, switchGenerator, weightsOverride } from './model-client';
 import { RgbaCanvas } from './RgbaCanvas';
 import { useAppStore } from './store';
 
@@ -35,10 +36,17 @@ export function SavedAvatarsPanel() {
     act(async () => {
       const saved = await loadAvatar(id);
       const { api, ready } = modelWorker();
-      await ready;
+      const info = await ready;
+      const made = list?.find((a) => a.id === id)?.generator;
+      // A saved avatar loads with the generator that made it: switch first when another one is loaded.
+      let switched = '';
+      if (made && made !== info.generator && weightsOverride() === null) {
+        await switchGenerator(made);
+        switched = ` (switched to the ${GENERATORS[made].label} generator, which made it)`;
+      }
       await api.importAvatar(saved.weights);
       setAvatar({ landmarks: saved.landmarks, cropSize: saved.cropSize, photoCount: saved.photoCount });
-      return `Loaded “${saved.name}”: drive it below.`;
+      return `Loaded “${saved.name}”${switched}: drive it below.`;
     });
 
   const rename = (a: StoredAvatarSummary) =>
@@ -73,7 +81,7 @@ export function SavedAvatarsPanel() {
             <span className="saved-name">{a.name}</span>
             <span className="hint">
               {a.photoCount} photo{a.photoCount > 1 ? 's' : ''}
-              {a.fineTuned ? ', fine-tuned' : ''}
+              {a.fineTuned ? ', fine-tuned' : ''}, {GENERATORS[a.generator].label.toLowerCase()}
             </span>
             <button type="button" onClick={() => void load(a.id)}>
               Load

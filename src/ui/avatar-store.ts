@@ -1,6 +1,8 @@
 // Saved avatars in IndexedDB: the avatar's weights (project weights format, fp16) plus what the UI
 // needs to drive it. Stays on this machine, like everything else.
 import type { Landmarks, RgbaImage } from '../landmarks/types';
+import { generatorOfSaved } from '../nn/registry';
+import type { GeneratorKind } from '../nn/registry';
 import type { SavedAvatar } from '../workers/avatar-protocol';
 
 export interface StoredAvatar {
@@ -16,7 +18,10 @@ export interface StoredAvatar {
   weights: SavedAvatar;
 }
 
-export type StoredAvatarSummary = Omit<StoredAvatar, 'weights'>;
+export type StoredAvatarSummary = Omit<StoredAvatar, 'weights'> & {
+  /** The generator that made it (from its weights' network config; avatars saved before warp-guided ones: paper). */
+  generator: GeneratorKind;
+};
 
 const DB = 'talking-heads';
 const STORE = 'avatars';
@@ -57,7 +62,9 @@ export function saveAvatar(avatar: StoredAvatar): Promise<IDBValidKey> {
 
 export async function listAvatars(): Promise<StoredAvatarSummary[]> {
   const all = await run<StoredAvatar[]>('readonly', (s) => s.getAll());
-  return all.map(({ weights: _weights, ...summary }) => summary).sort((a, b) => b.created.localeCompare(a.created));
+  return all
+    .map(({ weights, ...summary }) => ({ ...summary, generator: generatorOfSaved(weights.manifest) }))
+    .sort((a, b) => b.created.localeCompare(a.created));
 }
 
 export async function loadAvatar(id: string): Promise<StoredAvatar> {

@@ -20,10 +20,29 @@ import {
   type WorkerMemory,
 } from '../workers/avatar-protocol';
 import { useAppStore } from './store';
+import { DEFAULT_GENERATOR, GENERATORS, isGeneratorKind, type GeneratorKind } from '../nn/registry';
 
-/** The shipped meta-learned weights; `?weights=URL` picks others (tests use tiny ones). */
-export function weightsUrl(): string {
-  return new URLSearchParams(location.search).get('weights') ?? '/weights/default/manifest.json';
+const GENERATOR_KEY = 'talking-heads.generator';
+
+/** The generator the user picked (Advanced), remembered in this browser; the registry's default otherwise. */
+export function preferredGenerator(): GeneratorKind {
+  try {
+    const kind = localStorage.getItem(GENERATOR_KEY);
+    if (isGeneratorKind(kind)) return kind;
+  } catch {
+    // Storage may be off (private mode, a sandboxed frame): the default then.
+  }
+  return DEFAULT_GENERATOR;
+}
+
+/** `?weights=URL` fixes the weights (tests use tiny ones); the generator choice then does nothing. */
+export function weightsOverride(): string | null {
+  return typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('weights');
+}
+
+/** The weights to load: the page's override, else the chosen generator's shipped weights. */
+export function weightsUrl(kind: GeneratorKind = preferredGenerator()): string {
+  return weightsOverride() ?? GENERATORS[kind].weightsUrl;
 }
 
 /** Said once per load when the model runs on a slower backend than WebGPU. */
@@ -195,6 +214,22 @@ export class ModelClient {
   dispose(): void {
     if (this.gen) this.retire(this.gen);
     this.failed = { kind: 'crash', message: 'the model client was disposed', generation: this.generations };
+  }
+
+  /**
+   * Loads other weights (another generator) in a fresh worker and remakes the current avatar there
+   * from its photos; weights saved from the other generator cannot carry over, so a fine-tuned state
+   * is not restored. Resolves with the new worker's ModelInfo and what became of the avatar.
+   */
+  async switchWeights(weightsUrl: string): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
+    this.options.init = { ...this.options.init, weightsUrl };
+    if (this.gen) this.retire(this.gen);
+    this.failed = undefined;
+    this.checkpoint = { photos: this.checkpoint.photos };
+    const gen = this.start(undefined);
+    const info = await this.race(gen, gen.ready);
+    const restored = await this.race(gen, this.restore(gen));
+    return { info, restored };
   }
 
   /** Runs a debug action (InitOptions.debug) in the serving worker. */
@@ -513,6 +548,19 @@ export function modelWorker(options: { revive?: boolean } = {}): { api: ModelApi
   const ready = c.whenReady();
   ready.catch(() => undefined); // callers that only want `api` must not leave a rejection unhandled
   return { api: c.api, ready };
+}
+
+/**
+ * Uses another generator from now on (remembered): a fresh worker loads its weights and the avatar
+ * is remade from its photos. With `?weights=` on the page the weights stay the page's.
+ */
+export async function switchGenerator(kind: GeneratorKind): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
+  try {
+    localStorage.setItem(GENERATOR_KEY, kind);
+  } catch {
+    // Not remembered, but still used now.
+  }
+  return theClient().switchWeights(weightsUrl(kind));
 }
 
 /** Workers started so far: 1 until the first restart. */

@@ -3,6 +3,7 @@ import type { Landmarks, RgbaImage } from '../landmarks/types';
 import type { BackendFallback, BackendName } from '../nn/backend';
 import type { AvatarPhoto } from '../nn/avatar-session';
 import type { WeightsManifest } from '../nn/weights-format';
+import type { GeneratorKind } from '../nn/registry';
 
 export interface InitOptions {
   /** URL of a weights manifest (public/weights/<name>/manifest.json). */
@@ -22,6 +23,10 @@ export interface ModelInfo {
   adapter?: string;
   configName: string;
   resolution: number;
+  /** Which generator the weights are: warp-guided or the paper's (nn/registry.ts). */
+  generator: GeneratorKind;
+  /** Side of the frames `render` returns (256 for the warp-guided generator, else `resolution`). */
+  frameSize: number;
   meta?: Readonly<Record<string, unknown>>;
 }
 

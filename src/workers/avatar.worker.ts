@@ -2,7 +2,8 @@
 // current avatar. All heavy work happens here so the UI thread only draws.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { AvatarSession } from '../nn/avatar-session';
+import { AVATAR_SOURCE_POINTS, AvatarSession } from '../nn/avatar-session';
+import { GENERATORS, generatorKindOf, generatorOfSaved } from '../nn/registry';
 import { selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend';
 import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model';
 import { decodeWeights, encodeWeights } from '../nn/weights-io';
@@ -58,10 +59,11 @@ const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 async function exportCurrent(): Promise<SavedAvatar> {
   if (!session || !model) throw new Error('The model is not loaded yet');
   const encoded = await encodeWeights(await session.exportAvatar(), {
-    dtype: 'float16',
+    // Landmarks in float32: float16 steps are 1/8 px at 256 px.
+    dtype: (name) => (name === AVATAR_SOURCE_POINTS ? 'float32' : 'float16'),
     config: model.config,
     shardPrefix: 'avatar',
-    meta: { kind: 'avatar', fineTuned: session.isFineTuned, saved: new Date().toISOString() },
+    meta: { kind: 'avatar', generator: generatorKindOf(model.config), fineTuned: session.isFineTuned, saved: new Date().toISOString() },
   });
   return { manifest: encoded.manifest, shards: encoded.shards };
 }
@@ -87,6 +89,8 @@ const api: AvatarWorkerApi = {
       adapter: choice.backend === 'webgpu' ? await adapterDescription() : undefined,
       configName: model.config.name,
       resolution: model.config.resolution,
+      generator: generatorKindOf(model.config),
+      frameSize: session.frameSize,
       meta: loaded.manifest.meta,
     };
     return info;
@@ -177,6 +181,11 @@ const api: AvatarWorkerApi = {
 
   async importAvatar(saved) {
     if (!session || !model) throw new Error('The model is not loaded yet');
+    const made = generatorOfSaved(saved.manifest);
+    const loaded = generatorKindOf(model.config);
+    if (made !== loaded) {
+      throw new Error(`This avatar was made with the ${GENERATORS[made].label} generator, but the ${GENERATORS[loaded].label} generator is loaded: switch generators (Advanced) to load it.`);
+    }
     const named = await decodeWeights(saved.manifest, async (file) => {
       const index = saved.manifest.shards.findIndex((s) => s.file === file);
       if (index < 0) throw new Error(`saved avatar: no shard ${file}`);

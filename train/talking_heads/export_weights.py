@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .checkpoint import load_checkpoint
-from .config import NetConfig
+from .config import REPO_ROOT, NetConfig
 from .nets import Discriminator, Embedder, Generator
 from .weights_io import networks_to_named, save_weights
 
@@ -41,6 +41,16 @@ def export_app_weights(
     return save_weights(manifest_path, named, dtype, config.with_num_videos(0).to_json(), meta=dict(meta or {}))
 
 
+def _relative(path: Any) -> Any:
+    """Repository-relative path where it lies inside the repository (lineage is committed)."""
+    if not isinstance(path, str):
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return path
+
+
 def run_lineage(preset: str, extra: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The runs behind a checkpoint: its parents (warm starts) and the run itself."""
     this = {
@@ -51,7 +61,7 @@ def run_lineage(preset: str, extra: Dict[str, Any]) -> List[Dict[str, Any]]:
         "hours": round(float(extra.get("wall_seconds", 0.0)) / 3600, 3),
         "hardware": str(extra.get("device", "?")),
         "data": str(extra.get("data", "?")),
-        "warm_start": extra.get("warm_start"),
+        "warm_start": _relative(extra.get("warm_start")),
     }
     return list(extra.get("lineage", [])) + [this]
 

@@ -1,7 +1,7 @@
 """Writes public/weights/MODEL_CARD.md from a run: the checkpoint's bookkeeping, the training log,
 and the held-out evaluation (evaluate_heldout.py). Every number in the card comes from those files.
 
-    $PYTHON -m train.talking_heads.model_card --run RUN --weights public/weights/default --notes "..."
+    $PYTHON -m train.talking_heads.model_card --run RUN --weights public/weights/paper --notes "..."
         [--card public/weights/MODEL_CARD.md] [--grid docs/heldout_grid.png]
         [--compare "LABEL=OTHER/heldout.json" ...]
 

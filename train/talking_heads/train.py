@@ -25,7 +25,7 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .config import load_preset
 from .episodes import EpisodeSampler, videos_of
 from .trainer import MetaTrainer, TrainOptions, format_stats, is_finite
-from .warm_start import DEFAULT_WARM_START, warm_start
+from .warm_start import default_warm_start, warm_start
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # train/ holds dataset_io.py
 from dataset_io import load_training_set  # noqa: E402
@@ -66,9 +66,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--no-bf16", action="store_true")
     p.add_argument(
         "--warm-start",
-        default=str(DEFAULT_WARM_START),
+        default="shipped",
         help="when the run has no checkpoint, start E, G (with P) and D from these weights (a manifest or "
-        "checkpoint; G's new inputs and head start as no-ops) instead of from scratch; 'none' starts from scratch",
+        "checkpoint; G's new inputs and head start as no-ops) instead of from scratch: 'shipped' (default) is "
+        "public/weights/warp or public/weights/paper by the preset's generator; 'none' starts from scratch",
     )
     return p.parse_args(argv)
 
@@ -145,11 +146,16 @@ def main(argv=None) -> int:
             sampler.generator.manual_seed(args.seed + 1_000_003 * rank + trainer.step)
         if lead:
             print(f"resumed from {ckpt_path} at step {trainer.step}", flush=True)
-    elif args.warm_start != "none" and Path(args.warm_start).exists():
+    elif args.warm_start != "none":
         # Never start over: the lineage (steps, samples, hours) carries on from the weights' own.
-        extra = warm_start(trainer, args.warm_start)
+        source = default_warm_start(config) if args.warm_start == "shipped" else Path(args.warm_start)
+        if not source.exists() and args.warm_start == "shipped":
+            source = default_warm_start(load_preset("cpu64"))  # a new generator kind starts from the paper's
+        if not source.exists():
+            raise SystemExit(f"warm start: {source} does not exist (pass --warm-start none to start from scratch)")
+        extra = warm_start(trainer, source)
         if lead:
-            print(f"warm start from {args.warm_start}: {extra.get('lineage')}", flush=True)
+            print(f"warm start from {source}: {extra.get('lineage')}", flush=True)
     # The runs these weights descend from (warm_start.py); this run is added at export.
     parents = list(extra.get("lineage", []))
     warm_from = extra.get("warm_start")

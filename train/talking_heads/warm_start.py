@@ -26,7 +26,12 @@ from .checkpoint import load_networks
 from .config import REPO_ROOT
 from .weights_io import WeightsError, load_named_into, network_to_named
 
-DEFAULT_WARM_START = REPO_ROOT / "public" / "weights" / "default" / "manifest.json"
+SHIPPED_WEIGHTS = REPO_ROOT / "public" / "weights"
+
+
+def default_warm_start(config) -> Path:
+    """The shipped weights of the same generator kind (warp-guided or paper): where a new run starts."""
+    return SHIPPED_WEIGHTS / ("warp" if config.generator.uses_warp else "paper") / "manifest.json"
 
 
 def _adapt(name: str, old: np.ndarray, new_shape: tuple) -> np.ndarray | None:
@@ -76,4 +81,8 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
         if set(skipped) - allowed:
             raise WeightsError(f"warm start from {path}: cannot fit {sorted(set(skipped) - allowed)}")
         load_named_into(prefix, new, fitted, strict=False)
-    return {"lineage": lineage_of(meta, extra), "warm_start": str(path)}
+    try:
+        shown = str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        shown = str(path)
+    return {"lineage": lineage_of(meta, extra), "warm_start": shown}
