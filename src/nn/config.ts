@@ -26,6 +26,11 @@ export interface GeneratorConfig {
   readonly input?: GeneratorInput;
   /** Added to the α logit, so the untrained G's α is sigmoid(alphaBias). Required with "landmarks+warp", ignored otherwise. */
   readonly alphaBias?: number;
+  /**
+   * A landmark prior on α (warp input only): the logit also gets alphaMaskGain · (1 − mask), so α starts
+   * high where the warp stretched, squeezed or folded the photo. Absent: 0.
+   */
+  readonly alphaMaskGain?: number;
 }
 
 export interface DiscriminatorConfig {
@@ -112,6 +117,9 @@ export function validateConfig(raw: unknown): NetConfig {
     problems.push(`generator.input must be one of ${GENERATOR_INPUTS.join(', ')}`);
   } else if (input === 'landmarks+warp' && !(typeof g.alphaBias === 'number' && Number.isFinite(g.alphaBias))) {
     problems.push('generator.alphaBias must be a finite number when generator.input is landmarks+warp');
+  }
+  if (g.alphaMaskGain !== undefined && !(typeof g.alphaMaskGain === 'number' && Number.isFinite(g.alphaMaskGain))) {
+    problems.push('generator.alphaMaskGain must be a finite number');
   }
   if (problems.length === 0) {
     if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');

@@ -2,7 +2,7 @@
 // ψ is an explicit input so fine-tuning can train ψ′ directly; psiFromEmbedding gives ψ̂ = P ê.
 // A warp-guided G (generator.input "landmarks+warp") also reads the source photo warped to the
 // driving landmarks and the warp's validity mask, and blends: frame = warp + α·Δ, where its head
-// (zero at initialisation) gives Δ = 2·tanh(raw[:3]) and α = sigmoid(raw[3] + alphaBias).
+// (zero at initialisation) gives Δ = 2·tanh(raw[:3]) and α = sigmoid(raw[3] + alphaBias + alphaMaskGain·(1 − mask)).
 import * as tf from '@tensorflow/tfjs';
 import { usesWarp, type NetConfig } from './config.ts';
 import { applyBlock } from './layers/blocks.ts';
@@ -95,6 +95,7 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
   const size = psiSize(plan);
   const blend = usesWarp(config);
   const alphaBias = config.generator.alphaBias ?? 0;
+  const alphaMaskGain = usesWarp(config) ? (config.generator.alphaMaskGain ?? 0) : 0;
   return {
     config,
     plan,
@@ -112,7 +113,10 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
         if (!blend) return { frame: x };
         // frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp): the untrained head (raw = 0) returns the warp.
         const delta = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, IMAGE_CHANNELS])), DELTA_RANGE) as tf.Tensor4D;
-        const alpha = tf.sigmoid(tf.add(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS], [-1, -1, -1, 1]), alphaBias)) as tf.Tensor4D;
+        let logit = tf.add(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS], [-1, -1, -1, 1]), alphaBias);
+        // The landmark prior: α starts high where the warp stretched or folded the photo (mask → 0).
+        if (alphaMaskGain !== 0) logit = tf.add(logit, tf.mul(tf.sub(1, inputs.mask as tf.Tensor4D), alphaMaskGain));
+        const alpha = tf.sigmoid(logit) as tf.Tensor4D;
         const frame = tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D;
         return { frame, alpha, delta };
       });

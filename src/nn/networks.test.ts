@@ -124,7 +124,7 @@ describe('warp-guided tiny generator (tiny-warp)', () => {
 
   afterAll(() => warpG.dispose());
 
-  it('untrained, returns the warped input exactly, with α = sigmoid(alphaBias) and Δ = 0', () => {
+  it('untrained, returns the warped input exactly, with α = sigmoid(alphaBias + alphaMaskGain·(1 − mask)) and Δ = 0', () => {
     tf.tidy(() => {
       const x = inputs(2, 20);
       const psi = warpG.psiFromEmbedding(tf.randomNormal([2, warpConfig.embedDim], 0, 1, 'float32', 23));
@@ -134,8 +134,13 @@ describe('warp-guided tiny generator (tiny-warp)', () => {
       expect(out.delta?.shape).toEqual([2, size, size, 3]);
       expect(tf.max(tf.abs(tf.sub(out.frame, x.warped))).dataSync()[0]).toBe(0);
       expect(tf.max(tf.abs(out.delta as tf.Tensor)).dataSync()[0]).toBe(0);
-      expect(tf.mean(out.alpha as tf.Tensor).dataSync()[0]).toBeCloseTo(sigmoid(alphaBias), 6);
-      expect(tf.max(tf.abs(tf.sub(out.alpha as tf.Tensor, sigmoid(alphaBias)))).dataSync()[0]).toBeLessThan(1e-6);
+      // The landmark prior: α is higher where the mask says the warp stretched the photo.
+      const gain = warpConfig.generator.alphaMaskGain ?? 0;
+      expect(gain).toBeGreaterThan(0);
+      const prior = tf.sigmoid(tf.add(tf.mul(tf.sub(1, x.mask as tf.Tensor4D), gain), alphaBias));
+      expect(tf.max(tf.abs(tf.sub(out.alpha as tf.Tensor, prior))).dataSync()[0]).toBeLessThan(1e-6);
+      const full = warpG.render(psi, { ...x, mask: tf.onesLike(x.mask as tf.Tensor4D) });
+      expect(tf.max(tf.abs(tf.sub(full.alpha as tf.Tensor, sigmoid(alphaBias)))).dataSync()[0]).toBeLessThan(1e-6);
     });
   });
 

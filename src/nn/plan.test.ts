@@ -152,7 +152,7 @@ describe('PRESET_NAMES', () => {
       expect(usesWarp(warp)).toBe(true);
       expect(usesWarp(base)).toBe(false);
       expect(warp.generator.alphaBias).toBe(-3);
-      const { input: _input, alphaBias: _bias, ...warpG } = warp.generator;
+      const { input: _input, alphaBias: _bias, alphaMaskGain: _gain, ...warpG } = warp.generator;
       expect(warpG).toEqual(base.generator);
       expect([warp.embedder, warp.discriminator, warp.resolution]).toEqual([base.embedder, base.discriminator, base.resolution]);
     }

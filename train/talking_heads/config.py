@@ -34,6 +34,10 @@ class GeneratorConfig:
     input: str = "landmarks"
     # Added to the α logit, so the untrained G's α is σ(alpha_bias) (warp input only).
     alpha_bias: float = 0.0
+    # A landmark prior on α: the logit also gets alpha_mask_gain · (1 − mask), so α starts high where
+    # the warp stretched, squeezed or folded the photo (an opening mouth, closing eyes), where a warp
+    # cannot be right. The untrained G still returns the warp (Δ = 0 there).
+    alpha_mask_gain: float = 0.0
 
     @property
     def uses_warp(self) -> bool:
@@ -86,7 +90,7 @@ class NetConfig:
                 "attentionAfterDownBlock": self.generator.attention_after_down_block,
                 "attentionAfterUpBlock": self.generator.attention_after_up_block,
                 **(
-                    {"input": self.generator.input, "alphaBias": self.generator.alpha_bias}
+                    {"input": self.generator.input, "alphaBias": self.generator.alpha_bias, "alphaMaskGain": self.generator.alpha_mask_gain}
                     if self.generator.uses_warp
                     else {}
                 ),
@@ -198,6 +202,9 @@ def validate_config(raw: Any) -> NetConfig:
         bias = g.get("alphaBias")
         if isinstance(bias, bool) or not isinstance(bias, (int, float)) or not math.isfinite(bias):
             problems.append("generator.alphaBias must be a finite number when generator.input is landmarks+warp")
+        gain = g.get("alphaMaskGain", 0)
+        if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
+            problems.append("generator.alphaMaskGain must be a finite number")
     if problems:
         raise ValueError(f"Invalid network config: {'; '.join(problems)}")
 
@@ -216,6 +223,7 @@ def validate_config(raw: Any) -> NetConfig:
             _opt_int(g["attentionAfterUpBlock"]),
             generator_input,
             float(g.get("alphaBias", 0.0)) if generator_input == "landmarks+warp" else 0.0,
+            float(g.get("alphaMaskGain", 0.0)) if generator_input == "landmarks+warp" else 0.0,
         ),
         discriminator=DiscriminatorConfig(
             int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])

@@ -118,6 +118,7 @@ def main(argv=None) -> int:
     p.add_argument("--grid-people", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--metric-size", type=int, default=0, help="compare at this size (0: the network's resolution)")
+    p.add_argument("--curve", default=None, help="append {step, samples, hours, metrics} to this JSONL file (the model card's learning curve)")
     args = p.parse_args(argv)
 
     config, embedder, generator, _, extra = load_networks(args.checkpoint)
@@ -192,6 +193,22 @@ def main(argv=None) -> int:
         if config.resolution < 128:  # small networks: tiles of at least 128 px, pixels kept sharp
             image = F.interpolate(image[None], scale_factor=128 // config.resolution, mode="nearest")[0]
         Image.fromarray(((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()).save(out / "heldout_grid.png")
+    if args.curve:
+        # Cumulative over the lineage (warm starts) plus this run so far.
+        # A checkpoint lists its parents and counts itself; exported weights list every run, themselves too.
+        exported = "trainer" not in extra
+        runs = extra.get("meta", {}).get("lineage", []) if exported else extra.get("lineage", [])
+        own_steps, own_hours = (0, 0.0) if exported else (summary["step"], float(extra.get("wall_seconds", 0.0)) / 3600)
+        point = {
+            "step": summary["step"],
+            "cumulative_steps": sum(int(r.get("steps") or 0) for r in runs) + own_steps,
+            "cumulative_hours": round(sum(float(r.get("hours") or 0) for r in runs) + own_hours, 3),
+            "k": args.k,
+            "metric_size": summary["metric_size"],
+            "metrics": summary["metrics"]["all"],
+        }
+        with open(args.curve, "a", encoding="utf-8") as f:
+            f.write(json.dumps(point) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "per_person"}))
     return 0
 

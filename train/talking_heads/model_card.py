@@ -1,12 +1,14 @@
-"""Writes public/weights/MODEL_CARD.md from a run: the checkpoint's bookkeeping, the training log,
-and the held-out evaluation (evaluate_heldout.py). Every number in the card comes from those files.
+"""Writes WEIGHTS/MODEL_CARD.md from a run: the checkpoint's bookkeeping, the training log, the
+lineage of runs behind the weights (their manifest's meta), the held-out evaluation
+(evaluate_heldout.py) and its learning curve. Every number in the card comes from those files.
 
-    $PYTHON -m train.talking_heads.model_card --run RUN --weights public/weights/paper --notes "..."
-        [--card public/weights/MODEL_CARD.md] [--grid docs/heldout_grid.png]
-        [--compare "LABEL=OTHER/heldout.json" ...]
+    $PYTHON -m train.talking_heads.model_card --run RUN --weights public/weights/warp --notes "..."
+        [--card WEIGHTS/MODEL_CARD.md] [--grid docs/heldout_grid_NAME.png]
+        [--compare "LABEL=OTHER/heldout.json" ...] [--curve RUN/curve.jsonl]
 
 --compare adds other evaluate_heldout results (e.g. the weights these replace) to a table next to
-this run's; they should use the same --metric-size, which the table states.
+this run's; they should use the same --metric-size, which the table states. --curve (default
+RUN/curve.jsonl when present) is the held-out learning curve that evaluate_heldout --curve appends.
 """
 from __future__ import annotations
 
@@ -33,12 +35,19 @@ def main(argv=None) -> int:
     p.add_argument("--run", required=True)
     p.add_argument("--weights", required=True, help="folder of the exported app weights")
     p.add_argument("--notes", default="")
-    p.add_argument("--card", default="public/weights/MODEL_CARD.md")
+    p.add_argument("--card", default=None, help="default: WEIGHTS/MODEL_CARD.md")
     # Outside public/: the grid shows dataset faces (derived crops), which the app does not ship.
-    p.add_argument("--grid", default="docs/heldout_grid.png")
+    p.add_argument("--grid", default=None, help="default: docs/heldout_grid_<weights folder>.png")
     p.add_argument("--compare", action="append", default=[], help="LABEL=path/to/heldout.json (repeatable)")
+    p.add_argument("--curve", default=None, help="held-out learning curve (JSONL); default RUN/curve.jsonl")
     args = p.parse_args(argv)
     run, weights = Path(args.run), Path(args.weights)
+    args.card = args.card or str(weights / "MODEL_CARD.md")
+    args.grid = args.grid or f"docs/heldout_grid_{weights.name}.png"
+    manifest = json.loads((weights / "manifest.json").read_text())
+    lineage = manifest.get("meta", {}).get("lineage", [])
+    curve_path = Path(args.curve) if args.curve else run / "curve.jsonl"
+    curve = [json.loads(line) for line in curve_path.read_text().splitlines() if line.strip()] if curve_path.exists() else []
     payload = torch.load(run / "checkpoint.pt", map_location="cpu")
     extra = payload.get("extra", {})
     trainer = extra.get("trainer", {})
@@ -53,10 +62,42 @@ def main(argv=None) -> int:
         shutil.copyfile(grid, grid_path)
     grid_link = os.path.relpath(grid_path, card_path.parent)
     m = heldout["metrics"]
+    g = lambda d, k: fmt(d.get(k, float("nan")))  # noqa: E731  older heldout.json files lack the warp columns
     rows = "\n".join(
-        f"| {name} | {fmt(m[name]['ssim_ff'])} | {fmt(m[name]['ssim_copy'])} | {fmt(m[name]['idcos_ff'])} | {fmt(m[name]['idcos_copy'])} |"
+        f"| {name} | {g(m[name], 'ssim_ff')} | {g(m[name], 'ssim_warp')} | {g(m[name], 'ssim_copy')} | {g(m[name], 'idcos_ff')} "
+        f"| {g(m[name], 'idcos_warp')} | {g(m[name], 'idcos_copy')} | {g(m[name], 'sharp_ff')} | {g(m[name], 'sharp_warp')} |"
         for name in ("all", "ytf", "celeba")
     )
+    lineage_rows = "\n".join(
+        f"| {r.get('run')} | {r.get('preset', '?')} | {r.get('steps')} | {r.get('samples')} | {fmt(float(r.get('hours') or float('nan')))} "
+        f"| {r.get('hardware', '?')} | {r.get('warm_start') or '—'} |"
+        for r in lineage
+    )
+    total = lambda key: sum(float(r.get(key) or 0) for r in lineage)  # noqa: E731
+    lineage_table = (
+        f"""## Lineage (every run behind these weights; none started over)
+
+| run | preset | steps | samples | hours | hardware | started from |
+| --- | --- | --- | --- | --- | --- | --- |
+{lineage_rows}
+| **total** | | **{int(total('steps'))}** | **{int(total('samples'))}** | **{total('hours'):.2f}** | | |
+"""
+        if lineage
+        else ""
+    )
+    curve_table = ""
+    if curve:
+        curve_rows = "\n".join(
+            f"| {c['cumulative_steps']} | {c['cumulative_hours']:.2f} | {c['k']} | {g(c['metrics'], 'ssim_ff')} | {g(c['metrics'], 'ssim_warp')} "
+            f"| {g(c['metrics'], 'idcos_ff')} | {g(c['metrics'], 'idcos_warp')} | {g(c['metrics'], 'sharp_ff')} |"
+            for c in curve
+        )
+        curve_table = f"""### Learning curve (held-out, evaluate_heldout at checkpoints of this lineage)
+
+| cumulative steps | cumulative hours | K | SSIM FF | SSIM warp | identity cos FF | identity cos warp | sharpness FF |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{curve_rows}
+"""
     comparison = ""
     if args.compare:
         def row(label: str, h: dict) -> str:
@@ -81,10 +122,17 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
 {chr(10).join(row(label, h) for label, h in others)}
 """
     terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
-    card = f"""# Model card: `public/weights/{weights.name}`, the shipped talking-head weights
+    warp_guided = config.get("generator", {}).get("input") == "landmarks+warp"
+    kind = (
+        "the **warp-guided** generator: G also receives the source photo warped to the driving landmarks and blends "
+        "its own output with it (frame = warp + α·Δ; `src/nn/README.md`)"
+        if warp_guided
+        else "the paper's generator (G paints the whole frame from the landmark image)"
+    )
+    card = f"""# Model card: `public/weights/{weights.name}`, shipped talking-head weights
 
 Embedder, generator (with projection P) and projection discriminator of *Few-Shot Adversarial
-Learning of Realistic Neural Talking Head Models* (Zakharov et al., 2019), preset
+Learning of Realistic Neural Talking Head Models* (Zakharov et al., 2019), with {kind}; preset
 `{config.get('name')}` ({config['resolution']} px, channels {config['minChannels']}→{config['maxChannels']}, N = {config['embedDim']}),
 meta-learned with the PyTorch twin in `train/` and exported to the app's weights format
 (kernels float16, everything else float32; `manifest.json` lists every tensor with its sha256-checked shard).
@@ -101,7 +149,8 @@ rasterised into landmark images by the app's own pipeline (`scripts/prepare-trai
 FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held out
 (`train/split.json`) and never seen in training.
 
-## Training
+{lineage_table}
+## Training (the last run)
 
 | | |
 | --- | --- |
@@ -125,11 +174,15 @@ ArcFace CSIM). "copy" = showing a source frame unchanged, the floor any avatar m
 
 Metrics at {heldout.get('metric_size', config['resolution'])} px.
 
-| people | SSIM FF | SSIM copy | identity cos FF | identity cos copy |
-| --- | --- | --- | --- | --- |
+"warp" = the source frame nearest the target's pose warped to the target's landmarks (the input a
+warp-guided generator starts from). Sharpness = variance of the Laplacian, output ÷ ground truth.
+
+| people | SSIM FF | SSIM warp | SSIM copy | identity cos FF | identity cos warp | identity cos copy | sharpness FF | sharpness warp |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 {rows}
 {comparison}
-![held-out samples: source | driver landmarks | FF output | ground truth]({grid_link})
+{curve_table}
+![held-out samples: source | driver landmarks | warp | FF output | ground truth]({grid_link})
 
 Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data {extra.get('data', 'data/train-128')} --out RUN/heldout --metric-size {heldout.get('metric_size', config['resolution'])}`
 then `$PYTHON -m train.talking_heads.model_card --run RUN --weights {weights}`.

@@ -114,7 +114,9 @@ class Generator(_PlannedNetwork):
         with torch.autocast(device_type=x.device.type, enabled=False):
             raw = x.float()
             delta = DELTA_RANGE * torch.tanh(raw[:, :3])
-            alpha = torch.sigmoid(raw[:, 3:4] + self.config.generator.alpha_bias)
+            g = self.config.generator
+            prior = g.alpha_mask_gain * (1.0 - inputs.mask.float()) if g.alpha_mask_gain else 0.0
+            alpha = torch.sigmoid(raw[:, 3:4] + g.alpha_bias + prior)
             frame = inputs.warped.float() + alpha * delta
         return GeneratorOutput(frame, alpha, delta)
 

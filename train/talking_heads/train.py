@@ -56,6 +56,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr-g", type=float, default=5e-5)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--l1-weight", type=float, default=0.0)
+    p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
+    p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
@@ -127,6 +129,8 @@ def main(argv=None) -> int:
         lr_g=args.lr_g,
         lr_d=args.lr_d,
         l1_weight=args.l1_weight,
+        betas_g=None if args.beta1_g is None else (args.beta1_g, 0.999),
+        head_lr_scale=args.head_lr_scale,
         content_weight=args.content_weight,
         bf16=not args.no_bf16,
         variant=args.variant,

@@ -34,6 +34,12 @@ class TrainOptions:
     lr_g: float = 5e-5  # E and G (paper)
     lr_d: float = 2e-4  # D (paper)
     betas: tuple = (0.0, 0.999)
+    # E and G's Adam betas (None: `betas`). Momentum (β1 0.5) averages the noisy gradients a
+    # zero-initialised warp-guided head gets; without it the head random-walks (measured: |w| ≈ lr·√steps).
+    betas_g: Optional[tuple] = None
+    # Learning-rate multiplier of the warp-guided output head (zero-initialised, so it starts far from
+    # where it must go while the warm-started trunk is already close).
+    head_lr_scale: float = 1.0
     d_steps: int = 1
     fm_weight: float = 10.0
     adv_weight: float = 1.0
@@ -94,9 +100,12 @@ class MetaTrainer:
         )
         self.content_loss = content_loss
         betas = tuple(options.betas)
-        self.opt_g = torch.optim.Adam(
-            [p for n in (self.embedder, self.generator) for p in n.parameters() if p.requires_grad], lr=options.lr_g, betas=betas
-        )
+        head = {id(p) for p in self.generator.output.parameters()} if self.config.generator.uses_warp else set()
+        trunk = [p for n in (self.embedder, self.generator) for p in n.parameters() if p.requires_grad and id(p) not in head]
+        groups = [{"params": trunk}]
+        if head:
+            groups.append({"params": [p for p in self.generator.output.parameters() if p.requires_grad], "lr": options.lr_g * options.head_lr_scale})
+        self.opt_g = torch.optim.Adam(groups, lr=options.lr_g, betas=tuple(options.betas_g) if options.betas_g else betas)
         # W receives gradients from L_MCH in the E/G step too, but is owned by D's optimiser.
         self.opt_d = torch.optim.Adam([p for p in self.discriminator.parameters() if p.requires_grad], lr=options.lr_d, betas=betas)
         self.step = 0

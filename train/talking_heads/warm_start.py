@@ -46,10 +46,13 @@ def _adapt(name: str, old: np.ndarray, new_shape: tuple) -> np.ndarray | None:
     return None
 
 
-def lineage_of(meta: Dict[str, Any], extra: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The runs behind a set of weights: meta["lineage"] (exported) or extra["lineage"] (checkpoint)."""
-    if isinstance(extra.get("lineage"), list):
-        return list(extra["lineage"])
+def lineage_of(preset: str, meta: Dict[str, Any], extra: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The runs behind a set of weights: meta["lineage"] (exported weights list every run), or a
+    checkpoint's parents plus the checkpoint's own run."""
+    if "trainer" in extra:
+        from .export_weights import run_lineage
+
+        return run_lineage(preset, extra)
     if isinstance(meta.get("lineage"), list):
         return list(meta["lineage"])
     return [{"run": meta.get("source", "unknown"), "steps": meta.get("steps"), "samples": None, "hours": None}]
@@ -57,7 +60,7 @@ def lineage_of(meta: Dict[str, Any], extra: Dict[str, Any]) -> List[Dict[str, An
 
 def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
     """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path)}."""
-    _, e_old, g_old, d_old, extra = load_networks(path)
+    old_config, e_old, g_old, d_old, extra = load_networks(path)
     meta = dict(extra.get("meta", {}))
     for prefix, old, new in (
         ("embedder", e_old, trainer.embedder),
@@ -85,4 +88,4 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
         shown = str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         shown = str(path)
-    return {"lineage": lineage_of(meta, extra), "warm_start": shown}
+    return {"lineage": lineage_of(old_config.name, meta, extra), "warm_start": shown}

@@ -228,8 +228,11 @@ class WarpGeneratorTest(unittest.TestCase):
         self.assertEqual(tuple(out.delta.shape), (2, 3, size, size))
         self.assertTrue(torch.equal(out.frame, self.inputs.warped))
         self.assertEqual(float(out.delta.abs().max()), 0.0)
-        expected = 1 / (1 + math.exp(-self.config.generator.alpha_bias))
-        self.assertAlmostEqual(float(out.alpha.mean()), expected, places=6)
+        # α = σ(alphaBias + alphaMaskGain·(1 − mask)) per pixel: the landmark prior, before any training.
+        g = self.config.generator
+        expected = torch.sigmoid(g.alpha_bias + g.alpha_mask_gain * (1 - self.inputs.mask))
+        self.assertLess(float((out.alpha - expected).abs().max()), 1e-6)
+        self.assertGreater(g.alpha_mask_gain, 0)
         self.assertTrue(torch.equal(self.G(self.psi, self.inputs), out.frame))
 
     def test_blends_the_warp_with_the_head_output(self) -> None:
