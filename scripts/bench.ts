@@ -1,20 +1,30 @@
 // `npm run bench`: how fast the app's model worker is on this machine, in headless Chromium:
-// driving ms/frame and fine-tuning time for T = 1, 8, 32 photos, per backend, with the backend and
-// GPU adapter printed. A benchmark, not a test: nothing is asserted.
+// driving ms/frame and fine-tuning time for T = 1, 8, 32 photos, per backend and per generator
+// (default both shipped ones, labelled as in `npm run eval`), with the backend and GPU adapter
+// printed. A benchmark, not a test: nothing is asserted.
 //
-//   npm run bench -- [--weights /weights/paper/manifest.json] [--backend webgpu,webgl]
-//                    [--frames 20] [--ft-steps 2] [--T 1,8,32] [--out reports/bench.json] [--report docs/BENCH.md]
+//   npm run bench -- [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json]
+//                    [--backend webgpu,webgl] [--frames 20] [--ft-steps 2] [--T 1,8,32]
+//                    [--out reports/bench.json] [--report docs/BENCH.md]
+//
+// Photos and driving landmarks are 256 px crops (WARP_DISPLAY_SIZE), as the app's. Beside the render
+// time, the warp of warp-guided avatars is timed on its own per frame at 256 px: picking the nearest
+// photo and computing the grid in JS, then sampling the photo on the backend (lab page main thread,
+// same backend; window.lab.evaluation.warpCost). A warp-guided frame also warps at G's resolution,
+// (r / 256)² of those pixels, which is not timed apart.
 //
 // Fine-tuning is timed over --ft-steps steps (after one warm-up step) and extrapolated to the step
 // counts of the app's presets; on a GPU, raise --ft-steps to time whole presets. --ft-steps 0 times
 // driving only (a fine-tuning step of the default network takes minutes on a CPU-only machine).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { DEFAULT_WEIGHTS, EVAL_DISPLAY_SIZE, parseWeightsList, resolveWeightLabels } from '../src/eval/eval-options.ts';
 import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
 import { loadRealFaceFixture } from '../src/landmarks/realFaceFixture.ts';
 import { FINE_TUNE_PRESETS, fineTuneSteps } from '../src/nn/finetune-schedule.ts';
 import type { BackendName } from '../src/nn/backend.ts';
+import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
 import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 
 function arg(name: string, fallback: string): string {
@@ -25,7 +35,8 @@ function arg(name: string, fallback: string): string {
   return eq ? eq.slice(name.length + 3) : fallback;
 }
 
-const weights = arg('weights', '/weights/paper/manifest.json');
+const weightsText = arg('weights', '');
+const weights = weightsText ? parseWeightsList(weightsText) : DEFAULT_WEIGHTS.map((w) => ({ ...w }));
 const backends = arg('backend', 'webgpu,webgl').split(',') as BackendName[];
 const frames = Number(arg('frames', '20'));
 const ftSteps = Number(arg('ft-steps', '2'));
@@ -55,6 +66,12 @@ function syntheticFace(size: number, wobble: number): EvalFace {
   return { image: { width: size, height: size, rgbaBase64: data.toString('base64') }, landmarks: points.flatMap((p) => [p.x, p.y, p.z]) };
 }
 
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length ? sorted[Math.floor(sorted.length / 2)] : NaN;
+};
+
+const size = EVAL_DISPLAY_SIZE;
 const lab = await openLabSession();
 const chromiumVersion = lab.browser.version();
 const results: Record<string, unknown>[] = [];
@@ -62,57 +79,81 @@ try {
   for (const backend of backends) {
     const page = await lab.newLabPage();
     const api = pageEvaluationApi(page);
-    const info = await api.initAvatar({ weightsUrl: weights, backends: [backend] });
-    if (info.backend !== backend) {
-      console.log(`bench: ${backend} unavailable here (got ${info.backend}); skipped`);
+    // One model worker per generator, as in `npm run eval`.
+    const infos: ModelInfo[] = [];
+    for (const [i, choice] of weights.entries()) infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend] }, `g${i}`));
+    if (infos.some((info) => info.backend !== backend)) {
+      console.log(`bench: ${backend} unavailable here (got ${infos.map((info) => info.backend).join(', ')}); skipped`);
       await page.close();
       continue;
     }
-    const size = info.resolution;
-    console.log(`bench: ${backend}${info.adapter ? ` (${info.adapter})` : ''}, weights ${weights} (${info.configName}, ${size} px)`);
+    const labels = resolveWeightLabels(weights, infos.map((info) => info.generator));
+    // The warp's own cost per T (it depends on the photos, not on G): JS grid + sampling at 256 px.
+    const warpCost = new Map<number, { jsMs: number; sampleMs: number }>();
     for (const T of Ts) {
       const photos = Array.from({ length: T }, (_, i) => syntheticFace(size, i * 0.3));
-      const setup = await api.createAvatar(photos);
-      // The first frame compiles shaders / uploads weights: reported apart, left out of the mean.
-      const first = await api.render(photos[0].landmarks, size);
-      const times: number[] = [];
-      for (let f = 0; f < frames; f++) times.push((await api.render(syntheticFace(size, Math.sin(f / 3)).landmarks, size)).ms);
-      times.sort((a, b) => a - b);
-      const median = times[Math.floor(times.length / 2)];
-      const warm = ftSteps > 0 ? await api.fineTune(1, true) : null;
-      const timed = ftSteps > 0 ? await api.fineTune(ftSteps, true) : null;
-      const msPerStep = timed ? timed.ms / Math.max(1, timed.stepsDone) : NaN;
-      const presets = Object.fromEntries(FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]));
-      const row = {
-        backend,
-        adapter: info.adapter ?? null,
-        config: info.configName,
-        resolution: size,
-        T,
-        ffSetupMs: setup.ms,
-        firstFrameMs: first.ms,
-        msPerFrameMedian: median,
-        fps: 1000 / median,
-        ftWarmupStepMs: warm?.ms ?? null,
-        ftMsPerStep: timed ? msPerStep : null,
-        ftStepsTimed: timed?.stepsDone ?? 0,
-        ftContentLoss: timed?.usedContentLoss ?? null,
-        ftPresetSeconds: presets,
-      };
-      results.push(row);
+      const drivers = Array.from({ length: frames }, (_, f) => syntheticFace(size, Math.sin(f / 3)).landmarks);
+      const cost = await api.warpCost(photos, drivers, backend);
+      warpCost.set(T, { jsMs: median(cost.jsMs), sampleMs: median(cost.sampleMs) });
+    }
+    for (const [g, info] of infos.entries()) {
+      const worker = `g${g}`;
+      const label = labels[g];
       console.log(
-        `  T=${String(T).padStart(2)}: FF setup ${setup.ms.toFixed(0)} ms · first frame ${first.ms.toFixed(0)} ms · ${median.toFixed(1)} ms/frame (median of ${frames}, ${(1000 / median).toFixed(1)} fps) · ` +
-          (timed
-            ? `FT ${msPerStep.toFixed(0)} ms/step → quick ${presets.quick.seconds.toFixed(0)} s, balanced ${presets.balanced.seconds.toFixed(0)} s, best ${presets.best.seconds.toFixed(0)} s`
-            : 'FT not timed (--ft-steps 0)'),
+        `bench: ${backend}${info.adapter ? ` (${info.adapter})` : ''}, ${label}: weights ${weights[g].url} (${info.generator} generator, ${info.configName}, G at ${info.resolution} px, frames at ${info.frameSize} px)`,
       );
+      for (const T of Ts) {
+        const photos = Array.from({ length: T }, (_, i) => syntheticFace(size, i * 0.3));
+        const setup = await api.createAvatar(photos, worker);
+        // The first frame compiles shaders / uploads weights: reported apart, left out of the median.
+        const first = await api.render(photos[0].landmarks, size, worker);
+        const times: number[] = [];
+        for (let f = 0; f < frames; f++) times.push((await api.render(syntheticFace(size, Math.sin(f / 3)).landmarks, size, worker)).ms);
+        const perFrame = median(times);
+        const warm = ftSteps > 0 ? await api.fineTune(1, true, worker) : null;
+        const timed = ftSteps > 0 ? await api.fineTune(ftSteps, true, worker) : null;
+        const msPerStep = timed ? timed.ms / Math.max(1, timed.stepsDone) : NaN;
+        const presets = Object.fromEntries(FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]));
+        const warp = info.generator === 'warp' ? warpCost.get(T)! : null;
+        const row = {
+          backend,
+          adapter: info.adapter ?? null,
+          generator: label,
+          kind: info.generator,
+          weights: weights[g].url,
+          config: info.configName,
+          resolution: info.resolution,
+          frameSize: info.frameSize,
+          T,
+          ffSetupMs: setup.ms,
+          firstFrameMs: first.ms,
+          msPerFrameMedian: perFrame,
+          fps: 1000 / perFrame,
+          warpGridJsMs: warp?.jsMs ?? null,
+          warpSampleMs: warp?.sampleMs ?? null,
+          ftWarmupStepMs: warm?.ms ?? null,
+          ftMsPerStep: timed ? msPerStep : null,
+          ftStepsTimed: timed?.stepsDone ?? 0,
+          ftContentLoss: timed?.usedContentLoss ?? null,
+          ftPresetSeconds: presets,
+        };
+        results.push(row);
+        console.log(
+          `  T=${String(T).padStart(2)}: FF setup ${setup.ms.toFixed(0)} ms · first frame ${first.ms.toFixed(0)} ms · ${perFrame.toFixed(1)} ms/frame (median of ${frames}, ${(1000 / perFrame).toFixed(1)} fps)` +
+            (warp ? ` of which the 256 px warp ≈ ${warp.jsMs.toFixed(1)} ms grid (JS) + ${warp.sampleMs.toFixed(1)} ms sampling` : '') +
+            ' · ' +
+            (timed
+              ? `FT ${msPerStep.toFixed(0)} ms/step → quick ${presets.quick.seconds.toFixed(0)} s, balanced ${presets.balanced.seconds.toFixed(0)} s, best ${presets.best.seconds.toFixed(0)} s`
+              : 'FT not timed (--ft-steps 0)'),
+        );
+      }
     }
     await page.close();
   }
 } finally {
   await lab.close();
 }
-const meta = { date: new Date().toISOString(), chromium: chromiumVersion, cpuCount: (await import('node:os')).cpus().length, weights, frames, ftSteps };
+const meta = { date: new Date().toISOString(), chromium: chromiumVersion, cpuCount: (await import('node:os')).cpus().length, weights, frames, ftSteps, cropSize: size };
 if (outJson) {
   mkdirSync(dirname(resolve(outJson)), { recursive: true });
   writeFileSync(outJson, JSON.stringify({ ...meta, results }, null, 1));
@@ -127,16 +168,19 @@ if (reportPath) {
     `npm run bench -- ${process.argv.slice(1).join(' ')}`,
     '```',
     '',
-    `- Date: ${meta.date.slice(0, 10)}; Chromium ${meta.chromium}; ${meta.cpuCount} CPU cores; weights \`${weights}\``,
+    `- Date: ${meta.date.slice(0, 10)}; Chromium ${meta.chromium}; ${meta.cpuCount} CPU cores`,
+    `- Generators: ${[...new Map(results.map((r) => [r.generator, r])).values()].map((r) => `**${r.generator}** \`${r.weights}\` (${r.kind === 'warp' ? 'warp-guided' : "the paper's"}, preset \`${r.config}\`, G at ${r.resolution} px, frames at ${r.frameSize} px)`).join('; ') || 'none measured'}`,
+    `- Photos and driving landmarks: ${size} px crops, as the app's.`,
     '- On WebGPU and WebGL, tf.js queues GPU work and returns: "FF setup" is mostly the queueing, and the embedder\'s real cost lands in the first frame (with shader compilation).',
     `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss on), extrapolated to the app's presets` : 'not timed (--ft-steps 0)'}.`,
+    `- Warp (warp-guided rows): its own cost per frame at ${size} px, part of "ms / frame": the nearest photo and the grid in JS, and sampling the photo on the backend (bilinear taps in JS, uploaded, four gathers, one read-back to wait for the GPU); medians of ${frames} frames after a warm-up, on the lab page's main thread with the same backend. The warp at G's resolution is not timed apart.`,
     '',
-    '| backend (adapter) | T | FF setup (ms) | first frame (ms) | ms / frame | fps | FT ms / step | quick (s) | balanced (s) | best (s) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| backend (adapter) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | fps | FT ms / step | quick (s) | balanced (s) | best (s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map((r) => {
       const p = r.ftPresetSeconds as Record<string, { seconds: number; steps: number }>;
       const f = (v: unknown, d = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
-      return `| ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${r.T} | ${f(r.ffSetupMs)} | ${f(r.firstFrameMs)} | ${f(r.msPerFrameMedian, 1)} | ${f(r.fps, 2)} | ${f(r.ftMsPerStep)} | ${f(p.quick.seconds)} (${p.quick.steps}) | ${f(p.balanced.seconds)} (${p.balanced.steps}) | ${f(p.best.seconds)} (${p.best.steps}) |`;
+      return `| ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${r.generator} (${r.frameSize} px) | ${r.T} | ${f(r.ffSetupMs)} | ${f(r.firstFrameMs)} | ${f(r.msPerFrameMedian, 1)} | ${f(r.warpGridJsMs, 1)} | ${f(r.warpSampleMs, 1)} | ${f(r.fps, 2)} | ${f(r.ftMsPerStep)} | ${f(p.quick.seconds)} (${p.quick.steps}) | ${f(p.balanced.seconds)} (${p.balanced.steps}) | ${f(p.best.seconds)} (${p.best.steps}) |`;
     }),
     '',
   ];

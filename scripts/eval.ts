@@ -1,7 +1,9 @@
-// `npm run eval`: avatar quality and speed by the paper's self-reenactment protocol, next to
-// baselines (copy, piecewise-affine warp), on any folders of talking-head clips and/or per-person
-// photo folders. The app's pipeline runs in headless Chromium (lab.html → window.lab.evaluation);
-// protocol, metrics and the report are src/eval/. Usage: see EVAL_USAGE in src/eval/eval-options.ts.
+// `npm run eval`: avatar quality and speed by the paper's self-reenactment protocol, for one or
+// more generators (default both shipped ones, warp-guided and the paper's) side by side with
+// baselines (copy, piecewise-affine warp), at the 256 px the app shows, on any folders of
+// talking-head clips and/or per-person photo folders. The app's pipeline runs in headless Chromium
+// (lab.html → window.lab.evaluation, one model worker per generator); protocol, metrics and the
+// report are src/eval/. Usage: see EVAL_USAGE in src/eval/eval-options.ts.
 //
 // Writes OUT/results.json (every number), OUT/report.md and OUT/grid.png; with --report PATH also
 // the report at PATH and its grid next to it (docs/EVAL.md is made this way).
@@ -9,12 +11,13 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { heldOutNames, listIdentityFolders, listVideoFiles, evenlySpaced, planIdentity, planVideo, type FrameRef, type PersonPlan } from '../src/eval/eval-dataset.ts';
-import { describeFineTune, EVAL_USAGE, parseEvalOptions, stepsFor, type EvalOptions } from '../src/eval/eval-options.ts';
-import { renderReport, summarizeOutcomes } from '../src/eval/eval-report.ts';
+import { describeFineTune, EVAL_DISPLAY_SIZE, EVAL_USAGE, parseEvalOptions, resolveWeightLabels, stepsFor, type EvalOptions } from '../src/eval/eval-options.ts';
+import { chooseGridSamples, renderReport, rowName, summarizeOutcomes, type ReportWeights } from '../src/eval/eval-report.ts';
 import { composeGrid } from '../src/eval/image-grid.ts';
-import { evaluatePerson, type PersonOutcome } from '../src/eval/run-evaluation.ts';
+import { evaluatePerson, gridColumns, type GeneratorRun, type PersonOutcome } from '../src/eval/run-evaluation.ts';
 import { countVideoFrames, extractVideoFrames } from '../src/eval/video-frames.ts';
 import { encodePng } from '../src/util/png.ts';
+import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
 import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 
 function planPeople(options: EvalOptions, limits: { maxSources: number; targets: number }) {
@@ -61,7 +64,7 @@ async function main() {
   const limits = { maxSources: Math.max(...options.Ts), targets: options.frames };
   const { plans, skipped } = planPeople(options, limits);
   if (plans.length === 0) throw new Error(`no person to evaluate (skipped: ${JSON.stringify(skipped)})\n${EVAL_USAGE}`);
-  console.log(`eval: ${plans.length} people, T=${options.Ts.join(',')}, modes ${options.modes.join(',')}, ${options.frames} hold-out frames each`);
+  console.log(`eval: ${plans.length} people, T=${options.Ts.join(',')}, modes ${options.modes.join(',')}, ${options.frames} hold-out frames each, ${options.weights.length} generator(s), metrics at ${options.metricSize} px`);
 
   const frameDir = mkdtempSync(join(tmpdir(), 'eval-'));
   const served = new Map<string, string>();
@@ -91,8 +94,17 @@ async function main() {
       });
     });
     const api = pageEvaluationApi(page);
-    const model = await api.initAvatar({ weightsUrl: options.weights, ...(options.backends ? { backends: options.backends } : {}) });
-    console.log(`eval: weights ${options.weights} (${model.configName}, ${model.resolution} px) on ${model.backend}${model.adapter ? ` (${model.adapter})` : ''}`);
+    // One model worker per generator, named by its position until the manifests have said their kind.
+    const models: ModelInfo[] = [];
+    for (const [i, choice] of options.weights.entries()) {
+      models.push(await api.initAvatar({ weightsUrl: choice.url, ...(options.backends ? { backends: options.backends } : {}) }, `g${i}`));
+    }
+    const labels = resolveWeightLabels(options.weights, models.map((m) => m.generator));
+    const generators: GeneratorRun[] = models.map((m, i) => ({ label: labels[i], worker: `g${i}`, frameSize: m.frameSize }));
+    const weights: ReportWeights[] = models.map((m, i) => ({ label: labels[i], url: options.weights[i].url, config: m.configName, kind: m.generator, resolution: m.resolution, frameSize: m.frameSize }));
+    for (const [i, m] of models.entries()) {
+      console.log(`eval: ${labels[i]}: weights ${options.weights[i].url} (${m.generator} generator, ${m.configName}, G at ${m.resolution} px, frames at ${m.frameSize} px) on ${m.backend}${m.adapter ? ` (${m.adapter})` : ''}`);
+    }
 
     for (const [k, plan] of plans.entries()) {
       const personStarted = Date.now();
@@ -107,24 +119,36 @@ async function main() {
       const outcome = await evaluatePerson(
         api,
         plan,
-        { Ts: options.Ts, modes: options.modes, ftSteps: (T) => stepsFor(options, T), ftContentLoss: options.ftContentLoss, size: model.resolution },
+        {
+          Ts: options.Ts,
+          modes: options.modes,
+          ftSteps: (T) => stepsFor(options, T),
+          ftContentLoss: options.ftContentLoss,
+          generators,
+          cropSize: EVAL_DISPLAY_SIZE,
+          metricSize: options.metricSize,
+        },
         { frameUrl, log: (m) => console.log(m) },
       );
       outcomes.push(outcome);
       served.clear();
-      const ff = outcome.scores.filter((s) => s.method === 'ff');
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+      const perGenerator = generators.map(({ label }) => {
+        const ff = outcome.scores.filter((s) => s.method === 'ff' && s.generator === label);
+        return `FF ${label} SSIM ${mean(ff.map((s) => s.ssim)).toFixed(3)} ID-cos ${mean(ff.map((s) => s.idcos)).toFixed(3)} sharpness ${mean(ff.map((s) => s.sharpness)).toFixed(2)}`;
+      });
       console.log(
-        `eval: [${k + 1}/${plans.length}] ${plan.id}: ${outcome.scores.length} scores, FF SSIM ${mean(ff.map((s) => s.ssim)).toFixed(3)}, ` +
-          `CSIM ${mean(ff.map((s) => s.csim)).toFixed(3)}, ID-cos ${mean(ff.map((s) => s.idcos)).toFixed(3)} (${((Date.now() - personStarted) / 1000).toFixed(0)} s)${outcome.notes.length ? `; ${outcome.notes.join('; ')}` : ''}`,
+        `eval: [${k + 1}/${plans.length}] ${plan.id}: ${outcome.scores.length} scores, ${perGenerator.join('; ')} ` +
+          `(${((Date.now() - personStarted) / 1000).toFixed(0)} s)${outcome.notes.length ? `; ${outcome.notes.join('; ')}` : ''}`,
       );
     }
     const described = await api.describe();
 
-    const summary = summarizeOutcomes(outcomes);
-    const gridRows = outcomes.filter((o) => o.gridRow.some(Boolean)).slice(0, 8).map((o) => o.gridRow);
-    const grid = gridRows.length ? encodePng(composeGrid(gridRows, { gap: 2 })) : null;
+    const summary = summarizeOutcomes(outcomes, labels);
+    const gridChoice = chooseGridSamples(outcomes.map((o) => o.grid));
+    const grid = gridChoice.rows.length ? encodePng(composeGrid(gridChoice.rows.map((r) => r.cells), { gap: 2 })) : null;
     if (grid) writeFileSync(join(out, 'grid.png'), grid);
+    const gridContext = (image: string) => ({ image, columns: gridColumns(labels, options.modes), choice: gridChoice, cellSize: EVAL_DISPLAY_SIZE });
     const command = `npm run eval -- ${argv.join(' ')}`;
     const dataDescription = [
       options.videos ? `clips in \`${options.videos}\`` : null,
@@ -135,15 +159,16 @@ async function main() {
     const context = {
       command,
       date: new Date().toISOString().slice(0, 10),
-      weights: options.weights,
-      config: model.configName,
-      backend: model.backend,
-      adapter: model.adapter,
+      weights,
+      backend: models[0].backend,
+      adapter: models[0].adapter,
       metricsBackend: described.metricsBackend,
       ftDescription: describeFineTune(options),
       people: [...outcomes.map((o) => ({ id: o.person, notes: o.notes })), ...skipped],
-      gridImage: grid ? 'grid.png' : null,
+      grid: grid ? gridContext('grid.png') : null,
       dataDescription: `${dataDescription}; ${options.frames} hold-out frames per person`,
+      cropSize: EVAL_DISPLAY_SIZE,
+      metricSize: options.metricSize,
     };
     writeFileSync(join(out, 'report.md'), renderReport(summary, context));
     writeFileSync(
@@ -152,11 +177,12 @@ async function main() {
         {
           command,
           options,
-          model,
+          models: models.map((m, i) => ({ label: labels[i], ...m })),
           metricsBackend: described.metricsBackend,
           wallSeconds: (Date.now() - started) / 1000,
           summary,
-          people: outcomes.map(({ gridRow: _grid, features: _features, ...rest }) => rest),
+          grid: gridChoice.rows.map(({ cells: _cells, ...rest }, r) => ({ ...rest, mouthRow: r === gridChoice.mouthRow })),
+          people: outcomes.map(({ grid: _grid, features: _features, ...rest }) => rest),
           skipped,
         },
         null,
@@ -168,12 +194,12 @@ async function main() {
       mkdirSync(dirname(reportPath), { recursive: true });
       const gridName = `${basename(reportPath, extname(reportPath)).toLowerCase()}_grid.png`;
       if (grid) copyFileSync(join(out, 'grid.png'), join(dirname(reportPath), gridName));
-      writeFileSync(reportPath, renderReport(summary, { ...context, gridImage: grid ? gridName : null }));
+      writeFileSync(reportPath, renderReport(summary, { ...context, grid: grid ? gridContext(gridName) : null }));
       console.log(`eval: report → ${relative(process.cwd(), reportPath)}`);
     }
     console.log(`eval: ${summary.people.evaluated} people in ${((Date.now() - started) / 1000).toFixed(0)} s → ${relative(process.cwd(), out) || '.'}/`);
     for (const row of summary.rows) {
-      console.log(`  ${row.method}@T=${row.T}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`);
+      console.log(`  ${rowName(row)}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% sharp ${row.sharpness.mean.toFixed(2)} FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`);
     }
   } finally {
     await lab.close();

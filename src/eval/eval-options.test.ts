@@ -1,10 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { describeFineTune, parseEvalOptions, stepsFor } from './eval-options';
+import { WARP_DISPLAY_SIZE } from '../nn/avatar-session';
+import { GENERATORS } from '../nn/registry';
+import { describeFineTune, EVAL_DISPLAY_SIZE, parseEvalOptions, parseWeightsList, resolveWeightLabels, stepsFor } from './eval-options';
 
 describe('parseEvalOptions', () => {
   it('has the documented defaults', () => {
     const o = parseEvalOptions(['--videos', 'v', '--out', 'o']);
-    expect(o).toMatchObject({ videos: 'v', identities: null, out: 'o', Ts: [1, 8, 32], modes: ['ff', 'ft'], frames: 8, people: null, ftSteps: 'quick', ftContentLoss: true, weights: '/weights/paper/manifest.json', backends: null, split: null, report: null });
+    expect(o).toMatchObject({ videos: 'v', identities: null, out: 'o', Ts: [1, 8, 32], modes: ['ff', 'ft'], frames: 8, people: null, ftSteps: 'quick', ftContentLoss: true, backends: null, split: null, report: null });
+    // Both shipped generators, the app's default (warp-guided) first; compared at what the app shows.
+    expect(o.weights).toEqual([
+      { label: 'warp', url: GENERATORS.warp.weightsUrl },
+      { label: 'paper', url: GENERATORS.paper.weightsUrl },
+    ]);
+    expect(o.metricSize).toBe(256);
+    expect(EVAL_DISPLAY_SIZE).toBe(WARP_DISPLAY_SIZE);
+  });
+
+  it('takes labelled and bare weights, and a metric size', () => {
+    const o = parseEvalOptions(['--videos', 'v', '--out', 'o', '--weights', 'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json', '--metric-size=64']);
+    expect(o.weights).toEqual([
+      { label: 'warp', url: '/weights/test-tiny-warp/manifest.json' },
+      { label: 'paper', url: '/weights/test-tiny/manifest.json' },
+    ]);
+    expect(o.metricSize).toBe(64);
+    expect(parseEvalOptions(['--videos', 'v', '--out', 'o', '--weights', '/weights/paper/manifest.json']).weights).toEqual([{ label: null, url: '/weights/paper/manifest.json' }]);
   });
 
   it('parses lists, numbers and both --name value and --name=value', () => {
@@ -26,6 +45,33 @@ describe('parseEvalOptions', () => {
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--backend', 'metal'])).toThrow(/--backend/);
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--bogus', '1'])).toThrow(/unknown option --bogus/);
     expect(() => parseEvalOptions(['--videos', '--out', 'o'])).toThrow(/--videos needs a value/);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--metric-size', '0'])).toThrow(/--metric-size must be a positive integer/);
+  });
+});
+
+describe('--weights', () => {
+  it('splits on commas, labels on the first =, and trims', () => {
+    expect(parseWeightsList(' a=/x/manifest.json , /y/manifest.json,b.2=/z?v=1,/q/manifest.json?v=2 ')).toEqual([
+      { label: 'a', url: '/x/manifest.json' },
+      { label: null, url: '/y/manifest.json' },
+      { label: 'b.2', url: '/z?v=1' },
+      { label: null, url: '/q/manifest.json?v=2' },
+    ]);
+  });
+
+  it('refuses bad labels, a label without URL, a label twice and an empty list', () => {
+    expect(() => parseWeightsList('ff-warp=/x')).toThrow(/label "ff-warp"/);
+    expect(() => parseWeightsList('=/x')).toThrow(/label ""/);
+    expect(() => parseWeightsList('a=')).toThrow(/a= needs a manifest URL/);
+    expect(() => parseWeightsList('a=/x,a=/y')).toThrow(/"a" is used twice/);
+    expect(() => parseWeightsList(' , ')).toThrow(/at least one/);
+  });
+
+  it("labels bare URLs by their manifest's generator kind, and refuses two alike", () => {
+    expect(resolveWeightLabels([{ label: null, url: '/w' }, { label: 'old', url: '/p' }], ['warp', 'paper'])).toEqual(['warp', 'old']);
+    expect(resolveWeightLabels([{ label: null, url: '/w' }, { label: null, url: '/p' }], ['warp', 'paper'])).toEqual(['warp', 'paper']);
+    expect(() => resolveWeightLabels([{ label: null, url: '/a' }, { label: null, url: '/b' }], ['paper', 'paper'])).toThrow(/both be labelled "paper".*label them/);
+    expect(() => resolveWeightLabels([{ label: 'warp', url: '/a' }, { label: null, url: '/b' }], ['paper', 'warp'])).toThrow(/"warp"/);
   });
 });
 

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PAPER_TABLE_1, renderReport, summarizeOutcomes } from './eval-report';
-import { GROUND_TRUTH_KEY, methodKey, type FrameScore, type PersonOutcome } from './run-evaluation';
+import type { RgbaImage } from '../landmarks/types';
+import { chooseGridSamples, PAPER_TABLE_1, renderReport, summarizeOutcomes, type ReportContext } from './eval-report';
+import { GROUND_TRUTH_KEY, gridColumns, methodKey, type FrameScore, type GridSample, type PersonOutcome } from './run-evaluation';
 
-function score(person: string, method: FrameScore['method'], T: number, target: number, value: number, akd: number | null): FrameScore {
-  return { person, method, T, target, ssim: value, csim: value / 2, idcos: value / 4, akd };
+function score(person: string, method: FrameScore['method'], T: number, target: number, value: number, akd: number | null, generator: string | null = null): FrameScore {
+  return { person, method, generator, T, target, ssim: value, csim: value / 2, idcos: value / 4, akd, sharpness: value * 2 };
 }
 
 /** Deterministic pseudo-features: d = 6, offset per set. */
@@ -20,30 +21,52 @@ function outcome(person: string, ffValue: number): PersonOutcome {
     scores: [
       score(person, 'copy', 1, 0, 0.3, 0.2),
       score(person, 'copy', 1, 1, 0.3, 0.2),
-      score(person, 'ff', 1, 0, ffValue, 0.1),
-      score(person, 'ff', 1, 1, ffValue, null),
+      // The paper generator's rows come first in the scores, but the report orders generators as asked.
+      score(person, 'ff', 1, 0, ffValue / 2, 0.3, 'paper'),
+      score(person, 'ff', 1, 1, ffValue / 2, 0.3, 'paper'),
+      score(person, 'ff', 1, 0, ffValue, 0.1, 'warp'),
+      score(person, 'ff', 1, 1, ffValue, null, 'warp'),
+      score(person, 'warp', 8, 0, 0.4, 0.1),
+      score(person, 'ff', 8, 0, ffValue, 0.1, 'warp'),
+      score(person, 'warp', 1, 0, 0.4, 0.1),
     ],
-    timings: [{ person, T: 1, ffSetupMs: 100, ffRenderMs: [10, 30], ftMs: 2000, ftSteps: 4, ftRenderMs: [20] }],
-    features: { [GROUND_TRUTH_KEY]: features(2, 0), [methodKey('copy', 1)]: features(2, 0), [methodKey('ff', 1)]: features(2, 3) },
-    gridRow: [],
+    timings: [
+      { person, generator: 'paper', T: 1, ffSetupMs: 50, ffRenderMs: [5], ftMs: 1000, ftSteps: 4, ftRenderMs: [5] },
+      { person, generator: 'warp', T: 1, ffSetupMs: 100, ffRenderMs: [10, 30], ftMs: 2000, ftSteps: 4, ftRenderMs: [20] },
+    ],
+    features: {
+      [GROUND_TRUTH_KEY]: features(2, 0),
+      [methodKey('copy', 1)]: features(2, 0),
+      [methodKey('ff', 1, 'warp')]: features(2, 3),
+      [methodKey('ff', 1, 'paper')]: features(2, 1),
+    },
+    grid: [],
   };
 }
 
-describe('summarizeOutcomes', () => {
-  const summary = summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)]);
+const GENERATORS = ['warp', 'paper'];
 
-  it('gives one row per method and T, in method order, over all people', () => {
-    expect(summary.rows.map((r) => `${r.method}@${r.T}`)).toEqual(['copy@1', 'ff@1']);
-    const ff = summary.rows[1];
+describe('summarizeOutcomes', () => {
+  const summary = summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)], GENERATORS);
+  const named = (r: { method: string; generator: string | null; T: number }) => `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
+
+  it('gives one row per T, method and generator: everything at one T side by side, generators in the order asked', () => {
+    expect(summary.rows.map(named)).toEqual(['copy@1', 'warp@1', 'ff-warp@1', 'ff-paper@1', 'warp@8', 'ff-warp@8']);
+    const ff = summary.rows[2];
+    expect(ff.generator).toBe('warp');
     expect(ff.frames).toBe(4);
     expect(ff.people).toBe(2);
     expect(ff.ssim.mean).toBeCloseTo(0.6, 10);
     expect(ff.csim.mean).toBeCloseTo(0.3, 10);
     expect(ff.idcos.mean).toBeCloseTo(0.15, 10);
+    expect(ff.sharpness.mean).toBeCloseTo(1.2, 10);
+    expect(summary.rows[3].ssim.mean).toBeCloseTo(0.3, 10);
+    // Without an order, generators come in order of first appearance.
+    expect(summarizeOutcomes([outcome('a', 0.5)]).rows.map(named).slice(2, 4)).toEqual(['ff-paper@1', 'ff-warp@1']);
   });
 
   it('averages AKD over frames with a face and reports how many had one', () => {
-    const ff = summary.rows[1];
+    const ff = summary.rows[2];
     expect(ff.akd.n).toBe(2);
     expect(ff.akd.mean).toBeCloseTo(0.1, 10);
     expect(ff.faceFound).toBeCloseTo(0.5, 10);
@@ -52,39 +75,102 @@ describe('summarizeOutcomes', () => {
   it('scores the FID proxy against the pooled ground truth: identical sets 0, shifted sets larger', () => {
     expect(summary.rows[0].fidProxy).toBeCloseTo(0, 6);
     // Every feature shifted by 3 in 6 dimensions: ‖Δμ‖² = 54, covariances identical.
-    expect(summary.rows[1].fidProxy).toBeCloseTo(54, 4);
+    expect(summary.rows[2].fidProxy).toBeCloseTo(54, 4);
+    expect(summary.rows[3].fidProxy).toBeCloseTo(6, 4);
+    expect(summary.rows[1].fidProxy).toBeNull(); // no features stored for the warp here
   });
 
-  it('summarises timings per T', () => {
-    expect(summary.timings).toHaveLength(1);
+  it('summarises timings per generator and T', () => {
+    expect(summary.timings.map((t) => `${t.generator}@${t.T}`)).toEqual(['warp@1', 'paper@1']);
     const t = summary.timings[0];
     expect(t.people).toBe(2);
     expect(t.renderMs.mean).toBeCloseTo(20, 10);
     expect(t.ftMsPerStep!.mean).toBeCloseTo(500, 10);
+    expect(summary.timings[1].ftMsPerStep!.mean).toBeCloseTo(250, 10);
     expect(summary.people).toEqual({ evaluated: 2, skipped: 0 });
   });
 });
 
+const CELL: RgbaImage = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
+
+function sample(person: string, target: number, targetOpening: number, sourceOpening: number, widestMouth: boolean): GridSample {
+  return { person, target, targetOpening, sourceOpening, widestMouth, cells: [CELL] };
+}
+
+describe('chooseGridSamples', () => {
+  it("takes each person's first hold-out frame and appends the widest-opening mouth of all", () => {
+    const choice = chooseGridSamples([
+      [sample('a', 0, 0.1, 0.1, false), sample('a', 3, 0.3, 0.1, true)],
+      [sample('b', 0, 0.1, 0.0, false), sample('b', 2, 0.5, 0.1, true)],
+      [],
+    ]);
+    expect(choice.rows.map((r) => `${r.person}#${r.target}`)).toEqual(['a#0', 'b#0', 'b#2']);
+    expect(choice.mouthRow).toBe(2);
+  });
+
+  it('marks a first row instead of repeating it, and keeps the mouth row when people are capped', () => {
+    const same = chooseGridSamples([[sample('a', 0, 0.4, 0.1, true)], [sample('b', 0, 0.1, 0.1, false), sample('b', 1, 0.2, 0.1, true)]]);
+    expect(same.rows).toHaveLength(2);
+    expect(same.mouthRow).toBe(0);
+    const capped = chooseGridSamples([[sample('a', 0, 0.1, 0.1, true)], [sample('b', 0, 0.1, 0.1, false), sample('b', 1, 0.6, 0.1, true)]], 1);
+    expect(capped.rows.map((r) => `${r.person}#${r.target}`)).toEqual(['a#0', 'b#1']);
+    expect(capped.mouthRow).toBe(1);
+    expect(chooseGridSamples([[], []])).toEqual({ rows: [], mouthRow: null });
+  });
+});
+
+describe('gridColumns', () => {
+  it('lists source, driver, warp, FF then FT per generator, ground truth', () => {
+    expect(gridColumns(GENERATORS, ['ff', 'ft'])).toEqual(['source', 'driver landmarks', 'warp', 'FF warp', 'FF paper', 'FT warp', 'FT paper', 'ground truth']);
+    expect(gridColumns(['paper'], ['ft'])).toEqual(['source', 'driver landmarks', 'warp', 'FT paper', 'ground truth']);
+  });
+});
+
 describe('renderReport', () => {
-  it('writes the table, the command, the paper rows and per-person notes', () => {
-    const summary = summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)]);
-    const text = renderReport(summary, {
-      command: 'npm run eval -- --videos v --out o',
-      date: '2026-11-23',
-      weights: '/weights/paper/manifest.json',
-      config: 'default',
-      backend: 'webgl',
-      metricsBackend: 'webgl',
-      ftDescription: 'steps T=1: 20',
-      people: [{ id: 'b', notes: ['T=8: only 3 few-shot frames with a face'] }],
-      gridImage: 'eval_grid.png',
-      dataDescription: 'clips in `v`',
-    });
+  const context: ReportContext = {
+    command: 'npm run eval -- --videos v --out o',
+    date: '2026-11-23',
+    weights: [
+      { label: 'warp', url: '/weights/warp/manifest.json', config: 'warp64', kind: 'warp', resolution: 64, frameSize: 256 },
+      { label: 'paper', url: '/weights/paper/manifest.json', config: 'cpu64', kind: 'paper', resolution: 64, frameSize: 64 },
+    ],
+    backend: 'webgl',
+    metricsBackend: 'webgl',
+    ftDescription: 'steps T=1: 20',
+    people: [{ id: 'b', notes: ['T=8: only 3 few-shot frames with a face'] }],
+    grid: {
+      image: 'eval_grid.png',
+      columns: gridColumns(GENERATORS, ['ff']),
+      choice: { rows: [sample('a', 0, 0.1, 0.1, false), sample('b', 2, 0.52, 0.07, true)], mouthRow: 1 },
+      cellSize: 256,
+    },
+    dataDescription: 'clips in `v`',
+    cropSize: 256,
+    metricSize: 256,
+  };
+
+  it('writes the table with generators side by side, the command, the grid rows, the paper rows and per-person notes', () => {
+    const text = renderReport(summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)], GENERATORS), context);
     expect(text).toContain('npm run eval -- --videos v --out o');
-    expect(text).toMatch(/\| FF \(feed-forward\) \| 1 \| 2 \| 4 \| 0\.600 ± [\d.]+ \|/);
-    expect(text).toContain('![source, ground truth, warp, FF, FT](eval_grid.png)');
+    expect(text).toContain('| copy of the first source frame | – | 1 | 2 | 4 |');
+    expect(text).toMatch(/\| warp of the nearest source \| – \| 8 \| 2 \| 2 \|/);
+    expect(text).toMatch(/\| FF \(feed-forward\) \| warp \(256 px, G at 64\) \| 1 \| 2 \| 4 \| 0\.600 ± [\d.]+ \|/);
+    expect(text).toMatch(/\| FF \(feed-forward\) \| paper \(64 px\) \| 1 \| 2 \| 4 \| 0\.300 ± [\d.]+ \|/);
+    expect(text).toContain('sharpness (1 = real)');
+    expect(text).toContain('| warp | 256 px | 1 | 2 |');
+    expect(text).toContain('`nearestSource`');
+    expect(text).toContain('upsampled bilinearly to 256 px');
+    expect(text).toContain('![source, driver landmarks, warp, FF warp, FF paper, ground truth](eval_grid.png)');
+    expect(text).toMatch(/\| 2 \| `b` \| 2 \| 0\.52 \/ 0\.07 \| \*\*mouth-open row\*\*/);
     expect(text).toContain('- `b`: T=8: only 3 few-shot frames with a face');
     for (const row of PAPER_TABLE_1) expect(text).toContain(`| ${row.data} | ${row.method} | ${row.T} | ${row.fid.toFixed(1)} |`);
     expect(text).toMatch(/not comparable/i);
+  });
+
+  it('says when metrics are taken at another size, and when no driver opens the mouth wider', () => {
+    const closed = { ...context.grid!, choice: { rows: [sample('a', 0, 0.1, 0.2, true)], mouthRow: 0 } };
+    const text = renderReport(summarizeOutcomes([outcome('a', 0.5)], GENERATORS), { ...context, metricSize: 128, grid: closed });
+    expect(text).toMatch(/Metrics are computed at 128 px \(every frame, ground truth included, resized from 256 px/);
+    expect(text).toContain('no driver in this run opens the mouth wider than its source');
   });
 });

@@ -1,7 +1,8 @@
-// Turns per-person outcomes into the numbers of docs/EVAL.md: one row per method and T, timings,
-// and the paper's Table 1 for context.
+// Turns per-person outcomes into the numbers of docs/EVAL.md: one row per method, generator and T
+// (the generators side by side with the copy and warp baselines), timings per generator, the
+// sample grid's rows, and the paper's Table 1 for context.
 import { frechetDistance } from './frechet';
-import { GROUND_TRUTH_KEY, methodKey, type Method, type PersonOutcome } from './run-evaluation';
+import { GROUND_TRUTH_KEY, methodKey, methodName, type GridSample, type Method, type PersonOutcome } from './run-evaluation';
 import { summarize } from './summary-stats';
 
 export interface MetricSummary {
@@ -13,6 +14,8 @@ export interface MetricSummary {
 
 export interface MethodRow {
   method: Method;
+  /** The generator's label for ff and ft; null for the baselines. */
+  generator: string | null;
   T: number;
   frames: number;
   people: number;
@@ -22,11 +25,14 @@ export interface MethodRow {
   /** Over frames where a face was found. */
   akd: MetricSummary;
   faceFound: number;
+  /** Face-box Laplacian variance ÷ the ground truth's (1 = as sharp as the real frame). */
+  sharpness: MetricSummary;
   /** Null with fewer than two frames on either side. */
   fidProxy: number | null;
 }
 
 export interface TimingRow {
+  generator: string;
   T: number;
   people: number;
   ffSetupMs: MetricSummary;
@@ -49,21 +55,25 @@ function stats(values: number[]): MetricSummary {
   return { n: s.n, mean: s.mean, std: s.std, ci95: s.ci95 };
 }
 
-export function summarizeOutcomes(outcomes: readonly PersonOutcome[]): EvaluationSummary {
+/**
+ * One row per (T, method, generator), T first so that everything at one T reads side by side: copy,
+ * warp, then FF and FT per generator in `generators` order (default: order of first appearance).
+ */
+export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators?: readonly string[]): EvaluationSummary {
   const scores = outcomes.flatMap((o) => o.scores);
-  const keys = [...new Set(scores.map((s) => `${s.method}|${s.T}`))]
-    .map((k) => {
-      const [method, T] = k.split('|');
-      return { method: method as Method, T: Number(T) };
-    })
-    .sort((a, b) => METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || a.T - b.T);
+  const order = generators ?? [...new Set(scores.map((s) => s.generator).filter((g): g is string => g !== null))];
+  const rank = (g: string | null) => (g === null ? -1 : order.includes(g) ? order.indexOf(g) : order.length);
+  const keys = [...new Map(scores.map((s) => [methodKey(s.method, s.T, s.generator), { method: s.method, generator: s.generator, T: s.T }])).values()].sort(
+    (a, b) => a.T - b.T || METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || rank(a.generator) - rank(b.generator),
+  );
   const truthFeatures = outcomes.flatMap((o) => o.features[GROUND_TRUTH_KEY] ?? []);
-  const rows = keys.map(({ method, T }): MethodRow => {
-    const mine = scores.filter((s) => s.method === method && s.T === T);
+  const rows = keys.map(({ method, generator, T }): MethodRow => {
+    const mine = scores.filter((s) => s.method === method && s.generator === generator && s.T === T);
     const akd = mine.map((s) => s.akd).filter((v): v is number => v !== null);
-    const features = outcomes.flatMap((o) => o.features[methodKey(method, T)] ?? []);
+    const features = outcomes.flatMap((o) => o.features[methodKey(method, T, generator)] ?? []);
     return {
       method,
+      generator,
       T,
       frames: mine.length,
       people: new Set(mine.map((s) => s.person)).size,
@@ -72,18 +82,23 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[]): Evaluatio
       idcos: stats(mine.map((s) => s.idcos)),
       akd: stats(akd),
       faceFound: mine.length ? akd.length / mine.length : 0,
+      sharpness: stats(mine.map((s) => s.sharpness).filter((v) => Number.isFinite(v))),
       fidProxy: features.length >= 2 && truthFeatures.length >= 2 ? frechetDistance(features, truthFeatures) : null,
     };
   });
-  const timingsByT = new Map<number, PersonOutcome['timings']>();
-  for (const t of outcomes.flatMap((o) => o.timings)) timingsByT.set(t.T, [...(timingsByT.get(t.T) ?? []), t]);
-  const timings = [...timingsByT.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([T, list]): TimingRow => {
+  const timingsByKey = new Map<string, PersonOutcome['timings']>();
+  for (const t of outcomes.flatMap((o) => o.timings)) {
+    const key = `${t.generator}|${t.T}`;
+    timingsByKey.set(key, [...(timingsByKey.get(key) ?? []), t]);
+  }
+  const timings = [...timingsByKey.values()]
+    .sort((a, b) => rank(a[0].generator) - rank(b[0].generator) || a[0].T - b[0].T)
+    .map((list): TimingRow => {
       const ft = list.filter((t) => t.ftMs !== undefined);
       const renders = list.flatMap((t) => [...t.ffRenderMs, ...(t.ftRenderMs ?? [])]);
       return {
-        T,
+        generator: list[0].generator,
+        T: list[0].T,
         people: list.length,
         ffSetupMs: stats(list.map((t) => t.ffSetupMs)),
         renderMs: stats(renders),
@@ -94,6 +109,32 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[]): Evaluatio
     });
   const evaluated = outcomes.filter((o) => o.scores.length > 0).length;
   return { rows, timings, people: { evaluated, skipped: outcomes.length - evaluated } };
+}
+
+/** The sample grid's rows, and which of them is the wide-open-mouth example. */
+export interface GridChoice {
+  rows: GridSample[];
+  /** Index into rows of the sample whose driver opens the mouth most beyond its source; null without rows. */
+  mouthRow: number | null;
+}
+
+/**
+ * Rows of the report's sample grid: the first hold-out frame of each of the first `maxPeople`
+ * people with samples, plus, over everyone, the frame whose driver opens the mouth most beyond its
+ * source (targetOpening − sourceOpening), appended unless it is one of those rows already.
+ */
+export function chooseGridSamples(grids: readonly (readonly GridSample[])[], maxPeople = 8): GridChoice {
+  const people = grids.filter((g) => g.length > 0);
+  const rows = people.slice(0, maxPeople).map((g) => g[0]);
+  let mouth: GridSample | null = null;
+  for (const sample of people.flat()) {
+    if (!sample.widestMouth) continue;
+    if (mouth === null || sample.targetOpening - sample.sourceOpening > mouth.targetOpening - mouth.sourceOpening) mouth = sample;
+  }
+  if (mouth === null) return { rows, mouthRow: null };
+  const found = rows.findIndex((r) => r.person === mouth.person && r.target === mouth.target);
+  if (found >= 0) return { rows, mouthRow: found };
+  return { rows: [...rows, mouth], mouthRow: rows.length };
 }
 
 /**
@@ -114,11 +155,16 @@ export const PAPER_TABLE_1: readonly { data: string; method: string; T: number; 
 ];
 
 const METHOD_LABEL: Record<Method, string> = {
-  copy: 'copy of a source frame',
-  warp: 'piecewise-affine warp',
+  copy: 'copy of the first source frame',
+  warp: 'warp of the nearest source',
   ff: 'FF (feed-forward)',
   ft: 'FT (fine-tuned)',
 };
+
+/** "FF (feed-forward)" etc. with the generator, for logs. */
+export function rowName(row: Pick<MethodRow, 'method' | 'generator' | 'T'>): string {
+  return `${methodName(row.method, row.generator)}@T=${row.T}`;
+}
 
 function fmt(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
@@ -129,22 +175,51 @@ function withCi(s: MetricSummary, digits = 3): string {
   return s.n > 1 && Number.isFinite(s.ci95) ? `${fmt(s.mean, digits)} ± ${fmt(s.ci95, digits)}` : fmt(s.mean, digits);
 }
 
+/** One generator's weights as the report lists them. */
+export interface ReportWeights {
+  label: string;
+  url: string;
+  /** Preset name (ModelInfo.configName). */
+  config: string;
+  /** ModelInfo.generator: warp or paper. */
+  kind: string;
+  resolution: number;
+  frameSize: number;
+}
+
+export interface ReportGrid {
+  /** Relative path of the grid image from the report. */
+  image: string;
+  columns: string[];
+  choice: GridChoice;
+  /** Side of a cell in pixels. */
+  cellSize: number;
+}
+
 export interface ReportContext {
   command: string;
   date: string;
-  weights: string;
-  config: string;
+  weights: ReportWeights[];
   backend: string;
   adapter?: string;
   metricsBackend: string;
   ftDescription: string;
   people: { id: string; notes: string[] }[];
-  /** Relative path of the grid image from the report, or null when there is none. */
-  gridImage: string | null;
+  grid: ReportGrid | null;
   dataDescription: string;
+  /** Side of the face crops (what the app shows) and of the compared frames. */
+  cropSize: number;
+  metricSize: number;
+}
+
+function generatorLabel(row: MethodRow, weights: readonly ReportWeights[]): string {
+  if (row.generator === null) return '–';
+  const w = weights.find((x) => x.label === row.generator);
+  return w ? `${w.label} (${w.frameSize} px${w.frameSize !== w.resolution ? `, G at ${w.resolution}` : ''})` : row.generator;
 }
 
 export function renderReport(summary: EvaluationSummary, context: ReportContext): string {
+  const { cropSize, metricSize } = context;
   const lines: string[] = [];
   lines.push('# Evaluation: self-reenactment on held-out people');
   lines.push('');
@@ -155,7 +230,10 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('```');
   lines.push('');
   lines.push(`- Date: ${context.date}`);
-  lines.push(`- Weights: \`${context.weights}\` (preset \`${context.config}\`)`);
+  lines.push('- Generators (weights):');
+  for (const w of context.weights) {
+    lines.push(`  - **${w.label}**: \`${w.url}\` (${w.kind === 'warp' ? 'warp-guided' : w.kind === 'paper' ? "the paper's" : w.kind} generator, preset \`${w.config}\`, G at ${w.resolution} px, frames at ${w.frameSize} px)`);
+  }
   lines.push(`- Model worker backend: ${context.backend}${context.adapter ? ` (${context.adapter})` : ''}; metric networks on ${context.metricsBackend}`);
   lines.push(`- Data: ${context.dataDescription}`);
   lines.push(`- People: ${summary.people.evaluated} evaluated, ${summary.people.skipped} skipped`);
@@ -163,15 +241,25 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('');
   lines.push('Protocol (paper §4): for each person, T few-shot frames from one part (first half of a clip, or');
   lines.push('other clips / photos of an identity folder), hold-out frames from the other part, each generated');
-  lines.push("from its own landmarks. Every frame is cropped by the app's own pipeline at the network's resolution.");
+  lines.push('from its own landmarks; every generator gets the same frames.');
+  lines.push('');
+  lines.push(`Compared at what the user sees: every frame is cropped by the app's own pipeline at ${cropSize} px (the`);
+  lines.push("size of the app's photo crops and of the warp-guided avatar's frames); each generator's frames are");
+  lines.push(`taken at the size it returns and, when smaller, upsampled bilinearly to ${cropSize} px (the paper generator's`);
+  lines.push(`frames). Metrics are computed at ${metricSize} px${metricSize !== cropSize ? ` (every frame, ground truth included, resized from ${cropSize} px: bilinear up, area down)` : ''}.`);
+  lines.push('');
+  lines.push('Baselines, no network: **copy** is the first few-shot frame as it is; **warp** at T is, per hold-out');
+  lines.push('frame, the few-shot frame (of the T the avatars got) nearest the target\'s pose (`nearestSource` of');
+  lines.push(`\`src/landmarks/warp.ts\`, as the warp-guided avatar picks its photo) warped onto the target's landmarks at ${cropSize} px`);
+  lines.push('by the fixed-mesh piecewise-affine warp (`warpImage`); at T = 1 that is the first few-shot frame.');
   lines.push('');
   lines.push('## Quality (mean ± 95% confidence half-width over frames)');
   lines.push('');
-  lines.push('| method | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | FID-proxy ↓ |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| method | generator | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of summary.rows) {
     lines.push(
-      `| ${METHOD_LABEL[row.method]} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${fmt(row.fidProxy, 1)} |`,
+      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)} |`,
     );
   }
   lines.push('');
@@ -185,22 +273,28 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push("- **AKD**: mean distance of all 478 landmarks the project's FaceLandmarker finds in the generated frame from the");
   lines.push('  driving (ground-truth) landmarks, divided by the inter-ocular distance (outer eye corners); over frames where');
   lines.push('  a face was found ("face found"). For the copy it is the source pose\'s distance.');
+  lines.push('- **Sharpness**: variance of the 3×3 Laplacian of luma inside the face box (the ground truth\'s landmark');
+  lines.push('  bounding box), the frame\'s ÷ the ground truth\'s, per frame, then averaged: 1.0 is as sharp as the real');
+  lines.push('  frame; a generator that blurs scores below 1 whatever its SSIM (the warp reuses the photo\'s pixels, so it');
+  lines.push('  stays near 1); above 1 is more high-frequency content than the real frame (noise, seams).');
   lines.push('- **FID-proxy**: Fréchet distance between Gaussians fitted to global-average-pooled MobileNetV2 `out_relu`');
   lines.push('  features (nsfwjs weights) of generated and ground-truth frames. **Not comparable with standard FID**');
   lines.push('  (other network, a few dozen frames instead of thousands); useful only to compare rows of this table.');
   lines.push('');
   lines.push('## Speed');
   lines.push('');
-  lines.push('| T | people | FF setup (ms) | ms / frame | FT steps | FT total (s) | FT ms / step |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| generator | frame size | T | people | FF setup (ms) | ms / frame | FT steps | FT total (s) | FT ms / step |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const t of summary.timings) {
+    const w = context.weights.find((x) => x.label === t.generator);
     lines.push(
-      `| ${t.T} | ${t.people} | ${fmt(t.ffSetupMs.mean, 0)} | ${fmt(t.renderMs.mean, 0)} | ${t.ftSteps ?? '–'} | ${t.ftMs ? fmt(t.ftMs.mean / 1000, 1) : '–'} | ${t.ftMsPerStep ? fmt(t.ftMsPerStep.mean, 0) : '–'} |`,
+      `| ${t.generator} | ${w ? `${w.frameSize} px` : '–'} | ${t.T} | ${t.people} | ${fmt(t.ffSetupMs.mean, 0)} | ${fmt(t.renderMs.mean, 0)} | ${t.ftSteps ?? '–'} | ${t.ftMs ? fmt(t.ftMs.mean / 1000, 1) : '–'} | ${t.ftMsPerStep ? fmt(t.ftMsPerStep.mean, 0) : '–'} |`,
     );
   }
   lines.push('');
   lines.push('Times are measured around the model worker calls the app makes (so they include the transfer of');
-  lines.push('frames between threads), on the backend named above. On WebGPU and WebGL, tf.js queues GPU work and');
+  lines.push('frames between threads), on the backend named above; a warp-guided frame includes its warps (see');
+  lines.push('docs/BENCH.md for the warp\'s own cost). On WebGPU and WebGL, tf.js queues GPU work and');
   lines.push("returns, so FF setup is partly paid by the first frame; see docs/BENCH.md for first-frame times.");
   lines.push('');
   lines.push("## The paper's Table 1, for context");
@@ -212,12 +306,29 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('| --- | --- | --- | --- | --- | --- |');
   for (const row of PAPER_TABLE_1) lines.push(`| ${row.data} | ${row.method} | ${row.T} | ${row.fid.toFixed(1)} | ${row.ssim.toFixed(2)} | ${row.csim.toFixed(2)} |`);
   lines.push('');
-  if (context.gridImage) {
+  if (context.grid) {
+    const { image, columns, choice, cellSize } = context.grid;
     lines.push('## Samples');
     lines.push('');
-    lines.push('Columns: source frame | ground truth | warp | FF | FT (largest T run for that person); one row per person.');
+    lines.push(`Columns: ${columns.join(' | ')}; ${cellSize} px cells, each generator's frames as shown (smaller ones`);
+    lines.push('upsampled bilinearly), at the largest T run for that person. The source is the few-shot frame the warp');
+    lines.push("used for that hold-out frame (nearest the driver's pose). Mouth opening: inner-lip gap (points 13–14) ÷");
+    lines.push('inter-ocular distance, of the driver and of the source.');
     lines.push('');
-    lines.push(`![source, ground truth, warp, FF, FT](${context.gridImage})`);
+    lines.push('| row | person | hold-out frame | mouth opening: driver / source | note |');
+    lines.push('| --- | --- | --- | --- | --- |');
+    choice.rows.forEach((row, r) => {
+      const marked = r === choice.mouthRow;
+      const gain = row.targetOpening - row.sourceOpening;
+      const note = !marked
+        ? ''
+        : gain > 0
+          ? '**mouth-open row**: the driver opening the mouth most beyond its source, of all hold-out frames'
+          : '**mouth row**: no driver in this run opens the mouth wider than its source; this one comes closest';
+      lines.push(`| ${r + 1} | \`${row.person}\` | ${row.target} | ${row.targetOpening.toFixed(2)} / ${row.sourceOpening.toFixed(2)} | ${note} |`);
+    });
+    lines.push('');
+    lines.push(`![${columns.join(', ')}](${image})`);
     lines.push('');
   }
   const noted = context.people.filter((p) => p.notes.length > 0);

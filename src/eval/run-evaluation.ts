@@ -1,18 +1,37 @@
 // The evaluation loop, independent of how the browser is reached: scripts/eval.ts hands it a proxy
-// of window.lab.evaluation (the app's detector, crop, model worker and metric networks in Chromium),
+// of window.lab.evaluation (the app's detector, crop, model workers and metric networks in Chromium),
 // and this module does the protocol, the baselines and the per-frame metrics.
+//
+// Everything is compared at what the user sees: faces are cropped at cropSize (WARP_DISPLAY_SIZE,
+// 256 px, the size of the app's photo crops and of the warp-guided avatar's frames), every
+// generator's frames are brought to it (the paper generator's 64 px frames upsampled bilinearly), and
+// metrics are taken at metricSize (default the same). Several generators run side by side, each in
+// its own model worker, on the same few-shot and hold-out frames.
 import { cropTransformFromBox, resampleCrop } from '../landmarks/crop';
 import { boundingBox } from '../landmarks/geometry';
+import { rasterizeLandmarks } from '../landmarks/rasterize';
 import type { Landmarks, Point, RgbaImage } from '../landmarks/types';
-import { warpImage } from '../landmarks/warp';
+import { nearestSource, warpImage } from '../landmarks/warp';
 import type { EvalFace, EvalImage, LabEvaluationApi } from '../lab/evaluate';
 import type { ModelInfo } from '../workers/avatar-protocol';
 import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset';
 import { averageKeypointDistance } from './keypoint-distance';
+import { mouthOpening, widestMouthTarget } from './mouth-opening';
+import { resizeForComparison } from './resize';
+import { faceBox, relativeSharpness } from './sharpness';
 import { ssim } from './ssim';
 
 export type Method = 'copy' | 'warp' | 'ff' | 'ft';
 export type Mode = 'ff' | 'ft';
+
+/** One generator under evaluation: its label in the report and the model worker that runs it. */
+export interface GeneratorRun {
+  label: string;
+  /** Name of its model worker in the lab page (LabEvaluationApi's `worker` argument). */
+  worker: string;
+  /** Side of the frames it returns (ModelInfo.frameSize). */
+  frameSize: number;
+}
 
 export interface EvalSettings {
   Ts: readonly number[];
@@ -20,15 +39,24 @@ export interface EvalSettings {
   /** Fine-tuning steps for T few-shot frames. */
   ftSteps(T: number): number;
   ftContentLoss: boolean;
-  /** Side of the crops, the network's resolution. */
-  size: number;
+  /** The generators, in report order. */
+  generators: readonly GeneratorRun[];
+  /**
+   * Side of the face crops (few-shot photos, ground truth, copy and warp baselines) and of the
+   * sample grid: what the app shows, WARP_DISPLAY_SIZE. Generated frames are brought to it.
+   */
+  cropSize: number;
+  /** Side at which frames are compared (resize.ts: bilinear up, area down). */
+  metricSize: number;
 }
 
 /** One generated (or baseline) frame compared with its ground truth. */
 export interface FrameScore {
   person: string;
   method: Method;
-  /** Few-shot frames the method saw (copy and warp use one). */
+  /** The generator's label for ff and ft; null for the copy and warp baselines. */
+  generator: string | null;
+  /** Few-shot frames the method saw (the copy uses one; the warp the one nearest the target's pose of T). */
   T: number;
   target: number;
   ssim: number;
@@ -38,10 +66,13 @@ export interface FrameScore {
   idcos: number;
   /** Null when the detector finds no face in the generated frame. */
   akd: number | null;
+  /** Laplacian variance of luma in the face box, this frame ÷ ground truth (sharpness.ts). */
+  sharpness: number;
 }
 
 export interface PersonTiming {
   person: string;
+  generator: string;
   T: number;
   ffSetupMs: number;
   ffRenderMs: number[];
@@ -52,6 +83,19 @@ export interface PersonTiming {
   ftLoss?: { g: number | null; d: number | null };
 }
 
+/** Which hold-out frame a sample-grid row shows, and how wide its driver opens the mouth. */
+export interface GridSample {
+  person: string;
+  target: number;
+  /** mouthOpening (mouth-opening.ts) of the driver and of the source photo the row warps. */
+  targetOpening: number;
+  sourceOpening: number;
+  /** The person's hold-out frame with the largest targetOpening − sourceOpening. */
+  widestMouth: boolean;
+  /** Cells at cropSize, in the order of gridColumns(). */
+  cells: (RgbaImage | null)[];
+}
+
 export interface PersonOutcome {
   person: string;
   /** Why it was skipped, or which Ts it lacked frames for. */
@@ -60,14 +104,28 @@ export interface PersonOutcome {
   targetsWithFace: number;
   scores: FrameScore[];
   timings: PersonTiming[];
-  /** Pooled features per "method@T" key and for the ground truth, for the FID proxy. */
+  /** Pooled features per methodKey and for the ground truth, for the FID proxy. */
   features: Record<string, number[][]>;
-  /** source | ground truth | warp | FF | FT at the largest T run, for the report's grid. */
-  gridRow: (RgbaImage | null)[];
+  /** Sample-grid rows at the largest T run: the first hold-out frame, and the widest mouth when another. */
+  grid: GridSample[];
 }
 
 export const GROUND_TRUTH_KEY = 'ground-truth';
-export const methodKey = (method: Method, T: number) => `${method}@${T}`;
+/** "copy", "warp", "ff-warp", "ft-paper", …: the method and, for learned ones, the generator. */
+export const methodName = (method: Method, generator: string | null = null) => (generator ? `${method}-${generator}` : method);
+export const methodKey = (method: Method, T: number, generator: string | null = null) => `${methodName(method, generator)}@${T}`;
+
+/** Column titles of the sample grid: source | driver | warp | FF per generator | FT per generator | ground truth. */
+export function gridColumns(generators: readonly string[], modes: readonly Mode[]): string[] {
+  return [
+    'source',
+    'driver landmarks',
+    'warp',
+    ...(modes.includes('ff') ? generators.map((g) => `FF ${g}`) : []),
+    ...(modes.includes('ft') ? generators.map((g) => `FT ${g}`) : []),
+    'ground truth',
+  ];
+}
 
 export interface EvaluationHooks {
   /** A URL the page can fetch for this frame (scripts/eval.ts serves files and extracted video frames). */
@@ -123,6 +181,21 @@ async function analyzeAll(api: LabEvaluationApi, hooks: EvaluationHooks, refs: r
   return { faces, failures };
 }
 
+/** Points in a crop of side `from` moved to one of side `to`. */
+function scalePoints(points: Landmarks, from: number, to: number): Landmarks {
+  if (from === to) return points;
+  const s = to / from;
+  return points.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
+}
+
+/** Frames of one method (as the method returned them: generators at their frameSize, the rest at cropSize). */
+interface Generated {
+  method: Method;
+  generator: string | null;
+  T: number;
+  frames: RgbaImage[];
+}
+
 export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, settings: EvalSettings, hooks: EvaluationHooks): Promise<PersonOutcome> {
   const outcome: PersonOutcome = {
     person: plan.id,
@@ -132,10 +205,11 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
     scores: [],
     timings: [],
     features: {},
-    gridRow: [],
+    grid: [],
   };
-  const sources = await analyzeAll(api, hooks, plan.sources, settings.size);
-  const targets = await analyzeAll(api, hooks, plan.targets, settings.size);
+  const { cropSize, metricSize } = settings;
+  const sources = await analyzeAll(api, hooks, plan.sources, cropSize);
+  const targets = await analyzeAll(api, hooks, plan.targets, cropSize);
   outcome.sourcesWithFace = sources.faces.length;
   outcome.targetsWithFace = targets.faces.length;
   if (sources.failures.length + targets.failures.length > 0) {
@@ -146,76 +220,131 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
     return outcome;
   }
 
+  // Everything here is at cropSize (what the app shows); points in crop pixels.
   const truth = targets.faces.map((face) => decode(face.image));
   const truthPoints = targets.faces.map((face) => toPoints(face.landmarks));
-  const generated = new Map<string, { method: Method; T: number; images: RgbaImage[] }>();
+  const sourceCrops = sources.faces.map((face) => decode(face.image));
+  const sourcePoints = sources.faces.map((face) => toPoints(face.landmarks));
+  const generated = new Map<string, Generated>();
 
-  // Baselines: the first few-shot frame as is, and warped onto each target's landmarks.
-  const source0 = decode(sources.faces[0].image);
-  const source0Points = toPoints(sources.faces[0].landmarks);
-  generated.set(methodKey('copy', 1), { method: 'copy', T: 1, images: truth.map(() => source0) });
-  generated.set(methodKey('warp', 1), { method: 'warp', T: 1, images: truthPoints.map((points) => warpImage(source0, source0Points, points).image) });
+  // Baselines: the first few-shot frame as is; per T, the few-shot frame nearest each target's pose
+  // (as the warp-guided avatar picks its photo) warped onto the target's landmarks.
+  generated.set(methodKey('copy', 1), { method: 'copy', generator: null, T: 1, frames: truth.map(() => sourceCrops[0]) });
 
+  /** Per target, the few-shot frame the warp used at the largest T run (the grid's source column). */
+  let gridSources: number[] = truth.map(() => 0);
   let largestT = 0;
+  const allSources = sourceCrops.map((_, k) => k);
   for (const T of settings.Ts) {
     if (T > sources.faces.length) {
       outcome.notes.push(`T=${T}: only ${sources.faces.length} few-shot frames with a face`);
       continue;
     }
-    const shots = evenlySpaced(sources.faces, T);
-    const { ms: ffSetupMs } = await api.createAvatar(shots);
-    const timing: PersonTiming = { person: plan.id, T, ffSetupMs, ffRenderMs: [] };
-    const ffImages: RgbaImage[] = [];
-    for (const face of targets.faces) {
-      const { image, ms } = await api.render(face.landmarks, settings.size);
-      ffImages.push(decode(image));
-      timing.ffRenderMs.push(ms);
-    }
-    if (settings.modes.includes('ff')) generated.set(methodKey('ff', T), { method: 'ff', T, images: ffImages });
-    if (settings.modes.includes('ft')) {
-      const steps = settings.ftSteps(T);
-      hooks.log(`  ${plan.id} T=${T}: fine-tuning ${steps} steps`);
-      const ft = await api.fineTune(steps, settings.ftContentLoss);
-      Object.assign(timing, { ftMs: ft.ms, ftSteps: ft.stepsDone, ftUsedContentLoss: ft.usedContentLoss, ftLoss: { g: ft.lossG, d: ft.lossD }, ftRenderMs: [] });
-      const ftImages: RgbaImage[] = [];
+    const shots = evenlySpaced(allSources, T);
+    const nearest = truthPoints.map((points) => shots[nearestSource(shots.map((k) => sourcePoints[k]), points)]);
+    generated.set(methodKey('warp', T), {
+      method: 'warp',
+      generator: null,
+      T,
+      frames: truthPoints.map((points, i) => warpImage(sourceCrops[nearest[i]], sourcePoints[nearest[i]], points).image),
+    });
+
+    for (const generator of settings.generators) {
+      const { ms: ffSetupMs } = await api.createAvatar(shots.map((k) => sources.faces[k]), generator.worker);
+      const timing: PersonTiming = { person: plan.id, generator: generator.label, T, ffSetupMs, ffRenderMs: [] };
+      const ffFrames: RgbaImage[] = [];
       for (const face of targets.faces) {
-        const { image, ms } = await api.render(face.landmarks, settings.size);
-        ftImages.push(decode(image));
-        timing.ftRenderMs!.push(ms);
+        const { image, ms } = await api.render(face.landmarks, cropSize, generator.worker);
+        ffFrames.push(decode(image));
+        timing.ffRenderMs.push(ms);
       }
-      generated.set(methodKey('ft', T), { method: 'ft', T, images: ftImages });
+      if (settings.modes.includes('ff')) generated.set(methodKey('ff', T, generator.label), { method: 'ff', generator: generator.label, T, frames: ffFrames });
+      if (settings.modes.includes('ft')) {
+        const steps = settings.ftSteps(T);
+        hooks.log(`  ${plan.id} T=${T} ${generator.label}: fine-tuning ${steps} steps`);
+        const ft = await api.fineTune(steps, settings.ftContentLoss, generator.worker);
+        Object.assign(timing, { ftMs: ft.ms, ftSteps: ft.stepsDone, ftUsedContentLoss: ft.usedContentLoss, ftLoss: { g: ft.lossG, d: ft.lossD }, ftRenderMs: [] });
+        const ftFrames: RgbaImage[] = [];
+        for (const face of targets.faces) {
+          const { image, ms } = await api.render(face.landmarks, cropSize, generator.worker);
+          ftFrames.push(decode(image));
+          timing.ftRenderMs!.push(ms);
+        }
+        generated.set(methodKey('ft', T, generator.label), { method: 'ft', generator: generator.label, T, frames: ftFrames });
+      }
+      outcome.timings.push(timing);
     }
-    outcome.timings.push(timing);
     largestT = T;
+    gridSources = nearest;
   }
 
-  // Metrics. Identity embeddings of all crops in one batch per method keep the page round trips few.
-  const truthIdentity = await api.identity(truth.map((image, i) => encode(identityCrop(image, truthPoints[i]))));
-  const truthFaceres = await api.faceresIdentity(truth.map(encode));
-  outcome.features[GROUND_TRUTH_KEY] = await api.features(truth.map(encode));
-  for (const [key, { method, T, images }] of generated) {
-    const identity = await api.identity(images.map((image, i) => encode(identityCrop(image, truthPoints[i]))));
+  // Metrics at metricSize. Identity embeddings of all crops in one batch per method keep the page round trips few.
+  const atMetric = (image: RgbaImage) => resizeForComparison(image, metricSize);
+  const truthM = truth.map(atMetric);
+  const truthPointsM = truthPoints.map((points) => scalePoints(points, cropSize, metricSize));
+  const boxes = truthPointsM.map((points) => faceBox(points, metricSize, metricSize));
+  const truthIdentity = await api.identity(truthM.map((image, i) => encode(identityCrop(image, truthPointsM[i]))));
+  const truthFaceres = await api.faceresIdentity(truthM.map(encode));
+  outcome.features[GROUND_TRUTH_KEY] = await api.features(truthM.map(encode));
+  for (const [key, { method, generator, T, frames }] of generated) {
+    const images = frames.map(atMetric);
+    const identity = await api.identity(images.map((image, i) => encode(identityCrop(image, truthPointsM[i]))));
     const faceres = await api.faceresIdentity(images.map(encode));
     outcome.features[key] = await api.features(images.map(encode));
     for (let i = 0; i < images.length; i++) {
-      const detected = method === 'copy' ? null : await api.detect(encode(images[i]));
       let akd: number | null;
       if (method === 'copy') {
         // The copy is a real photo in the source pose: its landmarks are the source frame's.
-        akd = averageKeypointDistance(source0Points, truthPoints[i]);
+        akd = averageKeypointDistance(sourcePoints[0], truthPoints[i]);
       } else {
-        akd = detected ? averageKeypointDistance(toPoints(detected), truthPoints[i]) : null;
+        const detected = await api.detect(encode(images[i]));
+        akd = detected ? averageKeypointDistance(toPoints(detected), truthPointsM[i]) : null;
       }
-      outcome.scores.push({ person: plan.id, method, T, target: i, ssim: ssim(images[i], truth[i]), csim: cosine(identity[i], truthIdentity[i]), idcos: cosine(faceres[i], truthFaceres[i]), akd });
+      outcome.scores.push({
+        person: plan.id,
+        method,
+        generator,
+        T,
+        target: i,
+        ssim: ssim(images[i], truthM[i]),
+        csim: cosine(identity[i], truthIdentity[i]),
+        idcos: cosine(faceres[i], truthFaceres[i]),
+        akd,
+        sharpness: relativeSharpness(images[i], truthM[i], boxes[i]),
+      });
     }
   }
 
-  const at = (method: Method, T: number) => generated.get(methodKey(method, T))?.images[0] ?? null;
-  outcome.gridRow = [source0, truth[0], at('warp', 1), largestT ? at('ff', largestT) : null, largestT ? at('ft', largestT) : null];
+  // Sample-grid rows at cropSize: the first hold-out frame, and the one whose driver opens the mouth
+  // most beyond its source photo's.
+  const widest = widestMouthTarget(truthPoints, gridSources.map((k) => sourcePoints[k]));
+  const labels = settings.generators.map((g) => g.label);
+  const shown = (method: Method, generator: string | null, i: number) => {
+    const frame = largestT ? generated.get(methodKey(method, largestT, generator))?.frames[i] : undefined;
+    return frame ? resizeForComparison(frame, cropSize) : null;
+  };
+  for (const i of widest.index === 0 ? [0] : [0, widest.index]) {
+    outcome.grid.push({
+      person: plan.id,
+      target: i,
+      targetOpening: mouthOpening(truthPoints[i]),
+      sourceOpening: mouthOpening(sourcePoints[gridSources[i]]),
+      widestMouth: i === widest.index,
+      cells: [
+        sourceCrops[gridSources[i]],
+        rasterizeLandmarks(truthPoints[i], cropSize),
+        shown('warp', null, i),
+        ...(settings.modes.includes('ff') ? labels.map((g) => shown('ff', g, i)) : []),
+        ...(settings.modes.includes('ft') ? labels.map((g) => shown('ft', g, i)) : []),
+        truth[i],
+      ],
+    });
+  }
   return outcome;
 }
 
 export interface EvaluationEnvironment {
-  model: ModelInfo;
+  /** Per generator, in report order. */
+  models: (ModelInfo & { label: string })[];
   metricsBackend: string;
 }

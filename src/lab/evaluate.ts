@@ -4,6 +4,9 @@
  * and ms/frame are timed on the path users run), and the pretrained networks behind the metrics
  * (mobilefacenet identity embeddings for CSIM, pooled MobileNetV2 features for the FID proxy).
  * Metric arithmetic, baselines and the report stay in Node (src/eval/), where they are unit-tested.
+ * Several generators are evaluated side by side: each gets its own model worker, named by the
+ * optional `worker` argument of the avatar calls. warpCost times the warp of warp-guided avatars for
+ * `npm run bench` (scripts/bench.ts).
  *
  * Images cross page.evaluate as raw RGBA in base64 (lossless and cheap at these sizes).
  */
@@ -13,7 +16,8 @@ import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from '../landmarks/
 import { createFaceDetector, decodeImageFile, type FaceDetector } from '../landmarks/detector';
 import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
 import type { Landmarks, RgbaImage } from '../landmarks/types';
-import { selectBackend } from '../nn/backend';
+import { nearestSource, sampleBilinear, warpGrid } from '../landmarks/warp';
+import { selectBackend, type BackendName } from '../nn/backend';
 import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras';
 import { PERCEPTUAL_MODELS } from '../nn/perceptual';
 import { preprocess, resizeTo } from '../nn/perceptual-preprocess';
@@ -40,12 +44,33 @@ export interface EvalFineTuneResult {
   lossD: number | null;
 }
 
+/** Per driving frame, the warp's cost (ms): JS (nearest photo + grid) and sampling on the backend. */
+export interface EvalWarpCost {
+  backend: string;
+  /** Side of the warped frames. */
+  size: number;
+  jsMs: number[];
+  sampleMs: number[];
+}
+
+/** The model worker used when the avatar calls name none. */
+export const DEFAULT_EVAL_WORKER = 'default';
+
 export interface LabEvaluationApi {
   analyze(imageUrl: string, size: number): Promise<EvalFace | { error: FaceErrorInfo }>;
-  initAvatar(options: InitOptions): Promise<ModelInfo>;
-  createAvatar(photos: EvalFace[]): Promise<{ ms: number }>;
-  fineTune(steps: number, useContentLoss: boolean): Promise<EvalFineTuneResult>;
-  render(landmarks: number[], frameSize: number): Promise<{ image: EvalImage; ms: number }>;
+  /** Loads weights into the model worker named `worker` (created on first use; one per generator). */
+  initAvatar(options: InitOptions, worker?: string): Promise<ModelInfo>;
+  createAvatar(photos: EvalFace[], worker?: string): Promise<{ ms: number }>;
+  fineTune(steps: number, useContentLoss: boolean, worker?: string): Promise<EvalFineTuneResult>;
+  /** A frame (at the worker's ModelInfo.frameSize) for landmarks in a square of side `frameSize`. */
+  render(landmarks: number[], frameSize: number, worker?: string): Promise<{ image: EvalImage; ms: number }>;
+  /**
+   * Times the warp-guided avatar's warp at the photos' size, on this page's main thread with
+   * `backend` active (the previous backend is restored after): per target, picking the nearest photo
+   * and computing the grid in JS, then sampling the photo on the backend (taps computed in JS and
+   * uploaded, four gathers, one read-back to wait for the GPU). One untimed warm-up first.
+   */
+  warpCost(photos: EvalFace[], targets: number[][], backend: BackendName): Promise<EvalWarpCost>;
   /**
    * Identity embeddings (mobilefacenet, 112×112 inputs; other sizes are resized), fed RGB 0..255:
    * of the ranges tried on tight crops of 8 CelebA photos of 3 people ([0,1], [-1,1], BGR,
@@ -62,7 +87,7 @@ export interface LabEvaluationApi {
   features(images: EvalImage[]): Promise<number[][]>;
   /** The detector's 478 landmarks (flat x, y, z) on an image, or null when it finds no face. */
   detect(image: EvalImage): Promise<number[] | null>;
-  /** Main-thread backend of the metric networks and the worker's memory, for the report. */
+  /** Main-thread backend of the metric networks and the model workers' tensors (all together), for the report. */
   describe(): Promise<{ metricsBackend: string; workerTensors: number | null }>;
 }
 
@@ -120,9 +145,10 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
     }
     return detector;
   };
-  let worker: Comlink.Remote<AvatarWorkerApi> | undefined;
-  const avatarWorker = () => {
-    if (!worker) throw new Error('evaluation: initAvatar first');
+  const workers = new Map<string, Comlink.Remote<AvatarWorkerApi>>();
+  const avatarWorker = (name = DEFAULT_EVAL_WORKER) => {
+    const worker = workers.get(name);
+    if (!worker) throw new Error(`evaluation: initAvatar first (model worker "${name}")`);
     return worker;
   };
 
@@ -164,23 +190,27 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
       }
     },
 
-    async initAvatar(options) {
-      worker ??= createWorker();
+    async initAvatar(options, name = DEFAULT_EVAL_WORKER) {
+      let worker = workers.get(name);
+      if (!worker) {
+        worker = createWorker();
+        workers.set(name, worker);
+      }
       return worker.init(options);
     },
 
-    async createAvatar(photos) {
+    async createAvatar(photos, name) {
       const started = performance.now();
-      await avatarWorker().createAvatar(
+      await avatarWorker(name).createAvatar(
         photos.map((photo) => ({ crop: decodeEvalImage(photo.image), landmarks: toPoints(photo.landmarks) })),
       );
       return { ms: performance.now() - started };
     },
 
-    async fineTune(steps, useContentLoss) {
+    async fineTune(steps, useContentLoss, name) {
       let last: FineTuneProgress | undefined;
       const started = performance.now();
-      const summary = await avatarWorker().fineTune(
+      const summary = await avatarWorker(name).fineTune(
         { steps, previewEvery: steps, useContentLoss },
         Comlink.proxy((progress: FineTuneProgress) => {
           last = progress;
@@ -195,10 +225,43 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
       };
     },
 
-    async render(landmarks, frameSize) {
+    async render(landmarks, frameSize, name) {
       const started = performance.now();
-      const image = await avatarWorker().render(toPoints(landmarks), frameSize);
+      const image = await avatarWorker(name).render(toPoints(landmarks), frameSize);
       return { image: encodeEvalImage(image), ms: performance.now() - started };
+    },
+
+    async warpCost(photos, targets, backend) {
+      if (photos.length === 0 || targets.length === 0) throw new Error('warpCost: needs photos and targets');
+      const previous = tf.getBackend();
+      const choice = await selectBackend([backend]);
+      const crops = photos.map((photo) => decodeEvalImage(photo.image));
+      const points = photos.map((photo) => toPoints(photo.landmarks));
+      const size = crops[0].width;
+      // The photos stay on the backend, as a warp-guided avatar keeps them ([1, S, S, 3] in [-1, 1]).
+      const sources = crops.map((crop) => tf.tidy(() => tf.browser.fromPixels(imageData(crop)).toFloat().div(127.5).sub(1).expandDims(0) as tf.Tensor4D));
+      const jsMs: number[] = [];
+      const sampleMs: number[] = [];
+      try {
+        for (const [k, flat] of [targets[0], ...targets].entries()) {
+          const target = toPoints(flat);
+          const started = performance.now();
+          const j = nearestSource(points, target);
+          const grid = warpGrid(points[j], target, size);
+          const gridDone = performance.now();
+          const warped = sampleBilinear(sources[j], grid.positions, size);
+          await warped.data();
+          const sampled = performance.now();
+          warped.dispose();
+          if (k === 0) continue; // warm-up: shader compilation, first uploads
+          jsMs.push(gridDone - started);
+          sampleMs.push(sampled - gridDone);
+        }
+      } finally {
+        tf.dispose(sources);
+        if (previous && previous !== tf.getBackend()) await tf.setBackend(previous);
+      }
+      return { backend: choice.backend, size, jsMs, sampleMs };
     },
 
     async identity(images) {
@@ -262,7 +325,9 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
 
     async describe() {
       const metrics = await metricNetworks();
-      return { metricsBackend: metrics.backend, workerTensors: worker ? (await worker.memory()).numTensors : null };
+      let workerTensors: number | null = null;
+      for (const worker of workers.values()) workerTensors = (workerTensors ?? 0) + (await worker.memory()).numTensors;
+      return { metricsBackend: metrics.backend, workerTensors };
     },
   };
 }
