@@ -24,6 +24,7 @@ class Episode:
     # 478 landmarks (x, y) in crop pixels, when the sampler has them (warp-guided G needs them).
     source_points: Optional[Tensor] = None  # [B, K, 478, 2]
     target_points: Optional[Tensor] = None  # [B, 478, 2]
+    target_index: Optional[Tensor] = None  # [B] long: the target's frame in the set (warp caches key on it)
 
 
 class EpisodeSampler:
@@ -95,6 +96,7 @@ class EpisodeSampler:
             target_landmarks=self._to_float(self.landmark_images[target_idx]),
             source_points=None if self.points is None else self.points[source_idx].reshape(batch, self.k, -1, 2),
             target_points=None if self.points is None else self.points[target_idx],
+            target_index=target_idx,
         )
 
 

@@ -32,34 +32,13 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import load_networks
+from .image_metrics import sharpness, ssim
 from .nets import GeneratorInputs
 from .perceptual import PerceptualNetwork
 from .warp import nearest_source, warp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dataset_io import load_training_set  # noqa: E402
-
-
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
-    x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
-    g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :])[None, None]
-
-
-def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per-image SSIM of NCHW RGB in [-1, 1], on BT.601 luma in [0, 1]."""
-    weights = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-    ya = ((a + 1) / 2 * weights).sum(1, keepdim=True)
-    yb = ((b + 1) / 2 * weights).sum(1, keepdim=True)
-    w = _gaussian_window()
-    mu_a, mu_b = F.conv2d(ya, w), F.conv2d(yb, w)
-    var_a = F.conv2d(ya * ya, w) - mu_a**2
-    var_b = F.conv2d(yb * yb, w) - mu_b**2
-    cov = F.conv2d(ya * yb, w) - mu_a * mu_b
-    c1, c2 = 0.01**2, 0.03**2
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
-    return s.mean(dim=(1, 2, 3))
 
 
 class IdentityEmbedding:
@@ -74,13 +53,6 @@ class IdentityEmbedding:
 
 def to_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1
-
-
-def sharpness(images: torch.Tensor) -> torch.Tensor:
-    """[B] variance of the 3×3 Laplacian of luma (images in [-1, 1])."""
-    luma = (0.299 * images[:, 0] + 0.587 * images[:, 1] + 0.114 * images[:, 2]).unsqueeze(1)
-    kernel = torch.tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).reshape(1, 1, 3, 3)
-    return F.conv2d(luma, kernel).flatten(1).var(dim=1)
 
 
 def resize_for_metrics(images: torch.Tensor, size: int) -> torch.Tensor:

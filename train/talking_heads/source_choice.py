@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .evaluate_heldout import episodes, sharpness, ssim, to_tensor
+from .evaluate_heldout import episodes, to_tensor
+from .image_metrics import sharpness, ssim
 from .warp import alignment_error, warp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

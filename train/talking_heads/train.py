@@ -56,6 +56,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr-g", type=float, default=5e-5)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--l1-weight", type=float, default=0.0)
+    p.add_argument("--ssim-weight", type=float, default=0.0, help="weight of (1 - SSIM) of the generated frame (not in the paper)")
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
@@ -131,6 +132,7 @@ def main(argv=None) -> int:
         l1_weight=args.l1_weight,
         betas_g=None if args.beta1_g is None else (args.beta1_g, 0.999),
         head_lr_scale=args.head_lr_scale,
+        ssim_weight=args.ssim_weight,
         content_weight=args.content_weight,
         bf16=not args.no_bf16,
         variant=args.variant,

@@ -24,7 +24,8 @@ from .config import NetConfig
 from .episodes import Episode, EpisodeSampler
 from .nets import GeneratorInputs, GeneratorOutput, build_networks
 from .spectral_norm import power_iterate
-from .warp import nearest_source, warp
+from .image_metrics import ssim
+from .warp import AssignmentCache, nearest_source, warp
 
 
 @dataclass
@@ -51,6 +52,9 @@ class TrainOptions:
     # out of the noise regime in hundreds instead of tens of thousands of steps.
     l1_weight: float = 0.0
     content_weight: float = 1.0
+    # Not in the paper: (1 − SSIM) of the frame, on luma (image_metrics.ssim, the evaluation's SSIM).
+    # A warp is already sharp and in place; this rewards the local structure a residual must keep.
+    ssim_weight: float = 0.0
     # Warp-guided G: keeps the batch's mean blend mask ᾱ inside [alpha_min, alpha_max] (a hinge, so
     # it does nothing in between): neither all warp (G unused) nor all generated (the photo unused).
     alpha_guard_weight: float = 1.0
@@ -113,6 +117,8 @@ class MetaTrainer:
         self.uses_warp = self.config.generator.uses_warp
         if self.uses_warp and sampler.points is None:
             raise ValueError("a warp-guided generator needs the sampler's landmarks (points=...)")
+        # The warp's pixel → triangle search depends on the target alone: done once per target frame.
+        self.warp_cache = AssignmentCache(self.config.resolution) if self.uses_warp else None
         # Data parallel across processes (torchrun): same initial weights everywhere, gradients
         # averaged before every optimiser step, so all replicas stay identical (u vectors included:
         # power iteration is a deterministic function of the identical weights).
@@ -162,7 +168,8 @@ class MetaTrainer:
         with torch.no_grad():
             pick = nearest_source(ep.source_points, ep.target_points)
             rows = torch.arange(pick.shape[0], device=pick.device)
-            warped, mask = warp(ep.frames[rows, pick].float(), ep.source_points[rows, pick], ep.target_points)
+            assignment = self.warp_cache(ep.target_index, ep.target_points) if ep.target_index is not None else None
+            warped, mask = warp(ep.frames[rows, pick].float(), ep.source_points[rows, pick], ep.target_points, assignment)
         return GeneratorInputs(
             ep.target_landmarks,
             warped.contiguous(memory_format=torch.channels_last),
@@ -209,6 +216,8 @@ class MetaTrainer:
             terms["cnt"] = self.content_loss(fake, ep.target) * o.content_weight
         if o.l1_weight > 0:
             terms["l1"] = F.l1_loss(fake, ep.target) * o.l1_weight
+        if o.ssim_weight > 0:
+            terms["ssim"] = (1.0 - ssim(fake, ep.target.float())).mean() * o.ssim_weight
         if out.alpha is not None:
             alpha_mean = out.alpha.mean()
             if o.alpha_guard_weight > 0:

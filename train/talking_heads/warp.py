@@ -33,7 +33,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, NamedTuple, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -95,28 +95,33 @@ def _cross(ax: Tensor, ay: Tensor, bx: Tensor, by: Tensor) -> Tensor:
     return ax * by - ay * bx
 
 
-def warp_grid(source_points: Tensor, target_points: Tensor, size: int, mesh: WarpMesh | None = None) -> Tuple[Tensor, Tensor]:
-    """Source positions [B, S, S, 2] (x, y in crop pixels, float64) and the mask [B, S, S] (float64)
-    for warping frames with landmarks `source_points` onto `target_points` ([B, 478, ≥2] crop pixels)."""
+class TargetAssignment(NamedTuple):
+    """What a warp needs from the target alone: per pixel the winning triangle and its barycentric
+    weights wa, wb (wc = 1 − wa − wb), and whether the pixel lies in any triangle. It does not depend
+    on the source, so a trainer can cache it per target frame (the search is most of a warp's cost)."""
+
+    triangle: Tensor  # [B, P] long
+    wa: Tensor  # [B, P] float64
+    wb: Tensor  # [B, P] float64
+    inside: Tensor  # [B, P] bool
+    target_double_area: Tensor  # [B, T] float64, signed (0 where degenerate)
+
+
+def target_assignment(target_points: Tensor, size: int, mesh: WarpMesh | None = None) -> TargetAssignment:
+    """The pixel → triangle search of the warp for targets [B, 478, ≥2] (crop pixels) of side `size`."""
     mesh = mesh or load_mesh()
-    device = source_points.device
-    src = control_points(source_points, size, mesh)
+    device = target_points.device
     dst = control_points(target_points, size, mesh)
     tri = mesh.triangles.to(device)
-    b = src.shape[0]
-    # Target and source vertices per triangle: [B, T, 3, 2].
-    tv, sv = dst[:, tri], src[:, tri]
+    b = dst.shape[0]
+    tv = dst[:, tri]  # [B, T, 3, 2]
     ax, ay, bx, by, cx, cy = (tv[:, :, i, j] for i in range(3) for j in range(2))
     d = _cross(bx - ax, by - ay, cx - ax, cy - ay)  # [B, T]
-    ds = _cross(sv[:, :, 1, 0] - sv[:, :, 0, 0], sv[:, :, 1, 1] - sv[:, :, 0, 1], sv[:, :, 2, 0] - sv[:, :, 0, 0], sv[:, :, 2, 1] - sv[:, :, 0, 1])
     usable = d.abs() >= DEGENERATE_DOUBLE_AREA
     safe_d = torch.where(usable, d, torch.ones_like(d))
-    # wa, wb are affine in p: w = (k0 + kx·px + ky·py) / d. From the formulas in the module docstring:
-    # (b − p) × (c − p) = b×c − px(cy − by) − py(bx − cx)... expanded per weight below.
+    # wa, wb are affine in p: w = k0 + kx·px + ky·py, from the formulas in the module docstring.
     ka = torch.stack([bx * cy - by * cx, by - cy, cx - bx], dim=-1) / safe_d[..., None]  # [B, T, 3]
     kb = torch.stack([cx * ay - cy * ax, cy - ay, ax - cx], dim=-1) / safe_d[..., None]
-    ratio = torch.minimum(ds.abs(), d.abs()) / torch.maximum(ds.abs(), d.abs()).clamp_min(1e-30)
-    confidence = torch.where((ds * d > 0) & usable, ratio, torch.zeros_like(ratio))  # [B, T]
 
     centres = torch.arange(size, dtype=torch.float64, device=device) + 0.5
     py, px = torch.meshgrid(centres, centres, indexing="ij")
@@ -136,17 +141,43 @@ def warp_grid(source_points: Tensor, target_points: Tensor, size: int, mesh: War
         values, indices = score.max(dim=1)
         best_score[:, start : start + PIXEL_CHUNK], best_tri[:, start : start + PIXEL_CHUNK] = values.double(), indices
 
-    # The winning triangle's weights and source vertices per pixel.
-    gather = lambda x: torch.gather(x, 1, best_tri[..., None].expand(-1, -1, x.shape[-1]))  # noqa: E731
+    def gather(x: Tensor) -> Tensor:
+        return torch.gather(x, 1, best_tri[..., None].expand(-1, -1, x.shape[-1]))
+
     wa = (gather(ka) * pixels[None]).sum(-1)
     wb = (gather(kb) * pixels[None]).sum(-1)
+    return TargetAssignment(best_tri, wa, wb, best_score >= OUTSIDE_SCORE, torch.where(usable, d, torch.zeros_like(d)))
+
+
+def grid_from_assignment(source_points: Tensor, assignment: TargetAssignment, size: int, mesh: WarpMesh | None = None) -> Tuple[Tensor, Tensor]:
+    """Source positions [B, S, S, 2] and mask [B, S, S] (float64) for sources [B, 478, ≥2] and a
+    target assignment of the same batch."""
+    mesh = mesh or load_mesh()
+    device = source_points.device
+    src = control_points(source_points, size, mesh)
+    sv = src[:, mesh.triangles.to(device)]  # [B, T, 3, 2]
+    b = src.shape[0]
+    d = assignment.target_double_area
+    ds = _cross(sv[:, :, 1, 0] - sv[:, :, 0, 0], sv[:, :, 1, 1] - sv[:, :, 0, 1], sv[:, :, 2, 0] - sv[:, :, 0, 0], sv[:, :, 2, 1] - sv[:, :, 0, 1])
+    ratio = torch.minimum(ds.abs(), d.abs()) / torch.maximum(ds.abs(), d.abs()).clamp_min(1e-30)
+    confidence = torch.where(ds * d > 0, ratio, torch.zeros_like(ratio))  # [B, T]; d = 0 where degenerate
+    best_tri = assignment.triangle
+    verts = torch.gather(sv.reshape(b, -1, 6), 1, best_tri[..., None].expand(-1, -1, 6)).reshape(b, -1, 3, 2)
+    wa, wb = assignment.wa, assignment.wb
     wc = 1.0 - wa - wb
-    verts = gather(sv.reshape(b, -1, 6)).reshape(b, -1, 3, 2)
     position = wa[..., None] * verts[:, :, 0] + wb[..., None] * verts[:, :, 1] + wc[..., None] * verts[:, :, 2]
-    inside = best_score >= OUTSIDE_SCORE
-    position = torch.where(inside[..., None], position, pixels[None, :, 1:].expand(b, -1, -1))
-    mask = torch.where(inside, torch.gather(confidence, 1, best_tri), torch.zeros_like(best_score))
+    centres = torch.arange(size, dtype=torch.float64, device=device) + 0.5
+    py, px = torch.meshgrid(centres, centres, indexing="ij")
+    identity = torch.stack([px, py], dim=-1).reshape(1, -1, 2).expand(b, -1, -1)
+    position = torch.where(assignment.inside[..., None], position, identity)
+    mask = torch.where(assignment.inside, torch.gather(confidence, 1, best_tri), torch.zeros_like(wa))
     return position.reshape(b, size, size, 2), mask.reshape(b, size, size)
+
+
+def warp_grid(source_points: Tensor, target_points: Tensor, size: int, mesh: WarpMesh | None = None) -> Tuple[Tensor, Tensor]:
+    """Source positions [B, S, S, 2] (x, y in crop pixels, float64) and the mask [B, S, S] (float64)
+    for warping frames with landmarks `source_points` onto `target_points` ([B, 478, ≥2] crop pixels)."""
+    return grid_from_assignment(source_points, target_assignment(target_points, size, mesh), size, mesh)
 
 
 def sample(source: Tensor, position: Tensor) -> Tensor:
@@ -156,10 +187,41 @@ def sample(source: Tensor, position: Tensor) -> Tensor:
     return F.grid_sample(source, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
-def warp(source: Tensor, source_points: Tensor, target_points: Tensor) -> Tuple[Tensor, Tensor]:
-    """(warped [B, C, S, S] in source's dtype, mask [B, 1, S, S] float32) for square sources."""
-    position, mask = warp_grid(source_points, target_points, source.shape[-1])
+def warp(source: Tensor, source_points: Tensor, target_points: Tensor, assignment: TargetAssignment | None = None) -> Tuple[Tensor, Tensor]:
+    """(warped [B, C, S, S] in source's dtype, mask [B, 1, S, S] float32) for square sources; pass
+    the targets' assignment when it is known (cached) to skip the search."""
+    size = source.shape[-1]
+    assignment = assignment if assignment is not None else target_assignment(target_points, size)
+    position, mask = grid_from_assignment(source_points, assignment, size)
     return sample(source, position), mask.unsqueeze(1).to(torch.float32)
+
+
+class AssignmentCache:
+    """Target assignments by frame index (a training set's frames recur as targets): the search runs
+    once per frame, later warps onto that frame only gather. Holds at most `limit` frames."""
+
+    def __init__(self, size: int, limit: int = 20000) -> None:
+        self.size, self.limit = size, limit
+        self.entries: Dict[int, Tuple[Tensor, Tensor, Tensor, Tensor, Tensor]] = {}
+        self.hits = self.misses = 0
+
+    def __call__(self, frame_indices: Tensor, target_points: Tensor) -> TargetAssignment:
+        keys = [int(i) for i in frame_indices.tolist()]
+        missing = [n for n, k in enumerate(keys) if k not in self.entries]
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if missing:
+            fresh = target_assignment(target_points[missing], self.size)
+            for row, n in enumerate(missing):
+                if len(self.entries) < self.limit:
+                    self.entries[keys[n]] = tuple(x[row] for x in fresh)
+                else:
+                    keys[n] = -1 - n  # not cached: answered from `fresh` below
+            extra = {keys[n]: tuple(x[row] for x in fresh) for row, n in enumerate(missing) if keys[n] < 0}
+        else:
+            extra = {}
+        rows = [self.entries[k] if k >= 0 else extra[k] for k in keys]
+        return TargetAssignment(*(torch.stack(parts) for parts in zip(*rows)))
 
 
 def alignment_error(sources: Tensor, target: Tensor) -> Tensor:

@@ -70,12 +70,14 @@ class TrainerSmokeTest(unittest.TestCase):
         prior = torch.sigmoid(-3.0 + 4.0 * (1 - inputs.mask))  # tiny-warp: alphaBias -3, alphaMaskGain 4
         self.assertLess(float((out.alpha - prior).abs().max()), 1e-6)
         head = trainer.generator.output.conv.kernel
+        trainer.options.ssim_weight = 1.0
         for i in range(5):
             stats = trainer.train_step(log=True)
             self.assertTrue(is_finite(stats), stats)
         self.assertGreater(float(head.detach().abs().max()), 0.0)
         self.assertTrue(0.0 < stats.alpha_mean < 1.0)
         self.assertIn("alpha", stats.terms)
+        self.assertTrue(0.0 <= stats.terms["ssim"] <= 2.0, stats.terms)
         self.assertIn("warp", trainer.samples(batch=2))
 
     def test_warp_guided_needs_landmarks(self):

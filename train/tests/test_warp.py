@@ -80,3 +80,20 @@ class WarpTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AssignmentCacheTest(unittest.TestCase):
+    def test_cached_warps_equal_fresh_ones_and_the_search_runs_once_per_frame(self):
+        from train.talking_heads.warp import AssignmentCache
+
+        targets = torch.stack([face(shift=(1.0, 0.5)), face(scale=1.1), face(angle=0.1)])
+        sources = torch.stack([face(), face(shift=(-1.0, 0.0)), face(scale=0.95)])
+        images = torch.cat([image(seed=s) for s in range(3)])
+        fresh, fresh_mask = warp(images, sources, targets)
+        cache = AssignmentCache(SIZE, limit=2)
+        for _ in range(2):
+            cached, cached_mask = warp(images, sources, targets, cache(torch.tensor([7, 8, 9]), targets))
+            self.assertEqual(float((cached - fresh).abs().max()), 0.0)
+            self.assertEqual(float((cached_mask - fresh_mask).abs().max()), 0.0)
+        self.assertEqual(len(cache.entries), 2)  # the limit holds
+        self.assertEqual((cache.hits, cache.misses), (2, 4))
