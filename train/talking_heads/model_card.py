@@ -121,8 +121,14 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
 {row("these", heldout)}
 {chr(10).join(row(label, h) for label, h in others)}
 """
-    terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
     warp_guided = config.get("generator", {}).get("input") == "landmarks+warp"
+    extra_losses = ""
+    if options.get("ssim_weight"):
+        extra_losses += f", (1 − SSIM) ×{options.get('ssim_weight')}"
+    if warp_guided and options.get("alpha_guard_weight"):
+        extra_losses += f", α guard ×{options.get('alpha_guard_weight')} (mean α in [{options.get('alpha_min')}, {options.get('alpha_max')}])"
+    head_lr = f" (output head ×{options.get('head_lr_scale')})" if warp_guided and options.get("head_lr_scale", 1) != 1 else ""
+    terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
     kind = (
         "the **warp-guided** generator: G also receives the source photo warped to the driving landmarks and blends "
         "its own output with it (frame = warp + α·Δ; `src/nn/README.md`)"
@@ -160,8 +166,9 @@ FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held o
 | hardware | {extra.get('device')} |
 | batch, K | {options.get('batch')}, {options.get('k')} |
 | variant | {options.get('variant')} (embedding match weight {options.get('match_weight')}) |
-| losses | content (MobileNetV2 ×{options.get('content_weight')} + faceres, paper weights 0.15 / 0.025), adversarial (hinge), feature matching ×{options.get('fm_weight')}, pixel L1 ×{options.get('l1_weight')} |
-| Adam | lr G/E {options.get('lr_g')}, lr D {options.get('lr_d')}, betas {options.get('betas')} |
+| losses | content (MobileNetV2 ×{options.get('content_weight')} + faceres, paper weights 0.15 / 0.025), adversarial (hinge), feature matching ×{options.get('fm_weight')}, pixel L1 ×{options.get('l1_weight')}{extra_losses} |
+| Adam | lr G/E {options.get('lr_g')}{head_lr}, lr D {options.get('lr_d')}, betas E/G {options.get('betas_g') or options.get('betas')}, D {options.get('betas')} |
+| precision | {'bfloat16 autocast (statistics, σ and losses in float32)' if extra.get('bf16') else 'float32'} |
 
 Last logged step ({log.get('step')}): lossG {fmt(log.get('loss_g', float('nan')))}, lossD {fmt(log.get('loss_d', float('nan')))} ({terms});
 generator output mean {fmt(log.get('fake_mean', float('nan')))}, std {fmt(log.get('fake_std', float('nan')))}; D scores real {fmt(log.get('r_real', float('nan')))}, fake {fmt(log.get('r_fake', float('nan')))}.
