@@ -79,7 +79,7 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
 
   // The paper's generator, picked under Advanced: the avatar is remade with it, at its resolution.
   const paperResolution = (JSON.parse(readFileSync(PAPER_MANIFEST, 'utf8')) as { config: { resolution: number } }).config.resolution;
-  await page.getByTestId('advanced').locator('summary').click();
+  await page.getByTestId('advanced-toggle').click();
   await expect(page.getByTestId('generator-in-use')).toContainText('In use: Warp-guided');
   await page.getByTestId('generator-select').selectOption('paper');
   await expect(page.getByTestId('generator-in-use')).toContainText('In use: Paper', { timeout: 120_000 });

@@ -13,7 +13,7 @@ test('a warp-guided avatar is made, driven, fine-tuned, saved and reloaded', asy
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   test.setTimeout(480_000);
   await makeAvatar(page, ['selfie_d8.jpg'], TINY_WARP_URL);
-  await page.getByTestId('advanced').locator('summary').click();
+  await page.getByTestId('advanced-toggle').click();
   await expect(page.getByTestId('generator-in-use')).toContainText('In use: Warp-guided (tiny-warp)');
   const preview = page.locator('canvas.avatar-frame').first();
   expect(await preview.evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height])).toEqual([256, 256]);

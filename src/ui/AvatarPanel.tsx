@@ -34,6 +34,7 @@ export function AvatarPanel() {
   /** The generator the loaded weights are (null until the model has loaded once). */
   const [inUse, setInUse] = useState<{ kind: GeneratorKind; config: string } | null>(null);
   const [switching, setSwitching] = useState(false);
+  const [advancedOpen, setAdvancedOpen] = useState(false);
   // After the worker was restarted (crash, lost GPU) the preview is rendered again by the new one.
   const recovered = useAppStore((s) => (s.modelStatus?.phase === 'recovered' ? s.modelStatus.generation : 0));
   useEffect(() => {
@@ -129,8 +130,17 @@ export function AvatarPanel() {
         Create avatar
       </button>
       {ready.length === 0 && <p className="hint">Add at least one photo with a face first.</p>}
-      <details className="advanced" data-testid="advanced">
-        <summary>Advanced</summary>
+      <button
+        type="button"
+        className="advanced-toggle"
+        aria-expanded={advancedOpen}
+        aria-controls="avatar-advanced"
+        onClick={() => setAdvancedOpen((open) => !open)}
+        data-testid="advanced-toggle"
+      >
+        Advanced {advancedOpen ? '▾' : '▸'}
+      </button>
+      <div id="avatar-advanced" className="advanced" data-testid="advanced" hidden={!advancedOpen}>
         <label>
           Generator{' '}
           <select
@@ -156,7 +166,7 @@ export function AvatarPanel() {
           {fixedWeights !== null && ` The page's ?weights= parameter fixes the weights (${fixedWeights}).`}
           {' '}Switching remakes the avatar from your photos; fine-tuning is not carried over.
         </p>
-      </details>
+      </div>
       {state.status === 'working' && (
         <p className="photo-status" role="status">
           {state.text}
