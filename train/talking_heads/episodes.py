@@ -100,11 +100,12 @@ class EpisodeSampler:
         )
 
 
-def videos_of(training_set, include_heldout: bool = False) -> List[List[int]]:
-    """Frame-index lists, one per clip (a YouTube Faces clip, or a CelebA person's photos)."""
+def videos_of(training_set, include_heldout: bool = False, sources: Optional[Sequence[str]] = None) -> List[List[int]]:
+    """Frame-index lists, one per clip (a YouTube Faces clip, or a CelebA person's photos); only
+    the people of `sources` (e.g. ["ytf"]) when given."""
     return [
         clip.frames.tolist()
         for person in training_set.people
-        if include_heldout or not person.heldout
+        if (include_heldout or not person.heldout) and (sources is None or person.source in sources)
         for clip in person.clips
     ]

@@ -56,6 +56,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--lr-g", type=float, default=5e-5)
     p.add_argument("--lr-d", type=float, default=2e-4)
     p.add_argument("--l1-weight", type=float, default=0.0)
+    p.add_argument("--sources", default=None, help="comma-separated sources whose clips make episodes (default: all, e.g. ytf,celeba)")
     p.add_argument("--ssim-weight", type=float, default=0.0, help="weight of (1 - SSIM) of the generated frame (not in the paper)")
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
@@ -114,7 +115,13 @@ def main(argv=None) -> int:
         raise SystemExit(f"{args.data} is {data.size} px but preset {args.config} is {config.resolution} px")
     # Each rank draws its own episodes; the global batch is batch × world size.
     sampler = EpisodeSampler(
-        data.crops, data.landmark_images, videos_of(data), args.k, device, seed=args.seed + rank, points=data.landmarks
+        data.crops,
+        data.landmark_images,
+        videos_of(data, sources=args.sources.split(",") if args.sources else None),
+        args.k,
+        device,
+        seed=args.seed + rank,
+        points=data.landmarks,
     )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
