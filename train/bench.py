@@ -1,11 +1,12 @@
 """Meta-learning throughput on the machine at hand (a benchmark, not a test).
 
-    $PYTHON train/bench.py [--config default] [--batch 8] [--k 8] [--steps 10] [--no-content] [--precision fp32,bf16]
+    $PYTHON train/bench.py [--config default] [--batch 8] [--k 8] [--steps 10] [--no-content] [--precision fp32,bf16,bf16@112]
 
 Synthetic uint8 data of the preset's resolution stands in for the training set (throughput does
 not depend on pixel values); warp-guided presets get the canonical face's landmarks with jitter.
-Prints one JSON line per precision (in one run, so they compare): samples/s, ms/step, device,
-peak GPU memory. bf16 is autocast where the device supports it (CUDA, CPUs with AVX-512 BF16).
+Prints one JSON line per variant (in one run, so they compare): samples/s, ms/step, device,
+peak GPU memory. A variant is a precision, fp32 or bf16 (autocast where the device supports it: CUDA,
+CPUs with AVX-512 BF16), optionally with @N: the content loss's networks at N px instead of 224.
 """
 import argparse
 import json
@@ -33,7 +34,7 @@ def main() -> None:
     p.add_argument("--no-content", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
-    p.add_argument("--precision", default="bf16", help="comma-separated: fp32, bf16")
+    p.add_argument("--precision", default="bf16", help="comma-separated variants: fp32, bf16, each optionally @N (content size)")
     args = p.parse_args()
     device = torch.device(args.device)
     if device.type == "cpu":
@@ -54,19 +55,20 @@ def main() -> None:
 
         canonical = load_mesh().canonical.numpy().astype(np.float32) * s
         points = canonical[None] + rng.normal(0, 0.01 * s, size=(64, *canonical.shape)).astype(np.float32)
-    content = None
-    if not args.no_content:
-        from train.talking_heads.perceptual import ContentLoss
+    for variant in args.precision.split(","):
+        precision, _, size = variant.partition("@")
+        content = None
+        if not args.no_content:
+            from train.talking_heads.perceptual import ContentLoss
 
-        content = ContentLoss(input_range="signed").to(device)
-    for precision in args.precision.split(","):
+            content = ContentLoss(input_range="signed", input_size=int(size) if size else None).to(device)
         sampler = EpisodeSampler(crops, crops.copy(), videos, args.k, device, points=points)
         options = TrainOptions(batch=args.batch, k=args.k, bf16=precision == "bf16")
         trainer = MetaTrainer(config, sampler, options, content_loss=content)
-        run(args, device, trainer, precision, content is not None)
+        run(args, device, trainer, precision, content)
 
 
-def run(args, device, trainer, precision: str, content: bool) -> None:
+def run(args, device, trainer, precision: str, content) -> None:
     for _ in range(args.warmup):
         trainer.train_step()
     if device.type == "cuda":
@@ -84,7 +86,7 @@ def run(args, device, trainer, precision: str, content: bool) -> None:
         "batch": args.batch,
         "k": args.k,
         "precision": precision if trainer.use_autocast or precision == "fp32" else f"{precision} (unsupported here: fp32)",
-        "content_loss": content,
+        "content_loss": None if content is None else f"{content.networks['imagenet'].input_size} px",
         "ms_per_step": round(1000 * elapsed / steps, 1),
         "samples_per_s": round(steps * args.batch / elapsed, 2),
     }

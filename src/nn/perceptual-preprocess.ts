@@ -5,12 +5,14 @@
 //
 // All transforms take NHWC RGB images in [0, 1] (the app's convention) and are differentiable.
 import * as tf from '@tensorflow/tfjs';
+import settings from './perceptual.json';
 
 /**
  * ImageNet per-channel means in BGR order, 0..255 scale: Keras `imagenet_utils.preprocess_input`
- * ("caffe" mode), which the HSE faceres model (VGGFace2 MobileNet) was trained with.
+ * ("caffe" mode), which the HSE faceres model (VGGFace2 MobileNet) was trained with. From
+ * perceptual.json, which the PyTorch twin reads too.
  */
-export const CAFFE_BGR_MEAN: readonly [number, number, number] = [103.939, 116.779, 123.68];
+export const CAFFE_BGR_MEAN = settings.caffeBgrMean as unknown as readonly [number, number, number];
 
 export type PreprocessKind =
   /** RGB in [0, 1], unchanged (nsfwjs MobileNetV2: Keras ImageDataGenerator(rescale=1/255)). */

@@ -29,6 +29,7 @@ import * as tf from '@tensorflow/tfjs';
 import { contentLoss, type ContentTerm } from './losses.ts';
 import { freezeKerasModel, type FrozenKerasFunction } from './perceptual-frozen-keras.ts';
 import { preprocess, resizeTo, type PreprocessKind } from './perceptual-preprocess.ts';
+import settings from './perceptual.json';
 
 export type PerceptualRole = 'imagenet' | 'face';
 export const PERCEPTUAL_ROLES: readonly PerceptualRole[] = ['imagenet', 'face'];
@@ -44,17 +45,22 @@ export interface PerceptualModelSpec {
   readonly nodeForLayer?: (layer: string) => string;
 }
 
+/** Both networks as perceptual.json describes them (one file for both twins). */
 export const PERCEPTUAL_MODELS: Readonly<Record<PerceptualRole, PerceptualModelSpec>> = {
-  imagenet: { dir: 'mobilenet_v2', format: 'layers-model', inputSize: 224, preprocess: 'rgb-unit' },
-  face: {
-    dir: 'faceres',
-    format: 'graph-model',
-    inputSize: 224,
-    preprocess: 'caffe-bgr',
-    // Keras ReLU6 layers were exported as Relu → Minimum → Maximum ("<layer>/clip_by_value").
-    nodeForLayer: (layer) => `${layer}/clip_by_value`,
-  },
+  imagenet: modelSpec(settings.models.imagenet),
+  face: modelSpec(settings.models.face),
 };
+
+function modelSpec(entry: { dir: string; format: string; inputSize: number; preprocess: string; nodeSuffix?: string }): PerceptualModelSpec {
+  const suffix = entry.nodeSuffix;
+  return {
+    dir: entry.dir,
+    format: entry.format as PerceptualModelSpec['format'],
+    inputSize: entry.inputSize,
+    preprocess: entry.preprocess as PreprocessKind,
+    ...(suffix === undefined ? {} : { nodeForLayer: (layer: string) => `${layer}${suffix}` }),
+  };
+}
 
 export interface ContentTermConfig {
   /** Weight of this network's term in L_CNT. */
@@ -70,18 +76,9 @@ export type ContentLossConfig = Readonly<Record<PerceptualRole, ContentTermConfi
 /**
  * Paper weights: VGG19 term 1.5e-1, VGGFace term 2.5e-2. Layers: one per resolution, like the
  * paper's conv1_1..conv5_1 picks, stopping at 1/16 resolution (mid network) to stay cheap and
- * (for MobileNetV2) inside the frozen ImageNet blocks.
+ * (for MobileNetV2) inside the frozen ImageNet blocks. From perceptual.json.
  */
-export const contentLossConfig: ContentLossConfig = {
-  imagenet: {
-    weight: 1.5e-1,
-    layers: ['block_1_expand_relu', 'block_3_expand_relu', 'block_6_expand_relu', 'block_10_expand_relu'],
-  },
-  face: {
-    weight: 2.5e-2,
-    layers: ['conv_pw_1_relu', 'conv_pw_3_relu', 'conv_pw_5_relu', 'conv_pw_11_relu'],
-  },
-};
+export const contentLossConfig: ContentLossConfig = settings.contentLoss;
 
 /** A frozen network returning the activations of its configured layers. */
 export interface PerceptualNetwork {

@@ -1,6 +1,6 @@
 /**
  * manifest.json of a prepared training set: what was prepared, how, and where each frame is.
- * train/dataset_io.py reads it; keep the two in step (the version number guards them).
+ * train/talking_heads/dataset_io.py reads it; keep the two in step (the version number guards them).
  *
  * Frames of one clip are contiguous in one shard: clip.start .. clip.start + clip.count - 1 are
  * frame indices inside `shards[clip.shard]`. Held-out people (train/split.json) come after all

@@ -1,5 +1,5 @@
 /**
- * Training shards. Each shard is two files, read by train/dataset_io.py with numpy, PIL and zlib only,
+ * Training shards. Each shard is two files, read by train/talking_heads/dataset_io.py with numpy, PIL and zlib only,
  * so the layouts are plain and documented here (all integers little-endian):
  *
  * shard-NNN.bin — per frame the face crop (JPEG) and the landmark image (the rasterizer's pixels):

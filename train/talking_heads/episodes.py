@@ -7,7 +7,7 @@ at most) and episodes are drawn there with index tensors, so a step needs no hos
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ class Episode:
     source_points: Optional[Tensor] = None  # [B, K, 478, 2]
     target_points: Optional[Tensor] = None  # [B, 478, 2]
     target_index: Optional[Tensor] = None  # [B] long: the target's frame in the set (warp caches key on it)
+    source_index: Optional[Tensor] = None  # [B, K] long: the sources' frames in the set
 
 
 class EpisodeSampler:
@@ -42,6 +43,7 @@ class EpisodeSampler:
         device: torch.device,
         seed: int = 0,
         points: Optional[np.ndarray] = None,
+        display: Optional[Tuple[np.ndarray, np.ndarray]] = None,
     ) -> None:
         kept = [list(v) for v in videos if len(v) >= 2]
         if not kept:
@@ -52,6 +54,9 @@ class EpisodeSampler:
         self.landmark_images = torch.from_numpy(np.ascontiguousarray(landmark_images)).to(device)
         # float32 [N, 478, 2] landmarks in crop pixels, or None.
         self.points = None if points is None else torch.from_numpy(np.ascontiguousarray(points[..., :2], np.float32)).to(device)
+        # The display twin (display_data.py): the same frames at a larger size and their landmarks.
+        self.display_crops = None if display is None else torch.from_numpy(np.ascontiguousarray(display[0])).to(device)
+        self.display_points = None if display is None else torch.from_numpy(np.ascontiguousarray(display[1], np.float32)).to(device)
         self.num_videos = len(kept)
         lengths = torch.tensor([len(v) for v in kept], dtype=torch.long)
         width = int(lengths.max())
@@ -68,6 +73,10 @@ class EpisodeSampler:
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["rng"])
+
+    def display(self, index: Tensor) -> Tensor:
+        """The display twins of frames `index` [B], float NCHW in [-1, 1]."""
+        return self._to_float(self.display_crops[index])
 
     def _to_float(self, images: Tensor) -> Tensor:
         # uint8 NHWC → float NCHW in [-1, 1]; channels-last memory keeps the conv kernels fast.
@@ -97,6 +106,7 @@ class EpisodeSampler:
             source_points=None if self.points is None else self.points[source_idx].reshape(batch, self.k, -1, 2),
             target_points=None if self.points is None else self.points[target_idx],
             target_index=target_idx,
+            source_index=source_idx.reshape(batch, self.k),
         )
 
 

@@ -23,8 +23,8 @@ which a warp-guided G must beat. Sharpness: variance of the Laplacian of luma, o
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +37,7 @@ from .nets import GeneratorInputs
 from .perceptual import PerceptualNetwork
 from .warp import nearest_source, warp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dataset_io import load_training_set  # noqa: E402
+from .dataset_io import load_training_set
 
 
 class IdentityEmbedding:
@@ -63,8 +62,19 @@ def resize_for_metrics(images: torch.Tensor, size: int) -> torch.Tensor:
     return F.interpolate(images, size=(size, size), mode="bilinear", align_corners=False)
 
 
-def episodes(person, k: int, targets: int, rng: np.random.Generator):
+def episodes(person, k: int, targets: int, rng: np.random.Generator, same_clip: bool = False, keep=None):
     clips = [c for c in person.clips if len(c.frames) > 0]
+    if keep is not None:  # frames with a display twin only
+        clips = [c for c in (dataclasses.replace(c, frames=c.frames[keep[c.frames]]) for c in clips) if len(c.frames) > 0]
+    if not clips:
+        return None
+    if same_clip:
+        # The longest clip: targets first (up to half of it), the sources from the rest.
+        frames = rng.permutation(max(clips, key=lambda c: len(c.frames)).frames)
+        if len(frames) < 2:
+            return None
+        cut = min(targets, len(frames) // 2)
+        return rng.permutation(frames[cut:])[:k], frames[:cut]
     if len(clips) >= 2:
         sources, rest = clips[0].frames, np.concatenate([c.frames for c in clips[1:]])
     else:
@@ -90,20 +100,33 @@ def main(argv=None) -> int:
     p.add_argument("--grid-people", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--metric-size", type=int, default=0, help="compare at this size (0: the network's resolution)")
+    p.add_argument(
+        "--display-data",
+        default=None,
+        help="the same set cut larger (display_data.py): judge warp-guided frames as the app shows them, warp at that size + α↑·Δ↑",
+    )
+    p.add_argument("--same-clip", action="store_true", help="targets from the sources' own clip (the paper's self-reenactment)")
     p.add_argument("--curve", default=None, help="append {step, samples, hours, metrics} to this JSONL file (the model card's learning curve)")
     args = p.parse_args(argv)
 
     config, embedder, generator, _, extra = load_networks(args.checkpoint)
     embedder.eval()
     generator.eval()
-    data = load_training_set(args.data, heldout=True, landmarks=True)
+    data = load_training_set(args.data, heldout=True, landmarks=True, training=False)
     if data.size != config.resolution:
         raise SystemExit(f"{args.data} is {data.size} px but the network is {config.resolution} px")
+    twin = None
+    if args.display_data:
+        if not config.generator.uses_warp:
+            raise SystemExit("--display-data is for warp-guided networks")
+        from .display_data import display_twin
+
+        twin = display_twin(data, load_training_set(args.display_data, heldout=True, landmarks=True, training=False))
     identity = IdentityEmbedding()
     rng = np.random.default_rng(args.seed)
     rows, grid = [], []
     for person in (p for p in data.people if p.heldout):
-        picked = episodes(person, args.k, args.targets, rng)
+        picked = episodes(person, args.k, args.targets, rng, args.same_clip, None if twin is None else twin[2])
         if picked is None:
             continue
         src, tgt = picked
@@ -113,9 +136,20 @@ def main(argv=None) -> int:
             warped, mask = warp(to_tensor(data.crops[src[pick.numpy()]]), points[src[pick.numpy()]], points[tgt])
             e_hat = embedder(to_tensor(data.crops[src]), to_tensor(data.landmark_images[src])).mean(0)
             psi = generator.psi_from_embedding(e_hat)
-            fake = generator(psi, GeneratorInputs(to_tensor(data.landmark_images[tgt]), warped, mask)).float()
+            out = generator.render(psi, GeneratorInputs(to_tensor(data.landmark_images[tgt]), warped, mask))
+            fake = out.frame.float()
         real = to_tensor(data.crops[tgt])
         copy = to_tensor(data.crops[src[:1]]).expand_as(real)
+        if twin is not None:  # the frame the app shows: the warp at display size, α and Δ upsampled
+            crops, big_points = twin[0], torch.from_numpy(twin[1])
+            chosen = src[pick.numpy()]
+            with torch.no_grad():
+                warped = warp(to_tensor(crops[chosen]), big_points[chosen], big_points[tgt])[0]
+                size = warped.shape[-1]
+                up = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)  # noqa: E731
+                fake = warped + up(out.alpha) * up(out.delta)
+            real = to_tensor(crops[tgt])
+            copy = to_tensor(crops[src[:1]]).expand_as(real)
         m_fake, m_real, m_copy, m_warp = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy, warped))
         sharp_real = sharpness(m_real).clamp_min(1e-8)
         rows.append(
@@ -135,7 +169,9 @@ def main(argv=None) -> int:
             }
         )
         if len(grid) < args.grid_people:
-            columns = [to_tensor(data.crops[src[:1]])[0], to_tensor(data.landmark_images[tgt[:1]])[0], warped[0], fake[0], real[0]]
+            lmk = to_tensor(data.landmark_images[tgt[:1]])
+            lmk = F.interpolate(lmk, size=tuple(real.shape[-2:]), mode="nearest")[0]
+            columns = [copy[0], lmk, warped[0], fake[0], real[0]]
             grid.append(torch.cat(columns, dim=2))
 
     def mean(key, source=None):
@@ -146,7 +182,9 @@ def main(argv=None) -> int:
         "checkpoint": str(args.checkpoint),
         "step": int(extra.get("trainer", {}).get("step", extra.get("meta", {}).get("steps", 0))),
         "resolution": config.resolution,
-        "metric_size": args.metric_size or config.resolution,
+        "metric_size": args.metric_size or (twin[0].shape[1] if twin is not None else config.resolution),
+        "display_data": args.display_data,
+        "same_clip": args.same_clip,
         "people": len(rows),
         "k": args.k,
         "metrics": {
@@ -162,8 +200,8 @@ def main(argv=None) -> int:
         from PIL import Image
 
         image = torch.cat(grid, dim=1).clamp(-1, 1)
-        if config.resolution < 128:  # small networks: tiles of at least 128 px, pixels kept sharp
-            image = F.interpolate(image[None], scale_factor=128 // config.resolution, mode="nearest")[0]
+        if image.shape[-2] // len(grid) < 128:  # small frames: tiles of at least 128 px, pixels kept sharp
+            image = F.interpolate(image[None], scale_factor=128 // (image.shape[-2] // len(grid)), mode="nearest")[0]
         Image.fromarray(((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()).save(out / "heldout_grid.png")
     if args.curve:
         # Cumulative over the lineage (warm starts) plus this run so far.

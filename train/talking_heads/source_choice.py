@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,8 +20,7 @@ from .evaluate_heldout import episodes, to_tensor
 from .image_metrics import sharpness, ssim
 from .warp import alignment_error, warp
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from dataset_io import load_training_set  # noqa: E402
+from .dataset_io import load_training_set
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -27,8 +26,7 @@ from .episodes import EpisodeSampler, videos_of
 from .trainer import MetaTrainer, TrainOptions, format_stats, is_finite
 from .warm_start import default_warm_start, warm_start
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # train/ holds dataset_io.py
-from dataset_io import load_training_set  # noqa: E402
+from .dataset_io import load_training_set
 
 
 def save_grid(path: Path, samples: dict) -> None:
@@ -61,6 +59,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
+    p.add_argument(
+        "--display-data",
+        default=None,
+        help="the same set cut larger (e.g. data/train-128): reconstruction losses on the frame the app shows (display_data.py)",
+    )
+    p.add_argument(
+        "--content-size", type=int, default=None, help="input size of the content loss's networks (default: their 224)"
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)
@@ -113,15 +119,29 @@ def main(argv=None) -> int:
     data = load_training_set(args.data, heldout=False, landmarks=config.generator.uses_warp)
     if data.size != config.resolution:
         raise SystemExit(f"{args.data} is {data.size} px but preset {args.config} is {config.resolution} px")
+    videos = videos_of(data, sources=args.sources.split(",") if args.sources else None)
+    display = None
+    if args.display_data:
+        if not config.generator.uses_warp:
+            raise SystemExit("--display-data is for warp-guided presets (the paper's G shows its own frame)")
+        from .display_data import display_twin, frames_with_twin
+
+        large = load_training_set(args.display_data, heldout=False, landmarks=True)
+        crops, points, has = display_twin(data, large)
+        videos = frames_with_twin(videos, has)
+        display = (crops, points)
+        if lead:
+            print(f"display twin: {args.display_data}, {large.size} px, {int(has.sum())}/{len(data)} frames matched", flush=True)
     # Each rank draws its own episodes; the global batch is batch × world size.
     sampler = EpisodeSampler(
         data.crops,
         data.landmark_images,
-        videos_of(data, sources=args.sources.split(",") if args.sources else None),
+        videos,
         args.k,
         device,
         seed=args.seed + rank,
         points=data.landmarks,
+        display=display,
     )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
@@ -130,7 +150,7 @@ def main(argv=None) -> int:
     if args.content_weight > 0:
         from .perceptual import ContentLoss
 
-        content = ContentLoss(input_range="signed").to(device)
+        content = ContentLoss(input_range="signed", input_size=args.content_size).to(device)
     options = TrainOptions(
         batch=args.batch,
         k=args.k,
@@ -187,7 +207,7 @@ def main(argv=None) -> int:
                 "wall_seconds": wall_before + (time.time() - started),
                 "samples_seen": samples_before + (trainer.step - first_step) * args.batch * world,
                 "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)",
-                "data": str(args.data),
+                "data": str(args.data) + (f" + display twin {args.display_data}" if args.display_data else ""),
                 "run": str(run),
                 "bf16": trainer.use_autocast,
                 "lineage": parents,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -119,6 +119,9 @@ class MetaTrainer:
             raise ValueError("a warp-guided generator needs the sampler's landmarks (points=...)")
         # The warp's pixel → triangle search depends on the target alone: done once per target frame.
         self.warp_cache = AssignmentCache(self.config.resolution) if self.uses_warp else None
+        # With a display twin (display_data.py) the reconstruction losses judge the frame the app shows.
+        self.display_size = 0 if sampler.display_crops is None or not self.uses_warp else int(sampler.display_crops.shape[1])
+        self.display_cache = AssignmentCache(self.display_size, limit=12000) if self.display_size else None
         # Data parallel across processes (torchrun): same initial weights everywhere, gradients
         # averaged before every optimiser step, so all replicas stay identical (u vectors included:
         # power iteration is a deterministic function of the identical weights).
@@ -163,18 +166,39 @@ class MetaTrainer:
     def generator_inputs(self, ep: Episode) -> GeneratorInputs:
         """G's inputs for an episode: the target's landmark image and, warp-guided, the source frame
         nearest the target's pose warped onto the target's landmarks (computed on the fly)."""
+        return self._inputs_and_pick(ep)[0]
+
+    def _inputs_and_pick(self, ep: Episode) -> Tuple[GeneratorInputs, Optional[Tensor]]:
         if not self.uses_warp:
-            return GeneratorInputs(ep.target_landmarks)
+            return GeneratorInputs(ep.target_landmarks), None
         with torch.no_grad():
             pick = nearest_source(ep.source_points, ep.target_points)
             rows = torch.arange(pick.shape[0], device=pick.device)
             assignment = self.warp_cache(ep.target_index, ep.target_points) if ep.target_index is not None else None
             warped, mask = warp(ep.frames[rows, pick].float(), ep.source_points[rows, pick], ep.target_points, assignment)
-        return GeneratorInputs(
+        inputs = GeneratorInputs(
             ep.target_landmarks,
             warped.contiguous(memory_format=torch.channels_last),
             mask.contiguous(memory_format=torch.channels_last),
         )
+        return inputs, pick
+
+    def display_frame(self, ep: Episode, out: GeneratorOutput, pick: Tensor) -> Tuple[Tensor, Tensor]:
+        """(frame, target) at the display twin's size: the picked source's twin warped onto the
+        target's twin landmarks, plus G's α and Δ upsampled, as the app composes what it shows."""
+        s = self.sampler
+        rows = torch.arange(pick.shape[0], device=pick.device)
+        source = ep.source_index[rows, pick]
+        with torch.no_grad():
+            target_points = s.display_points[ep.target_index]
+            assignment = self.display_cache(ep.target_index, target_points)
+            warped, _ = warp(s.display(source).float(), s.display_points[source], target_points, assignment)
+        size = warped.shape[-1]
+
+        def up(x: Tensor) -> Tensor:  # tf.image.resizeBilinear(halfPixelCenters) in the app
+            return F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)
+
+        return warped + up(out.alpha) * up(out.delta), s.display(ep.target_index).float()
 
     def _projection(self, video: Tensor) -> Tensor:
         # W_i + w0 gathered on the device (video_projection takes Python ints: a host sync).
@@ -202,7 +226,8 @@ class MetaTrainer:
         with self._autocast():
             e_hat = self._embed(ep)
             psi = self.generator.psi_from_embedding(e_hat)
-            out: GeneratorOutput = self.generator.render(psi, self.generator_inputs(ep))
+            inputs, pick = self._inputs_and_pick(ep)
+            out: GeneratorOutput = self.generator.render(psi, inputs)
             fake = out.frame.float()
             # Detached: D's scores steer E and G here, not W or w0 (they belong to D's update).
             projection = self._projection(ep.video).detach()
@@ -212,12 +237,14 @@ class MetaTrainer:
             adversarial = -fake_out.realism.float().mean() * o.adv_weight
             fm = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
         terms: Dict[str, Tensor] = {"adv": adversarial, "fm": fm}
+        # D judges G's own frame; the reconstruction terms judge the shown one (the display twin's).
+        shown, real = self.display_frame(ep, out, pick) if self.display_size else (fake, ep.target.float())
         if self.content_loss is not None and o.content_weight > 0:
-            terms["cnt"] = self.content_loss(fake, ep.target) * o.content_weight
+            terms["cnt"] = self.content_loss(shown, real) * o.content_weight
         if o.l1_weight > 0:
-            terms["l1"] = F.l1_loss(fake, ep.target) * o.l1_weight
+            terms["l1"] = F.l1_loss(shown, real) * o.l1_weight
         if o.ssim_weight > 0:
-            terms["ssim"] = (1.0 - ssim(fake, ep.target.float())).mean() * o.ssim_weight
+            terms["ssim"] = (1.0 - ssim(shown, real)).mean() * o.ssim_weight
         if out.alpha is not None:
             alpha_mean = out.alpha.mean()
             if o.alpha_guard_weight > 0:

@@ -47,8 +47,11 @@ DEGENERATE_DOUBLE_AREA = 2e-9
 OUTSIDE_SCORE = -1e-6
 # Crop units, mirror of BORDER_ANCHORS in src/landmarks/warp-mesh.ts.
 BORDER_ANCHORS = ((0, 0), (0.5, 0), (1, 0), (1, 0.5), (1, 1), (0.5, 1), (0, 1), (0, 0.5))
-# Pixels per chunk of the triangle search (bounds memory at B × triangles × chunk doubles).
+# Pixels per chunk of the brute-force triangle search (bounds memory at B × triangles × chunk floats).
 PIXEL_CHUNK = 1024
+# The tiled search: pixels in TILE × TILE blocks, triangles' bounding boxes padded by TILE_MARGIN px.
+TILE = 8
+TILE_MARGIN = 1e-3
 
 
 class WarpMesh:
@@ -126,11 +129,31 @@ def target_assignment(target_points: Tensor, size: int, mesh: WarpMesh | None = 
     centres = torch.arange(size, dtype=torch.float64, device=device) + 0.5
     py, px = torch.meshgrid(centres, centres, indexing="ij")
     pixels = torch.stack([torch.ones_like(px), px, py], dim=-1).reshape(-1, 3)  # [P, 3]
-    best_tri = torch.empty(b, pixels.shape[0], dtype=torch.long, device=device)
-    best_score = torch.empty(b, pixels.shape[0], dtype=torch.float64, device=device)
-    # The search in float32 (4x faster here); the winner's weights below in float64. Where float32
-    # and float64 could pick different triangles (a pixel on a shared edge), both give the same
-    # source position: the map is continuous across edges.
+    if size % TILE == 0:
+        best_tri = _search_tiled(ka, kb, usable, tv, size)
+        best_score = None
+    else:
+        best_tri, best_score = _search_all(ka, kb, usable, pixels)
+
+    def gather(x: Tensor) -> Tensor:
+        return torch.gather(x, 1, best_tri[..., None].expand(-1, -1, x.shape[-1]))
+
+    wa = (gather(ka) * pixels[None]).sum(-1)
+    wb = (gather(kb) * pixels[None]).sum(-1)
+    if best_score is None:  # the winner's score again, in float64 (the search's float32 is not kept)
+        best_score = torch.minimum(torch.minimum(wa, wb), 1.0 - wa - wb)
+        best_score = torch.where(torch.gather(usable, 1, best_tri), best_score, torch.full_like(best_score, float("-inf")))
+    return TargetAssignment(best_tri, wa, wb, best_score >= OUTSIDE_SCORE, torch.where(usable, d, torch.zeros_like(d)))
+
+
+def _search_all(ka: Tensor, kb: Tensor, usable: Tensor, pixels: Tensor) -> Tuple[Tensor, Tensor]:
+    """The triangle search by brute force: every pixel against every triangle, in float32 (4x faster
+    here; where float32 and float64 could pick different triangles, a pixel on a shared edge, both
+    give the same source position: the map is continuous across edges). Returns the winner [B, P]
+    and its float32 score."""
+    b = ka.shape[0]
+    best_tri = torch.empty(b, pixels.shape[0], dtype=torch.long, device=ka.device)
+    best_score = torch.empty(b, pixels.shape[0], dtype=torch.float64, device=ka.device)
     ka32, kb32, pixels32 = ka.float(), kb.float(), pixels.float()
     unusable = ~usable[..., None]
     for start in range(0, pixels.shape[0], PIXEL_CHUNK):
@@ -140,13 +163,46 @@ def target_assignment(target_points: Tensor, size: int, mesh: WarpMesh | None = 
         score = torch.minimum(torch.minimum(wa, wb), 1.0 - wa - wb).masked_fill_(unusable, float("-inf"))
         values, indices = score.max(dim=1)
         best_score[:, start : start + PIXEL_CHUNK], best_tri[:, start : start + PIXEL_CHUNK] = values.double(), indices
+    return best_tri, best_score
 
-    def gather(x: Tensor) -> Tensor:
-        return torch.gather(x, 1, best_tri[..., None].expand(-1, -1, x.shape[-1]))
 
-    wa = (gather(ka) * pixels[None]).sum(-1)
-    wb = (gather(kb) * pixels[None]).sum(-1)
-    return TargetAssignment(best_tri, wa, wb, best_score >= OUTSIDE_SCORE, torch.where(usable, d, torch.zeros_like(d)))
+def _search_tiled(ka: Tensor, kb: Tensor, usable: Tensor, vertices: Tensor, size: int) -> Tensor:
+    """The same search, each TILE × TILE block of pixels against only the triangles whose bounding
+    box (padded by TILE_MARGIN px) overlaps it, in increasing index so ties still go to the first.
+    A pixel inside some triangle finds every triangle it is inside of among them, so the winner is
+    the brute force's; a pixel inside none may get another (all below OUTSIDE_SCORE), which the
+    warp never uses. 10-25x less work than `_search_all` on the mesh. Returns the winner [B, P]."""
+    b, t = ka.shape[:2]
+    device = ka.device
+    n = size // TILE
+    lo, hi = vertices.amin(dim=2) - TILE_MARGIN, vertices.amax(dim=2) + TILE_MARGIN  # [B, T, 2] (x, y)
+    first = torch.arange(n, dtype=torch.float64, device=device) * TILE + 0.5  # first pixel centre of each tile
+    last = first + (TILE - 1)
+    ox = (hi[..., 0, None] >= first) & (lo[..., 0, None] <= last)  # [B, T, n] overlap along x
+    oy = (hi[..., 1, None] >= first) & (lo[..., 1, None] <= last)
+    overlap = (oy[..., :, None] & ox[..., None, :]).reshape(b, t, n * n) & usable[..., None]  # [B, T, tiles]
+    k = max(int(overlap.sum(dim=1).max()), 1)
+    # Candidates per tile in increasing triangle index: overlapping ones first (larger key).
+    key = overlap.float() * (t - torch.arange(t, device=device, dtype=torch.float32))[None, :, None]
+    candidates = key.topk(k, dim=1).indices  # [B, k, tiles]
+    valid = torch.gather(overlap, 1, candidates)
+    offsets = torch.arange(TILE, dtype=torch.float64, device=device)
+    ty, tx = torch.meshgrid(first, first, indexing="ij")  # [n, n] tile origins
+    oy_, ox_ = torch.meshgrid(offsets, offsets, indexing="ij")  # [TILE, TILE]
+    tile_pixels = torch.stack(
+        [torch.ones(n * n, TILE * TILE, dtype=torch.float64, device=device), (tx.reshape(-1, 1) + ox_.reshape(1, -1)), (ty.reshape(-1, 1) + oy_.reshape(1, -1))],
+        dim=-1,
+    ).float()  # [tiles, TILE², 3]
+    ka_c = torch.gather(ka.float(), 1, candidates.reshape(b, -1, 1).expand(-1, -1, 3)).reshape(b, k, n * n, 3)
+    kb_c = torch.gather(kb.float(), 1, candidates.reshape(b, -1, 1).expand(-1, -1, 3)).reshape(b, k, n * n, 3)
+    wa = torch.einsum("bktc,tpc->bktp", ka_c, tile_pixels)  # [B, k, tiles, TILE²]
+    wb = torch.einsum("bktc,tpc->bktp", kb_c, tile_pixels)
+    score = torch.minimum(torch.minimum(wa, wb), 1.0 - wa - wb).masked_fill_(~valid[..., None], float("-inf"))
+    pick = score.argmax(dim=1)  # [B, tiles, TILE²], the first maximum
+    # candidates [B, k, tiles] → per pixel: candidates[b, pick[b, tile, p], tile]
+    tri = torch.gather(candidates.permute(0, 2, 1), 2, pick)  # [B, tiles, TILE²]
+    # [B, ny, nx, TILE_y, TILE_x] → pixel order [B, size, size]
+    return tri.reshape(b, n, n, TILE, TILE).permute(0, 1, 3, 2, 4).reshape(b, size * size)
 
 
 def grid_from_assignment(source_points: Tensor, assignment: TargetAssignment, size: int, mesh: WarpMesh | None = None) -> Tuple[Tensor, Tensor]:

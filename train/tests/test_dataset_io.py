@@ -1,19 +1,17 @@
 """Reader test on the synthetic fixture written by the TypeScript encoder (src/training-data/tiny-fixture.ts).
 
-Run from the repository root: /usr/bin/python3 -m unittest discover -s train/tests -p 'test_*.py'
+Run from the repository root: /usr/bin/python3 -m train.tests.run
 """
 import hashlib
 import json
 import os
 import shutil
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from dataset_io import load_training_set, read_image_shard, read_landmark_file  # noqa: E402
+from train.talking_heads.dataset_io import load_training_set, read_image_shard, read_landmark_file
 
 FIXTURE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "tiny-set")
 
@@ -78,6 +76,17 @@ class LoadTrainingSetTest(unittest.TestCase):
             self.assertEqual([p.id for p in ts.people], ["Synthetic_Alice"])
             with self.assertRaises(FileNotFoundError):
                 load_training_set(tmp)
+
+    def test_heldout_only_load_needs_no_training_shards(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            for name in os.listdir(FIXTURE):
+                if name != "shard-000.bin" and not name.startswith("shard-000."):
+                    shutil.copy(os.path.join(FIXTURE, name), tmp)
+            ts = load_training_set(tmp, training=False)
+            self.assertEqual([p.id for p in ts.people], ["9001"])
+            self.assertEqual(len(ts), 1)
+            self.assertEqual(ts.person("celeba", "9001").frames.tolist(), [0])
+            self.assertEqual(ts.landmarks.shape[0], 1)
 
 
 class LowLevelReadersTest(unittest.TestCase):

@@ -5,7 +5,10 @@ import unittest
 
 import torch
 
-from train.talking_heads.evaluate_heldout import resize_for_metrics, ssim
+import numpy as np
+
+from train.talking_heads.dataset_io import Clip, Person
+from train.talking_heads.evaluate_heldout import episodes, resize_for_metrics, ssim
 
 
 class MetricSizeTest(unittest.TestCase):
@@ -28,6 +31,32 @@ class MetricSizeTest(unittest.TestCase):
         at32 = [resize_for_metrics(x, 32) for x in (real, near, far)]
         self.assertAlmostEqual(ssim(at32[0], at32[0]).item(), 1.0, places=5)
         self.assertGreater(ssim(at32[1], at32[0]).item(), ssim(at32[2], at32[0]).item() + 0.3)
+
+
+
+class EpisodeChoiceTest(unittest.TestCase):
+    def person(self) -> Person:
+        def clip(name, frames):
+            n = len(frames)
+            return Clip(name, np.asarray(frames), [str(f) for f in frames], np.zeros(n, np.float32), np.ones(n, np.float32))
+
+        return Person("ytf", "p", True, [clip("a", [0, 1, 2, 3, 4, 5]), clip("b", [6, 7, 8])])
+
+    def test_targets_come_from_another_clip_by_default(self) -> None:
+        src, tgt = episodes(self.person(), 3, 2, np.random.default_rng(0))
+        self.assertTrue(set(src) <= {0, 1, 2, 3, 4, 5})
+        self.assertTrue(set(tgt) <= {6, 7, 8})
+
+    def test_same_clip_targets_are_other_frames_of_the_longest_clip(self) -> None:
+        src, tgt = episodes(self.person(), 3, 2, np.random.default_rng(0), same_clip=True)
+        self.assertTrue(set(src) | set(tgt) <= {0, 1, 2, 3, 4, 5})
+        self.assertFalse(set(src) & set(tgt))
+
+    def test_frames_without_a_display_twin_are_never_drawn(self) -> None:
+        keep = np.ones(9, bool)
+        keep[[0, 1, 6, 7, 8]] = False
+        src, tgt = episodes(self.person(), 2, 2, np.random.default_rng(0), keep=keep)
+        self.assertTrue(set(src) | set(tgt) <= {2, 3, 4, 5})
 
 
 if __name__ == "__main__":

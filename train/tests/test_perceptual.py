@@ -18,18 +18,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from train.talking_heads.graph_convert import build_graph_network
 from train.talking_heads.perceptual import (
     CAFFE_BGR_MEAN,
     CONTENT_LOSS_CONFIG,
     ContentLoss,
-    TfConv2d,
-    build_graph_network,
     missing_perceptual_models,
     preprocess,
-    read_tfjs_model,
     resize_to,
-    same_padding,
 )
+from train.talking_heads.tf_modules import TfConv2d, same_padding
+from train.talking_heads.tfjs_reader import read_tfjs_model
 
 
 def tf_conv_reference(x_nhwc: np.ndarray, kernel: np.ndarray, stride: int, padding: str, depthwise: bool) -> np.ndarray:

@@ -14,7 +14,7 @@ from train.talking_heads.episodes import EpisodeSampler
 from train.talking_heads.export_weights import export_app_weights
 from train.talking_heads.trainer import MetaTrainer, TrainOptions, is_finite
 from train.talking_heads.warm_start import warm_start
-from train.talking_heads.warp import load_mesh
+from train.talking_heads.warp import load_mesh, warp
 
 
 def synthetic_videos(size=16, videos=6, frames=5, seed=0):
@@ -79,6 +79,53 @@ class TrainerSmokeTest(unittest.TestCase):
         self.assertIn("alpha", stats.terms)
         self.assertTrue(0.0 <= stats.terms["ssim"] <= 2.0, stats.terms)
         self.assertIn("warp", trainer.samples(batch=2))
+
+    def test_display_twin_puts_reconstruction_on_the_shown_frame(self):
+        torch.manual_seed(0)
+        crops, lmks, videos = synthetic_videos()
+        points = synthetic_points(len(crops))
+        # The display twin: the same frames at twice the size, landmarks scaled with them.
+        big = crops.repeat(2, axis=1).repeat(2, axis=2)
+        sampler = EpisodeSampler(crops, lmks, videos, k=3, device=torch.device("cpu"), points=points, display=(big, points * 2))
+        options = TrainOptions(batch=4, k=3, lr_g=2e-3, lr_d=2e-3, l1_weight=10.0, content_weight=0.0, bf16=False)
+        trainer = MetaTrainer(load_preset("tiny-warp"), sampler, options)
+        self.assertEqual(trainer.display_size, 32)
+        ep = sampler.sample(4)
+        inputs, pick = trainer._inputs_and_pick(ep)
+        with torch.no_grad():
+            out = trainer.generator.render(trainer.generator.psi_from_embedding(trainer._embed(ep)), inputs)
+            shown, real = trainer.display_frame(ep, out, pick)
+        self.assertEqual(tuple(shown.shape), (4, 3, 32, 32))
+        self.assertEqual(tuple(real.shape), (4, 3, 32, 32))
+        # Untrained (zero head): the shown frame is the display-size warp of the picked source.
+        rows = torch.arange(4)
+        source = ep.source_index[rows, pick]
+        want, _ = warp(sampler.display(source), sampler.display_points[source], sampler.display_points[ep.target_index])
+        self.assertLess(float((shown - want).abs().max()), 1e-6)
+        for _ in range(3):
+            stats = trainer.train_step(log=True)
+            self.assertTrue(is_finite(stats), stats)
+        self.assertIn("l1", stats.terms)
+
+    def test_display_twin_matches_frames_by_person_clip_and_file(self):
+        from train.talking_heads.dataset_io import Clip, Person, TrainingSet
+        from train.talking_heads.display_data import display_twin, frames_with_twin
+
+        def dataset(size, files, value):
+            n = len(files)
+            clip = Clip("c", np.arange(n), list(files), np.zeros(n, np.float32), np.ones(n, np.float32))
+            crops = np.stack([np.full((size, size, 3), value + i, np.uint8) for i in range(n)])
+            points = np.stack([np.full((478, 3), float(i), np.float32) for i in range(n)])
+            return TrainingSet(size, {}, crops, crops.copy(), points, [Person("ytf", "p", False, [clip])])
+
+        small = dataset(4, ["a", "b", "c"], 10)
+        large = dataset(8, ["c", "a"], 100)  # "b" was dropped at the larger size
+        crops, points, has = display_twin(small, large)
+        self.assertEqual(has.tolist(), [True, False, True])
+        self.assertEqual(int(crops[0, 0, 0, 0]), 101)  # small "a" ↔ large row 1
+        self.assertEqual(int(crops[2, 0, 0, 0]), 100)
+        self.assertEqual(float(points[2, 0, 0]), 0.0)
+        self.assertEqual(frames_with_twin([[0, 1, 2]], has), [[0, 2]])
 
     def test_warp_guided_needs_landmarks(self):
         crops, lmks, videos = synthetic_videos()

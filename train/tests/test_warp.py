@@ -97,3 +97,25 @@ class AssignmentCacheTest(unittest.TestCase):
             self.assertEqual(float((cached_mask - fresh_mask).abs().max()), 0.0)
         self.assertEqual(len(cache.entries), 2)  # the limit holds
         self.assertEqual((cache.hits, cache.misses), (2, 4))
+
+
+
+class TiledSearchTest(unittest.TestCase):
+    def test_the_tiled_search_picks_the_brute_force_triangles(self):
+        from train.talking_heads import warp as w
+
+        torch.manual_seed(0)
+        for size in (16, 64):
+            targets = face(size=size)[None].repeat(3, 1, 1).double()
+            targets[0] += torch.randn(478, 2, dtype=torch.float64) * 0.02 * size  # jitter: folds and slivers
+            targets[1] = targets[1] * 1.15 - 0.07 * size  # larger than the crop, shifted
+            tiled = w.target_assignment(targets, size)
+            saved = w.TILE
+            try:
+                w.TILE = size + 1  # size % TILE != 0: the brute-force search
+                brute = w.target_assignment(targets, size)
+            finally:
+                w.TILE = saved
+            self.assertEqual(tuple(tiled.triangle.shape), (3, size * size))
+            self.assertTrue(torch.equal(tiled.inside, brute.inside), size)
+            self.assertTrue(torch.equal(tiled.triangle[tiled.inside], brute.triangle[brute.inside]), size)

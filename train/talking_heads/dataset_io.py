@@ -11,7 +11,7 @@ training machine may carry only the training shards (and may leave the landmark 
 
 Only numpy, PIL and the standard library are needed.
 
-    from dataset_io import load_training_set
+    from train.talking_heads.dataset_io import load_training_set
     ts = load_training_set("data/train-128", heldout=False, landmarks=False)
     ts.crops            # uint8 [N, S, S, 3]
     ts.landmark_images  # uint8 [N, S, S, 3], exactly the app's rasterizer output
@@ -130,15 +130,16 @@ def load_manifest(root: str) -> dict:
     return manifest
 
 
-def load_training_set(root: str, heldout: bool = True, landmarks: bool = True) -> TrainingSet:
+def load_training_set(root: str, heldout: bool = True, landmarks: bool = True, training: bool = True) -> TrainingSet:
     """Loads a set into memory.
 
     heldout: also load the held-out people (their shards must be present).
+    training: also load the training people (False: the held-out ones alone, for evaluations).
     landmarks: also load the landmark files; with False, TrainingSet.landmarks is None.
     """
     manifest = load_manifest(root)
     size = manifest["size"]
-    wanted = [i for i, s in enumerate(manifest["shards"]) if heldout or not s["heldout"]]
+    wanted = [i for i, s in enumerate(manifest["shards"]) if (heldout or not s["heldout"]) and (training or s["heldout"])]
 
     base: dict[int, int] = {}
     crops, images, points = [], [], []
@@ -160,7 +161,7 @@ def load_training_set(root: str, heldout: bool = True, landmarks: bool = True) -
 
     people = []
     for entry in manifest["people"]:
-        if entry["heldout"] and not heldout:
+        if (entry["heldout"] and not heldout) or (not entry["heldout"] and not training):
             continue
         person = Person(source=entry["source"], id=entry["id"], heldout=entry["heldout"])
         for clip in entry["clips"]:
