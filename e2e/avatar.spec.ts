@@ -1,12 +1,13 @@
 import { expect, test } from './test';
 import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { addPhotos } from './flows';
+import { TINY_WEIGHTS_URL, addPhotos } from './flows';
 
-// The FF avatar from the UI, on the tiny test weights (SwiftShader WebGPU is slow).
+// The FF avatar from the UI, on the tiny test weights (SwiftShader WebGPU is slow). WebGPU by the
+// ?backend= override, so the GPU path stays tested where the automatic choice would take WASM.
 test.describe('feed-forward avatar', () => {
   test('photos → Create avatar → frames in the photos’ poses', async ({ page }, info) => {
     test.skip(!HAS_SHARED, NO_SHARED_REASON);
-    await addPhotos(page, ['selfie_d8.jpg', 'selfie_d9.jpg']);
+    await addPhotos(page, ['selfie_d8.jpg', 'selfie_d9.jpg'], `${TINY_WEIGHTS_URL}&backend=webgpu`);
     await page.getByRole('button', { name: 'Create avatar' }).click();
     const ready = page.getByTestId('avatar-ready');
     await expect(ready).toBeVisible({ timeout: 120_000 });

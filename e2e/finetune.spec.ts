@@ -1,12 +1,14 @@
 import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { makeAvatar } from './flows';
+import { TINY_WEIGHTS_URL, makeAvatar } from './flows';
 import { expect, test } from './test';
 
-// Fine-tuning from the UI on the tiny test weights (the content-loss networks run too).
+// Fine-tuning from the UI on the tiny test weights (the content-loss networks run too), on WebGPU by
+// the ?backend= override so the GPU path stays tested (WASM: e2e/backend-choice.spec.ts).
 test('fine-tuning reports progress and loss, pauses, resumes and stops, and the UI stays responsive', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   test.setTimeout(480_000);
-  await makeAvatar(page);
+  await makeAvatar(page, undefined, `${TINY_WEIGHTS_URL}&backend=webgpu`);
+  await expect(page.getByTestId('avatar-ready')).toContainText('on webgpu');
 
   const panel = page.getByTestId('finetune');
   await page.getByRole('button', { name: 'Fine-tune', exact: true }).click();

@@ -5,8 +5,9 @@ import { expect, test } from './test';
 
 // A lost GPU device, on WebGPU (SwiftShader here) and the tiny test weights. `?debug=1` exposes
 // window.__avatarDebug, whose loseDevice() destroys the worker's GPUDevice and marks the loss as
-// simulated, so the app treats it as a real one: fresh worker on WebGPU once more, then WebGL/CPU.
-const DEBUG_URL = `${TINY_WEIGHTS_URL}&debug=1`;
+// simulated, so the app treats it as a real one: fresh worker on WebGPU once more, then WASM (WebGL,
+// CPU). WebGPU by the ?backend= override: on SwiftShader the automatic choice is WASM, with no GPU to lose.
+const DEBUG_URL = `${TINY_WEIGHTS_URL}&debug=1&backend=webgpu`;
 
 /** Loses the device and waits until worker `generation` has restored the avatar and re-rendered it. */
 async function loseDeviceAndRecover(page: Page, generation: number) {
@@ -23,7 +24,7 @@ async function loseDeviceAndRecover(page: Page, generation: number) {
   return status;
 }
 
-test('a lost GPU device: the model restarts on WebGPU once, then on WebGL or the CPU, restoring the avatar each time', async ({ page }, info) => {
+test('a lost GPU device: the model restarts on WebGPU once, then on WASM (or WebGL, the CPU), restoring the avatar each time', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   test.setTimeout(360_000);
   await makeAvatar(page, undefined, DEBUG_URL);
@@ -35,9 +36,9 @@ test('a lost GPU device: the model restarts on WebGPU once, then on WebGL or the
   expect(await page.evaluate(() => window.__avatarDebug!.info()?.backend)).toBe('webgpu');
 
   const second = await loseDeviceAndRecover(page, 3);
-  await expect(second).toContainText(/restarted on (WebGL|the CPU)/);
-  await expect(second).toContainText(/The GPU device was lost 2 times, so the model now runs on (WebGL|the CPU) instead of WebGPU, which is slower/);
-  await expect(page.getByTestId('avatar-ready')).toContainText(/on (webgl|cpu)/);
+  await expect(second).toContainText(/restarted on (WASM|WebGL|the CPU)/);
+  await expect(second).toContainText(/The GPU device was lost 2 times, so the model now runs on (WASM|WebGL|the CPU).* instead of WebGPU, which is slower/);
+  await expect(page.getByTestId('avatar-ready')).toContainText(/on (wasm|webgl|cpu)/);
   info.annotations.push({ type: 'backend after two losses', description: String(await page.evaluate(() => window.__avatarDebug!.info()?.backend)) });
   await page.screenshot({ path: info.outputPath('gpu-device-lost.png'), fullPage: true });
 

@@ -18,12 +18,13 @@ async function openLab(page: Page) {
 }
 
 test.describe('model worker', () => {
+  // WebGPU by name: the automatic choice would take WASM on SwiftShader (e2e/backend-choice.spec.ts).
   test('runs on WebGPU, makes an FF avatar and renders frames without leaking tensors', async ({ page }, info) => {
     await openLab(page);
     const result = await page.evaluate(
       async ({ weights, fixture }) => {
         const w = window.lab.avatarWorker();
-        const model = await w.init({ weightsUrl: weights });
+        const model = await w.init({ weightsUrl: weights, backends: ['webgpu'] });
         // A 64 px "photo": a colour ramp, with the fixture face's landmarks mapped into it.
         const size = 64;
         const data = new Uint8ClampedArray(size * size * 4);
@@ -53,8 +54,8 @@ test.describe('model worker', () => {
 
   // 1,000 frames take ~25 s on the CPU and ~45 s on WebGL here, but ~4 min on SwiftShader's WebGPU
   // (~250 ms a frame, mostly per-dispatch overhead), so WebGPU is covered by the 100-frame test
-  // above and joins this one on request: PW_MEMORY_BACKENDS=cpu,webgl,webgpu.
-  const memoryBackends = (process.env.PW_MEMORY_BACKENDS ?? 'cpu,webgl').split(',') as ('webgpu' | 'webgl' | 'cpu')[];
+  // above and joins this one on request: PW_MEMORY_BACKENDS=cpu,wasm,webgl,webgpu.
+  const memoryBackends = (process.env.PW_MEMORY_BACKENDS ?? 'cpu,wasm,webgl').split(',') as ('webgpu' | 'wasm' | 'webgl' | 'cpu')[];
   for (const backend of memoryBackends) {
     test(`renders 1,000 frames on ${backend} with flat tensor count and bytes (no leak per frame)`, async ({ page }, info) => {
       test.setTimeout(backend === 'webgpu' ? 600_000 : 180_000);

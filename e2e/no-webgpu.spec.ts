@@ -3,13 +3,15 @@ import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
 import { makeAvatar } from './flows';
 import { expect, test } from './test';
 
-// Chromium on Linux without --enable-unsafe-webgpu has no WebGPU adapter: the app falls back and says so.
+// Chromium on Linux without --enable-unsafe-webgpu has no WebGPU adapter: the app runs on WASM and says so.
 test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') } });
 
-test('without WebGPU the avatar still works, on a fallback backend, with a banner saying so', async ({ page }, info) => {
+test('without WebGPU the avatar still works, on WASM, with a banner saying so', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   await makeAvatar(page);
-  await expect(page.getByTestId('avatar-ready')).toContainText(/on (webgl|cpu)/);
-  await expect(page.getByTestId('notice-warning')).toContainText('WebGPU is not available');
+  await expect(page.getByTestId('avatar-ready')).toContainText('on wasm');
+  const notice = page.getByTestId('notice-info');
+  await expect(notice).toContainText('WebGPU is not available');
+  await expect(notice).toContainText('The model runs on WASM');
   await page.screenshot({ path: info.outputPath('no-webgpu.png'), fullPage: true });
 });

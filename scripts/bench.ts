@@ -1,10 +1,11 @@
 // `npm run bench`: how fast the app's model worker is on this machine, in headless Chromium:
 // driving ms/frame and fine-tuning time for T = 1, 8, 32 photos, per backend and per generator
 // (default both shipped ones, labelled as in `npm run eval`), with the backend and GPU adapter
-// printed. A benchmark, not a test: nothing is asserted.
+// printed (for WASM: SIMD and threads). A benchmark, not a test: nothing is asserted. Each --backend
+// runs by name (webgpu, wasm, webgl, cpu), not by the app's automatic choice.
 //
 //   npm run bench -- [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json]
-//                    [--backend webgpu,webgl] [--frames 20] [--ft-steps 2] [--T 1,8,32]
+//                    [--backend webgpu,wasm,webgl] [--frames 20] [--ft-steps 2] [--T 1,8,32]
 //                    [--out reports/bench.json] [--report docs/BENCH.md]
 //
 // Photos and driving landmarks are 256 px crops (WARP_DISPLAY_SIZE), as the app's. Beside the render
@@ -23,7 +24,7 @@ import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
 import { loadRealFaceFixture } from '../src/landmarks/realFaceFixture.ts';
 import { FINE_TUNE_PRESETS, fineTuneSteps } from '../src/nn/finetune-schedule.ts';
-import type { BackendName } from '../src/nn/backend.ts';
+import { BACKEND_NAMES, isBackendName, type BackendName } from '../src/nn/backend.ts';
 import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
 import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 
@@ -37,7 +38,9 @@ function arg(name: string, fallback: string): string {
 
 const weightsText = arg('weights', '');
 const weights = weightsText ? parseWeightsList(weightsText) : DEFAULT_WEIGHTS.map((w) => ({ ...w }));
-const backends = arg('backend', 'webgpu,webgl').split(',') as BackendName[];
+const backends = arg('backend', 'webgpu,wasm,webgl').split(',').map((b) => b.trim());
+const unknownBackend = backends.find((b) => !isBackendName(b));
+if (unknownBackend !== undefined) throw new Error(`bench: unknown backend "${unknownBackend}" (use ${BACKEND_NAMES.join(', ')})`);
 const frames = Number(arg('frames', '20'));
 const ftSteps = Number(arg('ft-steps', '2'));
 const Ts = arg('T', '1,8,32').split(',').map(Number);
@@ -81,7 +84,7 @@ try {
     const api = pageEvaluationApi(page);
     // One model worker per generator, as in `npm run eval`.
     const infos: ModelInfo[] = [];
-    for (const [i, choice] of weights.entries()) infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend] }, `g${i}`));
+    for (const [i, choice] of weights.entries()) infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend as BackendName] }, `g${i}`));
     if (infos.some((info) => info.backend !== backend)) {
       console.log(`bench: ${backend} unavailable here (got ${infos.map((info) => info.backend).join(', ')}); skipped`);
       await page.close();
@@ -93,14 +96,14 @@ try {
     for (const T of Ts) {
       const photos = Array.from({ length: T }, (_, i) => syntheticFace(size, i * 0.3));
       const drivers = Array.from({ length: frames }, (_, f) => syntheticFace(size, Math.sin(f / 3)).landmarks);
-      const cost = await api.warpCost(photos, drivers, backend);
+      const cost = await api.warpCost(photos, drivers, backend as BackendName);
       warpCost.set(T, { jsMs: median(cost.jsMs), sampleMs: median(cost.sampleMs) });
     }
     for (const [g, info] of infos.entries()) {
       const worker = `g${g}`;
       const label = labels[g];
       console.log(
-        `bench: ${backend}${info.adapter ? ` (${info.adapter})` : ''}, ${label}: weights ${weights[g].url} (${info.generator} generator, ${info.configName}, G at ${info.resolution} px, frames at ${info.frameSize} px)`,
+        `bench: ${backend}${info.detail ? ` (${info.detail})` : ''}, ${label}: weights ${weights[g].url} (${info.generator} generator, ${info.configName}, G at ${info.resolution} px, frames at ${info.frameSize} px)`,
       );
       for (const T of Ts) {
         const photos = Array.from({ length: T }, (_, i) => syntheticFace(size, i * 0.3));
@@ -117,7 +120,7 @@ try {
         const warp = info.generator === 'warp' ? warpCost.get(T)! : null;
         const row = {
           backend,
-          adapter: info.adapter ?? null,
+          adapter: info.detail ?? info.adapter ?? null,
           generator: label,
           kind: info.generator,
           weights: weights[g].url,
@@ -175,7 +178,7 @@ if (reportPath) {
     `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss on), extrapolated to the app's presets` : 'not timed (--ft-steps 0)'}.`,
     `- Warp (warp-guided rows): its own cost per frame at ${size} px, part of "ms / frame": the nearest photo and the grid in JS, and sampling the photo on the backend (bilinear taps in JS, uploaded, four gathers, one read-back to wait for the GPU); medians of ${frames} frames after a warm-up, on the lab page's main thread with the same backend. The warp at G's resolution is not timed apart.`,
     '',
-    '| backend (adapter) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | fps | FT ms / step | quick (s) | balanced (s) | best (s) |',
+    '| backend (adapter; WASM: SIMD, threads) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | fps | FT ms / step | quick (s) | balanced (s) | best (s) |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map((r) => {
       const p = r.ftPresetSeconds as Record<string, { seconds: number; steps: number }>;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # All set-up on a fresh Debian machine with Node: system packages, npm packages, and the assets the
-# app serves from its own origin (MediaPipe WASM, the landmark model bundle, perceptual networks).
+# app serves from its own origin (MediaPipe and tf.js WASM, the landmark model bundle, perceptual networks).
 # Idempotent: every step is skipped when its output is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +25,7 @@ fi
 # MediaPipe's WASM runtime, served by the app itself (never a CDN).
 mkdir -p public/mediapipe/wasm
 cp -u node_modules/@mediapipe/tasks-vision/wasm/* public/mediapipe/wasm/
+# tf.js's WASM backend (binaries and pthread scripts) likewise: scripts/setup.d/15-tfjs-wasm.mjs.
 
 for step in scripts/setup.d/*.mjs; do
   [ -e "$step" ] || continue

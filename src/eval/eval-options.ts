@@ -3,7 +3,7 @@
 // (`warp=URL,paper=URL`); `npm run bench` parses its --weights the same way.
 import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../nn/finetune-schedule';
 import { WARP_DISPLAY_SIZE } from '../nn/avatar-session';
-import type { BackendName } from '../nn/backend';
+import { BACKEND_NAMES, isBackendName, type BackendName } from '../nn/backend';
 import { GENERATOR_KINDS, GENERATORS, type GeneratorKind } from '../nn/registry';
 import type { Mode } from './run-evaluation';
 
@@ -48,7 +48,7 @@ export interface EvalOptions {
 export const EVAL_USAGE = `npm run eval -- --videos DIR --identities DIR --out DIR [--T 1,8,32] [--mode ff,ft]
   [--frames 8] [--people N] [--ft-steps quick|balanced|best|N] [--no-content-loss]
   [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json] [--metric-size 256]
-  [--backend webgl,webgpu,cpu] [--split train/split.json] [--report docs/EVAL.md]
+  [--backend webgl,webgpu,wasm,cpu] [--split train/split.json] [--report docs/EVAL.md]
 At least one of --videos (talking-head clips, one person each) and --identities (one folder of
 photos or frames per person) is needed. --weights: comma-separated manifests, each LABEL=URL or a
 bare URL (labelled by its generator kind, warp or paper); default both shipped generators.`;
@@ -133,7 +133,7 @@ export function parseEvalOptions(argv: readonly string[]): EvalOptions {
   const backendText = value(argv, 'backend');
   const backends = backendText ? backendText.split(',').map((b) => b.trim()) : null;
   for (const backend of backends ?? []) {
-    if (!['webgpu', 'webgl', 'cpu'].includes(backend)) throw new Error(`--backend takes webgpu, webgl, cpu; got ${JSON.stringify(backend)}`);
+    if (!isBackendName(backend)) throw new Error(`--backend takes ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(backend)}`);
   }
   const people = value(argv, 'people');
   const weightsText = value(argv, 'weights');

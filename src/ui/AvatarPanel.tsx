@@ -1,7 +1,20 @@
 import { useEffect, useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
 import { DEFAULT_GENERATOR, GENERATORS, GENERATOR_KINDS, isGeneratorKind, type GeneratorKind } from '../nn/registry';
-import { fallbackNotice, modelGeneration, modelWorker, preferredGenerator, switchGenerator, weightsOverride } from './model-client';
+import { BACKEND_LABELS, BACKEND_NAMES, isBackendPreference, type BackendPreference } from '../nn/backend';
+import type { ModelInfo } from '../workers/avatar-protocol';
+import {
+  backendOverride,
+  backendPreference,
+  backendSummary,
+  fallbackNotice,
+  modelGeneration,
+  modelWorker,
+  preferredGenerator,
+  switchBackend,
+  switchGenerator,
+  weightsOverride,
+} from './model-client';
 import { saveAvatar } from './avatar-store';
 import { FineTunePanel } from './FineTunePanel';
 import { RgbaCanvas } from './RgbaCanvas';
@@ -35,6 +48,9 @@ export function AvatarPanel() {
   const [inUse, setInUse] = useState<{ kind: GeneratorKind; config: string } | null>(null);
   const [switching, setSwitching] = useState(false);
   const [advancedOpen, setAdvancedOpen] = useState(false);
+  /** The backend preference (Advanced) and what the serving worker runs on, once it has loaded. */
+  const [backendPick, setBackendPick] = useState<BackendPreference>(backendPreference);
+  const [running, setRunning] = useState<Pick<ModelInfo, 'backend' | 'detail' | 'reason'> | null>(null);
   // After the worker was restarted (crash, lost GPU) the preview is rendered again by the new one.
   const recovered = useAppStore((s) => (s.modelStatus?.phase === 'recovered' ? s.modelStatus.generation : 0));
   useEffect(() => {
@@ -42,6 +58,9 @@ export function AvatarPanel() {
     let live = true;
     const status = useAppStore.getState().modelStatus;
     const backend = status?.adapter ? `${status.backend} (${status.adapter})` : (status?.backend ?? '');
+    modelWorker()
+      .ready.then((info) => live && setRunning(info))
+      .catch(() => undefined);
     renderInPhotoPoses(useAppStore.getState().photos.filter((p) => p.status === 'ready'))
       .then((frames) => {
         if (live && frames.length > 0) {
@@ -90,8 +109,9 @@ export function AvatarPanel() {
       const { api, ready: loaded } = modelWorker({ revive: true });
       const info = await loaded;
       setInUse({ kind: info.generator, config: info.configName });
+      setRunning(info);
       const fallback = fallbackNotice(info);
-      if (fallback && !useAppStore.getState().notices.some((n) => n.text === fallback)) notify('warning', fallback);
+      if (fallback && !useAppStore.getState().notices.some((n) => n.text === fallback.text)) notify(fallback.kind, fallback.text);
       setState({ status: 'working', text: `Creating the avatar from ${ready.length} photo${ready.length > 1 ? 's' : ''}…` });
       const sources = ready.map((p) => ({ crop: p.crop, landmarks: p.landmarks }));
       const created = await api.createAvatar(sources);
@@ -120,7 +140,27 @@ export function AvatarPanel() {
     }
   }
 
+  /** Advanced: another backend. A fresh worker starts on it and the avatar (fine-tuning included) is put back. */
+  async function pickBackend(preference: BackendPreference) {
+    setBackendPick(preference);
+    setSwitching(true);
+    try {
+      const { info } = await switchBackend(preference);
+      setRunning(info);
+      setInUse({ kind: info.generator, config: info.configName });
+      if (state.status === 'ready') {
+        const frames = await renderPreview();
+        setState((s) => (s.status === 'ready' ? { ...s, frames, backend: info.adapter ? `${info.backend} (${info.adapter})` : info.backend, generation: modelGeneration() } : s));
+      }
+    } catch (error) {
+      setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
+    } finally {
+      setSwitching(false);
+    }
+  }
+
   const chosen = inUse?.kind ?? preferredGenerator();
+  const fixedBackend = backendOverride();
   const fixedWeights = weightsOverride();
 
   return (
@@ -165,6 +205,27 @@ export function AvatarPanel() {
               : `Will use: ${GENERATORS[chosen].label}. ${GENERATORS[chosen].description}`}
           {fixedWeights !== null && ` The page's ?weights= parameter fixes the weights (${fixedWeights}).`}
           {' '}Switching remakes the avatar from your photos; fine-tuning is not carried over.
+        </p>
+        <label>
+          Backend{' '}
+          <select
+            value={backendPick}
+            disabled={switching || state.status === 'working' || fixedBackend !== null}
+            onChange={(e) => isBackendPreference(e.target.value) && void pickBackend(e.target.value)}
+            data-testid="backend-select"
+          >
+            <option value="auto">Automatic (measured)</option>
+            {BACKEND_NAMES.map((name) => (
+              <option key={name} value={name}>
+                {BACKEND_LABELS[name]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p className="hint" data-testid="backend-in-use" data-backend={running?.backend ?? ''}>
+          {switching ? 'Starting the model… ' : running ? `${backendSummary(running)} ` : 'Chosen when the model loads (Create avatar). '}
+          {fixedBackend !== null && `The page's ?backend= parameter fixes this choice (${fixedBackend}). `}
+          Automatic picks WebGPU on a hardware GPU and WASM (the CPU, SIMD) where the GPU is missing or emulated in software; switching keeps your avatar.
         </p>
       </div>
       {state.status === 'working' && (

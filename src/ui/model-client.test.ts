@@ -11,7 +11,7 @@ import {
   type InitOptions,
   type SavedAvatar,
 } from '../workers/avatar-protocol';
-import { ModelClient, ModelWorkerRestartedError, type ClientStatus, type ModelClientOptions } from './model-client';
+import { ModelClient, ModelWorkerRestartedError, backendInit, fallbackNotice, type ClientStatus, type ModelClientOptions } from './model-client';
 
 // ModelClient against in-process fake workers (Comlink over a MessageChannel): crash, hang and
 // device-loss recovery, avatar restore, retries, fine-tune interruption, crash-loop guard.
@@ -43,6 +43,7 @@ class FakeWorker extends EventTarget {
       init: record('init', (options: InitOptions) => ({
         backend: options.backends?.[0] ?? 'webgpu',
         fallbacks: [],
+        reason: options.backendReason ?? 'test',
         configName: 'tiny',
         resolution: 16,
       })),
@@ -218,7 +219,7 @@ describe('ModelClient', () => {
     expect(recovered.text).toMatch(/stopped responding \(no answer for/);
   });
 
-  it('after a lost GPU device tries WebGPU once more, then falls back to WebGL or the CPU', async () => {
+  it('after a lost GPU device tries WebGPU once more, then falls back to WASM, WebGL or the CPU', async () => {
     const { client, until } = setup();
     await client.api.createAvatar(photos);
     workers[0].loseDevice();
@@ -227,10 +228,30 @@ describe('ModelClient', () => {
     expect((workers[1].calls[0].args[0] as InitOptions).backends).toBeUndefined();
     workers[1].loseDevice();
     const second = await until('recovered', 2);
-    expect((workers[2].calls[0].args[0] as InitOptions).backends).toEqual(['webgl', 'cpu']);
-    expect(second.info.backend).toBe('webgl');
-    expect(second.text).toMatch(/now runs on WebGL instead of WebGPU, which is slower/);
-    expect(client.info?.backend).toBe('webgl');
+    expect((workers[2].calls[0].args[0] as InitOptions).backends).toEqual(['wasm', 'webgl', 'cpu']);
+    expect((workers[2].calls[0].args[0] as InitOptions).backendReason).toMatch(/lost 2 times/);
+    expect(second.info.backend).toBe('wasm');
+    expect(second.text).toMatch(/now runs on WASM instead of WebGPU, which is slower/);
+    expect(client.info?.backend).toBe('wasm');
+  });
+
+  it('switches backends in a fresh worker and puts back the fine-tuned avatar', async () => {
+    const { client } = setup();
+    await client.api.createAvatar(photos);
+    await client.api.importAvatar(savedAvatar('tuned'));
+    const { info, restored } = await client.switchBackends(backendInit('wasm', 'setting'));
+    expect(info.backend).toBe('wasm');
+    expect(restored).toBe('avatar');
+    expect(workers[0].terminated).toBe(true);
+    const init = workers[1].calls[0].args[0] as InitOptions;
+    expect(init.backends).toEqual(['wasm', 'webgpu', 'webgl', 'cpu']);
+    expect(init.backendReason).toMatch(/Backend setting under Advanced/);
+    expect(workers[1].count('createAvatar')).toBe(1);
+    expect(workers[1].count('importAvatar')).toBe(1);
+    // Back to the measured choice: the worker gets no order.
+    await client.switchBackends(backendInit('auto', 'setting'));
+    expect((workers[2].calls[0].args[0] as InitOptions).backends).toBeUndefined();
+    expect(client.history).toEqual([]);
   });
 
   it('treats an RPC that fails with a lost device as a device loss', async () => {
@@ -309,5 +330,26 @@ describe('ModelClient', () => {
     expect(recovered.text).toMatch(/could not be restored/);
     expect(lost()).toBe(1);
     expect(client.checkpointSummary()).toEqual({ photos: 0, weights: false, fineTunedStep: undefined });
+  });
+});
+
+describe('backend notices', () => {
+  const info = (backend: 'webgpu' | 'wasm' | 'webgl' | 'cpu', reason: string, fallbacks: { backend: 'webgpu'; reason: string }[] = []) =>
+    ({ backend, reason, fallbacks, detail: backend === 'wasm' ? 'SIMD, 1 thread' : undefined }) as unknown as Parameters<typeof fallbackNotice>[0];
+
+  it('says nothing on WebGPU, informs on a chosen WASM, warns on the slow fallbacks', () => {
+    expect(fallbackNotice(info('webgpu', 'hardware'))).toBeNull();
+    expect(fallbackNotice(info('wasm', 'the WebGPU adapter (google swiftshader) is a software rasteriser'))).toEqual({
+      kind: 'info',
+      text: 'The model runs on WASM (SIMD, 1 thread): the WebGPU adapter (google swiftshader) is a software rasteriser.',
+    });
+    const cpu = fallbackNotice(info('cpu', 'x', [{ backend: 'webgpu', reason: 'navigator.gpu is not available' }]));
+    expect(cpu?.kind).toBe('warning');
+    expect(cpu?.text).toMatch(/^WebGPU is not available in this browser\. The model runs on the CPU .* It will be slower\.$/);
+  });
+
+  it('turns a preference into an order with the pick first, or nothing for the measured choice', () => {
+    expect(backendInit('auto', 'url')).toEqual({});
+    expect(backendInit('webgpu', 'url')).toEqual({ backends: ['webgpu', 'wasm', 'webgl', 'cpu'], backendReason: "WebGPU was chosen by the page's ?backend=webgpu" });
   });
 });

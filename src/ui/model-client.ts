@@ -6,7 +6,7 @@
 // flight is reported as interrupted, and the avatar keeps its last checkpointed (adopted) state.
 import * as Comlink from 'comlink';
 import type { AvatarPhoto } from '../nn/avatar-session';
-import type { BackendName } from '../nn/backend';
+import { BACKEND_LABELS, BACKEND_ORDER, isBackendPreference, orderWithFirst, type BackendName, type BackendPreference } from '../nn/backend';
 import {
   isAvatarWorkerEvent,
   type AvatarWorkerApi,
@@ -35,6 +35,38 @@ export function preferredGenerator(): GeneratorKind {
   return DEFAULT_GENERATOR;
 }
 
+const BACKEND_KEY = 'talking-heads.backend';
+
+/** `?backend=auto|webgpu|wasm|webgl|cpu` fixes the backend for this page (tests; a link to share). */
+export function backendOverride(): BackendPreference | null {
+  if (typeof location === 'undefined') return null;
+  const value = new URLSearchParams(location.search).get('backend');
+  return isBackendPreference(value) ? value : null;
+}
+
+/** The backend the user picked (Advanced), remembered in this browser; 'auto' (measured) otherwise. */
+export function storedBackendPreference(): BackendPreference {
+  try {
+    const value = localStorage.getItem(BACKEND_KEY);
+    if (isBackendPreference(value)) return value;
+  } catch {
+    // Storage may be off: automatic then.
+  }
+  return 'auto';
+}
+
+/** The page's ?backend=, else the remembered choice, else 'auto'. */
+export function backendPreference(): BackendPreference {
+  return backendOverride() ?? storedBackendPreference();
+}
+
+/** What the worker is told for a preference: nothing (it measures), or an order with the pick first and why. */
+export function backendInit(preference: BackendPreference, source: 'url' | 'setting'): { backends?: BackendName[]; backendReason?: string } {
+  if (preference === 'auto') return {};
+  const where = source === 'url' ? `the page's ?backend=${preference}` : 'the Backend setting under Advanced';
+  return { backends: orderWithFirst(preference), backendReason: `${BACKEND_LABELS[preference]} was chosen by ${where}` };
+}
+
 /** `?weights=URL` fixes the weights (tests use tiny ones); the generator choice then does nothing. */
 export function weightsOverride(): string | null {
   return typeof location === 'undefined' ? null : new URLSearchParams(location.search).get('weights');
@@ -45,11 +77,26 @@ export function weightsUrl(kind: GeneratorKind = preferredGenerator()): string {
   return weightsOverride() ?? GENERATORS[kind].weightsUrl;
 }
 
-/** Said once per load when the model runs on a slower backend than WebGPU. */
-export function fallbackNotice(info: ModelInfo): string | null {
+/** "WASM (SIMD, 2 threads)", "WebGPU (google swiftshader)": the backend as the UI names it. */
+export function backendLabel(info: Pick<ModelInfo, 'backend' | 'detail'>): string {
+  return info.detail ? `${BACKEND_LABELS[info.backend]} (${info.detail})` : BACKEND_LABELS[info.backend];
+}
+
+/** One sentence: which backend runs and why. */
+export function backendSummary(info: Pick<ModelInfo, 'backend' | 'detail' | 'reason'>): string {
+  return `The model runs on ${backendLabel(info)}: ${info.reason}.`;
+}
+
+/**
+ * Said once per load when the model does not run on WebGPU: which backend runs and why; a warning
+ * when it is a slow fallback (WebGL, the CPU), information when WASM was chosen on purpose.
+ */
+export function fallbackNotice(info: ModelInfo): { kind: 'info' | 'warning'; text: string } | null {
   if (info.backend === 'webgpu') return null;
-  const why = info.fallbacks.map((f) => `${f.backend}: ${f.reason}`).join('; ');
-  return `WebGPU is not available in this browser, so the avatar runs on ${info.backend === 'webgl' ? 'WebGL' : 'the CPU'} and will be slower (${why}).`;
+  const slow = info.backend === 'webgl' || info.backend === 'cpu';
+  const missing = info.fallbacks.some((f) => f.backend === 'webgpu' && /navigator\.gpu|adapter/i.test(f.reason)) || /WebGPU is not available/.test(info.reason);
+  const lead = missing ? 'WebGPU is not available in this browser. ' : '';
+  return { kind: slow ? 'warning' : 'info', text: `${lead}${backendSummary(info)}${slow ? ' It will be slower.' : ''}` };
 }
 
 export type DeathKind = 'crash' | 'hang' | 'device-lost';
@@ -232,6 +279,23 @@ export class ModelClient {
     return { info, restored };
   }
 
+  /**
+   * Runs the model on other backends from now on: a fresh worker starts with `init` (an order and
+   * why, or nothing for the measured choice), and the current avatar, fine-tuned state included, is
+   * put back as after a crash. Resolves with the new worker's ModelInfo and what became of the avatar.
+   */
+  async switchBackends(init: { backends?: BackendName[]; backendReason?: string }): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
+    this.options.init = { ...this.options.init, backends: init.backends, backendReason: init.backendReason };
+    if (this.gen) this.retire(this.gen);
+    this.failed = undefined;
+    this.deaths = [];
+    this.deviceLosses = 0;
+    const gen = this.start(undefined);
+    const info = await this.race(gen, gen.ready);
+    const restored = await this.race(gen, this.restore(gen));
+    return { info, restored };
+  }
+
   /** Runs a debug action (InitOptions.debug) in the serving worker. */
   async debug(action: DebugAction): Promise<void> {
     await this.whenReady();
@@ -350,11 +414,14 @@ export class ModelClient {
     return rest;
   }
 
-  /** WebGPU again after a first device loss; after a second one, WebGL or the CPU. */
-  private backends(): BackendName[] | undefined {
-    const wanted = this.options.init.backends;
-    if (this.deviceLosses < 2) return wanted;
-    return (wanted ?? ['webgpu', 'webgl', 'cpu']).filter((b) => b !== 'webgpu');
+  /** The wanted order after a first device loss; after a second one, without WebGPU (WASM, WebGL, the CPU). */
+  private backends(): { backends?: BackendName[]; backendReason?: string } {
+    const { backends: wanted, backendReason } = this.options.init;
+    if (this.deviceLosses < 2) return { backends: wanted, backendReason };
+    return {
+      backends: (wanted ?? [...BACKEND_ORDER]).filter((b) => b !== 'webgpu'),
+      backendReason: `the GPU device was lost ${this.deviceLosses} times, so WebGPU is no longer used`,
+    };
   }
 
   private hangLimit(gen: Generation): number {
@@ -392,14 +459,14 @@ export class ModelClient {
       if (isAvatarWorkerEvent(data) && data.event === 'device-lost') die('device-lost', data.simulated ? `${data.message} Simulated.` : data.message);
     });
 
-    const backends = this.backends();
+    const { backends, backendReason } = this.backends();
     gen.ready = (async () => {
-      const info = await gen.remote.init({ ...this.options.init, backends });
+      const info = await gen.remote.init({ ...this.options.init, backends, backendReason });
       gen.info = info;
       const restored = after ? await this.restore(gen) : 'nothing';
       if (after && !gen.death) {
         const fellBack = backends && !backends.includes('webgpu') && this.deviceLosses >= 2 && info.backend !== 'webgpu';
-        const on = info.backend === 'webgpu' ? 'WebGPU' : info.backend === 'webgl' ? 'WebGL' : 'the CPU';
+        const on = BACKEND_LABELS[info.backend];
         let text = `${describeDeath(after)}. The model was restarted on ${on}`;
         if (restored === 'avatar') text += ' and your avatar restored: nothing was lost.';
         else if (restored === 'failed') text += ', but the avatar could not be restored: create it again.';
@@ -522,7 +589,7 @@ let client: ModelClient | undefined;
 function theClient(): ModelClient {
   client ??= new ModelClient({
     createWorker: () => new Worker(new URL('../workers/avatar.worker.ts', import.meta.url), { type: 'module' }),
-    init: { weightsUrl: weightsUrl(), debug: DEBUG || undefined },
+    init: { weightsUrl: weightsUrl(), debug: DEBUG || undefined, ...backendInit(backendPreference(), backendOverride() ? 'url' : 'setting') },
     hangMs: DEBUG && params.has('hangMs') ? Number(params.get('hangMs')) : undefined,
     onStatus: (status) =>
       useAppStore.getState().setModelStatus({
@@ -561,6 +628,19 @@ export async function switchGenerator(kind: GeneratorKind): Promise<{ info: Mode
     // Not remembered, but still used now.
   }
   return theClient().switchWeights(weightsUrl(kind));
+}
+
+/**
+ * Runs the model on another backend from now on (remembered unless the page's ?backend= fixes it):
+ * a fresh worker starts with the new order and the avatar is put back, fine-tuning included.
+ */
+export async function switchBackend(preference: BackendPreference): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
+  try {
+    localStorage.setItem(BACKEND_KEY, preference);
+  } catch {
+    // Not remembered, but still used now.
+  }
+  return theClient().switchBackends(backendInit(preference, 'setting'));
 }
 
 /** Workers started so far: 1 until the first restart. */

@@ -8,8 +8,13 @@ import type { GeneratorKind } from '../nn/registry';
 export interface InitOptions {
   /** URL of a weights manifest (public/weights/<name>/manifest.json). */
   weightsUrl: string;
-  /** Backends to try, fastest first; default WebGPU → WebGL → CPU. */
+  /**
+   * Backends to try, in order (an override, or the fallbacks after lost GPU devices); when absent the
+   * worker chooses by the adapter and, where that does not tell, a start-up measurement (nn/backend.ts).
+   */
   backends?: BackendName[];
+  /** Why `backends` is what it is, for ModelInfo.reason (e.g. "chosen under Advanced"). */
+  backendReason?: string;
   /** Where the content-loss networks are served; fine-tuning runs without L_CNT if they fail to load. */
   perceptualBaseUrl?: string;
   /** Allows the debug actions (`?debug=1` pages only: tests crash the worker or lose the GPU with them). */
@@ -19,6 +24,10 @@ export interface InitOptions {
 export interface ModelInfo {
   backend: BackendName;
   fallbacks: readonly BackendFallback[];
+  /** Why this backend runs (the adapter, the measurement, the override), for the UI. */
+  reason: string;
+  /** How it runs: WASM's SIMD and threads, or the WebGPU adapter. */
+  detail?: string;
   /** GPU adapter description where WebGPU reports one. */
   adapter?: string;
   configName: string;

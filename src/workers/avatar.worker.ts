@@ -1,10 +1,10 @@
-// The model worker: tf.js on WebGPU (WebGL, CPU fallbacks), the meta-learned networks, and the
+// The model worker: tf.js on WebGPU or WASM (chosen by the adapter or a measurement; WebGL, CPU fallbacks), the meta-learned networks, and the
 // current avatar. All heavy work happens here so the UI thread only draws.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { AVATAR_SOURCE_POINTS, AvatarSession } from '../nn/avatar-session';
 import { GENERATORS, generatorKindOf, generatorOfSaved } from '../nn/registry';
-import { selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend';
+import { chooseBackend, selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend';
 import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model';
 import { decodeWeights, encodeWeights } from '../nn/weights-io';
 import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual';
@@ -46,13 +46,6 @@ function contentLoss(): Promise<ContentLossFn | undefined> {
   );
 }
 
-async function adapterDescription(): Promise<string | undefined> {
-  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: Record<string, string> } | null> } }).gpu;
-  const info = (await gpu?.requestAdapter())?.info;
-  if (!info) return undefined;
-  return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || undefined;
-}
-
 const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The current avatar in the weights format (fp16), with its shards listed for transfer. */
@@ -73,7 +66,7 @@ const buffersOf = (saved: SavedAvatar | undefined): ArrayBuffer[] => [...new Set
 
 const api: AvatarWorkerApi = {
   async init(options) {
-    const choice = await selectBackend(options.backends);
+    const choice = options.backends ? await selectBackend(options.backends, options.backendReason) : await chooseBackend();
     if (options.perceptualBaseUrl) perceptualBaseUrl = options.perceptualBaseUrl;
     debugEnabled = options.debug === true;
     // A lost GPU cannot be used again in this worker: the UI replaces the worker (and the device).
@@ -86,7 +79,9 @@ const api: AvatarWorkerApi = {
     const info: ModelInfo = {
       backend: choice.backend,
       fallbacks: choice.fallbacks,
-      adapter: choice.backend === 'webgpu' ? await adapterDescription() : undefined,
+      reason: choice.reason,
+      detail: choice.detail,
+      adapter: choice.backend === 'webgpu' ? choice.detail : undefined,
       configName: model.config.name,
       resolution: model.config.resolution,
       generator: generatorKindOf(model.config),
