@@ -7,18 +7,19 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
 import { encodeTrack, type DemoTrackMeta } from '../src/landmarks/track.ts';
 import type { Point } from '../src/landmarks/types.ts';
 
-const arg = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : fallback;
-};
-const video = arg('video', 'livep_d3.mp4');
-const seconds = Number(arg('seconds', '6'));
+const { values } = parseArgs({
+  options: { video: { type: 'string', default: 'livep_d3.mp4' }, seconds: { type: 'string', default: '6' } },
+  allowPositionals: true,
+});
+const video = values.video;
+const seconds = Number(values.seconds);
 const FPS = 15;
 const ROOT = resolve(import.meta.dirname ?? '.', '..');
 const source = resolve(ROOT, '..', 'shared', 'data', 'videos', video);

@@ -4,21 +4,21 @@
 // Run: node -e "import('vite').then((v) => v.runnerImport('./scripts/make-test-weights.ts'))" -- --config tiny --out DIR
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { loadPreset } from '../src/nn/config.ts';
 import { createModel, namedWeightsOf } from '../src/nn/model.ts';
 import { encodeWeights } from '../src/nn/weights-io.ts';
 import { saveWeightsToFile } from '../src/nn/weights-io-node.ts';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
-
-const preset = arg('config', 'tiny');
-const out = arg('out', `public/weights/test-${preset}`);
+const { values } = parseArgs({
+  options: { config: { type: 'string', default: 'tiny' }, out: { type: 'string' }, force: { type: 'boolean', default: false } },
+  allowPositionals: true,
+});
+const preset = values.config;
+const out = values.out ?? `public/weights/test-${preset}`;
 const manifestPath = join(out, 'manifest.json');
-if (existsSync(manifestPath) && !process.argv.includes('--force')) {
+if (existsSync(manifestPath) && !values.force) {
   console.log(`test weights: ${manifestPath} exists`);
 } else {
   await tf.setBackend('cpu');

@@ -26,8 +26,9 @@ const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const RING_STRIDE = 2;
 
 function main(): void {
+  // No `args`: Node's default drops the right number of leading entries for `node file` and `node -e`
+  // alike; process.argv.slice(2) would drop `--data` itself under the documented `node -e` command.
   const { values } = parseArgs({
-    args: process.argv.slice(2),
     options: { data: { type: 'string', default: 'data/train-64' } },
     allowPositionals: true,
   });

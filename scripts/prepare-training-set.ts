@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { chromium, type Page } from 'playwright-core';
 import type { LabPrepareApi, PrepareSampleResult, PreparedSample } from '../src/lab/prepare.ts';
 import { CROP_CENTER_RAISE, CROP_SIDE_FACTOR } from '../src/landmarks/crop.ts';
@@ -57,34 +58,38 @@ export interface PrepareOptions {
   jpegQuality: number;
 }
 
-/** Reads `--name value` or `--name=value` anywhere in argv (npm and node -e place them differently). */
-function argValue(argv: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}` && i + 1 < argv.length) return argv[i + 1];
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
-  }
-  return undefined;
-}
-
 function positiveNumber(text: string, name: string): number {
   const value = Number(text);
   if (!(value > 0)) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
   return value;
 }
 
-export function parseOptions(argv: readonly string[]): PrepareOptions {
-  const size = Number(argValue(argv, 'size') ?? loadPreset('default').resolution);
+/** The command line (`--name value` or `--name=value`); `args` defaults to this process's arguments. */
+export function parseOptions(args?: string[]): PrepareOptions {
+  const { values } = parseArgs({
+    args,
+    options: {
+      size: { type: 'string' },
+      out: { type: 'string' },
+      'limit-people': { type: 'string' },
+      sources: { type: 'string' },
+      'jpeg-quality': { type: 'string' },
+    },
+    // The script's own path, when it is run as a file rather than through `node -e`.
+    allowPositionals: true,
+  });
+  const size = Number(values.size ?? loadPreset('default').resolution);
   if (!Number.isInteger(size) || size < 8) throw new Error(`--size must be an integer ≥ 8, got ${size}`);
-  const limit = argValue(argv, 'limit-people');
-  const sources = (argValue(argv, 'sources') ?? SOURCE_NAMES.join(',')).split(',').map((s) => s.trim());
+  const limit = values['limit-people'];
+  const sources = (values.sources ?? SOURCE_NAMES.join(',')).split(',').map((s) => s.trim());
   for (const source of sources) {
     if (!SOURCE_NAMES.includes(source as SourceName)) throw new Error(`--sources: unknown source ${source} (known: ${SOURCE_NAMES.join(', ')})`);
   }
-  const jpegQuality = positiveNumber(argValue(argv, 'jpeg-quality') ?? String(DEFAULT_JPEG_QUALITY), 'jpeg-quality');
+  const jpegQuality = positiveNumber(values['jpeg-quality'] ?? String(DEFAULT_JPEG_QUALITY), 'jpeg-quality');
   if (jpegQuality > 1) throw new Error('--jpeg-quality is Chromium\'s 0..1 scale');
   return {
     size,
-    out: argValue(argv, 'out') ?? `data/train-${size}`,
+    out: values.out ?? `data/train-${size}`,
     limitPeople: limit === undefined ? null : Math.floor(positiveNumber(limit, 'limit-people')),
     sources: sources as SourceName[],
     jpegQuality,
@@ -334,4 +339,4 @@ async function prepare(options: PrepareOptions): Promise<void> {
   }
 }
 
-await prepare(parseOptions(process.argv.slice(1)));
+await prepare(parseOptions());

@@ -8,7 +8,7 @@
 // metrics are taken at metricSize (default the same). Several generators run side by side, each in
 // its own model worker, on the same few-shot and hold-out frames.
 import { cropTransformFromBox, resampleCrop } from '../landmarks/crop';
-import { boundingBox } from '../landmarks/geometry';
+import { boundingBox, scalePoints } from '../landmarks/geometry';
 import { rasterizeLandmarks } from '../landmarks/rasterize';
 import type { Landmarks, Point, RgbaImage } from '../landmarks/types';
 import { nearestSource, warpImage } from '../landmarks/warp';
@@ -179,13 +179,6 @@ async function analyzeAll(api: LabEvaluationApi, hooks: EvaluationHooks, refs: r
     else faces.push(result);
   }
   return { faces, failures };
-}
-
-/** Points in a crop of side `from` moved to one of side `to`. */
-function scalePoints(points: Landmarks, from: number, to: number): Landmarks {
-  if (from === to) return points;
-  const s = to / from;
-  return points.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
 }
 
 /** Frames of one method (as the method returned them: generators at their frameSize, the rest at cropSize). */

@@ -4,15 +4,10 @@
  * Errors come back as { error: { code, message } } instead of exceptions, because exceptions lose
  * their type across page.evaluate.
  */
-import {
-  createFaceDetector,
-  decodeImageFile,
-  type DetectorMode,
-  type FaceBox,
-  type FaceDetector,
-} from '../landmarks/detector';
-import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
+import { lazyFaceDetector, type DetectorMode, type FaceBox, type LazyFaceDetector } from '../landmarks/detector';
+import type { FaceErrorInfo } from '../landmarks/errors';
 import type { Point } from '../landmarks/types';
+import { detectInImageUrl } from './detect-url';
 
 export interface LabDetectOptions {
   modelUrl?: string;
@@ -43,42 +38,27 @@ export interface LabApi {
 
 export function createLabApi(): LabApi {
   // One detector per option set: model loading dominates, images are cheap.
-  const detectors = new Map<string, Promise<FaceDetector>>();
+  const detectors = new Map<string, LazyFaceDetector>();
   const detectorFor = (options: LabDetectOptions) => {
     const key = JSON.stringify([options.modelUrl, options.wasmBase, options.mode, options.minFaceSizePx]);
     let detector = detectors.get(key);
     if (!detector) {
-      detector = createFaceDetector(options);
+      detector = lazyFaceDetector(options);
       detectors.set(key, detector);
-      detector.catch(() => detectors.delete(key));
     }
     return detector;
   };
 
-  const detect = async (imageUrl: string, options: LabDetectOptions = {}): Promise<LabDetectResult> => {
-    try {
-      const detector = await detectorFor(options);
-      const response = await fetch(imageUrl);
-      if (!response.ok) throw new Error(`${imageUrl}: HTTP ${response.status}`);
-      const decoded = await decodeImageFile(await response.blob());
-      try {
-        const result = detector.detect(decoded.image);
-        return {
-          landmarks: result.landmarks.map((p) => ({ x: p.x, y: p.y, z: p.z })),
-          box: result.box,
-          width: result.width,
-          height: result.height,
-          originalWidth: decoded.originalWidth,
-          originalHeight: decoded.originalHeight,
-          warnings: [...decoded.warnings, ...result.warnings],
-        };
-      } finally {
-        decoded.image.close();
-      }
-    } catch (error) {
-      return { error: toFaceErrorInfo(error) };
-    }
-  };
+  const detect = (imageUrl: string, options: LabDetectOptions = {}): Promise<LabDetectResult> =>
+    detectInImageUrl(detectorFor(options).get, imageUrl, (result, decoded) => ({
+      landmarks: result.landmarks.map((p) => ({ x: p.x, y: p.y, z: p.z })),
+      box: result.box,
+      width: result.width,
+      height: result.height,
+      originalWidth: decoded.originalWidth,
+      originalHeight: decoded.originalHeight,
+      warnings: [...decoded.warnings, ...result.warnings],
+    }));
 
   return {
     detect,
@@ -90,9 +70,7 @@ export function createLabApi(): LabApi {
     async closeAll() {
       const pending = [...detectors.values()];
       detectors.clear();
-      for (const detector of await Promise.allSettled(pending)) {
-        if (detector.status === 'fulfilled') detector.value.close();
-      }
+      await Promise.all(pending.map((detector) => detector.close()));
     },
   };
 }

@@ -13,16 +13,18 @@
 import * as tf from '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
 import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from '../landmarks/crop';
-import { createFaceDetector, decodeImageFile, type FaceDetector } from '../landmarks/detector';
+import { lazyFaceDetector } from '../landmarks/detector';
 import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
 import type { Landmarks, RgbaImage } from '../landmarks/types';
 import { nearestSource, sampleBilinear, warpGrid } from '../landmarks/warp';
 import { selectBackend, type BackendName } from '../nn/backend';
+import { rgbaToTensor, rgbaToUnitTensor } from '../nn/ff';
 import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras';
 import { PERCEPTUAL_MODELS } from '../nn/perceptual';
 import { preprocess, resizeTo } from '../nn/perceptual-preprocess';
-import { bitmapPixels } from '../util/bitmap';
+import { bitmapPixels, toImageData } from '../util/bitmap';
 import type { AvatarWorkerApi, FineTuneProgress, InitOptions, ModelInfo } from '../workers/avatar-protocol';
+import { detectInImageUrl } from './detect-url';
 
 export interface EvalImage {
   width: number;
@@ -112,10 +114,6 @@ export function decodeEvalImage(image: EvalImage): RgbaImage {
   return { width: image.width, height: image.height, data };
 }
 
-function imageData(image: RgbaImage): ImageData {
-  return new ImageData(image.data as Uint8ClampedArray<ArrayBuffer>, image.width, image.height);
-}
-
 function toPoints(flat: readonly number[]): Landmarks {
   const points = [];
   for (let i = 0; i + 2 < flat.length; i += 3) points.push({ x: flat[i], y: flat[i + 1], z: flat[i + 2] });
@@ -127,24 +125,16 @@ function batch01(images: EvalImage[]): tf.Tensor4D {
   return tf.tidy(() =>
     tf.stack(
       images.map((image) => {
-        const rgba = decodeEvalImage(image);
-        return tf.browser.fromPixels(imageData(rgba)).toFloat().div(255);
+        return rgbaToUnitTensor(decodeEvalImage(image));
       }),
     ) as tf.Tensor4D,
   );
 }
 
 export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWorkerApi>): LabEvaluationApi {
-  let detector: Promise<FaceDetector> | undefined;
   // Evaluation keeps every face the detector finds: generated frames are small (the face spans
   // about 60% of a 128 px crop) and the app's 64 px refusal is about user photos, not metrics.
-  const imageDetector = () => {
-    if (!detector) {
-      detector = createFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
-      detector.catch(() => (detector = undefined));
-    }
-    return detector;
-  };
+  const detector = lazyFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
   const workers = new Map<string, Comlink.Remote<AvatarWorkerApi>>();
   const avatarWorker = (name = DEFAULT_EVAL_WORKER) => {
     const worker = workers.get(name);
@@ -168,26 +158,15 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
   };
 
   return {
-    async analyze(imageUrl, size) {
-      try {
-        const found = await imageDetector();
-        const response = await fetch(imageUrl);
-        if (!response.ok) throw new Error(`${imageUrl}: HTTP ${response.status}`);
-        const decoded = await decodeImageFile(await response.blob());
-        try {
-          const detection = found.detect(decoded.image);
-          const transform = computeFaceCrop(detection.landmarks, size);
-          const crop = resampleCrop(bitmapPixels(decoded.image), transform, size);
-          return {
-            image: encodeEvalImage(crop),
-            landmarks: mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]),
-          };
-        } finally {
-          decoded.image.close();
-        }
-      } catch (error) {
-        return { error: toFaceErrorInfo(error) };
-      }
+    analyze(imageUrl, size) {
+      return detectInImageUrl(detector.get, imageUrl, (detection, decoded) => {
+        const transform = computeFaceCrop(detection.landmarks, size);
+        const crop = resampleCrop(bitmapPixels(decoded.image), transform, size);
+        return {
+          image: encodeEvalImage(crop),
+          landmarks: mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]),
+        };
+      });
     },
 
     async initAvatar(options, name = DEFAULT_EVAL_WORKER) {
@@ -239,7 +218,7 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
       const points = photos.map((photo) => toPoints(photo.landmarks));
       const size = crops[0].width;
       // The photos stay on the backend, as a warp-guided avatar keeps them ([1, S, S, 3] in [-1, 1]).
-      const sources = crops.map((crop) => tf.tidy(() => tf.browser.fromPixels(imageData(crop)).toFloat().div(127.5).sub(1).expandDims(0) as tf.Tensor4D));
+      const sources = crops.map((crop) => tf.tidy(() => rgbaToTensor(crop).expandDims(0) as tf.Tensor4D));
       const jsMs: number[] = [];
       const sampleMs: number[] = [];
       try {
@@ -312,10 +291,10 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
     },
 
     async detect(image) {
-      const found = await imageDetector();
+      const found = await detector.get();
       const rgba = decodeEvalImage(image);
       try {
-        const result = found.detect(imageData(rgba));
+        const result = found.detect(toImageData(rgba));
         return result.landmarks.flatMap((p) => [p.x, p.y, p.z]);
       } catch (error) {
         if (toFaceErrorInfo(error).code === 'no-face') return null;

@@ -8,11 +8,12 @@
  * Results are plain data (JPEG as base64, landmarks as a flat number array) because page.evaluate
  * serialises through JSON-like values; errors come back as { error } for the same reason.
  */
-import { bitmapPixels } from '../util/bitmap';
+import { bitmapPixels, toImageData } from '../util/bitmap';
 import { computeFaceCrop, mapLandmarksToCrop, resampleCrop, type CropTransform } from '../landmarks/crop';
-import { createFaceDetector, decodeImageFile, type FaceDetector } from '../landmarks/detector';
-import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
+import { lazyFaceDetector } from '../landmarks/detector';
+import type { FaceErrorInfo } from '../landmarks/errors';
 import type { RgbaImage } from '../landmarks/types';
+import { detectInImageUrl } from './detect-url';
 
 export interface PrepareSampleOptions {
   /** Side of the square crop in pixels. */
@@ -43,7 +44,7 @@ async function encodeJpeg(image: RgbaImage, quality: number): Promise<Uint8Array
   const canvas = new OffscreenCanvas(image.width, image.height);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('2D canvas is unavailable in this browser');
-  ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+  ctx.putImageData(toImageData(image), 0, 0);
   const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality });
   return new Uint8Array(await blob.arrayBuffer());
 }
@@ -56,43 +57,24 @@ function toBase64(bytes: Uint8Array): string {
 }
 
 export function createPrepareApi(): LabPrepareApi {
-  let detector: Promise<FaceDetector> | undefined;
   // Training keeps faces the app would refuse as too small (64 px): the preparation script applies
   // its own limit on how far a crop may be upscaled, which depends on the training resolution.
-  const imageDetector = () => {
-    if (!detector) {
-      detector = createFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
-      detector.catch(() => (detector = undefined));
-    }
-    return detector;
-  };
+  const detector = lazyFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
 
-  const prepareOne = async (imageUrl: string, options: PrepareSampleOptions): Promise<PrepareSampleResult> => {
-    try {
-      const found = await imageDetector();
-      const response = await fetch(imageUrl);
-      if (!response.ok) throw new Error(`${imageUrl}: HTTP ${response.status}`);
-      const decoded = await decodeImageFile(await response.blob());
-      try {
-        const detection = found.detect(decoded.image);
-        const transform = computeFaceCrop(detection.landmarks, options.size);
-        const crop = resampleCrop(bitmapPixels(decoded.image), transform, options.size);
-        const landmarks = mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]);
-        return {
-          cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
-          landmarks,
-          crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
-          sourceWidth: detection.width,
-          sourceHeight: detection.height,
-          warnings: [...decoded.warnings, ...detection.warnings],
-        };
-      } finally {
-        decoded.image.close();
-      }
-    } catch (error) {
-      return { error: toFaceErrorInfo(error) };
-    }
-  };
+  const prepareOne = (imageUrl: string, options: PrepareSampleOptions): Promise<PrepareSampleResult> =>
+    detectInImageUrl(detector.get, imageUrl, async (detection, decoded) => {
+      const transform = computeFaceCrop(detection.landmarks, options.size);
+      const crop = resampleCrop(bitmapPixels(decoded.image), transform, options.size);
+      const landmarks = mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]);
+      return {
+        cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
+        landmarks,
+        crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
+        sourceWidth: detection.width,
+        sourceHeight: detection.height,
+        warnings: [...decoded.warnings, ...detection.warnings],
+      };
+    });
 
   return {
     async prepareSamples(imageUrls, options) {

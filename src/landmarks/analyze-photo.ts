@@ -3,7 +3,7 @@
  * coordinates, and the landmark image. Runs wherever it is called (the app calls it in a worker).
  */
 import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from './crop';
-import { createFaceDetector, decodeImageFile, type FaceDetector } from './detector';
+import { decodeImageFile, lazyFaceDetector } from './detector';
 import { rasterizeLandmarks } from './rasterize';
 import type { Landmarks, RgbaImage } from './types';
 import { bitmapPixels } from '../util/bitmap';
@@ -16,21 +16,14 @@ export interface AnalyzedPhoto {
   warnings: string[];
 }
 
-let detector: Promise<FaceDetector> | undefined;
-function imageDetector(): Promise<FaceDetector> {
-  if (!detector) {
-    detector = createFaceDetector({ mode: 'IMAGE' });
-    // A failed start (e.g. missing model file) must not be cached forever: the next photo retries.
-    detector.catch(() => (detector = undefined));
-  }
-  return detector;
-}
+/** Made on the first photo; a failed start (e.g. a missing model file) is retried on the next. */
+const imageDetector = lazyFaceDetector({ mode: 'IMAGE' });
 
 /** Throws the typed errors of ./errors for files that cannot make an avatar. */
 export async function analyzePhoto(file: Blob, size: number): Promise<AnalyzedPhoto> {
   const decoded = await decodeImageFile(file);
   try {
-    const found = (await imageDetector()).detect(decoded.image);
+    const found = (await imageDetector.get()).detect(decoded.image);
     const transform = computeFaceCrop(found.landmarks, size);
     const landmarks = mapLandmarksToCrop(found.landmarks, transform);
     return {

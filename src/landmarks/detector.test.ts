@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { landmarkBox, selectFace, toPixelLandmarks } from './detector';
+import { describe, expect, it, vi } from 'vitest';
+import { lazyFaceDetector, selectFace, toPixelLandmarks, type FaceDetector } from './detector';
 import { DetectorUnavailableError, FaceTooSmallError, NoFaceError, toFaceErrorInfo } from './errors';
 import face478 from './__fixtures__/face478.json';
 import { NUM_LANDMARKS } from './types';
@@ -25,18 +25,9 @@ describe('landmark fixture', () => {
   });
 });
 
-describe('toPixelLandmarks and landmarkBox', () => {
+describe('toPixelLandmarks', () => {
   it('scales x and z by the width and y by the height', () => {
     expect(toPixelLandmarks([{ x: 0.5, y: 0.25, z: -0.1, visibility: 0 }], 200, 100)).toEqual([{ x: 100, y: 25, z: -20 }]);
-  });
-
-  it('boxes the points', () => {
-    const box = landmarkBox([
-      { x: 10, y: 40, z: 0 },
-      { x: 30, y: 20, z: 0 },
-      { x: 20, y: 30, z: 0 },
-    ]);
-    expect(box).toEqual({ x: 10, y: 20, width: 20, height: 20 });
   });
 });
 
@@ -50,6 +41,16 @@ describe('selectFace', () => {
     expect(result.landmarks[33].y).toBeCloseTo(face478.landmarks[33].y, 5);
     expect(result.box.width).toBeGreaterThan(64);
     expect([result.width, result.height]).toEqual([width, height]);
+  });
+
+  it('boxes the chosen face in pixels', () => {
+    const result = selectFace([normalisedFace()], width, height);
+    const xs = face478.landmarks.map((p) => p.x);
+    const ys = face478.landmarks.map((p) => p.y);
+    expect(result.box.x).toBeCloseTo(Math.min(...xs), 5);
+    expect(result.box.y).toBeCloseTo(Math.min(...ys), 5);
+    expect(result.box.width).toBeCloseTo(Math.max(...xs) - Math.min(...xs), 5);
+    expect(result.box.height).toBeCloseTo(Math.max(...ys) - Math.min(...ys), 5);
   });
 
   it('rejects an image without faces', () => {
@@ -88,5 +89,48 @@ describe('toFaceErrorInfo', () => {
   it('keeps code and message of pipeline errors and marks others unknown', () => {
     expect(toFaceErrorInfo(new NoFaceError())).toEqual({ code: 'no-face', message: new NoFaceError().message });
     expect(toFaceErrorInfo(new Error('boom'))).toEqual({ code: 'unknown', message: 'boom' });
+  });
+});
+
+describe('lazyFaceDetector', () => {
+  const fakeDetector = () => ({ mode: 'IMAGE', detect: vi.fn(), close: vi.fn() }) as unknown as FaceDetector;
+
+  it('makes the detector on first use, once, with the options given', async () => {
+    const made = fakeDetector();
+    const create = vi.fn(() => Promise.resolve(made));
+    const lazy = lazyFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 }, create);
+    expect(create).not.toHaveBeenCalled();
+    const [a, b] = await Promise.all([lazy.get(), lazy.get()]);
+    expect(a).toBe(made);
+    expect(b).toBe(made);
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(create).toHaveBeenCalledWith({ mode: 'IMAGE', minFaceSizePx: 0 });
+  });
+
+  it('forgets a failed start, so the next use retries', async () => {
+    const made = fakeDetector();
+    const create = vi.fn().mockRejectedValueOnce(new DetectorUnavailableError('no model')).mockResolvedValueOnce(made);
+    const lazy = lazyFaceDetector({}, create);
+    await expect(lazy.get()).rejects.toThrow(DetectorUnavailableError);
+    await expect(lazy.get()).resolves.toBe(made);
+    expect(create).toHaveBeenCalledTimes(2);
+  });
+
+  it('closes the detector it made, and makes a new one afterwards', async () => {
+    const first = fakeDetector();
+    const second = fakeDetector();
+    const create = vi.fn().mockResolvedValueOnce(first).mockResolvedValueOnce(second);
+    const lazy = lazyFaceDetector({}, create);
+    await lazy.close(); // nothing made yet
+    await lazy.get();
+    await lazy.close();
+    expect(first.close).toHaveBeenCalledTimes(1);
+    await expect(lazy.get()).resolves.toBe(second);
+  });
+
+  it('closes quietly when the start failed', async () => {
+    const lazy = lazyFaceDetector({}, () => Promise.reject(new Error('no model')));
+    await expect(lazy.get()).rejects.toThrow('no model');
+    await expect(lazy.close()).resolves.toBeUndefined();
   });
 });

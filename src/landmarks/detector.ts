@@ -6,6 +6,7 @@
  */
 import type { FaceLandmarker, NormalizedLandmark } from '@mediapipe/tasks-vision';
 import { DetectorUnavailableError, FaceTooSmallError, NoFaceError, NotAnImageError } from './errors';
+import { boundingBox } from './geometry';
 import { NUM_LANDMARKS, type Landmarks, type Point } from './types';
 
 export const DEFAULT_WASM_BASE = '/mediapipe/wasm';
@@ -74,20 +75,6 @@ export function toPixelLandmarks(points: readonly NormalizedLandmark[], width: n
   return points.map((p) => ({ x: p.x * width, y: p.y * height, z: p.z * width }));
 }
 
-export function landmarkBox(points: readonly Point[]): FaceBox {
-  let minX = Infinity;
-  let minY = Infinity;
-  let maxX = -Infinity;
-  let maxY = -Infinity;
-  for (const p of points) {
-    minX = Math.min(minX, p.x);
-    minY = Math.min(minY, p.y);
-    maxX = Math.max(maxX, p.x);
-    maxY = Math.max(maxY, p.y);
-  }
-  return { x: minX, y: minY, width: maxX - minX, height: maxY - minY };
-}
-
 /**
  * Chooses the face to use among MediaPipe's results: the largest one, with a warning when there
  * are several; rejects images without a usable face.
@@ -104,7 +91,8 @@ export function selectFace(
       throw new DetectorUnavailableError(`the model gave ${face.length} landmarks instead of ${NUM_LANDMARKS}`);
     }
     const landmarks = toPixelLandmarks(face, width, height);
-    return { landmarks, box: landmarkBox(landmarks) };
+    const { minX, minY, maxX, maxY } = boundingBox(landmarks);
+    return { landmarks, box: { x: minX, y: minY, width: maxX - minX, height: maxY - minY } };
   });
   const area = (b: FaceBox) => b.width * b.height;
   const chosen = candidates.reduce((best, c) => (area(c.box) > area(best.box) ? c : best));
@@ -199,6 +187,41 @@ export async function createFaceDetector(options: FaceDetectorOptions = {}): Pro
     },
     close() {
       landmarker.close();
+    },
+  };
+}
+
+/** A detector made on first use and then kept, for code that detects now and then. */
+export interface LazyFaceDetector {
+  /** The detector, made by the first call; a failed start is not kept, so the next call retries. */
+  get(): Promise<FaceDetector>;
+  /** Closes the detector if one was made; the next get() makes a new one. */
+  close(): Promise<void>;
+}
+
+export function lazyFaceDetector(options: FaceDetectorOptions = {}, create = createFaceDetector): LazyFaceDetector {
+  let detector: Promise<FaceDetector> | undefined;
+  return {
+    get() {
+      if (!detector) {
+        const started = create(options);
+        detector = started;
+        // A failed start (e.g. a missing model file) must not be cached forever.
+        started.catch(() => {
+          if (detector === started) detector = undefined;
+        });
+      }
+      return detector;
+    },
+    async close() {
+      const started = detector;
+      detector = undefined;
+      if (!started) return;
+      try {
+        (await started).close();
+      } catch {
+        // It never started: nothing to close.
+      }
     },
   };
 }

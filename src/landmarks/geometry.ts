@@ -1,4 +1,4 @@
-/** Small 2-D geometry helpers shared by the rasterizer, the crop and the landmark adaptation. */
+/** Small 2-D geometry helpers shared by the rasterizer, the crop, the detector, the landmark adaptation and rescaling. */
 import type { Point } from './types.ts';
 
 export interface Vec2 {
@@ -38,6 +38,13 @@ export function centroid(points: readonly Vec2[]): Vec2 {
     y += p.y;
   }
   return { x: x / points.length, y: y / points.length };
+}
+
+/** Points in a square of side `fromSize` moved to one of side `toSize`; z scales like x. */
+export function scalePoints(points: readonly Point[], fromSize: number, toSize: number): readonly Point[] {
+  if (fromSize === toSize) return points;
+  const s = toSize / fromSize;
+  return points.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
 }
 
 export interface BoundingBox {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOUR_PARTS, IRIS_PARTS, JAW, PUPIL_COLOR, type Rgb } from './contours.ts';
-import { landmarkImageToTensorData } from './landmarkTensor.ts';
 import { defaultLineWidth, rasterizeLandmarks } from './rasterize.ts';
 import { makeSyntheticFace } from './syntheticFace.ts';
 import { NUM_LANDMARKS, type Point, type RgbaImage } from './types.ts';
@@ -116,18 +115,5 @@ describe('rasterizeLandmarks', () => {
     const image = rasterizeLandmarks(face256, 256, { drawIrises: false });
     expect(countColor(image, PUPIL_COLOR)).toBe(0);
     expect(countColor(image, IRIS_PARTS[0].ringColor)).toBe(0);
-  });
-});
-
-describe('landmarkImageToTensorData', () => {
-  it('maps RGB bytes to HWC floats in [-1, 1] and drops alpha', () => {
-    const image: RgbaImage = { width: 2, height: 1, data: new Uint8ClampedArray([0, 255, 51, 7, 255, 0, 0, 255]) };
-    const data = landmarkImageToTensorData(image);
-    expect(data.length).toBe(6);
-    expect(Array.from(data)).toEqual([-1, 1, 51 / 127.5 - 1, 1, -1, -1].map((v) => Math.fround(v)));
-  });
-
-  it('rejects a buffer that does not match the size', () => {
-    expect(() => landmarkImageToTensorData({ width: 3, height: 3, data: new Uint8ClampedArray(4) })).toThrow(/RGBA/);
   });
 });

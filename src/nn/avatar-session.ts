@@ -9,10 +9,11 @@
 // wherever the photo's pixels are reused. The paper's generator renders at its own resolution.
 import * as tf from '@tensorflow/tfjs';
 import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
+import { scalePoints } from '../landmarks/geometry.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
-import { computeEmbedding, createRenderer, rgbaToTensor, type Renderer } from './ff.ts';
+import { computeEmbedding, createRenderer, rgbaToTensor, tensorToRgba, type Renderer } from './ff.ts';
 import { createFineTuner, type ContentLossFn, type FineTuneOptions, type FineTuner, type FineTuneStepResult } from './finetune.ts';
 import { createGenerator, type Generator } from './generator.ts';
 import { usesWarp } from './config.ts';
@@ -45,24 +46,9 @@ export interface AvatarPhoto {
   landmarks: Landmarks;
 }
 
-/** Scales landmarks given in a square of side `fromSize` to one of side `toSize`. */
-function scalePoints(points: Landmarks, fromSize: number, toSize: number): Landmarks {
-  const s = toSize / fromSize;
-  return points.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
-}
-
 /** The landmark image the networks see: rasterised at their resolution, never resized after. */
 export function landmarkImageAt(points: Landmarks, pointsFrameSize: number, resolution: number): RgbaImage {
   return rasterizeLandmarks(scalePoints(points, pointsFrameSize, resolution), resolution);
-}
-
-/** [1, H, W, 3] in [-1, 1] → [1, H, W, 4] opaque RGBA bytes (as int32 values 0–255). */
-function toRgbaBytes(frame: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => {
-    const rgb = tf.round(tf.mul(tf.add(tf.clipByValue(frame, -1, 1), 1), 127.5));
-    const alpha = tf.fill([...frame.shape.slice(0, 3), 1] as [number, number, number, number], 255);
-    return tf.cast(tf.concat([rgb, alpha], 3), 'int32') as tf.Tensor4D;
-  });
 }
 
 export interface FineTuneSetup extends FineTuneOptions {
@@ -269,16 +255,16 @@ export class AvatarSession {
     const renderer = this.renderer;
     const sources = this.sources;
     if (this.warpGuided && !sources) throw new Error('This avatar has no photos to warp');
-    const bytes = tf.tidy(() => {
-      if (sources) return toRgbaBytes(this.warpGuidedFrame(renderer, sources, points, frameSize));
+    const frame = tf.tidy(() => {
+      if (sources) return this.warpGuidedFrame(renderer, sources, points, frameSize);
       const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
-      const frame = renderer.render({ landmarks: landmarkImage });
-      return toRgbaBytes(frame);
+      return renderer.render({ landmarks: landmarkImage });
     });
-    const [, height, width] = bytes.shape;
-    const values = await bytes.data();
-    bytes.dispose();
-    return { width, height, data: new Uint8ClampedArray(values) };
+    try {
+      return await tensorToRgba(frame);
+    } finally {
+      frame.dispose();
+    }
   }
 
   /**

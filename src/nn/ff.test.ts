@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPreset } from './config.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { computeEmbedding, createRenderer, renderFrame, renderOutput, rgbaToTensor, tensorToRgba } from './ff.ts';
+import {
+  computeEmbedding,
+  createRenderer,
+  renderFrame,
+  renderOutput,
+  rgbaToTensor,
+  rgbaToUnitTensor,
+  tensorToRgba,
+  toRgbaBytes,
+} from './ff.ts';
 import { createGenerator, type Generator } from './generator.ts';
 import { microConfig, microWarpConfig, randomImages, randomMasks, useCpuBackend } from './testing.ts';
 
@@ -91,6 +100,21 @@ describe('feed-forward path', () => {
     const back = await tensorToRgba(tensor);
     expect(Array.from(back.data)).toEqual([0, 128, 255, 255, 10, 20, 30, 255]);
     tensor.dispose();
+  });
+
+  it('maps RGB bytes to x / 127.5 - 1 or x / 255, dropping alpha, and clips on the way back', async () => {
+    const image = { width: 2, height: 1, data: new Uint8ClampedArray([0, 255, 51, 7, 255, 0, 0, 255]) };
+    const signed = rgbaToTensor(image);
+    const unit = rgbaToUnitTensor(image);
+    expect(Array.from(signed.dataSync())).toEqual([-1, 1, 51 / 127.5 - 1, 1, -1, -1].map((v) => Math.fround(v)));
+    expect(Array.from(unit.dataSync())).toEqual([0, 1, 51 / 255, 1, 0, 0].map((v) => Math.fround(v)));
+    const batch = tf.tensor4d([-2, 0, 2, 0.5, -0.5, 1], [1, 1, 2, 3]);
+    const bytes = toRgbaBytes(batch);
+    expect(bytes.shape).toEqual([1, 1, 2, 4]);
+    expect(bytes.dtype).toBe('int32');
+    expect(Array.from(bytes.dataSync())).toEqual([0, 128, 255, 255, 191, 64, 255, 255]);
+    expect((await tensorToRgba(batch)).data).toEqual(new Uint8ClampedArray(bytes.dataSync()));
+    tf.dispose([signed, unit, batch, bytes]);
   });
 
   it('leaks no tensor over 1,000 renders', () => {

@@ -97,12 +97,33 @@ export function createRenderer(generator: Generator, psi: tf.Tensor2D): Renderer
   };
 }
 
-/** RGBA bytes → [H, W, 3] float tensor in [-1, 1] (alpha dropped). */
-export function rgbaToTensor(image: RgbaImage): tf.Tensor3D {
+/** RGBA bytes → [H, W, 3] float32 tensor of the RGB bytes, 0–255 (alpha dropped). */
+function rgbFloat(image: RgbaImage): tf.Tensor3D {
   return tf.tidy(() => {
     const rgba = tf.tensor3d(Uint8Array.from(image.data), [image.height, image.width, 4], 'int32');
-    const rgb = tf.slice(rgba, [0, 0, 0], [-1, -1, 3]);
-    return tf.sub(tf.div(tf.cast(rgb, 'float32'), 127.5), 1) as tf.Tensor3D;
+    return tf.cast(tf.slice(rgba, [0, 0, 0], [-1, -1, 3]), 'float32');
+  });
+}
+
+/** RGBA bytes → [H, W, 3] float tensor in [-1, 1] (alpha dropped): the networks' image range. */
+export function rgbaToTensor(image: RgbaImage): tf.Tensor3D {
+  return tf.tidy(() => tf.sub(tf.div(rgbFloat(image), 127.5), 1));
+}
+
+/** RGBA bytes → [H, W, 3] float tensor in [0, 1] (alpha dropped): the metric networks' range. */
+export function rgbaToUnitTensor(image: RgbaImage): tf.Tensor3D {
+  return tf.tidy(() => tf.div(rgbFloat(image), 255));
+}
+
+/**
+ * [..., H, W, 3] tensor in [-1, 1] → [..., H, W, 4] int32 tensor of opaque RGBA bytes (values
+ * clipped), still on the backend: the read-back can then be one asynchronous data() call.
+ */
+export function toRgbaBytes<T extends tf.Tensor3D | tf.Tensor4D>(image: T): T {
+  return tf.tidy(() => {
+    const rgb = tf.round(tf.mul(tf.add(tf.clipByValue(image, -1, 1), 1), 127.5));
+    const alpha = tf.fill([...image.shape.slice(0, -1), 1], 255);
+    return tf.cast(tf.concat([rgb, alpha], image.rank - 1), 'int32') as T;
   });
 }
 
@@ -112,15 +133,10 @@ export function rgbaToTensor(image: RgbaImage): tf.Tensor3D {
  */
 export async function tensorToRgba(image: tf.Tensor3D | tf.Tensor4D): Promise<RgbaImage> {
   const [height, width] = image.rank === 4 ? image.shape.slice(1, 3) : image.shape.slice(0, 2);
-  const rgb = tf.tidy(() => tf.round(tf.mul(tf.add(tf.clipByValue(tf.reshape(image, [height, width, 3]), -1, 1), 1), 127.5)));
-  const values = await rgb.data();
-  rgb.dispose();
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let p = 0; p < width * height; p++) {
-    data[4 * p] = values[3 * p];
-    data[4 * p + 1] = values[3 * p + 1];
-    data[4 * p + 2] = values[3 * p + 2];
-    data[4 * p + 3] = 255;
+  const bytes = tf.tidy(() => toRgbaBytes(tf.reshape(image, [height, width, 3]) as tf.Tensor3D));
+  try {
+    return { width, height, data: new Uint8ClampedArray(await bytes.data()) };
+  } finally {
+    bytes.dispose();
   }
-  return { width, height, data };
 }

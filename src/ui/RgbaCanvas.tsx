@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { RgbaImage } from '../landmarks/types';
+import { toImageData } from '../util/bitmap';
 
 /** Shows an RgbaImage (crop, landmark image, generated frame) at its own resolution, CSS-scaled. */
 export function RgbaCanvas({ image, label, className }: { image: RgbaImage; label: string; className?: string }) {
@@ -10,7 +11,7 @@ export function RgbaCanvas({ image, label, className }: { image: RgbaImage; labe
     if (!canvas || !ctx) return;
     canvas.width = image.width;
     canvas.height = image.height;
-    ctx.putImageData(new ImageData(new Uint8ClampedArray(image.data), image.width, image.height), 0, 0);
+    ctx.putImageData(toImageData(image), 0, 0);
   }, [image]);
   return <canvas ref={ref} role="img" aria-label={label} className={className} />;
 }

@@ -1,16 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
+import { cameraErrorText, PHOTO_ALTERNATIVE } from './camera-errors';
 import { MAX_PHOTOS } from './store';
-
-/** Why the camera could not be opened, for the person at the keyboard (photo-step wording). */
-export function cameraErrorText(error: unknown): string {
-  const name = error instanceof DOMException ? error.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return 'Camera access was denied. Allow the camera for this page in the browser settings, or choose photo files instead.';
-  }
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'No camera was found. Choose photo files instead.';
-  if (name === 'NotReadableError') return 'The camera is in use by another program.';
-  return `The camera could not be started: ${error instanceof Error ? error.message : String(error)}`;
-}
 
 /** Resolves once the video shows a frame; rejects after `ms` without one. */
 function frameReady(video: HTMLVideoElement, ms: number): Promise<void> {
@@ -93,7 +83,7 @@ export function WebcamCapture({ full, onCapture, notify }: Props) {
       stream = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false });
     } catch (e) {
       if (mounted.current) {
-        notify('error', cameraErrorText(e));
+        notify('error', cameraErrorText(e, PHOTO_ALTERNATIVE));
         focusNext.current = 'open';
         setPhase('closed');
       }

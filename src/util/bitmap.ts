@@ -1,3 +1,4 @@
+/** RgbaImage ↔ the browser's pixel containers (ImageBitmap, ImageData). Tensors: see nn/ff.ts. */
 import type { RgbaImage } from '../landmarks/types';
 
 /** The pixels of a decoded image (main thread or worker: OffscreenCanvas works in both). */
@@ -8,4 +9,9 @@ export function bitmapPixels(bitmap: ImageBitmap): RgbaImage {
   ctx.drawImage(bitmap, 0, 0);
   const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
   return { data, width, height };
+}
+
+/** An RgbaImage as ImageData (for putImageData and MediaPipe), on a copy of its bytes. */
+export function toImageData(image: RgbaImage): ImageData {
+  return new ImageData(new Uint8ClampedArray(image.data), image.width, image.height);
 }
