@@ -16,7 +16,7 @@ async function framesAfter(page: Page, ms: number): Promise<[number, number]> {
 test.describe('driving', () => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
 
-  test('the webcam drives the avatar continuously, with an fps counter', async ({ page }, info) => {
+  test('the webcam drives the avatar continuously, with an fps counter and the latency', async ({ page }, info) => {
     await makeAvatar(page);
     await page.getByRole('button', { name: 'Start webcam' }).click();
     await expect(page.getByTestId('fps')).toBeVisible({ timeout: 60_000 });
@@ -24,6 +24,11 @@ test.describe('driving', () => {
     info.annotations.push({ type: 'frames in 5 s', description: String(after - before) });
     expect(after - before).toBeGreaterThanOrEqual(5);
     await expect(page.getByTestId('fps')).toHaveText(/\d+ fps/);
+    // Camera frame → avatar frame, measured per frame: positive, and under the 60 s the test waits.
+    const latency = Number((await page.getByTestId('latency').textContent())?.match(/(\d+) ms/)?.[1]);
+    info.annotations.push({ type: 'latency', description: `${latency} ms` });
+    expect(latency).toBeGreaterThan(0);
+    expect(latency).toBeLessThan(60_000);
     await page.screenshot({ path: info.outputPath('webcam-driving.png'), fullPage: true });
     await page.getByTestId('drive-panel').getByRole('button', { name: 'Stop' }).click();
     const [stopped, later] = await framesAfter(page, 1500);

@@ -15,6 +15,7 @@ import {
   nearestSource,
   NUM_CONTROL_POINTS,
   OUTSIDE_SCORE,
+  sampleBilinear,
   sampleBilinearPixels,
   similarityFit,
   warpGrid,
@@ -330,6 +331,20 @@ describe('warpTensor (TF.js, CPU backend)', () => {
     expect(worst).toBeLessThanOrEqual(0.5 + 1e-3);
     tf.dispose([input, warped, mask]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('samples with four gathers (the GPU backends\' path) as the JS loop does', () => {
+    const face = realFace();
+    const target = openMouth(similarity(face, -5, 0.95, 2, -1), 0.12);
+    const values = Float32Array.from({ length: SIZE * SIZE * 3 }, (_, i) => Math.sin(i * 0.37));
+    const input = tf.tensor4d(values, [1, SIZE, SIZE, 3]);
+    const before = tf.memory().numTensors;
+    const grid = warpGrid(face, target, SIZE);
+    const gathered = sampleBilinear(input, grid.positions, SIZE);
+    expect(maxAbsDifference(gathered.dataSync(), sampleBilinearPixels(values, SIZE, 3, grid.positions))).toBeLessThan(1e-5);
+    gathered.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    input.dispose();
   });
 
   it('rejects non-square or batched sources', () => {

@@ -1,21 +1,12 @@
 import { useEffect, useRef, useState } from 'react';
 import type { RgbaImage } from '../landmarks/types';
+import { cameraErrorText, DRIVE_ALTERNATIVE } from './camera-errors';
 import { startDriving, type DriveSession } from './driving';
 import { RgbaCanvas } from './RgbaCanvas';
 import { recordCanvas, type CanvasRecording } from './recorder';
 import { useAppStore } from './store';
 
 type Source = { kind: 'camera'; stream: MediaStream } | { kind: 'file'; url: string; name: string };
-
-function cameraErrorMessage(error: unknown): string {
-  const name = error instanceof DOMException ? error.name : '';
-  if (name === 'NotAllowedError' || name === 'SecurityError') {
-    return 'Camera access was denied. Allow the camera for this page in the browser settings, or drive the avatar with a video file.';
-  }
-  if (name === 'NotFoundError' || name === 'OverconstrainedError') return 'No camera was found. Drive the avatar with a video file instead.';
-  if (name === 'NotReadableError') return 'The camera is in use by another program.';
-  return `The camera could not be started: ${error instanceof Error ? error.message : String(error)}`;
-}
 
 /** Puppeteering: webcam or video file → landmarks → avatar, side by side, with an fps counter. */
 export function DrivePanel() {
@@ -30,7 +21,7 @@ export function DrivePanel() {
   useEffect(() => {
     adaptRef.current = adapt;
   }, [adapt]);
-  const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; fps: number; count: number } | null>(null);
+  const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; fps: number; latencyMs: number; count: number } | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const gridRef = useRef<HTMLDivElement>(null);
@@ -99,7 +90,7 @@ export function DrivePanel() {
       const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
       setSource({ kind: 'camera', stream });
     } catch (e) {
-      setError(cameraErrorMessage(e));
+      setError(cameraErrorText(e, DRIVE_ALTERNATIVE));
     }
   }
 
@@ -139,8 +130,8 @@ export function DrivePanel() {
           </a>
         )}
         {frame && (
-          <span className="fps" data-testid="fps">
-            {frame.fps} fps
+          <span className="fps" data-testid="fps" title="Avatar frames per second, and the mean time from a camera frame to its avatar frame">
+            {frame.fps} fps · <span data-testid="latency">{frame.latencyMs} ms</span>
           </span>
         )}
       </div>

@@ -1,12 +1,16 @@
 // The driving loop: video frames → landmarks (MediaPipe VIDEO mode) → smoothed face crop →
-// optional landmark adaptation to the avatar's face → G in the model worker → onFrame. One frame
-// is in flight at a time, so a slow GPU lowers the frame rate instead of queueing latency.
+// optional landmark adaptation to the avatar's face → G in the model worker → onFrame. Pipelined:
+// the next camera frame is detected while the worker renders this one; one frame renders at a time
+// and only the newest waits (latest-only.ts), so a slow GPU lowers the frame rate instead of
+// queueing latency. Each frame reports fps and the latency from camera frame to avatar frame.
 import { createLandmarkAdapter, type LandmarkAdapter } from '../landmarks/adapt';
 import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../landmarks/crop';
-import { createFaceDetector, type FaceDetector } from '../landmarks/detector';
+import { lazyFaceDetector } from '../landmarks/detector';
 import { FaceInputError } from '../landmarks/errors';
+import { scalePoints } from '../landmarks/geometry';
 import { rasterizeLandmarks } from '../landmarks/rasterize';
 import type { Landmarks, RgbaImage } from '../landmarks/types';
+import { LatestOnly } from './latest-only';
 import { modelWorker } from './model-client';
 
 export const DRIVE_SIZE = 256;
@@ -16,6 +20,8 @@ export interface DriveFrame {
   avatar: RgbaImage;
   /** Frames per second over the last second. */
   fps: number;
+  /** Mean ms from camera frame to avatar frame over the last second. */
+  latencyMs: number;
   count: number;
 }
 
@@ -35,55 +41,70 @@ export interface DriveSession {
   recentre(): void;
 }
 
-let videoDetector: Promise<FaceDetector> | undefined;
+/** One VIDEO-mode detector for every drive session, made by the first. */
+const videoDetector = lazyFaceDetector({ mode: 'VIDEO' });
 
 export async function startDriving(options: DriveOptions): Promise<DriveSession> {
-  videoDetector ??= createFaceDetector({ mode: 'VIDEO' });
-  videoDetector.catch(() => (videoDetector = undefined));
-  const detector = await videoDetector;
+  const detector = await videoDetector.get();
   const { api, ready } = modelWorker();
   await ready;
-  const avatar = options.avatarLandmarks.map((p) => ({
-    x: (p.x * DRIVE_SIZE) / options.avatarCropSize,
-    y: (p.y * DRIVE_SIZE) / options.avatarCropSize,
-    z: (p.z * DRIVE_SIZE) / options.avatarCropSize,
-  }));
+  const avatar = scalePoints(options.avatarLandmarks, options.avatarCropSize, DRIVE_SIZE);
   const smoother = new CropSmoother();
   let adapter: LandmarkAdapter | undefined;
   let running = true;
-  let count = 0;
-  const stamps: number[] = [];
+  let lastVideoTime = -1;
+  // Detection (here, on the main thread) of the next camera frame overlaps the worker's render of
+  // this one; while the worker is busy only the newest detected frame waits (latest-only.ts).
+  const renderer = new LatestOnly<Landmarks, RgbaImage>(
+    (points) => api.render(points, DRIVE_SIZE),
+    ({ job: points, result }) => {
+      const stats = renderer.stats();
+      options.onStatus(null);
+      options.onFrame({
+        landmarkImage: rasterizeLandmarks(points, DRIVE_SIZE),
+        avatar: result,
+        fps: stats.fps,
+        latencyMs: Math.round(stats.latencyMs),
+        count: stats.completed,
+      });
+    },
+    (error) => stopOn(error),
+  );
+  const stopOn = (error: unknown) => {
+    options.onStatus(error instanceof FaceInputError ? error.message : `Driving stopped on an error: ${String(error)}`);
+    if (!(error instanceof FaceInputError)) {
+      running = false;
+      renderer.stop();
+    }
+  };
 
-  const tick = async () => {
+  const tick = () => {
     if (!running) return;
     const video = options.video;
-    if (video.readyState >= 2 && !video.paused && !video.ended) {
-      const now = performance.now();
+    // A new camera frame only: the same frame detected twice could only be dropped.
+    if (video.readyState >= 2 && !video.paused && !video.ended && video.currentTime !== lastVideoTime) {
+      lastVideoTime = video.currentTime;
+      const captured = performance.now();
       try {
-        const found = detector.detect(video, now);
-        const crop = cropTransformFromBox(smoother.update(faceCropBox(found.landmarks), now), DRIVE_SIZE);
+        const found = detector.detect(video, captured);
+        const crop = cropTransformFromBox(smoother.update(faceCropBox(found.landmarks), captured), DRIVE_SIZE);
         let points: Landmarks = mapLandmarksToCrop(found.landmarks, crop);
         if (options.adapt()) {
           adapter ??= createLandmarkAdapter(avatar, points);
           points = adapter(points);
         }
-        const frame = await api.render(points, DRIVE_SIZE);
-        count++;
-        stamps.push(performance.now());
-        while (stamps.length > 0 && stamps[0] < performance.now() - 1000) stamps.shift();
-        options.onStatus(null);
-        if (running) options.onFrame({ landmarkImage: rasterizeLandmarks(points, DRIVE_SIZE), avatar: frame, fps: stamps.length, count });
+        renderer.offer(points, captured);
       } catch (error) {
-        options.onStatus(error instanceof FaceInputError ? error.message : `Driving stopped on an error: ${String(error)}`);
-        if (!(error instanceof FaceInputError)) running = false;
+        stopOn(error);
       }
     }
-    if (running) requestAnimationFrame(() => void tick());
+    if (running) requestAnimationFrame(tick);
   };
-  requestAnimationFrame(() => void tick());
+  requestAnimationFrame(tick);
   return {
     stop: () => {
       running = false;
+      renderer.stop();
     },
     recentre: () => {
       adapter = undefined;
