@@ -215,6 +215,8 @@ def main(argv=None) -> int:
             "cumulative_hours": round(sum(float(r.get("hours") or 0) for r in runs) + own_hours, 3),
             "k": args.k,
             "metric_size": summary["metric_size"],
+            "same_clip": summary["same_clip"],
+            "display_data": summary["display_data"],
             "metrics": summary["metrics"]["all"],
         }
         with open(args.curve, "a", encoding="utf-8") as f:

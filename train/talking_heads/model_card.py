@@ -85,17 +85,22 @@ def main(argv=None) -> int:
         if lineage
         else ""
     )
+    def protocol(h: dict) -> str:
+        """How a held-out evaluation was run: metric size, targets' clip, frames as shown or as G's."""
+        shown = ", frames as the app shows them" if h.get("display_data") else ""
+        return f"{h.get('metric_size', '?')} px, {'same' if h.get('same_clip') else 'other'} clip{shown}"
+
     curve_table = ""
     if curve:
         curve_rows = "\n".join(
-            f"| {c['cumulative_steps']} | {c['cumulative_hours']:.2f} | {c['k']} | {g(c['metrics'], 'ssim_ff')} | {g(c['metrics'], 'ssim_warp')} "
+            f"| {c['cumulative_steps']} | {c['cumulative_hours']:.2f} | {protocol(c)} | {c['k']} | {g(c['metrics'], 'ssim_ff')} | {g(c['metrics'], 'ssim_warp')} "
             f"| {g(c['metrics'], 'idcos_ff')} | {g(c['metrics'], 'idcos_warp')} | {g(c['metrics'], 'sharp_ff')} |"
             for c in curve
         )
         curve_table = f"""### Learning curve (held-out, evaluate_heldout at checkpoints of this lineage)
 
-| cumulative steps | cumulative hours | K | SSIM FF | SSIM warp | identity cos FF | identity cos warp | sharpness FF |
-| --- | --- | --- | --- | --- | --- | --- | --- |
+| cumulative steps | cumulative hours | protocol | K | SSIM FF | SSIM warp | identity cos FF | identity cos warp | sharpness FF |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |
 {curve_rows}
 """
     comparison = ""
@@ -121,6 +126,17 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
 {row("these", heldout)}
 {chr(10).join(row(label, h) for label, h in others)}
 """
+    targets = (
+        "other frames of the same clip (YouTube Faces) or other photos (CelebA)"
+        if heldout.get("same_clip")
+        else "another clip (YouTube Faces) or other photos (CelebA)"
+    )
+    shown = (
+        f"Frames as the app shows them: the photo warped at {heldout.get('metric_size')} px (`{heldout['display_data']}`) plus G's α and Δ upsampled. "
+        if heldout.get("display_data")
+        else ""
+    )
+    regen_flags = (f" --display-data {heldout['display_data']}" if heldout.get("display_data") else "") + (" --same-clip" if heldout.get("same_clip") else "")
     warp_guided = config.get("generator", {}).get("input") == "landmarks+warp"
     extra_losses = ""
     if options.get("ssim_weight"):
@@ -175,8 +191,7 @@ generator output mean {fmt(log.get('fake_mean', float('nan')))}, std {fmt(log.ge
 
 ## Held-out people (feed-forward, no fine-tuning)
 
-{heldout['people']} held-out people, K = {heldout['k']} source frames, targets from another clip (YouTube Faces) or other
-photos (CelebA). SSIM on luma; identity cosine on faceres features (VGGFace2-trained; not the paper's
+{heldout['people']} held-out people, K = {heldout['k']} source frames, targets from {targets}. {shown}SSIM on luma; identity cosine on faceres features (VGGFace2-trained; not the paper's
 ArcFace CSIM). "copy" = showing a source frame unchanged, the floor any avatar must beat on pose.
 
 Metrics at {heldout.get('metric_size', config['resolution'])} px.
@@ -191,7 +206,7 @@ warp-guided generator starts from). Sharpness = variance of the Laplacian, outpu
 {curve_table}
 ![held-out samples: source | driver landmarks | warp | FF output | ground truth]({grid_link})
 
-Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data {extra.get('data', 'data/train-128')} --out RUN/heldout --metric-size {heldout.get('metric_size', config['resolution'])}`
+Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data {str(extra.get('data', 'data/train-128')).split(' ')[0]}{regen_flags} --out RUN/heldout --metric-size {heldout.get('metric_size', config['resolution'])}`
 then `$PYTHON -m train.talking_heads.model_card --run RUN --weights {weights}`.
 """
     card_path.write_text(card)
