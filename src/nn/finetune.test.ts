@@ -1,42 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadPreset, usesWarp, type NetConfig } from './config.ts';
+import { loadPreset } from './config.ts';
 import { createDiscriminator, W0 } from './discriminator.ts';
-import { createEmbedder } from './embedder.ts';
-import { computeEmbedding } from './ff.ts';
-import { createFineTuner, type FineTuneOptions } from './finetune.ts';
+import { createFineTuner } from './finetune.ts';
 import { createGenerator, PROJECTION_KERNEL } from './generator.ts';
 import { meanAbsoluteError } from './losses.ts';
-import { microConfig, microWarpConfig, randomImages, randomMasks, syntheticFrame, useCpuBackend } from './testing.ts';
+import { fineTuneFixture, microConfig, microWarpConfig, randomImages, randomMasks, syntheticFrame, useCpuBackend } from './testing.ts';
 
 beforeAll(useCpuBackend);
-
-/**
- * Meta-learned stand-ins (random weights) plus K frames, ready for fine-tuning; a warp-guided G
- * also gets K warped images and masks (random stand-ins for the caller's warps).
- */
-function setup(config: NetConfig, k: number, options: FineTuneOptions = {}) {
-  const embedder = createEmbedder(config);
-  const generator = createGenerator(config);
-  const discriminator = createDiscriminator(config, 0);
-  const frames = randomImages(k, config.resolution, 1);
-  const landmarkImages = randomImages(k, config.resolution, 2);
-  const warp = usesWarp(config) ? { warped: randomImages(k, config.resolution, 3), mask: randomMasks(k, config.resolution, 4) } : {};
-  const embedding = computeEmbedding(embedder, frames, landmarkImages);
-  const tuner = createFineTuner({ generator, discriminator, embedding, frames, landmarkImages, ...warp }, options);
-  const dispose = (): void => {
-    tuner.dispose();
-    [embedder, generator, discriminator].forEach((n) => n.dispose());
-    tf.dispose([frames, landmarkImages, embedding, ...Object.values(warp)]);
-  };
-  return { generator, discriminator, embedding, frames, landmarkImages, ...warp, tuner, dispose };
-}
 
 const snapshot = (t: tf.Tensor): number[] => Array.from(t.dataSync());
 
 describe('createFineTuner', () => {
   it('starts ψ′ at P ê_new and w′ at w0 + ê_new', () => {
-    const s = setup(loadPreset('tiny'), 2);
+    const s = fineTuneFixture(loadPreset('tiny'), 2);
     tf.tidy(() => {
       const psiHat = s.generator.psiFromEmbedding(s.embedding);
       expect(tf.max(tf.abs(tf.sub(s.tuner.psi, psiHat))).dataSync()[0]).toBe(0);
@@ -47,7 +24,7 @@ describe('createFineTuner', () => {
   });
 
   it('trains ψ′, G and D (V, b, w′) but leaves P and w0 alone', async () => {
-    const s = setup(loadPreset('tiny'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+    const s = fineTuneFixture(loadPreset('tiny'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
     const watched = {
       psi: s.tuner.psi,
       projection: s.tuner.projection,
@@ -77,7 +54,7 @@ describe('createFineTuner', () => {
   });
 
   it('runs G on adversarial and feature-matching terms alone without a content loss', async () => {
-    const s = setup(microConfig(), 1, { discriminatorStepsPerGeneratorStep: 0 });
+    const s = fineTuneFixture(microConfig(), 1, { discriminatorStepsPerGeneratorStep: 0 });
     const result = await s.tuner.step();
     expect(result.terms.content).toBe(0);
     expect(Number.isNaN(result.lossD)).toBe(true);
@@ -85,7 +62,7 @@ describe('createFineTuner', () => {
   });
 
   it('leaks no tensor over 100 steps', async () => {
-    const s = setup(microConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+    const s = fineTuneFixture(microConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
     await s.tuner.step(); // Adam allocates its moment variables on the first update
     const before = tf.memory().numTensors;
     for (let i = 0; i < 100; i++) await s.tuner.step();
@@ -140,7 +117,7 @@ describe('createFineTuner', () => {
     });
 
     it('renders the warp before any step and trains the output head, G and ψ′ from the warps', async () => {
-      const s = setup(loadPreset('tiny-warp'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+      const s = fineTuneFixture(loadPreset('tiny-warp'), 3, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
       const inputs = { landmarks: s.landmarkImages, warped: s.warped as tf.Tensor4D, mask: s.mask as tf.Tensor4D };
       const fromWarp = (): number => tf.tidy(() => tf.max(tf.abs(tf.sub(s.tuner.preview(inputs), inputs.warped))).dataSync()[0]);
       expect(fromWarp()).toBe(0);
@@ -165,7 +142,7 @@ describe('createFineTuner', () => {
     });
 
     it('leaks no tensor over 30 steps', async () => {
-      const s = setup(microWarpConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
+      const s = fineTuneFixture(microWarpConfig(), 2, { contentLoss: (fake, real) => meanAbsoluteError(fake, real) });
       await s.tuner.step();
       const before = tf.memory().numTensors;
       for (let i = 0; i < 30; i++) await s.tuner.step();

@@ -1,6 +1,11 @@
 // Shared fixtures of the src/nn unit tests: the CPU backend and deterministic inputs.
 import * as tf from '@tensorflow/tfjs';
-import { loadPreset, validateConfig, type NetConfig } from './config.ts';
+import { loadPreset, usesWarp, validateConfig, type NetConfig } from './config.ts';
+import { createDiscriminator } from './discriminator.ts';
+import { createEmbedder } from './embedder.ts';
+import { computeEmbedding } from './ff.ts';
+import { createFineTuner, type FineTuneOptions } from './finetune.ts';
+import { createGenerator } from './generator.ts';
 
 /** Tests run on the pure-JS CPU backend so results do not depend on the machine's GPU. */
 export async function useCpuBackend(): Promise<void> {
@@ -62,4 +67,25 @@ export function syntheticFrame(size: number): tf.Tensor4D {
     }
   }
   return tf.tensor4d(values, [1, size, size, 3]);
+}
+
+/**
+ * Meta-learned stand-ins (random weights) plus K frames, ready for fine-tuning; a warp-guided G
+ * also gets K warped images and masks (random stand-ins for the caller's warps).
+ */
+export function fineTuneFixture(config: NetConfig, k: number, options: FineTuneOptions = {}) {
+  const embedder = createEmbedder(config);
+  const generator = createGenerator(config);
+  const discriminator = createDiscriminator(config, 0);
+  const frames = randomImages(k, config.resolution, 1);
+  const landmarkImages = randomImages(k, config.resolution, 2);
+  const warp = usesWarp(config) ? { warped: randomImages(k, config.resolution, 3), mask: randomMasks(k, config.resolution, 4) } : {};
+  const embedding = computeEmbedding(embedder, frames, landmarkImages);
+  const tuner = createFineTuner({ generator, discriminator, embedding, frames, landmarkImages, ...warp }, options);
+  const dispose = (): void => {
+    tuner.dispose();
+    [embedder, generator, discriminator].forEach((n) => n.dispose());
+    tf.dispose([frames, landmarkImages, embedding, ...Object.values(warp)]);
+  };
+  return { generator, discriminator, embedding, frames, landmarkImages, ...warp, tuner, dispose };
 }

@@ -6,16 +6,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from './backend.ts';
-import { loadPreset, usesWarp, type NetConfig } from './config.ts';
-import { createDiscriminator } from './discriminator.ts';
-import { createEmbedder } from './embedder.ts';
-import { computeEmbedding } from './ff.ts';
-import { createFineTuner, type ContentLossFn } from './finetune.ts';
-import { createGenerator } from './generator.ts';
+import { loadPreset, type NetConfig } from './config.ts';
+import { type ContentLossFn } from './finetune.ts';
 import { meanAbsoluteError } from './losses.ts';
 import { loadPerceptualNetworksFromDir, missingPerceptualModels } from './perceptual-node.ts';
 import { perceptualContentLoss, perceptualFeatures } from './perceptual.ts';
-import { randomImages, randomMasks } from './testing.ts';
+import { fineTuneFixture } from './testing.ts';
 import { WASM_TRAINING_KERNELS } from './wasm-kernels.ts';
 
 type Backend = 'cpu' | 'wasm';
@@ -114,15 +110,7 @@ describe('WASM training kernels', () => {
 
 /** Losses and a few trained weights after `steps` fine-tuning steps of `config`'s random networks. */
 async function fineTune(config: NetConfig, steps: number, contentLoss: ContentLossFn): Promise<{ losses: number[]; weights: number[][] }> {
-  const k = 2;
-  const embedder = createEmbedder(config);
-  const generator = createGenerator(config);
-  const discriminator = createDiscriminator(config, 0);
-  const frames = randomImages(k, config.resolution, 1);
-  const landmarkImages = randomImages(k, config.resolution, 2);
-  const warp = usesWarp(config) ? { warped: randomImages(k, config.resolution, 3), mask: randomMasks(k, config.resolution, 4) } : {};
-  const embedding = computeEmbedding(embedder, frames, landmarkImages);
-  const tuner = createFineTuner({ generator, discriminator, embedding, frames, landmarkImages, ...warp }, { contentLoss });
+  const { generator, discriminator, tuner, dispose } = fineTuneFixture(config, 2, { contentLoss });
   const losses: number[] = [];
   for (let i = 0; i < steps; i++) {
     const result = await tuner.step();
@@ -133,9 +121,7 @@ async function fineTune(config: NetConfig, steps: number, contentLoss: ContentLo
     generator.params.get('generator/res0/conv1/kernel'),
     discriminator.params.get('discriminator/extra0/conv2/kernel'),
   ].map((t) => Array.from(t.dataSync()));
-  tuner.dispose();
-  [embedder, generator, discriminator].forEach((n) => n.dispose());
-  tf.dispose([frames, landmarkImages, embedding, ...Object.values(warp)]);
+  dispose();
   return { losses, weights };
 }
 
