@@ -1,5 +1,5 @@
 import { defineConfig } from '@playwright/test';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium.ts';
 
 // Debian's Chromium only: never a Playwright browser download. The flags keep it quiet on a closed
 // network and let it run as root; WebGPU runs headless on SwiftShader.
@@ -7,9 +7,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './e2e/chromium';
 const PORT = Number(process.env.PW_PORT ?? 5174);
 const DIST = process.env.PW_DIST ? ` --outDir ${process.env.PW_DIST}` : '';
 // Tests run against the production build (vite preview) unless PW_DEV=1 asks for the dev server.
-const server = process.env.PW_DEV
-  ? `npx vite --port ${PORT} --strictPort`
-  : `npx vite preview --port ${PORT} --strictPort${DIST}`;
+const server = process.env.PW_DEV ? `npx vite --port ${PORT} --strictPort` : `npx vite preview --port ${PORT} --strictPort${DIST}`;
 
 export default defineConfig({
   testDir: 'e2e',

@@ -44,7 +44,9 @@ export default defineConfig(({ command, isPreview }) => {
       react(),
       {
         name: 'content-security-policy-meta',
-        transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: csp }, injectTo: 'head-prepend' as const }],
+        transformIndexHtml: () => [
+          { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: csp }, injectTo: 'head-prepend' as const },
+        ],
       },
     ],
     html: devNonce ? { cspNonce: devNonce } : undefined,

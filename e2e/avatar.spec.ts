@@ -1,6 +1,6 @@
-import { expect, test } from './test';
-import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { TINY_WEIGHTS_URL, addPhotos } from './flows';
+import { expect, test } from './test.ts';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { TINY_WEIGHTS_URL, addPhotos } from './flows.ts';
 
 // The FF avatar from the UI, on the tiny test weights (SwiftShader WebGPU is slow). WebGPU by the
 // ?backend= override, so the GPU path stays tested where the automatic choice would take WASM.

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // The backend choice (src/nn/backend.ts) in Debian's Chromium, whose only WebGPU adapter here is
 // SwiftShader, a software rasteriser: the app picks WASM and says why; the Backend setting under
@@ -87,7 +87,7 @@ test.describe('backend choice', () => {
     await openAdvanced(page);
     await expect(page.getByTestId('backend-select')).toHaveValue('cpu');
     await expect(page.getByTestId('backend-select')).toBeDisabled();
-    await expect(page.getByTestId('backend-in-use')).toContainText("?backend=cpu");
+    await expect(page.getByTestId('backend-in-use')).toContainText('?backend=cpu');
 
     // Back to automatic: WASM again.
     await makeAvatar(page);

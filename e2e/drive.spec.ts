@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON, drivingClip, fakeWebcamLaunchOptions } from './fixtures';
-import { makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, drivingClip, fakeWebcamLaunchOptions } from './fixtures.ts';
+import { makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // Driving on the tiny test weights: a fake webcam fed from a real talking-head clip, and a video file.
 test.use({ launchOptions: fakeWebcamLaunchOptions() });

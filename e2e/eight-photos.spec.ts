@@ -1,6 +1,6 @@
-import { CELEBA_8, HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { makeAvatar } from './flows';
-import { expect, test } from './test';
+import { CELEBA_8, HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // The few-shot case the paper is about: 8 photos of one person (CelebA) → one avatar, tiny test weights.
 test('8 photos of one person → Create avatar → a non-blank frame', async ({ page }, info) => {

@@ -1,6 +1,6 @@
-import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { TINY_WEIGHTS_URL, makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { TINY_WEIGHTS_URL, makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // Fine-tuning from the UI on the tiny test weights (the content-loss networks run too), on WebGPU by
 // the ?backend= override so the GPU path stays tested (WASM: e2e/backend-choice.spec.ts).

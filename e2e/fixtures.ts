@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 
 /** ../shared as seen from the repo root; tests that need it skip with this reason when it is absent. */
 export const SHARED = path.resolve(process.cwd(), '..', 'shared');
@@ -47,9 +47,12 @@ export const badInputs = {
   },
   severalFaces(): string {
     return ffmpegImage('two-faces.jpg', [
-      '-i', portrait('selfie_d8.jpg'),
-      '-i', portrait('photo_einstein.jpg'),
-      '-filter_complex', '[0:v]scale=-2:480[a];[1:v]scale=-2:300,pad=iw:480:0:90:black[b];[a][b]hstack=inputs=2',
+      '-i',
+      portrait('selfie_d8.jpg'),
+      '-i',
+      portrait('photo_einstein.jpg'),
+      '-filter_complex',
+      '[0:v]scale=-2:480[a];[1:v]scale=-2:300,pad=iw:480:0:90:black[b];[a][b]hstack=inputs=2',
     ]);
   },
   huge(): string {
@@ -68,8 +71,17 @@ export function drivingClip(format: 'y4m' | 'webm'): string {
   if (!existsSync(out)) {
     const codec = format === 'y4m' ? ['-pix_fmt', 'yuv420p'] : ['-c:v', 'libvpx', '-b:v', '600k', '-an'];
     execFileSync('ffmpeg', [
-      '-loglevel', 'error', '-y', '-i', path.join(SHARED, 'data', 'videos', 'livep_d0.mp4'),
-      '-t', '4', '-vf', 'scale=320:-2,fps=15', ...codec, out,
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      path.join(SHARED, 'data', 'videos', 'livep_d0.mp4'),
+      '-t',
+      '4',
+      '-vf',
+      'scale=320:-2,fps=15',
+      ...codec,
+      out,
     ]);
   }
   return out;
@@ -85,7 +97,14 @@ export function celeba(id: string, files: readonly string[]): string[] {
 
 /** Eight CelebA photos of identity 7205 whose faces are all found and large enough. */
 export const CELEBA_8 = celeba('7205', [
-  '018774.jpg', '020711.jpg', '032425.jpg', '034912.jpg', '035176.jpg', '039353.jpg', '048428.jpg', '065013.jpg',
+  '018774.jpg',
+  '020711.jpg',
+  '032425.jpg',
+  '034912.jpg',
+  '035176.jpg',
+  '039353.jpg',
+  '048428.jpg',
+  '065013.jpg',
 ]);
 
 /**

@@ -1,6 +1,6 @@
 import type { Locator, Page } from '@playwright/test';
-import { portrait } from './fixtures';
-import { expect } from './test';
+import { portrait } from './fixtures.ts';
+import { expect } from './test.ts';
 
 export const TINY_WEIGHTS_URL = '/?weights=/weights/test-tiny/manifest.json';
 

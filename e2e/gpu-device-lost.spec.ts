@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // A lost GPU device, on WebGPU (SwiftShader here) and the tiny test weights. `?debug=1` exposes
 // window.__avatarDebug, whose loseDevice() destroys the worker's GPUDevice and marks the loss as
@@ -24,7 +24,9 @@ async function loseDeviceAndRecover(page: Page, generation: number) {
   return status;
 }
 
-test('a lost GPU device: the model restarts on WebGPU once, then on WASM (or WebGL, the CPU), restoring the avatar each time', async ({ page }, info) => {
+test('a lost GPU device: the model restarts on WebGPU once, then on WASM (or WebGL, the CPU), restoring the avatar each time', async ({
+  page,
+}, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
   test.setTimeout(360_000);
   await makeAvatar(page, undefined, DEBUG_URL);
@@ -37,9 +39,14 @@ test('a lost GPU device: the model restarts on WebGPU once, then on WASM (or Web
 
   const second = await loseDeviceAndRecover(page, 3);
   await expect(second).toContainText(/restarted on (WASM|WebGL|the CPU)/);
-  await expect(second).toContainText(/The GPU device was lost 2 times, so the model now runs on (WASM|WebGL|the CPU).* instead of WebGPU, which is slower/);
+  await expect(second).toContainText(
+    /The GPU device was lost 2 times, so the model now runs on (WASM|WebGL|the CPU).* instead of WebGPU, which is slower/,
+  );
   await expect(page.getByTestId('avatar-ready')).toContainText(/on (wasm|webgl|cpu)/);
-  info.annotations.push({ type: 'backend after two losses', description: String(await page.evaluate(() => window.__avatarDebug!.info()?.backend)) });
+  info.annotations.push({
+    type: 'backend after two losses',
+    description: String(await page.evaluate(() => window.__avatarDebug!.info()?.backend)),
+  });
   await page.screenshot({ path: info.outputPath('gpu-device-lost.png'), fullPage: true });
 
   // No crash loop: the fallback worker keeps serving.

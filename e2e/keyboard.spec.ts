@@ -1,7 +1,7 @@
 import type { FileChooser, Page, TestInfo } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions, portrait } from './fixtures';
-import { TINY_WEIGHTS_URL } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions, portrait } from './fixtures.ts';
+import { TINY_WEIGHTS_URL } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // Keyboard only (Tab / Shift+Tab / Enter / Space): start page → photos (file picker and webcam
 // snapshot) → Create avatar → fine-tuning → driving. Every control focus reaches must have a role
@@ -30,7 +30,11 @@ async function focused(page: Page): Promise<Focused> {
     return {
       tag: node.tagName.toLowerCase(),
       focusVisible: node.matches(':focus-visible'),
-      ring: outline ? `outline ${cs.outlineStyle} ${cs.outlineWidth} ${cs.outlineColor}` : cs.boxShadow !== 'none' ? `box-shadow ${cs.boxShadow}` : '',
+      ring: outline
+        ? `outline ${cs.outlineStyle} ${cs.outlineWidth} ${cs.outlineColor}`
+        : cs.boxShadow !== 'none'
+          ? `box-shadow ${cs.boxShadow}`
+          : '',
     };
   });
   return { role: m?.[1] ?? '', name: (m?.[2] ?? '').replace(/\\(.)/g, '$1'), ...style };
@@ -64,7 +68,9 @@ class Walk {
       const f = await this.press(key);
       if (f.role === role && (typeof name === 'string' ? f.name === name : name.test(f.name))) return f;
     }
-    throw new Error(`${key} ×${max} never reached ${role} "${name}"; reached: ${this.reached.map((f) => `${f.role} "${f.name}"`).join(', ')}`);
+    throw new Error(
+      `${key} ×${max} never reached ${role} "${name}"; reached: ${this.reached.map((f) => `${f.role} "${f.name}"`).join(', ')}`,
+    );
   }
 
   report(): void {
@@ -101,7 +107,9 @@ async function noHorizontalScroll(page: Page): Promise<void> {
 }
 
 test.describe('keyboard and narrow windows', () => {
-  test('keyboard only: photo → Create avatar → fine-tune → drive, every control named with a visible focus ring', async ({ page }, info) => {
+  test('keyboard only: photo → Create avatar → fine-tune → drive, every control named with a visible focus ring', async ({
+    page,
+  }, info) => {
     test.skip(!HAS_SHARED, NO_SHARED_REASON);
     test.setTimeout(240_000);
     const walk = new Walk(page, info);

@@ -12,9 +12,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from '@playwright/test';
-import type { LabDetection, LabDetectResult } from '../src/lab/api';
-import { HAS_SHARED, NO_SHARED_REASON, SHARED, badInputs, portrait } from './fixtures';
-import { expect, test } from './test';
+import type { LabDetection, LabDetectResult } from '../src/lab/api.ts';
+import { HAS_SHARED, NO_SHARED_REASON, SHARED, badInputs, portrait } from './fixtures.ts';
+import { expect, test } from './test.ts';
 
 const REFERENCE_BUNDLE = path.join(SHARED, 'reference', 'face_landmarker.task');
 const PORTRAITS = path.join(SHARED, 'data', 'portraits');
@@ -61,7 +61,9 @@ test.describe('face landmarker bundle', () => {
 
   test('our bundle matches the reference bundle within 3% of the inter-ocular distance', async ({ page }) => {
     test.setTimeout(600_000);
-    const portraits = readdirSync(PORTRAITS).filter((f) => /\.(jpe?g|png|webp)$/i.test(f)).sort();
+    const portraits = readdirSync(PORTRAITS)
+      .filter((f) => /\.(jpe?g|png|webp)$/i.test(f))
+      .sort();
     expect(portraits.length).toBeGreaterThan(0);
 
     await page.route(`**${ROUTE_PREFIX}**`, async (route) => {
@@ -87,7 +89,9 @@ test.describe('face landmarker bundle', () => {
       const [o, r] = [ours[i], reference[i]];
       if (!isDetection(r)) {
         // Nothing to compare against; ours must not invent a face either.
-        console.log(`${name}: reference found no usable face (${r.error.code}: ${r.error.message}); ours: ${isDetection(o) ? 'face' : o.error.code}`);
+        console.log(
+          `${name}: reference found no usable face (${r.error.code}: ${r.error.message}); ours: ${isDetection(o) ? 'face' : o.error.code}`,
+        );
         if (isDetection(o)) failures.push(`${name}: reference rejects the image (${r.error.code}) but ours found a face`);
         return;
       }
@@ -122,7 +126,18 @@ function smallFaceImage(): string {
   const out = path.resolve('test-results', 'fixtures', 'small-face-46px.png');
   if (!existsSync(out)) {
     mkdirSync(path.dirname(out), { recursive: true });
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', portrait('selfie_d8.jpg'), '-vf', 'scale=120:-2,pad=240:240:60:60:gray', '-frames:v', '1', out]);
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      portrait('selfie_d8.jpg'),
+      '-vf',
+      'scale=120:-2,pad=240:240:60:60:gray',
+      '-frames:v',
+      '1',
+      out,
+    ]);
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
-import { expect, test } from './test';
-import type { Point } from '../src/landmarks/types';
+import { expect, test } from './test.ts';
+import type { Point } from '../src/landmarks/types.ts';
 
 // The model worker on the test weights (tiny, untrained): backend choice, FF avatar, rendering,
 // fine-tuning with progress and stop, and tensor memory over many frames.
@@ -85,8 +85,13 @@ test.describe('model worker', () => {
         { weights: WEIGHTS, fixture, backend },
       );
       info.annotations.push({ type: `1,000 frames on ${backend} (ms)`, description: String(Math.round(result.ms)) });
-      info.annotations.push({ type: 'memory after frame 50 / 1,000', description: `${JSON.stringify(result.at50)} / ${JSON.stringify(result.at1000)}` });
-      console.log(`1,000 frames on ${backend}: ${Math.round(result.ms)} ms; memory ${JSON.stringify(result.at50)} → ${JSON.stringify(result.at1000)}`);
+      info.annotations.push({
+        type: 'memory after frame 50 / 1,000',
+        description: `${JSON.stringify(result.at50)} / ${JSON.stringify(result.at1000)}`,
+      });
+      console.log(
+        `1,000 frames on ${backend}: ${Math.round(result.ms)} ms; memory ${JSON.stringify(result.at50)} → ${JSON.stringify(result.at1000)}`,
+      );
       expect(result.lastWidth).toBe(16);
       expect(result.at1000.backend).toBe(backend);
       expect(result.at1000.numTensors).toBe(result.at50.numTensors);

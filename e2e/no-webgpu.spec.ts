@@ -1,7 +1,7 @@
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
-import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { makeAvatar } from './flows';
-import { expect, test } from './test';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // Chromium on Linux without --enable-unsafe-webgpu has no WebGPU adapter: the app runs on WASM and says so.
 test.use({ launchOptions: { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS.filter((a) => a !== '--enable-unsafe-webgpu') } });

@@ -1,5 +1,5 @@
-import { HAS_SHARED, NO_SHARED_REASON, badInputs, portrait } from './fixtures';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, badInputs, portrait } from './fixtures.ts';
+import { expect, test } from './test.ts';
 
 test('painting demo: the Mona Lisa becomes a one-shot avatar driven by the bundled track', async ({ page }, info) => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);

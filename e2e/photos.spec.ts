@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
-import { expect, test } from './test';
-import { HAS_SHARED, NO_SHARED_REASON, badInputs, portrait } from './fixtures';
+import { expect, test } from './test.ts';
+import { HAS_SHARED, NO_SHARED_REASON, badInputs, portrait } from './fixtures.ts';
 
 async function upload(page: Page, files: string[]) {
   await page.getByTestId('photo-input').setInputFiles(files);
@@ -8,13 +8,16 @@ async function upload(page: Page, files: string[]) {
 
 /** Fraction of non-black pixels of a canvas: a blank landmark image or crop reads ~0. */
 async function inkFraction(page: Page, selector: string): Promise<number> {
-  return page.locator(selector).first().evaluate((el) => {
-    const c = el as HTMLCanvasElement;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let lit = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30) lit++;
-    return lit / (c.width * c.height);
-  });
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((el) => {
+      const c = el as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let lit = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 30) lit++;
+      return lit / (c.width * c.height);
+    });
 }
 
 test.describe('photos', () => {
@@ -81,8 +84,14 @@ test.describe('photos', () => {
 
   test('the 33rd photo is refused with a message and nothing else is lost', async ({ page }) => {
     const file = badInputs.noFace();
-    await upload(page, Array.from({ length: 30 }, () => file));
-    await upload(page, Array.from({ length: 3 }, () => file));
+    await upload(
+      page,
+      Array.from({ length: 30 }, () => file),
+    );
+    await upload(
+      page,
+      Array.from({ length: 3 }, () => file),
+    );
     await expect(page.getByTestId('photo-count')).toHaveText('32 / 32 photos');
     await expect(page.getByTestId('notice-warning')).toContainText('at most 32');
     await expect(page.getByTestId('photo-card')).toHaveCount(32);

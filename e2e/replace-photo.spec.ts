@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON, badInputs, portrait } from './fixtures';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, badInputs, portrait } from './fixtures.ts';
+import { expect, test } from './test.ts';
 
 const cards = (page: Page) => page.getByTestId('photo-card');
 const names = (page: Page) => cards(page).evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));

@@ -1,6 +1,6 @@
-import { HAS_SHARED, NO_SHARED_REASON } from './fixtures';
-import { makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON } from './fixtures.ts';
+import { makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // Save → reload → still there → load and drive-ready → rename → delete, on the tiny test weights.
 test('a saved avatar survives a page reload, loads, renames and deletes', async ({ page }, info) => {

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { averageKeypointDistance } from '../src/eval/keypoint-distance';
-import type { Point } from '../src/landmarks/types';
+import { averageKeypointDistance } from '../src/eval/keypoint-distance.ts';
+import type { Point } from '../src/landmarks/types.ts';
 import type { Locator } from '@playwright/test';
-import { expect, test } from './test';
-import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures';
+import { expect, test } from './test.ts';
+import { HAS_SHARED, NO_SHARED_REASON, portrait } from './fixtures.ts';
 
 // The weights `npm start` serves: they load, pass their hash checks, and make a frame in the app —
 // the default warp-guided generator (256-px frames), then the paper's, picked under Advanced.
@@ -61,16 +61,29 @@ test('the shipped weights load and render an avatar frame', async ({ page }, inf
   await lab.route('**/__photo.jpg', (route) => route.fulfill({ body: readFileSync(portrait('photo_einstein.jpg')) }));
   await lab.goto('/lab.html');
   await lab.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 60_000 });
-  const found = await lab.evaluate(async ({ rgba, size }) => {
-    type Face = { landmarks: number[] };
-    const ev = (window as unknown as { lab: { evaluation: { analyze(u: string, s: number): Promise<Face>; detect(i: object): Promise<number[] | null> } } }).lab.evaluation;
-    const driver = await ev.analyze('/__photo.jpg', size);
-    const detected = await ev.detect({ width: size, height: size, rgbaBase64: rgba });
-    return { driver: driver.landmarks, detected };
-  }, { rgba: rgbaBase64, size: resolution });
-  const points = (flat: number[]): Point[] => Array.from({ length: flat.length / 3 }, (_, i) => ({ x: flat[3 * i], y: flat[3 * i + 1], z: flat[3 * i + 2] }));
+  const found = await lab.evaluate(
+    async ({ rgba, size }) => {
+      type Face = { landmarks: number[] };
+      const ev = (
+        window as unknown as {
+          lab: { evaluation: { analyze(u: string, s: number): Promise<Face>; detect(i: object): Promise<number[] | null> } };
+        }
+      ).lab.evaluation;
+      const driver = await ev.analyze('/__photo.jpg', size);
+      const detected = await ev.detect({ width: size, height: size, rgbaBase64: rgba });
+      return { driver: driver.landmarks, detected };
+    },
+    { rgba: rgbaBase64, size: resolution },
+  );
+  const points = (flat: number[]): Point[] =>
+    Array.from({ length: flat.length / 3 }, (_, i) => ({ x: flat[3 * i], y: flat[3 * i + 1], z: flat[3 * i + 2] }));
   const akd = found.detected ? averageKeypointDistance(points(found.detected), points(found.driver)) : null;
-  info.annotations.push({ type: 'landmarks', description: found.detected ? `face found; landmark error ${akd!.toFixed(3)} × inter-ocular distance` : 'no face found in the generated frame' });
+  info.annotations.push({
+    type: 'landmarks',
+    description: found.detected
+      ? `face found; landmark error ${akd!.toFixed(3)} × inter-ocular distance`
+      : 'no face found in the generated frame',
+  });
   console.log(`shipped weights: ${info.annotations.at(-1)!.description}`);
   await lab.close();
   // npm run eval on held-out people found a face in 83% of FF frames of these weights (docs/EVAL.md).

@@ -1,6 +1,6 @@
-import { HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions } from './fixtures';
-import { litPixels, makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions } from './fixtures.ts';
+import { litPixels, makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // The warp-guided generator end to end on its tiny test weights: the avatar is made, shown at 256 px
 // (the warp's size, not G's 16 px), driven by the fake webcam, fine-tuned, saved, and loaded again

@@ -1,6 +1,6 @@
 import type { Page } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON, badInputs, fakeWebcamLaunchOptions } from './fixtures';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, badInputs, fakeWebcamLaunchOptions } from './fixtures.ts';
+import { expect, test } from './test.ts';
 
 // "Take photo": webcam snapshots as photos. A fake webcam plays a real talking-head clip when
 // ../shared is there (Chromium's own test pattern, which has no face, otherwise).

@@ -1,7 +1,7 @@
 import type { Page } from '@playwright/test';
-import { HAS_SHARED, NO_SHARED_REASON, drivingClip } from './fixtures';
-import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows';
-import { expect, test } from './test';
+import { HAS_SHARED, NO_SHARED_REASON, drivingClip } from './fixtures.ts';
+import { TINY_WEIGHTS_URL, litPixels, makeAvatar } from './flows.ts';
+import { expect, test } from './test.ts';
 
 // Crash recovery of the model worker, on the tiny test weights. `?debug=1` exposes
 // window.__avatarDebug, whose crash() makes the worker throw an uncaught error from a timer (a real
@@ -75,7 +75,9 @@ test.describe('model worker crash recovery', () => {
     await expect(panel).toHaveAttribute('data-phase', 'interrupted', { timeout: 60_000 });
     const error = page.getByTestId('finetune-error');
     await expect(error).toContainText(/Fine-tuning was interrupted at step \d+: The model worker crashed/);
-    await expect(error).toContainText(kept === undefined ? 'keeps its state from before this fine-tuning' : `fine-tuned state from step ${kept}`);
+    await expect(error).toContainText(
+      kept === undefined ? 'keeps its state from before this fine-tuning' : `fine-tuned state from step ${kept}`,
+    );
     // On SwiftShader the GPU process first finishes the dead worker's queued training work: slow.
     await expect(page.getByTestId('model-status')).toHaveAttribute('data-phase', 'recovered', { timeout: 240_000 });
     info.annotations.push({ type: 'crash → recovered (ms)', description: String(Date.now() - crashedAt) });

@@ -44,7 +44,20 @@ function webcamClip(): string {
   const out = resolve(REPO_ROOT, 'reports', 'bench-drive-webcam.y4m');
   mkdirSync(dirname(out), { recursive: true });
   if (!existsSync(out)) {
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', resolve(SHARED, 'data', 'videos', 'livep_d0.mp4'), '-t', '6', '-vf', 'scale=640:-2,fps=30', '-pix_fmt', 'yuv420p', out]);
+    execFileSync('ffmpeg', [
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      resolve(SHARED, 'data', 'videos', 'livep_d0.mp4'),
+      '-t',
+      '6',
+      '-vf',
+      'scale=640:-2,fps=30',
+      '-pix_fmt',
+      'yuv420p',
+      out,
+    ]);
   }
   return out;
 }
@@ -93,7 +106,12 @@ async function main(): Promise<void> {
   const base = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:4173/';
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
-    args: [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-video-capture=${webcamClip()}`],
+    args: [
+      ...CHROMIUM_ARGS,
+      '--use-fake-device-for-media-stream',
+      '--use-fake-ui-for-media-stream',
+      `--use-file-for-fake-video-capture=${webcamClip()}`,
+    ],
   });
   const browserVersion = browser.version();
   const results: DriveResult[] = [];

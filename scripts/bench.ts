@@ -22,7 +22,7 @@ import { dirname, resolve } from 'node:path';
 import { DEFAULT_WEIGHTS, EVAL_DISPLAY_SIZE, parseWeightsList, resolveWeightLabels } from '../src/eval/eval-options.ts';
 import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
-import { loadRealFaceFixture } from '../src/landmarks/realFaceFixture.ts';
+import { loadRealFaceFixture } from '../src/landmarks/real-face-fixture.ts';
 import { FINE_TUNE_PRESETS, fineTuneSteps } from '../src/nn/finetune-schedule.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../src/nn/backend.ts';
 import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
@@ -38,7 +38,9 @@ function arg(name: string, fallback: string): string {
 
 const weightsText = arg('weights', '');
 const weights = weightsText ? parseWeightsList(weightsText) : DEFAULT_WEIGHTS.map((w) => ({ ...w }));
-const backends = arg('backend', 'webgpu,wasm,webgl').split(',').map((b) => b.trim());
+const backends = arg('backend', 'webgpu,wasm,webgl')
+  .split(',')
+  .map((b) => b.trim());
 const unknownBackend = backends.find((b) => !isBackendName(b));
 if (unknownBackend !== undefined) throw new Error(`bench: unknown backend "${unknownBackend}" (use ${BACKEND_NAMES.join(', ')})`);
 const frames = Number(arg('frames', '20'));
@@ -84,13 +86,17 @@ try {
     const api = pageEvaluationApi(page);
     // One model worker per generator, as in `npm run eval`.
     const infos: ModelInfo[] = [];
-    for (const [i, choice] of weights.entries()) infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend as BackendName] }, `g${i}`));
+    for (const [i, choice] of weights.entries())
+      infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend as BackendName] }, `g${i}`));
     if (infos.some((info) => info.backend !== backend)) {
       console.log(`bench: ${backend} unavailable here (got ${infos.map((info) => info.backend).join(', ')}); skipped`);
       await page.close();
       continue;
     }
-    const labels = resolveWeightLabels(weights, infos.map((info) => info.generator));
+    const labels = resolveWeightLabels(
+      weights,
+      infos.map((info) => info.generator),
+    );
     // The warp's own cost per T (it depends on the photos, not on G): JS grid + sampling at 256 px.
     const warpCost = new Map<number, { jsMs: number; sampleMs: number }>();
     for (const T of Ts) {
@@ -116,7 +122,9 @@ try {
         const warm = ftSteps > 0 ? await api.fineTune(1, true, worker) : null;
         const timed = ftSteps > 0 ? await api.fineTune(ftSteps, true, worker) : null;
         const msPerStep = timed ? timed.ms / Math.max(1, timed.stepsDone) : NaN;
-        const presets = Object.fromEntries(FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]));
+        const presets = Object.fromEntries(
+          FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]),
+        );
         const warp = info.generator === 'warp' ? warpCost.get(T)! : null;
         const row = {
           backend,
@@ -156,7 +164,15 @@ try {
 } finally {
   await lab.close();
 }
-const meta = { date: new Date().toISOString(), chromium: chromiumVersion, cpuCount: (await import('node:os')).cpus().length, weights, frames, ftSteps, cropSize: size };
+const meta = {
+  date: new Date().toISOString(),
+  chromium: chromiumVersion,
+  cpuCount: (await import('node:os')).cpus().length,
+  weights,
+  frames,
+  ftSteps,
+  cropSize: size,
+};
 if (outJson) {
   mkdirSync(dirname(resolve(outJson)), { recursive: true });
   writeFileSync(outJson, JSON.stringify({ ...meta, results }, null, 1));

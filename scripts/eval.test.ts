@@ -22,80 +22,128 @@ const missing = !existsSync(join(SHARED, 'videos'))
 const work = mkdtempSync(join(tmpdir(), 'eval-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-it.skipIf(missing !== null)(`npm run eval runs the protocol and writes results, report and grid${missing ? ` (skipped: ${missing})` : ''}`, () => {
-  const videos = join(work, 'videos');
-  mkdirSync(videos);
-  symlinkSync(join(SHARED, 'videos', 'livep_d0.mp4'), join(videos, 'speaker.mp4'));
-  // One held-out YouTube Faces person, two of their clips.
-  const split = JSON.parse(readFileSync(join(ROOT, 'train', 'split.json'), 'utf8')) as { ytf: { heldout: string[] } };
-  const person = split.ytf.heldout[0];
-  const frames = readdirSync(join(SHARED, 'ytf', 'frames', person)).sort();
-  const clips = [...new Set(frames.map((f) => f.split('_')[0]))].slice(0, 2);
-  const identities = join(work, 'identities');
-  mkdirSync(join(identities, person), { recursive: true });
-  for (const f of frames.filter((f) => clips.includes(f.split('_')[0]))) symlinkSync(join(SHARED, 'ytf', 'frames', person, f), join(identities, person, f));
+it.skipIf(missing !== null)(
+  `npm run eval runs the protocol and writes results, report and grid${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    const videos = join(work, 'videos');
+    mkdirSync(videos);
+    symlinkSync(join(SHARED, 'videos', 'livep_d0.mp4'), join(videos, 'speaker.mp4'));
+    // One held-out YouTube Faces person, two of their clips.
+    const split = JSON.parse(readFileSync(join(ROOT, 'train', 'split.json'), 'utf8')) as { ytf: { heldout: string[] } };
+    const person = split.ytf.heldout[0];
+    const frames = readdirSync(join(SHARED, 'ytf', 'frames', person)).sort();
+    const clips = [...new Set(frames.map((f) => f.split('_')[0]))].slice(0, 2);
+    const identities = join(work, 'identities');
+    mkdirSync(join(identities, person), { recursive: true });
+    for (const f of frames.filter((f) => clips.includes(f.split('_')[0])))
+      symlinkSync(join(SHARED, 'ytf', 'frames', person, f), join(identities, person, f));
 
-  const out = join(work, 'out');
-  const log = execFileSync(
-    process.execPath,
-    ['-e', "import('vite').then((v) => v.runnerImport('./scripts/eval.ts'))", '--',
-      '--videos', videos, '--identities', identities, '--out', out, '--T', '1,64', '--frames', '2',
-      '--mode', 'ff,ft', '--ft-steps', '1', '--no-content-loss',
-      '--weights', 'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
-      '--report', join(work, 'EVAL.md')],
-    { cwd: ROOT, encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  expect(log).toMatch(/eval: 2 people in \d+ s/);
+    const out = join(work, 'out');
+    const log = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "import('vite').then((v) => v.runnerImport('./scripts/eval.ts'))",
+        '--',
+        '--videos',
+        videos,
+        '--identities',
+        identities,
+        '--out',
+        out,
+        '--T',
+        '1,64',
+        '--frames',
+        '2',
+        '--mode',
+        'ff,ft',
+        '--ft-steps',
+        '1',
+        '--no-content-loss',
+        '--weights',
+        'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
+        '--report',
+        join(work, 'EVAL.md'),
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(log).toMatch(/eval: 2 people in \d+ s/);
 
-  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
-  expect(results.models.map((m: { label: string; generator: string; frameSize: number; resolution: number }) => [m.label, m.generator, m.frameSize, m.resolution])).toEqual([
-    ['warp', 'warp', 256, 16],
-    ['paper', 'paper', 16, 16],
-  ]);
-  type Row = { method: string; generator: string | null; T: number; frames: number; ssim: { mean: number }; csim: { mean: number }; idcos: { mean: number }; sharpness: { n: number; mean: number }; fidProxy: number | null };
-  const rows = results.summary.rows as Row[];
-  const name = (r: Row) => `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
-  expect(rows.map(name)).toEqual(['copy@1', 'warp@1', 'ff-warp@1', 'ff-paper@1', 'ft-warp@1', 'ft-paper@1']);
-  for (const row of rows) {
-    expect(row.frames).toBe(4);
-    for (const value of [row.ssim.mean, row.csim.mean, row.idcos.mean]) {
-      expect(value).toBeGreaterThan(-1);
-      expect(value).toBeLessThanOrEqual(1);
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    expect(
+      results.models.map((m: { label: string; generator: string; frameSize: number; resolution: number }) => [
+        m.label,
+        m.generator,
+        m.frameSize,
+        m.resolution,
+      ]),
+    ).toEqual([
+      ['warp', 'warp', 256, 16],
+      ['paper', 'paper', 16, 16],
+    ]);
+    type Row = {
+      method: string;
+      generator: string | null;
+      T: number;
+      frames: number;
+      ssim: { mean: number };
+      csim: { mean: number };
+      idcos: { mean: number };
+      sharpness: { n: number; mean: number };
+      fidProxy: number | null;
+    };
+    const rows = results.summary.rows as Row[];
+    const name = (r: Row) => `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
+    expect(rows.map(name)).toEqual(['copy@1', 'warp@1', 'ff-warp@1', 'ff-paper@1', 'ft-warp@1', 'ft-paper@1']);
+    for (const row of rows) {
+      expect(row.frames).toBe(4);
+      for (const value of [row.ssim.mean, row.csim.mean, row.idcos.mean]) {
+        expect(value).toBeGreaterThan(-1);
+        expect(value).toBeLessThanOrEqual(1);
+      }
+      expect(row.sharpness.n).toBe(4);
+      expect(row.sharpness.mean).toBeGreaterThan(0);
+      expect(row.fidProxy).not.toBeNull();
     }
-    expect(row.sharpness.n).toBe(4);
-    expect(row.sharpness.mean).toBeGreaterThan(0);
-    expect(row.fidProxy).not.toBeNull();
-  }
-  const byName = Object.fromEntries(rows.map((r) => [name(r), r]));
-  // The copy is a real frame of the same person: identity agrees better than with a 16 px avatar.
-  expect(byName['copy@1'].idcos.mean).toBeGreaterThan(byName['ff-paper@1'].idcos.mean);
-  // A 16 px frame upsampled to 256 px has far less fine detail than the real frame; the warp reuses real pixels.
-  expect(byName['ff-paper@1'].sharpness.mean).toBeLessThan(0.5);
-  expect(byName['warp@1'].sharpness.mean).toBeGreaterThan(byName['ff-paper@1'].sharpness.mean);
-  // An untrained warp-guided G adds little to its warp: its frames stay close to the warp baseline.
-  expect(Math.abs(byName['ff-warp@1'].ssim.mean - byName['warp@1'].ssim.mean)).toBeLessThan(0.15);
-  expect(results.summary.timings.map((t: { generator: string; T: number; people: number; ftSteps: number }) => [t.generator, t.T, t.people, t.ftSteps])).toEqual([
-    ['warp', 1, 2, 1],
-    ['paper', 1, 2, 1],
-  ]);
-  // T = 64 cannot be met by either person: noted, not silently dropped.
-  for (const p of results.people as { notes: string[] }[]) expect(p.notes.join(' ')).toMatch(/T=64: only \d+ few-shot frames/);
-  // The grid: one row per person, and a row marked for the widest mouth opening.
-  const gridRows = results.grid as { person: string; mouthRow: boolean; targetOpening: number; sourceOpening: number }[];
-  expect(gridRows.length).toBeGreaterThanOrEqual(2);
-  expect(gridRows.filter((r) => r.mouthRow)).toHaveLength(1);
+    const byName = Object.fromEntries(rows.map((r) => [name(r), r]));
+    // The copy is a real frame of the same person: identity agrees better than with a 16 px avatar.
+    expect(byName['copy@1'].idcos.mean).toBeGreaterThan(byName['ff-paper@1'].idcos.mean);
+    // A 16 px frame upsampled to 256 px has far less fine detail than the real frame; the warp reuses real pixels.
+    expect(byName['ff-paper@1'].sharpness.mean).toBeLessThan(0.5);
+    expect(byName['warp@1'].sharpness.mean).toBeGreaterThan(byName['ff-paper@1'].sharpness.mean);
+    // An untrained warp-guided G adds little to its warp: its frames stay close to the warp baseline.
+    expect(Math.abs(byName['ff-warp@1'].ssim.mean - byName['warp@1'].ssim.mean)).toBeLessThan(0.15);
+    expect(
+      results.summary.timings.map((t: { generator: string; T: number; people: number; ftSteps: number }) => [
+        t.generator,
+        t.T,
+        t.people,
+        t.ftSteps,
+      ]),
+    ).toEqual([
+      ['warp', 1, 2, 1],
+      ['paper', 1, 2, 1],
+    ]);
+    // T = 64 cannot be met by either person: noted, not silently dropped.
+    for (const p of results.people as { notes: string[] }[]) expect(p.notes.join(' ')).toMatch(/T=64: only \d+ few-shot frames/);
+    // The grid: one row per person, and a row marked for the widest mouth opening.
+    const gridRows = results.grid as { person: string; mouthRow: boolean; targetOpening: number; sourceOpening: number }[];
+    expect(gridRows.length).toBeGreaterThanOrEqual(2);
+    expect(gridRows.filter((r) => r.mouthRow)).toHaveLength(1);
 
-  const report = readFileSync(join(work, 'EVAL.md'), 'utf8');
-  expect(report).toContain('| warp of the nearest source | – | 1 | 2 | 4 |');
-  expect(report).toContain('| FF (feed-forward) | warp (256 px, G at 16) | 1 | 2 | 4 |');
-  expect(report).toContain('| FF (feed-forward) | paper (16 px) | 1 | 2 | 4 |');
-  expect(report).toContain('| FT (fine-tuned) | warp (256 px, G at 16) | 1 | 2 | 4 |');
-  expect(report).toContain('| FT (fine-tuned) | paper (16 px) | 1 | 2 | 4 |');
-  expect(report).toContain('sharpness (1 = real)');
-  expect(report).toMatch(/\*\*mouth(-open)? row\*\*/);
-  expect(report).toContain('](eval_grid.png)');
-  // source | driver | warp | FF warp | FF paper | FT warp | FT paper | ground truth, 256 px cells, 2 px gaps.
-  const grid = decodePng(readFileSync(join(work, 'eval_grid.png')));
-  expect(grid.width).toBe(8 * 256 + 7 * 2);
-  expect(grid.height).toBe(gridRows.length * 256 + (gridRows.length - 1) * 2);
-}, 900_000);
+    const report = readFileSync(join(work, 'EVAL.md'), 'utf8');
+    expect(report).toContain('| warp of the nearest source | – | 1 | 2 | 4 |');
+    expect(report).toContain('| FF (feed-forward) | warp (256 px, G at 16) | 1 | 2 | 4 |');
+    expect(report).toContain('| FF (feed-forward) | paper (16 px) | 1 | 2 | 4 |');
+    expect(report).toContain('| FT (fine-tuned) | warp (256 px, G at 16) | 1 | 2 | 4 |');
+    expect(report).toContain('| FT (fine-tuned) | paper (16 px) | 1 | 2 | 4 |');
+    expect(report).toContain('sharpness (1 = real)');
+    expect(report).toMatch(/\*\*mouth(-open)? row\*\*/);
+    expect(report).toContain('](eval_grid.png)');
+    // source | driver | warp | FF warp | FF paper | FT warp | FT paper | ground truth, 256 px cells, 2 px gaps.
+    const grid = decodePng(readFileSync(join(work, 'eval_grid.png')));
+    expect(grid.width).toBe(8 * 256 + 7 * 2);
+    expect(grid.height).toBe(gridRows.length * 256 + (gridRows.length - 1) * 2);
+  },
+  900_000,
+);

@@ -10,8 +10,25 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
-import { heldOutNames, listIdentityFolders, listVideoFiles, evenlySpaced, planIdentity, planVideo, type FrameRef, type PersonPlan } from '../src/eval/eval-dataset.ts';
-import { describeFineTune, EVAL_DISPLAY_SIZE, EVAL_USAGE, parseEvalOptions, resolveWeightLabels, stepsFor, type EvalOptions } from '../src/eval/eval-options.ts';
+import {
+  heldOutNames,
+  listIdentityFolders,
+  listVideoFiles,
+  evenlySpaced,
+  planIdentity,
+  planVideo,
+  type FrameRef,
+  type PersonPlan,
+} from '../src/eval/eval-dataset.ts';
+import {
+  describeFineTune,
+  EVAL_DISPLAY_SIZE,
+  EVAL_USAGE,
+  parseEvalOptions,
+  resolveWeightLabels,
+  stepsFor,
+  type EvalOptions,
+} from '../src/eval/eval-options.ts';
 import { chooseGridSamples, renderReport, rowName, summarizeOutcomes, type ReportWeights } from '../src/eval/eval-report.ts';
 import { composeGrid } from '../src/eval/image-grid.ts';
 import { evaluatePerson, gridColumns, type GeneratorRun, type PersonOutcome } from '../src/eval/run-evaluation.ts';
@@ -23,7 +40,7 @@ import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 function planPeople(options: EvalOptions, limits: { maxSources: number; targets: number }) {
   const plans: PersonPlan[] = [];
   const skipped: { id: string; notes: string[] }[] = [];
-  const take = <T,>(items: T[]) => (options.people ? evenlySpaced(items, options.people) : items);
+  const take = <T>(items: T[]) => (options.people ? evenlySpaced(items, options.people) : items);
   if (options.videos) {
     for (const file of take(listVideoFiles(options.videos))) {
       const id = `videos/${basename(file, extname(file))}`;
@@ -64,7 +81,9 @@ async function main() {
   const limits = { maxSources: Math.max(...options.Ts), targets: options.frames };
   const { plans, skipped } = planPeople(options, limits);
   if (plans.length === 0) throw new Error(`no person to evaluate (skipped: ${JSON.stringify(skipped)})\n${EVAL_USAGE}`);
-  console.log(`eval: ${plans.length} people, T=${options.Ts.join(',')}, modes ${options.modes.join(',')}, ${options.frames} hold-out frames each, ${options.weights.length} generator(s), metrics at ${options.metricSize} px`);
+  console.log(
+    `eval: ${plans.length} people, T=${options.Ts.join(',')}, modes ${options.modes.join(',')}, ${options.frames} hold-out frames each, ${options.weights.length} generator(s), metrics at ${options.metricSize} px`,
+  );
 
   const frameDir = mkdtempSync(join(tmpdir(), 'eval-'));
   const served = new Map<string, string>();
@@ -99,11 +118,23 @@ async function main() {
     for (const [i, choice] of options.weights.entries()) {
       models.push(await api.initAvatar({ weightsUrl: choice.url, ...(options.backends ? { backends: options.backends } : {}) }, `g${i}`));
     }
-    const labels = resolveWeightLabels(options.weights, models.map((m) => m.generator));
+    const labels = resolveWeightLabels(
+      options.weights,
+      models.map((m) => m.generator),
+    );
     const generators: GeneratorRun[] = models.map((m, i) => ({ label: labels[i], worker: `g${i}`, frameSize: m.frameSize }));
-    const weights: ReportWeights[] = models.map((m, i) => ({ label: labels[i], url: options.weights[i].url, config: m.configName, kind: m.generator, resolution: m.resolution, frameSize: m.frameSize }));
+    const weights: ReportWeights[] = models.map((m, i) => ({
+      label: labels[i],
+      url: options.weights[i].url,
+      config: m.configName,
+      kind: m.generator,
+      resolution: m.resolution,
+      frameSize: m.frameSize,
+    }));
     for (const [i, m] of models.entries()) {
-      console.log(`eval: ${labels[i]}: weights ${options.weights[i].url} (${m.generator} generator, ${m.configName}, G at ${m.resolution} px, frames at ${m.frameSize} px) on ${m.backend}${m.adapter ? ` (${m.adapter})` : ''}`);
+      console.log(
+        `eval: ${labels[i]}: weights ${options.weights[i].url} (${m.generator} generator, ${m.configName}, G at ${m.resolution} px, frames at ${m.frameSize} px) on ${m.backend}${m.adapter ? ` (${m.adapter})` : ''}`,
+      );
     }
 
     for (const [k, plan] of plans.entries()) {
@@ -113,7 +144,11 @@ async function main() {
       if (videoRefs.length) {
         const dir = join(frameDir, String(k));
         mkdirSync(dir, { recursive: true });
-        const paths = extractVideoFrames(videoRefs[0].path, videoRefs.map((r) => r.index), dir);
+        const paths = extractVideoFrames(
+          videoRefs[0].path,
+          videoRefs.map((r) => r.index),
+          dir,
+        );
         videoRefs.forEach((r, i) => videoFrames.set(`${r.path}#${r.index}`, paths[i]));
       }
       const outcome = await evaluatePerson(
@@ -146,13 +181,27 @@ async function main() {
 
     const summary = summarizeOutcomes(outcomes, labels);
     const gridChoice = chooseGridSamples(outcomes.map((o) => o.grid));
-    const grid = gridChoice.rows.length ? encodePng(composeGrid(gridChoice.rows.map((r) => r.cells), { gap: 2 })) : null;
+    const grid = gridChoice.rows.length
+      ? encodePng(
+          composeGrid(
+            gridChoice.rows.map((r) => r.cells),
+            { gap: 2 },
+          ),
+        )
+      : null;
     if (grid) writeFileSync(join(out, 'grid.png'), grid);
-    const gridContext = (image: string) => ({ image, columns: gridColumns(labels, options.modes), choice: gridChoice, cellSize: EVAL_DISPLAY_SIZE });
+    const gridContext = (image: string) => ({
+      image,
+      columns: gridColumns(labels, options.modes),
+      choice: gridChoice,
+      cellSize: EVAL_DISPLAY_SIZE,
+    });
     const command = `npm run eval -- ${argv.join(' ')}`;
     const dataDescription = [
       options.videos ? `clips in \`${options.videos}\`` : null,
-      options.identities ? `identity folders in \`${options.identities}\`${options.split ? ` (held-out people of \`${options.split}\` only)` : ''}` : null,
+      options.identities
+        ? `identity folders in \`${options.identities}\`${options.split ? ` (held-out people of \`${options.split}\` only)` : ''}`
+        : null,
     ]
       .filter(Boolean)
       .join(' and ');
@@ -197,9 +246,13 @@ async function main() {
       writeFileSync(reportPath, renderReport(summary, { ...context, grid: grid ? gridContext(gridName) : null }));
       console.log(`eval: report → ${relative(process.cwd(), reportPath)}`);
     }
-    console.log(`eval: ${summary.people.evaluated} people in ${((Date.now() - started) / 1000).toFixed(0)} s → ${relative(process.cwd(), out) || '.'}/`);
+    console.log(
+      `eval: ${summary.people.evaluated} people in ${((Date.now() - started) / 1000).toFixed(0)} s → ${relative(process.cwd(), out) || '.'}/`,
+    );
     for (const row of summary.rows) {
-      console.log(`  ${rowName(row)}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% sharp ${row.sharpness.mean.toFixed(2)} FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`);
+      console.log(
+        `  ${rowName(row)}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% sharp ${row.sharpness.mean.toFixed(2)} FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`,
+      );
     }
   } finally {
     await lab.close();

@@ -58,6 +58,18 @@ export function pageEvaluationApi(page: Page): LabEvaluationApi {
         },
         [name, args] as const,
       );
-  const names: (keyof LabEvaluationApi)[] = ['analyze', 'initAvatar', 'createAvatar', 'fineTune', 'render', 'identity', 'faceresIdentity', 'features', 'detect', 'describe', 'warpCost'];
+  const names: (keyof LabEvaluationApi)[] = [
+    'analyze',
+    'initAvatar',
+    'createAvatar',
+    'fineTune',
+    'render',
+    'identity',
+    'faceresIdentity',
+    'features',
+    'detect',
+    'describe',
+    'warpCost',
+  ];
   return Object.fromEntries(names.map((name) => [name, call(name)])) as unknown as LabEvaluationApi;
 }

@@ -25,8 +25,22 @@ const ROOT = resolve(import.meta.dirname ?? '.', '..');
 const source = resolve(ROOT, '..', 'shared', 'data', 'videos', video);
 
 const frames = mkdtempSync(join(tmpdir(), 'demo-track-'));
-execFileSync('ffmpeg', ['-loglevel', 'error', '-i', source, '-t', String(seconds), '-vf', `fps=${FPS}`, '-q:v', '3', join(frames, '%04d.jpg')]);
-const files = readdirSync(frames).filter((f) => f.endsWith('.jpg')).sort();
+execFileSync('ffmpeg', [
+  '-loglevel',
+  'error',
+  '-i',
+  source,
+  '-t',
+  String(seconds),
+  '-vf',
+  `fps=${FPS}`,
+  '-q:v',
+  '3',
+  join(frames, '%04d.jpg'),
+]);
+const files = readdirSync(frames)
+  .filter((f) => f.endsWith('.jpg'))
+  .sort();
 
 const port = await new Promise<number>((res) => {
   const s = createNetServer().listen(0, '127.0.0.1', () => {
@@ -49,7 +63,10 @@ try {
   const track: Point[][] = [];
   for (const [i, file] of files.entries()) {
     const found = await page.evaluate(
-      (url) => (window as unknown as { lab: { detect(u: string, o: object): Promise<{ landmarks?: Point[] }> } }).lab.detect(url, { mode: 'VIDEO' }),
+      (url) =>
+        (window as unknown as { lab: { detect(u: string, o: object): Promise<{ landmarks?: Point[] }> } }).lab.detect(url, {
+          mode: 'VIDEO',
+        }),
       `/__frames/${file}`,
     );
     if (!found.landmarks) continue; // a frame without a face is left out of the track

@@ -64,7 +64,7 @@ function main(): void {
     description:
       'Fixed triangle mesh of the warp (src/landmarks/warp.ts, train/talking_heads/warp.py). Vertices: the 478 landmarks, ' +
       'then the ring (face oval scaled by ringScale about its centre, placed per frame by a similarity fit of canonical ' +
-      'to the frame\'s landmarks), then the 8 border anchors. canonical and ring are in crop units ([0, 1]); made by ' +
+      "to the frame's landmarks), then the 8 border anchors. canonical and ring are in crop units ([0, 1]); made by " +
       'scripts/make-warp-mesh.ts from the mean landmarks of the training set.',
     frames: count,
     ringScale: RING_SCALE,

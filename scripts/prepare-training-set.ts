@@ -83,10 +83,11 @@ export function parseOptions(args?: string[]): PrepareOptions {
   const limit = values['limit-people'];
   const sources = (values.sources ?? SOURCE_NAMES.join(',')).split(',').map((s) => s.trim());
   for (const source of sources) {
-    if (!SOURCE_NAMES.includes(source as SourceName)) throw new Error(`--sources: unknown source ${source} (known: ${SOURCE_NAMES.join(', ')})`);
+    if (!SOURCE_NAMES.includes(source as SourceName))
+      throw new Error(`--sources: unknown source ${source} (known: ${SOURCE_NAMES.join(', ')})`);
   }
   const jpegQuality = positiveNumber(values['jpeg-quality'] ?? String(DEFAULT_JPEG_QUALITY), 'jpeg-quality');
-  if (jpegQuality > 1) throw new Error('--jpeg-quality is Chromium\'s 0..1 scale');
+  if (jpegQuality > 1) throw new Error("--jpeg-quality is Chromium's 0..1 scale");
   return {
     size,
     out: values.out ?? `data/train-${size}`,
@@ -226,7 +227,15 @@ class PersonAssembler {
 
   private addFrame(person: ManifestPerson, job: FrameJob, sample: PreparedSample): void {
     if (this.clip?.id !== job.clipId || this.clip.shard !== this.writer.currentShard) {
-      this.clip = { id: job.clipId, shard: this.writer.currentShard, start: this.writer.nextFrameIndex, count: 0, files: [], outsideFraction: [], upscale: [] };
+      this.clip = {
+        id: job.clipId,
+        shard: this.writer.currentShard,
+        start: this.writer.nextFrameIndex,
+        count: 0,
+        files: [],
+        outsideFraction: [],
+        upscale: [],
+      };
       person.clips.push(this.clip);
     }
     const landmarks = toPoints(sample.landmarks);
@@ -276,7 +285,8 @@ async function prepare(options: PrepareOptions): Promise<void> {
 
   const outDir = resolve(REPO_ROOT, options.out);
   mkdirSync(outDir, { recursive: true });
-  for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+(\.landmarks)?\.bin$|^manifest\.json$/.test(f))) rmSync(join(outDir, stale));
+  for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+(\.landmarks)?\.bin$|^manifest\.json$/.test(f)))
+    rmSync(join(outDir, stale));
 
   const { createServer } = await import('vite');
   const port = await freePort();
@@ -322,7 +332,8 @@ async function prepare(options: PrepareOptions): Promise<void> {
       people: assembler.people,
     };
     writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest) + '\n');
-    const mib = (select: (s: (typeof writer.shards)[number]) => number) => +(writer.shards.reduce((sum, s) => sum + select(s), 0) / 2 ** 20).toFixed(2);
+    const mib = (select: (s: (typeof writer.shards)[number]) => number) =>
+      +(writer.shards.reduce((sum, s) => sum + select(s), 0) / 2 ** 20).toFixed(2);
     const summary = {
       out: options.out,
       shards: writer.shards.length,

@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 command -v ffmpeg >/dev/null 2>&1 || need_apt+=(ffmpeg)
+# The lint step checks the Python twin's formatting with Debian's black.
+command -v black >/dev/null 2>&1 || need_apt+=(black)
 # The PyTorch twin of the networks (train/) is checked against TF.js in the unit tests.
 /usr/bin/python3 -c 'import torch, numpy, PIL' >/dev/null 2>&1 || need_apt+=(python3-torch python3-numpy python3-pil)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -13,7 +13,7 @@ status=0
 step() { echo; echo "== $1"; shift; "$@" || { echo "!! step failed: $*"; status=1; }; }
 
 step "type-check" npx tsc --noEmit -p .
-step "lint" npx eslint --max-warnings=0 .
+step "lint" bash scripts/lint.sh
 step "python tests (train/)" "${PYTHON:-/usr/bin/python3}" -m train.tests.run
 step "unit tests" npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 step "build" npx vite build --logLevel warn

@@ -91,9 +91,19 @@ export function addLandmarkRefinement(editor, regions = REFINEMENT_REGIONS) {
     writeOptions: axisOptions(2),
   });
 
-  const reduceAxes = editor.addTensor({ name: 'refinement/depth_axes', shape: [1], type: TENSOR_TYPE.INT32, data: int32Bytes([CHANNEL_AXIS]) });
+  const reduceAxes = editor.addTensor({
+    name: 'refinement/depth_axes',
+    shape: [1],
+    type: TENSOR_TYPE.INT32,
+    data: int32Bytes([CHANNEL_AXIS]),
+  });
   const depths = plan.depthGathers.map((sources, k) => {
-    const indices = editor.addTensor({ name: `refinement/depth_sources_${k}`, shape: [sources.length], type: TENSOR_TYPE.INT32, data: int32Bytes(sources) });
+    const indices = editor.addTensor({
+      name: `refinement/depth_sources_${k}`,
+      shape: [sources.length],
+      type: TENSOR_TYPE.INT32,
+      data: int32Bytes(sources),
+    });
     const gathered = f32(`refinement/depth_samples_${k}`, sources.length);
     editor.addOperator({
       builtinCode: BUILTIN.GATHER,

@@ -66,7 +66,12 @@ function inputNormalization(model: TfliteModelInfo) {
   const input = meta.tableVector(meta.tableVector(root, 3)[0], 2)[0];
   const processUnit = meta.tableVector(input, 4)[0];
   const options = meta.refPos(processUnit, 1);
-  return { identifier: meta.identifier(), unitType: meta.u8(processUnit, 0), mean: meta.floatVector(options, 0), std: meta.floatVector(options, 1) };
+  return {
+    identifier: meta.identifier(),
+    unitType: meta.u8(processUnit, 0),
+    mean: meta.floatVector(options, 0),
+    std: meta.floatVector(options, 1),
+  };
 }
 
 describe('landmark refinement plan', () => {

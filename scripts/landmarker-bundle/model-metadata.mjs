@@ -106,7 +106,10 @@ function featureOutputTensor(builder, { name, description }) {
 export function buildImageModelMetadata(spec) {
   const builder = new flatbuffers.Builder(1024);
   const inputs = offsetVector(builder, [imageInputTensor(builder, spec.input)]);
-  const outputs = offsetVector(builder, spec.outputs.map((o) => featureOutputTensor(builder, o)));
+  const outputs = offsetVector(
+    builder,
+    spec.outputs.map((o) => featureOutputTensor(builder, o)),
+  );
   builder.startObject(7);
   builder.addFieldOffset(SUBGRAPH_METADATA_FIELD.inputTensorMetadata, inputs, 0);
   builder.addFieldOffset(SUBGRAPH_METADATA_FIELD.outputTensorMetadata, outputs, 0);

@@ -158,5 +158,15 @@ export function readTfliteModel(bytes) {
     buffer: r.u32(pos, METADATA_FIELD.buffer),
   }));
   const bufferData = (index) => r.byteVector(bufferPositions[index], BUFFER_FIELD.data);
-  return { reader: r, modelPos: model, version: r.u32(model, MODEL_FIELD.version), subgraphs, tensor, operatorCodes, bufferPositions, bufferData, metadata };
+  return {
+    reader: r,
+    modelPos: model,
+    version: r.u32(model, MODEL_FIELD.version),
+    subgraphs,
+    tensor,
+    operatorCodes,
+    bufferPositions,
+    bufferData,
+    metadata,
+  };
 }

@@ -69,10 +69,7 @@ function installMobileNetV2() {
   const outDir = join(outRoot, 'mobilenet_v2');
   if (existsSync(join(outDir, 'model.json'))) return;
   const base = 'package/dist/models/mobilenet_v2';
-  const tmp = extractMembers(packedTarball(NSFWJS), [
-    `${base}/model.min.js`,
-    `${base}/group1-shard1of1.min.js`,
-  ]);
+  const tmp = extractMembers(packedTarball(NSFWJS), [`${base}/model.min.js`, `${base}/group1-shard1of1.min.js`]);
   try {
     // The .min.js files are UMD bundles exporting the JSON object / the base64 weight string.
     const require = createRequire(join(tmp, 'package', 'package.json'));

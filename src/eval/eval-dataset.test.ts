@@ -2,7 +2,15 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { evenlySpaced, heldOutNames, listIdentityFolders, listVideoFiles, naturalCompare, planIdentity, planVideo } from './eval-dataset';
+import {
+  evenlySpaced,
+  heldOutNames,
+  listIdentityFolders,
+  listVideoFiles,
+  naturalCompare,
+  planIdentity,
+  planVideo,
+} from './eval-dataset.ts';
 
 const limits = { maxSources: 4, targets: 2 };
 
@@ -22,7 +30,12 @@ describe('planIdentity', () => {
     if ('skip' in plan) throw new Error(plan.skip);
     // clip10 sorts after clip3 (natural order): it is the hold-out part.
     expect(plan.targets.map((r) => r.kind === 'image' && r.path)).toEqual(['/d/clip10_tr0.jpg', '/d/clip10_tr1.jpg']);
-    expect(plan.sources.map((r) => r.kind === 'image' && r.path)).toEqual(['/d/clip1_tr0.jpg', '/d/clip1_tr1.jpg', '/d/clip3_te0.jpg', '/d/clip3_tr0.jpg']);
+    expect(plan.sources.map((r) => r.kind === 'image' && r.path)).toEqual([
+      '/d/clip1_tr0.jpg',
+      '/d/clip1_tr1.jpg',
+      '/d/clip3_te0.jpg',
+      '/d/clip3_tr0.jpg',
+    ]);
   });
 
   it('holds out the last photos of a plain photo folder, never a source', () => {

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { WARP_DISPLAY_SIZE } from '../nn/avatar-session';
-import { GENERATORS } from '../nn/registry';
-import { describeFineTune, EVAL_DISPLAY_SIZE, parseEvalOptions, parseWeightsList, resolveWeightLabels, stepsFor } from './eval-options';
+import { WARP_DISPLAY_SIZE } from '../nn/avatar-session.ts';
+import { GENERATORS } from '../nn/registry.ts';
+import { describeFineTune, EVAL_DISPLAY_SIZE, parseEvalOptions, parseWeightsList, resolveWeightLabels, stepsFor } from './eval-options.ts';
 
 describe('parseEvalOptions', () => {
   it('has the documented defaults', () => {
     const o = parseEvalOptions(['--videos', 'v', '--out', 'o']);
-    expect(o).toMatchObject({ videos: 'v', identities: null, out: 'o', Ts: [1, 8, 32], modes: ['ff', 'ft'], frames: 8, people: null, ftSteps: 'quick', ftContentLoss: true, backends: null, split: null, report: null });
+    expect(o).toMatchObject({
+      videos: 'v',
+      identities: null,
+      out: 'o',
+      Ts: [1, 8, 32],
+      modes: ['ff', 'ft'],
+      frames: 8,
+      people: null,
+      ftSteps: 'quick',
+      ftContentLoss: true,
+      backends: null,
+      split: null,
+      report: null,
+    });
     // Both shipped generators, the app's default (warp-guided) first; compared at what the app shows.
     expect(o.weights).toEqual([
       { label: 'warp', url: GENERATORS.warp.weightsUrl },
@@ -17,17 +30,43 @@ describe('parseEvalOptions', () => {
   });
 
   it('takes labelled and bare weights, and a metric size', () => {
-    const o = parseEvalOptions(['--videos', 'v', '--out', 'o', '--weights', 'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json', '--metric-size=64']);
+    const o = parseEvalOptions([
+      '--videos',
+      'v',
+      '--out',
+      'o',
+      '--weights',
+      'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
+      '--metric-size=64',
+    ]);
     expect(o.weights).toEqual([
       { label: 'warp', url: '/weights/test-tiny-warp/manifest.json' },
       { label: 'paper', url: '/weights/test-tiny/manifest.json' },
     ]);
     expect(o.metricSize).toBe(64);
-    expect(parseEvalOptions(['--videos', 'v', '--out', 'o', '--weights', '/weights/paper/manifest.json']).weights).toEqual([{ label: null, url: '/weights/paper/manifest.json' }]);
+    expect(parseEvalOptions(['--videos', 'v', '--out', 'o', '--weights', '/weights/paper/manifest.json']).weights).toEqual([
+      { label: null, url: '/weights/paper/manifest.json' },
+    ]);
   });
 
   it('parses lists, numbers and both --name value and --name=value', () => {
-    const o = parseEvalOptions(['--identities=ids', '--out', 'o', '--T', '8,1,8', '--mode=ff', '--frames', '3', '--people', '5', '--ft-steps', '12', '--no-content-loss', '--backend', 'webgl,cpu']);
+    const o = parseEvalOptions([
+      '--identities=ids',
+      '--out',
+      'o',
+      '--T',
+      '8,1,8',
+      '--mode=ff',
+      '--frames',
+      '3',
+      '--people',
+      '5',
+      '--ft-steps',
+      '12',
+      '--no-content-loss',
+      '--backend',
+      'webgl,cpu',
+    ]);
     expect(o.Ts).toEqual([1, 8]);
     expect(o.modes).toEqual(['ff']);
     expect(o.frames).toBe(3);
@@ -45,7 +84,9 @@ describe('parseEvalOptions', () => {
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--backend', 'metal'])).toThrow(/--backend/);
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--bogus', '1'])).toThrow(/unknown option --bogus/);
     expect(() => parseEvalOptions(['--videos', '--out', 'o'])).toThrow(/--videos needs a value/);
-    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--metric-size', '0'])).toThrow(/--metric-size must be a positive integer/);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--metric-size', '0'])).toThrow(
+      /--metric-size must be a positive integer/,
+    );
   });
 });
 
@@ -68,10 +109,42 @@ describe('--weights', () => {
   });
 
   it("labels bare URLs by their manifest's generator kind, and refuses two alike", () => {
-    expect(resolveWeightLabels([{ label: null, url: '/w' }, { label: 'old', url: '/p' }], ['warp', 'paper'])).toEqual(['warp', 'old']);
-    expect(resolveWeightLabels([{ label: null, url: '/w' }, { label: null, url: '/p' }], ['warp', 'paper'])).toEqual(['warp', 'paper']);
-    expect(() => resolveWeightLabels([{ label: null, url: '/a' }, { label: null, url: '/b' }], ['paper', 'paper'])).toThrow(/both be labelled "paper".*label them/);
-    expect(() => resolveWeightLabels([{ label: 'warp', url: '/a' }, { label: null, url: '/b' }], ['paper', 'warp'])).toThrow(/"warp"/);
+    expect(
+      resolveWeightLabels(
+        [
+          { label: null, url: '/w' },
+          { label: 'old', url: '/p' },
+        ],
+        ['warp', 'paper'],
+      ),
+    ).toEqual(['warp', 'old']);
+    expect(
+      resolveWeightLabels(
+        [
+          { label: null, url: '/w' },
+          { label: null, url: '/p' },
+        ],
+        ['warp', 'paper'],
+      ),
+    ).toEqual(['warp', 'paper']);
+    expect(() =>
+      resolveWeightLabels(
+        [
+          { label: null, url: '/a' },
+          { label: null, url: '/b' },
+        ],
+        ['paper', 'paper'],
+      ),
+    ).toThrow(/both be labelled "paper".*label them/);
+    expect(() =>
+      resolveWeightLabels(
+        [
+          { label: 'warp', url: '/a' },
+          { label: null, url: '/b' },
+        ],
+        ['paper', 'warp'],
+      ),
+    ).toThrow(/"warp"/);
   });
 });
 

@@ -1,11 +1,11 @@
 // Command-line options of `npm run eval` (scripts/eval.ts), parsed without side effects so they
 // can be tested. `--weights` takes one or more generators' weights, each optionally labelled
 // (`warp=URL,paper=URL`); `npm run bench` parses its --weights the same way.
-import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../nn/finetune-schedule';
-import { WARP_DISPLAY_SIZE } from '../nn/avatar-session';
-import { BACKEND_NAMES, isBackendName, type BackendName } from '../nn/backend';
-import { GENERATOR_KINDS, GENERATORS, type GeneratorKind } from '../nn/registry';
-import type { Mode } from './run-evaluation';
+import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../nn/finetune-schedule.ts';
+import { WARP_DISPLAY_SIZE } from '../nn/avatar-session.ts';
+import { BACKEND_NAMES, isBackendName, type BackendName } from '../nn/backend.ts';
+import { GENERATOR_KINDS, GENERATORS, type GeneratorKind } from '../nn/registry.ts';
+import type { Mode } from './run-evaluation.ts';
 
 /** Side of the frames the app shows (the warp-guided avatar's): crops are made at it, metrics default to it. */
 export const EVAL_DISPLAY_SIZE = WARP_DISPLAY_SIZE;
@@ -104,13 +104,30 @@ export function resolveWeightLabels(choices: readonly WeightsChoice[], kinds: re
   const labels = choices.map((c, i) => c.label ?? kinds[i]);
   labels.forEach((label, i) => {
     if (labels.indexOf(label) !== i) {
-      throw new Error(`--weights: two manifests would both be labelled ${JSON.stringify(label)} (${choices[labels.indexOf(label)].url}, ${choices[i].url}); label them, e.g. ${label}=URL,${label}2=URL`);
+      throw new Error(
+        `--weights: two manifests would both be labelled ${JSON.stringify(label)} (${choices[labels.indexOf(label)].url}, ${choices[i].url}); label them, e.g. ${label}=URL,${label}2=URL`,
+      );
     }
   });
   return labels;
 }
 
-const KNOWN = ['videos', 'identities', 'out', 'T', 'mode', 'frames', 'people', 'ft-steps', 'no-content-loss', 'weights', 'metric-size', 'backend', 'split', 'report'];
+const KNOWN = [
+  'videos',
+  'identities',
+  'out',
+  'T',
+  'mode',
+  'frames',
+  'people',
+  'ft-steps',
+  'no-content-loss',
+  'weights',
+  'metric-size',
+  'backend',
+  'split',
+  'report',
+];
 
 export function parseEvalOptions(argv: readonly string[]): EvalOptions {
   for (const arg of argv) {

@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { RgbaImage } from '../landmarks/types';
-import { chooseGridSamples, PAPER_TABLE_1, renderReport, summarizeOutcomes, type ReportContext } from './eval-report';
-import { GROUND_TRUTH_KEY, gridColumns, methodKey, type FrameScore, type GridSample, type PersonOutcome } from './run-evaluation';
+import type { RgbaImage } from '../landmarks/types.ts';
+import { chooseGridSamples, PAPER_TABLE_1, renderReport, summarizeOutcomes, type ReportContext } from './eval-report.ts';
+import { GROUND_TRUTH_KEY, gridColumns, methodKey, type FrameScore, type GridSample, type PersonOutcome } from './run-evaluation.ts';
 
-function score(person: string, method: FrameScore['method'], T: number, target: number, value: number, akd: number | null, generator: string | null = null): FrameScore {
+function score(
+  person: string,
+  method: FrameScore['method'],
+  T: number,
+  target: number,
+  value: number,
+  akd: number | null,
+  generator: string | null = null,
+): FrameScore {
   return { person, method, generator, T, target, ssim: value, csim: value / 2, idcos: value / 4, akd, sharpness: value * 2 };
 }
 
@@ -62,7 +70,11 @@ describe('summarizeOutcomes', () => {
     expect(ff.sharpness.mean).toBeCloseTo(1.2, 10);
     expect(summary.rows[3].ssim.mean).toBeCloseTo(0.3, 10);
     // Without an order, generators come in order of first appearance.
-    expect(summarizeOutcomes([outcome('a', 0.5)]).rows.map(named).slice(2, 4)).toEqual(['ff-paper@1', 'ff-warp@1']);
+    expect(
+      summarizeOutcomes([outcome('a', 0.5)])
+        .rows.map(named)
+        .slice(2, 4),
+    ).toEqual(['ff-paper@1', 'ff-warp@1']);
   });
 
   it('averages AKD over frames with a face and reports how many had one', () => {
@@ -112,7 +124,10 @@ describe('chooseGridSamples', () => {
     const same = chooseGridSamples([[sample('a', 0, 0.4, 0.1, true)], [sample('b', 0, 0.1, 0.1, false), sample('b', 1, 0.2, 0.1, true)]]);
     expect(same.rows).toHaveLength(2);
     expect(same.mouthRow).toBe(0);
-    const capped = chooseGridSamples([[sample('a', 0, 0.1, 0.1, true)], [sample('b', 0, 0.1, 0.1, false), sample('b', 1, 0.6, 0.1, true)]], 1);
+    const capped = chooseGridSamples(
+      [[sample('a', 0, 0.1, 0.1, true)], [sample('b', 0, 0.1, 0.1, false), sample('b', 1, 0.6, 0.1, true)]],
+      1,
+    );
     expect(capped.rows.map((r) => `${r.person}#${r.target}`)).toEqual(['a#0', 'b#1']);
     expect(capped.mouthRow).toBe(1);
     expect(chooseGridSamples([[], []])).toEqual({ rows: [], mouthRow: null });
@@ -121,7 +136,16 @@ describe('chooseGridSamples', () => {
 
 describe('gridColumns', () => {
   it('lists source, driver, warp, FF then FT per generator, ground truth', () => {
-    expect(gridColumns(GENERATORS, ['ff', 'ft'])).toEqual(['source', 'driver landmarks', 'warp', 'FF warp', 'FF paper', 'FT warp', 'FT paper', 'ground truth']);
+    expect(gridColumns(GENERATORS, ['ff', 'ft'])).toEqual([
+      'source',
+      'driver landmarks',
+      'warp',
+      'FF warp',
+      'FF paper',
+      'FT warp',
+      'FT paper',
+      'ground truth',
+    ]);
     expect(gridColumns(['paper'], ['ft'])).toEqual(['source', 'driver landmarks', 'warp', 'FT paper', 'ground truth']);
   });
 });

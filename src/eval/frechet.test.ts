@@ -35,7 +35,10 @@ function bruteForceFrechet(a: number[][], b: number[][]): number {
   const eigA = symmetricEigen(covA);
   const sqrtA = covA.map((_, i) =>
     covA.map((__, j) =>
-      eigA.values.reduce((s, lambda, k) => (k < rankA ? s + Math.sqrt(Math.max(0, lambda)) * eigA.vectors[k][i] * eigA.vectors[k][j] : s), 0),
+      eigA.values.reduce(
+        (s, lambda, k) => (k < rankA ? s + Math.sqrt(Math.max(0, lambda)) * eigA.vectors[k][i] * eigA.vectors[k][j] : s),
+        0,
+      ),
     ),
   );
   const inner = multiply(multiply(sqrtA, covB), sqrtA);

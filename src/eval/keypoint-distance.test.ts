@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { averageKeypointDistance, interOcularDistance } from './keypoint-distance.ts';
-import { loadRealFaceFixture } from '../landmarks/realFaceFixture.ts';
+import { loadRealFaceFixture } from '../landmarks/real-face-fixture.ts';
 import type { Point } from '../landmarks/types.ts';
 
 function face(): Point[] {
@@ -35,10 +35,7 @@ describe('averageKeypointDistance', () => {
     const driver = face();
     const detected = driver.map((p, k) => ({ ...p, x: p.x + Math.sin(k), y: p.y + Math.cos(k) }));
     const scale = (points: Point[]) => points.map((p) => ({ x: p.x * 2.5, y: p.y * 2.5, z: p.z }));
-    expect(averageKeypointDistance(scale(detected), scale(driver))).toBeCloseTo(
-      averageKeypointDistance(detected, driver),
-      12,
-    );
+    expect(averageKeypointDistance(scale(detected), scale(driver))).toBeCloseTo(averageKeypointDistance(detected, driver), 12);
   });
 
   it('normalises by the driver, not the detected face', () => {

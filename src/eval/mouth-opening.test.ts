@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { KEYPOINTS } from '../landmarks/contours';
-import { NUM_LANDMARKS, type Landmarks } from '../landmarks/types';
-import { mouthOpening, widestMouthTarget } from './mouth-opening';
+import { KEYPOINTS } from '../landmarks/contours.ts';
+import { NUM_LANDMARKS, type Landmarks } from '../landmarks/types.ts';
+import { mouthOpening, widestMouthTarget } from './mouth-opening.ts';
 
 /** A face with eyes `eyes` apart and inner lips `gap` apart (everything else at the origin). */
 function face(gap: number, eyes = 40): Landmarks {

@@ -14,7 +14,9 @@ export function mouthOpening(points: Landmarks): number {
   const upper = points[KEYPOINTS.upperInnerLip];
   const lower = points[KEYPOINTS.lowerInnerLip];
   if (upper === undefined || lower === undefined) {
-    throw new Error(`mouthOpening: needs MediaPipe points ${KEYPOINTS.upperInnerLip} and ${KEYPOINTS.lowerInnerLip}, got ${points.length} points`);
+    throw new Error(
+      `mouthOpening: needs MediaPipe points ${KEYPOINTS.upperInnerLip} and ${KEYPOINTS.lowerInnerLip}, got ${points.length} points`,
+    );
   }
   const scale = interOcularDistance(points);
   if (!(scale > 0)) throw new Error(`mouthOpening: the inter-ocular distance is ${scale}; cannot normalise`);

@@ -1,11 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { RgbaImage } from '../landmarks/types';
-import { resizeBilinear, resizeForComparison } from './resize';
+import type { RgbaImage } from '../landmarks/types.ts';
+import { resizeBilinear, resizeForComparison } from './resize.ts';
 
 function image(width: number, height: number, value: (x: number, y: number, k: number) => number): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let k = 0; k < 4; k++) data[(y * width + x) * 4 + k] = value(x, y, k);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) for (let k = 0; k < 4; k++) data[(y * width + x) * 4 + k] = value(x, y, k);
   return { width, height, data };
 }
 
@@ -14,12 +15,20 @@ const red = (img: RgbaImage) => Array.from({ length: img.width * img.height }, (
 describe('resizeBilinear', () => {
   it('samples at half-pixel centres, clamped to the edge pixels', () => {
     // 2 → 4: output pixels sample x = −0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
-    const out = resizeBilinear(image(2, 1, (x) => x * 100), 4, 1);
+    const out = resizeBilinear(
+      image(2, 1, (x) => x * 100),
+      4,
+      1,
+    );
     expect(red(out)).toEqual([0, 25, 75, 100]);
   });
 
   it('interpolates in both axes and every channel', () => {
-    const out = resizeBilinear(image(2, 2, (x, y, k) => (k === 3 ? 255 : 40 * x + 80 * y + k)), 4, 4);
+    const out = resizeBilinear(
+      image(2, 2, (x, y, k) => (k === 3 ? 255 : 40 * x + 80 * y + k)),
+      4,
+      4,
+    );
     expect(out.width).toBe(4);
     expect(out.height).toBe(4);
     const at = (x: number, y: number) => Array.from(out.data.subarray((y * 4 + x) * 4, (y * 4 + x) * 4 + 4));
@@ -54,6 +63,11 @@ describe('resizeForComparison', () => {
     const checker = image(4, 4, (x, y) => ((x + y) % 2 ? 200 : 0));
     expect(red(resizeForComparison(checker, 2))).toEqual([100, 100, 100, 100]);
     expect(resizeForComparison(checker, 4)).toBe(checker);
-    expect(() => resizeForComparison(image(8, 2, () => 0), 4)).toThrow(/cannot bring/);
+    expect(() =>
+      resizeForComparison(
+        image(8, 2, () => 0),
+        4,
+      ),
+    ).toThrow(/cannot bring/);
   });
 });

@@ -41,8 +41,10 @@ export function resizeBilinear(image: RgbaImage, width: number, height: number):
     const ty = ys.t[y];
     for (let x = 0; x < width; x++) {
       const tx = xs.t[x];
-      const i00 = (r0 + xs.lower[x]) * 4, i01 = (r0 + xs.upper[x]) * 4;
-      const i10 = (r1 + xs.lower[x]) * 4, i11 = (r1 + xs.upper[x]) * 4;
+      const i00 = (r0 + xs.lower[x]) * 4,
+        i01 = (r0 + xs.upper[x]) * 4;
+      const i10 = (r1 + xs.lower[x]) * 4,
+        i11 = (r1 + xs.upper[x]) * 4;
       const o = (y * width + x) * 4;
       for (let k = 0; k < 4; k++) {
         const top = src[i00 + k] + tx * (src[i01 + k] - src[i00 + k]);
@@ -59,5 +61,7 @@ export function resizeForComparison(image: RgbaImage, size: number): RgbaImage {
   if (image.width === size && image.height === size) return image;
   if (image.width < size && image.height < size) return resizeBilinear(image, size, size);
   if (image.width >= size && image.height >= size) return resizeForGrid(image, size, size);
-  throw new Error(`resizeForComparison: cannot bring a ${image.width}×${image.height} frame to ${size}×${size} (enlarges one side, shrinks the other)`);
+  throw new Error(
+    `resizeForComparison: cannot bring a ${image.width}×${image.height} frame to ${size}×${size} (enlarges one side, shrinks the other)`,
+  );
 }

@@ -7,19 +7,19 @@
 // generator's frames are brought to it (the paper generator's 64 px frames upsampled bilinearly), and
 // metrics are taken at metricSize (default the same). Several generators run side by side, each in
 // its own model worker, on the same few-shot and hold-out frames.
-import { cropTransformFromBox, resampleCrop } from '../landmarks/crop';
-import { boundingBox, scalePoints } from '../landmarks/geometry';
-import { rasterizeLandmarks } from '../landmarks/rasterize';
-import type { Landmarks, Point, RgbaImage } from '../landmarks/types';
-import { nearestSource, warpImage } from '../landmarks/warp';
-import type { EvalFace, EvalImage, LabEvaluationApi } from '../lab/evaluate';
-import type { ModelInfo } from '../workers/avatar-protocol';
-import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset';
-import { averageKeypointDistance } from './keypoint-distance';
-import { mouthOpening, widestMouthTarget } from './mouth-opening';
-import { resizeForComparison } from './resize';
-import { faceBox, relativeSharpness } from './sharpness';
-import { ssim } from './ssim';
+import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
+import { boundingBox, scalePoints } from '../landmarks/geometry.ts';
+import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
+import type { Landmarks, Point, RgbaImage } from '../landmarks/types.ts';
+import { nearestSource, warpImage } from '../landmarks/warp.ts';
+import type { EvalFace, EvalImage, LabEvaluationApi } from '../lab/evaluate.ts';
+import type { ModelInfo } from '../workers/avatar-protocol.ts';
+import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset.ts';
+import { averageKeypointDistance } from './keypoint-distance.ts';
+import { mouthOpening, widestMouthTarget } from './mouth-opening.ts';
+import { resizeForComparison } from './resize.ts';
+import { faceBox, relativeSharpness } from './sharpness.ts';
+import { ssim } from './ssim.ts';
 
 export type Method = 'copy' | 'warp' | 'ff' | 'ft';
 export type Mode = 'ff' | 'ft';
@@ -145,7 +145,11 @@ function decode(image: EvalImage): RgbaImage {
 }
 
 function encode(image: RgbaImage): EvalImage {
-  return { width: image.width, height: image.height, rgbaBase64: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength).toString('base64') };
+  return {
+    width: image.width,
+    height: image.height,
+    rgbaBase64: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength).toString('base64'),
+  };
 }
 
 /** Tight face square around the landmarks (ArcFace-style inputs show the face, not the head). */
@@ -189,7 +193,12 @@ interface Generated {
   frames: RgbaImage[];
 }
 
-export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, settings: EvalSettings, hooks: EvaluationHooks): Promise<PersonOutcome> {
+export async function evaluatePerson(
+  api: LabEvaluationApi,
+  plan: PersonPlan,
+  settings: EvalSettings,
+  hooks: EvaluationHooks,
+): Promise<PersonOutcome> {
   const outcome: PersonOutcome = {
     person: plan.id,
     notes: [],
@@ -234,7 +243,15 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
       continue;
     }
     const shots = evenlySpaced(allSources, T);
-    const nearest = truthPoints.map((points) => shots[nearestSource(shots.map((k) => sourcePoints[k]), points)]);
+    const nearest = truthPoints.map(
+      (points) =>
+        shots[
+          nearestSource(
+            shots.map((k) => sourcePoints[k]),
+            points,
+          )
+        ],
+    );
     generated.set(methodKey('warp', T), {
       method: 'warp',
       generator: null,
@@ -243,7 +260,10 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
     });
 
     for (const generator of settings.generators) {
-      const { ms: ffSetupMs } = await api.createAvatar(shots.map((k) => sources.faces[k]), generator.worker);
+      const { ms: ffSetupMs } = await api.createAvatar(
+        shots.map((k) => sources.faces[k]),
+        generator.worker,
+      );
       const timing: PersonTiming = { person: plan.id, generator: generator.label, T, ffSetupMs, ffRenderMs: [] };
       const ffFrames: RgbaImage[] = [];
       for (const face of targets.faces) {
@@ -251,12 +271,19 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
         ffFrames.push(decode(image));
         timing.ffRenderMs.push(ms);
       }
-      if (settings.modes.includes('ff')) generated.set(methodKey('ff', T, generator.label), { method: 'ff', generator: generator.label, T, frames: ffFrames });
+      if (settings.modes.includes('ff'))
+        generated.set(methodKey('ff', T, generator.label), { method: 'ff', generator: generator.label, T, frames: ffFrames });
       if (settings.modes.includes('ft')) {
         const steps = settings.ftSteps(T);
         hooks.log(`  ${plan.id} T=${T} ${generator.label}: fine-tuning ${steps} steps`);
         const ft = await api.fineTune(steps, settings.ftContentLoss, generator.worker);
-        Object.assign(timing, { ftMs: ft.ms, ftSteps: ft.stepsDone, ftUsedContentLoss: ft.usedContentLoss, ftLoss: { g: ft.lossG, d: ft.lossD }, ftRenderMs: [] });
+        Object.assign(timing, {
+          ftMs: ft.ms,
+          ftSteps: ft.stepsDone,
+          ftUsedContentLoss: ft.usedContentLoss,
+          ftLoss: { g: ft.lossG, d: ft.lossD },
+          ftRenderMs: [],
+        });
         const ftFrames: RgbaImage[] = [];
         for (const face of targets.faces) {
           const { image, ms } = await api.render(face.landmarks, cropSize, generator.worker);
@@ -310,7 +337,10 @@ export async function evaluatePerson(api: LabEvaluationApi, plan: PersonPlan, se
 
   // Sample-grid rows at cropSize: the first hold-out frame, and the one whose driver opens the mouth
   // most beyond its source photo's.
-  const widest = widestMouthTarget(truthPoints, gridSources.map((k) => sourcePoints[k]));
+  const widest = widestMouthTarget(
+    truthPoints,
+    gridSources.map((k) => sourcePoints[k]),
+  );
   const labels = settings.generators.map((g) => g.label);
   const shown = (method: Method, generator: string | null, i: number) => {
     const frame = largestT ? generated.get(methodKey(method, largestT, generator))?.frames[i] : undefined;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import { faceBox, laplacianVariance, relativeSharpness } from './sharpness';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import { faceBox, laplacianVariance, relativeSharpness } from './sharpness.ts';
 
 /** Grey image from a luma function (0..255). */
 function grey(size: number, value: (x: number, y: number) => number): RgbaImage {
@@ -15,7 +15,8 @@ function grey(size: number, value: (x: number, y: number) => number): RgbaImage 
 }
 
 /** Deterministic texture: fine detail at several frequencies. */
-const texture = (x: number, y: number) => 128 + 60 * Math.sin(x * 1.3 + y * 0.4) + 40 * Math.cos(x * 0.35 - y * 1.7) + 20 * Math.sin((x * y) / 5);
+const texture = (x: number, y: number) =>
+  128 + 60 * Math.sin(x * 1.3 + y * 0.4) + 40 * Math.cos(x * 0.35 - y * 1.7) + 20 * Math.sin((x * y) / 5);
 
 /** 3×3 box blur, edges clamped. */
 function blur(image: RgbaImage): RgbaImage {
@@ -25,7 +26,9 @@ function blur(image: RgbaImage): RgbaImage {
     for (let x = 0; x < n; x++) {
       for (let k = 0; k < 4; k++) {
         let sum = 0;
-        for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) sum += data[(Math.min(n - 1, Math.max(0, y + dy)) * n + Math.min(n - 1, Math.max(0, x + dx))) * 4 + k];
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dx = -1; dx <= 1; dx++)
+            sum += data[(Math.min(n - 1, Math.max(0, y + dy)) * n + Math.min(n - 1, Math.max(0, x + dx))) * 4 + k];
         out[(y * n + x) * 4 + k] = sum / 9;
       }
     }

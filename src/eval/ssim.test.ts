@@ -19,11 +19,7 @@ function imageFrom(width: number, height: number, rgb: (x: number, y: number) =>
 }
 
 // The same two 16×14 images are built in the Python cross-check below; keep the formulas in sync.
-const patternA = (x: number, y: number): [number, number, number] => [
-  (x * 37 + y * 11) & 255,
-  (x * y * 7 + 3) & 255,
-  (255 - x * 5) & 255,
-];
+const patternA = (x: number, y: number): [number, number, number] => [(x * 37 + y * 11) & 255, (x * y * 7 + 3) & 255, (255 - x * 5) & 255];
 const patternB = (x: number, y: number): [number, number, number] => [
   (x * 13 + y * 29 + 40) & 255,
   (x * x + y * 3) & 255,
@@ -35,11 +31,7 @@ const patternANudged = (x: number, y: number): [number, number, number] => {
 };
 
 function smoothImage(width: number, height: number): RgbaImage {
-  return imageFrom(width, height, (x, y) => [
-    128 + 100 * Math.sin(x / 5),
-    128 + 90 * Math.cos(y / 7),
-    128 + 60 * Math.sin((x + y) / 9),
-  ]);
+  return imageFrom(width, height, (x, y) => [128 + 100 * Math.sin(x / 5), 128 + 90 * Math.cos(y / 7), 128 + 60 * Math.sin((x + y) / 9)]);
 }
 
 function withNoise(image: RgbaImage, amplitude: number, seed: number): RgbaImage {

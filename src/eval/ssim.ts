@@ -90,9 +90,24 @@ export function ssim(a: RgbaImage, b: RgbaImage): number {
   };
   const muA = filterValid(ya, width, height, window);
   const muB = filterValid(yb, width, height, window);
-  const meanAA = filterValid(products((p) => ya[p] * ya[p]), width, height, window);
-  const meanBB = filterValid(products((p) => yb[p] * yb[p]), width, height, window);
-  const meanAB = filterValid(products((p) => ya[p] * yb[p]), width, height, window);
+  const meanAA = filterValid(
+    products((p) => ya[p] * ya[p]),
+    width,
+    height,
+    window,
+  );
+  const meanBB = filterValid(
+    products((p) => yb[p] * yb[p]),
+    width,
+    height,
+    window,
+  );
+  const meanAB = filterValid(
+    products((p) => ya[p] * yb[p]),
+    width,
+    height,
+    window,
+  );
 
   let total = 0;
   for (let p = 0; p < muA.length; p++) {

@@ -26,7 +26,19 @@ export function extractVideoFrames(path: string, indices: readonly number[], out
   const work = mkdtempSync(join(tmpdir(), 'eval-frames-'));
   try {
     const select = unique.map((i) => `eq(n\\,${i})`).join('+');
-    execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-vf', `select='${select}'`, '-vsync', '0', '-start_number', '0', join(work, '%05d.png')]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-vf',
+      `select='${select}'`,
+      '-vsync',
+      '0',
+      '-start_number',
+      '0',
+      join(work, '%05d.png'),
+    ]);
     const written = readdirSync(work).sort();
     if (written.length !== unique.length) {
       throw new Error(`ffmpeg wrote ${written.length} of ${unique.length} frames of ${path} (frame indices past the end?)`);

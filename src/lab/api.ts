@@ -4,10 +4,10 @@
  * Errors come back as { error: { code, message } } instead of exceptions, because exceptions lose
  * their type across page.evaluate.
  */
-import { lazyFaceDetector, type DetectorMode, type FaceBox, type LazyFaceDetector } from '../landmarks/detector';
-import type { FaceErrorInfo } from '../landmarks/errors';
-import type { Point } from '../landmarks/types';
-import { detectInImageUrl } from './detect-url';
+import { lazyFaceDetector, type DetectorMode, type FaceBox, type LazyFaceDetector } from '../landmarks/detector.ts';
+import type { FaceErrorInfo } from '../landmarks/errors.ts';
+import type { Point } from '../landmarks/types.ts';
+import { detectInImageUrl } from './detect-url.ts';
 
 export interface LabDetectOptions {
   modelUrl?: string;

@@ -1,15 +1,21 @@
 /** detectInImageUrl with fetch and createImageBitmap stubbed: results, plain-data errors, the bitmap closed. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DetectionResult, FaceDetector } from '../landmarks/detector';
-import { NoFaceError } from '../landmarks/errors';
-import { detectInImageUrl } from './detect-url';
+import type { DetectionResult, FaceDetector } from '../landmarks/detector.ts';
+import { NoFaceError } from '../landmarks/errors.ts';
+import { detectInImageUrl } from './detect-url.ts';
 
 const detection = { landmarks: [], box: { x: 0, y: 0, width: 1, height: 1 }, width: 4, height: 3, warnings: ['w'] } as DetectionResult;
 
 function stubBrowser(status = 200) {
   const bitmap = { width: 4, height: 3, close: vi.fn() };
-  vi.stubGlobal('fetch', vi.fn(() => Promise.resolve(new Response(new Blob([new Uint8Array(8)]), { status }))));
-  vi.stubGlobal('createImageBitmap', vi.fn(() => Promise.resolve(bitmap)));
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(() => Promise.resolve(new Response(new Blob([new Uint8Array(8)]), { status }))),
+  );
+  vi.stubGlobal(
+    'createImageBitmap',
+    vi.fn(() => Promise.resolve(bitmap)),
+  );
   return bitmap;
 }
 
@@ -39,7 +45,13 @@ describe('detectInImageUrl', () => {
   it('returns an HTTP failure as a plain-data error', async () => {
     stubBrowser(404);
     const take = vi.fn();
-    expect(await detectInImageUrl(detector(() => detection), '/missing.jpg', take)).toEqual({
+    expect(
+      await detectInImageUrl(
+        detector(() => detection),
+        '/missing.jpg',
+        take,
+      ),
+    ).toEqual({
       error: { code: 'unknown', message: '/missing.jpg: HTTP 404' },
     });
     expect(take).not.toHaveBeenCalled();
@@ -60,7 +72,11 @@ describe('detectInImageUrl', () => {
 
   it('returns a detector that failed to start as an error', async () => {
     stubBrowser();
-    const result = await detectInImageUrl(() => Promise.reject(new Error('no model')), '/face.jpg', () => 'unused');
+    const result = await detectInImageUrl(
+      () => Promise.reject(new Error('no model')),
+      '/face.jpg',
+      () => 'unused',
+    );
     expect(result).toEqual({ error: { code: 'unknown', message: 'no model' } });
   });
 });

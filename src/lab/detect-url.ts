@@ -3,8 +3,8 @@
  * failure (HTTP, decoding, no face, no detector) comes back as { error: { code, message } }, because
  * the lab's callers reach it through page.evaluate, where exceptions lose their type.
  */
-import { decodeImageFile, type DecodedImage, type DetectionResult, type FaceDetector } from '../landmarks/detector';
-import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
+import { decodeImageFile, type DecodedImage, type DetectionResult, type FaceDetector } from '../landmarks/detector.ts';
+import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors.ts';
 
 export async function detectInImageUrl<T>(
   detector: () => Promise<FaceDetector>,

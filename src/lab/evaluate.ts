@@ -12,19 +12,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
-import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from '../landmarks/crop';
-import { lazyFaceDetector } from '../landmarks/detector';
-import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import { nearestSource, sampleBilinear, warpGrid } from '../landmarks/warp';
-import { selectBackend, type BackendName } from '../nn/backend';
-import { rgbaToTensor, rgbaToUnitTensor } from '../nn/ff';
-import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras';
-import { PERCEPTUAL_MODELS } from '../nn/perceptual';
-import { preprocess, resizeTo } from '../nn/perceptual-preprocess';
-import { bitmapPixels, toImageData } from '../util/bitmap';
-import type { AvatarWorkerApi, FineTuneProgress, InitOptions, ModelInfo } from '../workers/avatar-protocol';
-import { detectInImageUrl } from './detect-url';
+import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from '../landmarks/crop.ts';
+import { lazyFaceDetector } from '../landmarks/detector.ts';
+import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors.ts';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import { nearestSource, sampleBilinear, warpGrid } from '../landmarks/warp.ts';
+import { selectBackend, type BackendName } from '../nn/backend.ts';
+import { rgbaToTensor, rgbaToUnitTensor } from '../nn/ff.ts';
+import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras.ts';
+import { PERCEPTUAL_MODELS } from '../nn/perceptual.ts';
+import { preprocess, resizeTo } from '../nn/perceptual-preprocess.ts';
+import { bitmapPixels, toImageData } from '../util/bitmap.ts';
+import type { AvatarWorkerApi, FineTuneProgress, InitOptions, ModelInfo } from '../workers/avatar-protocol.ts';
+import { detectInImageUrl } from './detect-url.ts';
 
 export interface EvalImage {
   width: number;
@@ -110,7 +110,8 @@ export function decodeEvalImage(image: EvalImage): RgbaImage {
   const binary = atob(image.rgbaBase64);
   const data = new Uint8ClampedArray(binary.length);
   for (let i = 0; i < binary.length; i++) data[i] = binary.charCodeAt(i);
-  if (data.length !== image.width * image.height * 4) throw new Error(`eval image: ${data.length} bytes for ${image.width}×${image.height}`);
+  if (data.length !== image.width * image.height * 4)
+    throw new Error(`eval image: ${data.length} bytes for ${image.width}×${image.height}`);
   return { width: image.width, height: image.height, data };
 }
 
@@ -122,12 +123,13 @@ function toPoints(flat: readonly number[]): Landmarks {
 
 /** Batch of RGB images in [0,1], NHWC. */
 function batch01(images: EvalImage[]): tf.Tensor4D {
-  return tf.tidy(() =>
-    tf.stack(
-      images.map((image) => {
-        return rgbaToUnitTensor(decodeEvalImage(image));
-      }),
-    ) as tf.Tensor4D,
+  return tf.tidy(
+    () =>
+      tf.stack(
+        images.map((image) => {
+          return rgbaToUnitTensor(decodeEvalImage(image));
+        }),
+      ) as tf.Tensor4D,
   );
 }
 
@@ -142,7 +144,9 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
     return worker;
   };
 
-  let metricsReady: Promise<{ backend: string; identity: tf.GraphModel; faceres: tf.GraphModel; features: FrozenKerasFunction }> | undefined;
+  let metricsReady:
+    | Promise<{ backend: string; identity: tf.GraphModel; faceres: tf.GraphModel; features: FrozenKerasFunction }>
+    | undefined;
   const metricNetworks = () => {
     metricsReady ??= (async () => {
       // WebGL first: SwiftShader's WebGL runs these small CNNs faster than its WebGPU.
@@ -247,7 +251,9 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
       if (images.length === 0) return [];
       const { identity } = await metricNetworks();
       const [, height, width] = identity.inputs[0].shape ?? [-1, 112, 112];
-      const input = tf.tidy(() => tf.image.resizeBilinear(batch01(images).mul(255) as tf.Tensor4D, [height > 0 ? height : 112, width > 0 ? width : 112], false));
+      const input = tf.tidy(() =>
+        tf.image.resizeBilinear(batch01(images).mul(255) as tf.Tensor4D, [height > 0 ? height : 112, width > 0 ? width : 112], false),
+      );
       try {
         const output = identity.execute(input) as tf.Tensor;
         try {

@@ -1,8 +1,8 @@
 import * as Comlink from 'comlink';
-import type { AvatarWorkerApi } from '../workers/avatar-protocol';
-import { createLabApi, type LabApi } from './api';
-import { createEvaluationApi, type LabEvaluationApi } from './evaluate';
-import { createPrepareApi } from './prepare';
+import type { AvatarWorkerApi } from '../workers/avatar-protocol.ts';
+import { createLabApi, type LabApi } from './api.ts';
+import { createEvaluationApi, type LabEvaluationApi } from './evaluate.ts';
+import { createPrepareApi } from './prepare.ts';
 
 export interface LabWindowApi extends LabApi {
   /** The same functions running in a module worker (created on first use). */

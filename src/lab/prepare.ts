@@ -8,12 +8,12 @@
  * Results are plain data (JPEG as base64, landmarks as a flat number array) because page.evaluate
  * serialises through JSON-like values; errors come back as { error } for the same reason.
  */
-import { bitmapPixels, toImageData } from '../util/bitmap';
-import { computeFaceCrop, mapLandmarksToCrop, resampleCrop, type CropTransform } from '../landmarks/crop';
-import { lazyFaceDetector } from '../landmarks/detector';
-import type { FaceErrorInfo } from '../landmarks/errors';
-import type { RgbaImage } from '../landmarks/types';
-import { detectInImageUrl } from './detect-url';
+import { bitmapPixels, toImageData } from '../util/bitmap.ts';
+import { computeFaceCrop, mapLandmarksToCrop, resampleCrop, type CropTransform } from '../landmarks/crop.ts';
+import { lazyFaceDetector } from '../landmarks/detector.ts';
+import type { FaceErrorInfo } from '../landmarks/errors.ts';
+import type { RgbaImage } from '../landmarks/types.ts';
+import { detectInImageUrl } from './detect-url.ts';
 
 export interface PrepareSampleOptions {
   /** Side of the square crop in pixels. */

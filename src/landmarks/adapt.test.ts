@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { STABLE_POINT_INDICES, createLandmarkAdapter, measureFaceFrame } from './adapt.ts';
 import { KEYPOINTS } from './contours.ts';
 import { distance, rotatePointAbout } from './geometry.ts';
-import { loadRealFaceFixture } from './realFaceFixture.ts';
-import { makeSyntheticFace, type SyntheticFaceOptions } from './syntheticFace.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
+import { makeSyntheticFace, type SyntheticFaceOptions } from './synthetic-face.ts';
 import type { Landmarks, Point } from './types.ts';
 
 const faceWidth = (p: Landmarks) => distance(p[KEYPOINTS.rightFaceSide], p[KEYPOINTS.leftFaceSide]);
@@ -21,7 +21,12 @@ function movedHead(points: Landmarks, about: { x: number; y: number }, radians: 
 function expectSameLandmarks(actual: Landmarks, expected: Landmarks, tolerance: number): void {
   let worst = 0;
   for (let i = 0; i < expected.length; i++) {
-    worst = Math.max(worst, Math.abs(actual[i].x - expected[i].x), Math.abs(actual[i].y - expected[i].y), Math.abs(actual[i].z - expected[i].z));
+    worst = Math.max(
+      worst,
+      Math.abs(actual[i].x - expected[i].x),
+      Math.abs(actual[i].y - expected[i].y),
+      Math.abs(actual[i].z - expected[i].z),
+    );
   }
   expect(worst).toBeLessThanOrEqual(tolerance);
 }
@@ -42,7 +47,7 @@ describe('createLandmarkAdapter', () => {
     for (const frame of track) expectSameLandmarks(adapt(frame), frame, 1e-6 * faceWidth(reference));
   });
 
-  it('keeps the avatar\'s face shape when the driver has a wider face', () => {
+  it("keeps the avatar's face shape when the driver has a wider face", () => {
     const wideReference = makeSyntheticFace({ ...driverBase, widthScale: 1.3 });
     const avatar = makeSyntheticFace(avatarBase);
     const adapt = createLandmarkAdapter(avatar, wideReference);
@@ -53,7 +58,7 @@ describe('createLandmarkAdapter', () => {
     expect(faceWidth(wideReference) / faceWidth(avatar)).toBeGreaterThan(2);
   });
 
-  it('scales sideways motion by face width: a wide driver\'s smile is narrowed to fit the avatar', () => {
+  it("scales sideways motion by face width: a wide driver's smile is narrowed to fit the avatar", () => {
     const wideReference = makeSyntheticFace({ ...driverBase, widthScale: 1.3 });
     const avatar = makeSyntheticFace(avatarBase);
     const adapt = createLandmarkAdapter(avatar, wideReference);
@@ -71,7 +76,7 @@ describe('createLandmarkAdapter', () => {
     expect(Math.atan2(move.y, move.x)).toBeCloseTo(avatarBase.roll!, 6);
   });
 
-  it('transfers mouth opening in proportion to the avatar\'s face size', () => {
+  it("transfers mouth opening in proportion to the avatar's face size", () => {
     const reference = makeSyntheticFace(driverBase);
     const avatar = makeSyntheticFace(avatarBase);
     const adapt = createLandmarkAdapter(avatar, reference);
@@ -88,7 +93,7 @@ describe('createLandmarkAdapter', () => {
     expect(along).toBeCloseTo(Math.PI / 2 + avatarBase.roll!, 3);
   });
 
-  it('rotates, scales and moves the avatar\'s head with the driver\'s, relative to face size', () => {
+  it("rotates, scales and moves the avatar's head with the driver's, relative to face size", () => {
     const reference = makeSyntheticFace(driverBase);
     const avatar = makeSyntheticFace(avatarBase);
     const adapt = createLandmarkAdapter(avatar, reference);

@@ -24,15 +24,7 @@
  * frames exactly (up to rounding), which is what self-reenactment needs.
  */
 import { FACE_OVAL, KEYPOINTS } from './contours.ts';
-import {
-  centroid,
-  distance,
-  fitSimilarity,
-  midpoint,
-  similarityRotation,
-  similarityScale,
-  type Vec2,
-} from './geometry.ts';
+import { centroid, distance, fitSimilarity, midpoint, similarityRotation, similarityScale, type Vec2 } from './geometry.ts';
 import { NUM_LANDMARKS, type Landmarks, type Point } from './types.ts';
 
 /** Upper face oval, from the right face side over the forehead to the left face side. */
@@ -51,7 +43,12 @@ export const STABLE_POINT_INDICES: readonly number[] = [
   KEYPOINTS.rightEyeInner,
   KEYPOINTS.leftEyeInner,
   KEYPOINTS.leftEyeOuter,
-  168, 6, 197, 195, 5, 4,
+  168,
+  6,
+  197,
+  195,
+  5,
+  4,
   ...upperFaceOval(),
 ];
 
@@ -141,7 +138,10 @@ export function createLandmarkAdapter(
 
   return (frame: Landmarks): Point[] => {
     checkLandmarks(frame, 'landmark adapter (driver frame)');
-    const pose = fitSimilarity(referenceStable, stable.map((i) => frame[i]));
+    const pose = fitSimilarity(
+      referenceStable,
+      stable.map((i) => frame[i]),
+    );
     const scale = similarityScale(pose);
     const rotation = similarityRotation(pose);
     const frameCenter = centroid(stable.map((i) => frame[i]));

@@ -2,11 +2,11 @@
  * One photo → what the avatar needs from it: the square face crop, the face's landmarks in crop
  * coordinates, and the landmark image. Runs wherever it is called (the app calls it in a worker).
  */
-import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from './crop';
-import { decodeImageFile, lazyFaceDetector } from './detector';
-import { rasterizeLandmarks } from './rasterize';
-import type { Landmarks, RgbaImage } from './types';
-import { bitmapPixels } from '../util/bitmap';
+import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from './crop.ts';
+import { decodeImageFile, lazyFaceDetector } from './detector.ts';
+import { rasterizeLandmarks } from './rasterize.ts';
+import type { Landmarks, RgbaImage } from './types.ts';
+import { bitmapPixels } from '../util/bitmap.ts';
 
 export interface AnalyzedPhoto {
   crop: RgbaImage;

@@ -1,7 +1,7 @@
 import { FaceLandmarker } from '@mediapipe/tasks-vision';
 import { describe, expect, it } from 'vitest';
 import { CONTOUR_PARTS, FACE_OVAL, IRIS_PARTS, JAW, PUPIL_COLOR, drawnLandmarkIndices, type ContourPartName } from './contours.ts';
-import { loadRealFaceFixture } from './realFaceFixture.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
 import { NUM_LANDMARKS, type Point } from './types.ts';
 
 type Connection = { start: number; end: number };
@@ -36,12 +36,12 @@ const mediapipe = {
 };
 
 describe('contour table', () => {
-  it('traces each eye exactly along MediaPipe\'s eye outline of the same side', () => {
+  it("traces each eye exactly along MediaPipe's eye outline of the same side", () => {
     expect(new Set(polylineEdges(part('rightEye').indices, true))).toEqual(mediapipe.rightEye);
     expect(new Set(polylineEdges(part('leftEye').indices, true))).toEqual(mediapipe.leftEye);
   });
 
-  it('traces the outer and inner lips, which together are MediaPipe\'s lip outline', () => {
+  it("traces the outer and inner lips, which together are MediaPipe's lip outline", () => {
     const outer = polylineEdges(part('outerLips').indices, true);
     const inner = polylineEdges(part('innerLips').indices, true);
     expect(new Set([...outer, ...inner])).toEqual(mediapipe.lips);
@@ -58,7 +58,7 @@ describe('contour table', () => {
     expect(JAW[(JAW.length - 1) / 2]).toBe(152);
   });
 
-  it('draws each brow along its own side\'s MediaPipe brow', () => {
+  it("draws each brow along its own side's MediaPipe brow", () => {
     for (const edge of polylineEdges(part('rightBrow').indices, false)) expect(mediapipe.rightBrow.has(edge), edge).toBe(true);
     for (const edge of polylineEdges(part('leftBrow').indices, false)) expect(mediapipe.leftBrow.has(edge), edge).toBe(true);
   });
@@ -90,7 +90,7 @@ describe('contour table', () => {
     expect(indices).toContain(477);
   });
 
-  it('matches a real MediaPipe face: each iris centre lies inside its own eye, subject\'s right on the image left', () => {
+  it("matches a real MediaPipe face: each iris centre lies inside its own eye, subject's right on the image left", () => {
     const face = loadRealFaceFixture().landmarks;
     const insidePolygon = (p: Point, ring: readonly number[]) => {
       let inside = false;

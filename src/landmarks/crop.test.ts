@@ -15,8 +15,8 @@ import {
   type CropTransform,
 } from './crop.ts';
 import { boundingBox } from './geometry.ts';
-import { loadRealFaceFixture } from './realFaceFixture.ts';
-import { makeSyntheticFace } from './syntheticFace.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
+import { makeSyntheticFace } from './synthetic-face.ts';
 import type { RgbaImage } from './types.ts';
 
 /** Deterministic standard-normal noise (LCG + Box-Muller) so jitter tests never flake. */
@@ -154,7 +154,12 @@ describe('resampleCrop', () => {
     const crop: CropTransform = { x0: 5, y0: 3, side: 20, size: 20, scale: 1 };
     const out = resampleCrop(gradient, crop);
     expect(out.width).toBe(20);
-    for (const [x, y] of [[0, 0], [7, 11], [19, 19]]) expect(at(out, x, y)).toEqual(at(gradient, x + 5, y + 3));
+    for (const [x, y] of [
+      [0, 0],
+      [7, 11],
+      [19, 19],
+    ])
+      expect(at(out, x, y)).toEqual(at(gradient, x + 5, y + 3));
   });
 
   it('interpolates bilinearly when enlarging', () => {
@@ -215,7 +220,9 @@ describe('resampleCrop', () => {
     for (let k = 0; k < runs; k++) resampleCrop(frame, crop);
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
-    console.info(`resampleCrop 1280x720 -> 256: ${cpuMs.toFixed(2)} ms CPU, ${((performance.now() - wallBefore) / runs).toFixed(2)} ms wall per call`);
+    console.info(
+      `resampleCrop 1280x720 -> 256: ${cpuMs.toFixed(2)} ms CPU, ${((performance.now() - wallBefore) / runs).toFixed(2)} ms wall per call`,
+    );
     // Generous bound: about 7 ms CPU on the slow 2-core dev box, a few ms on a desktop.
     expect(cpuMs).toBeLessThan(25);
   });

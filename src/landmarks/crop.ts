@@ -209,12 +209,7 @@ function axisTaps(origin: number, step: number, outLength: number, sourceLength:
  * replication would smear border pixels into streaks that look like hair or clothing. 'edge' is there
  * for callers that prefer replication.
  */
-export function resampleCrop(
-  src: RgbaImage,
-  crop: CropTransform,
-  outSize: number = crop.size,
-  fill: CropFill = 'black',
-): RgbaImage {
+export function resampleCrop(src: RgbaImage, crop: CropTransform, outSize: number = crop.size, fill: CropFill = 'black'): RgbaImage {
   if (!Number.isInteger(outSize) || outSize <= 0) throw new Error(`resampleCrop: outSize must be a positive integer, got ${outSize}`);
   const step = crop.side / outSize;
   const columns = axisTaps(crop.x0, step, outSize, src.width, fill);
@@ -236,7 +231,10 @@ export function resampleCrop(
     const srcRow = r * src.width * 4;
     const dstRow = (r - rowMin) * rowStride;
     for (let j = 0; j < outSize; j++) {
-      let red = 0, green = 0, blue = 0, alpha = 255 * columnOutside[j];
+      let red = 0,
+        green = 0,
+        blue = 0,
+        alpha = 255 * columnOutside[j];
       const tapEnd = columnStart[j + 1];
       for (let t = columnStart[j]; t < tapEnd; t++) {
         const w = columnWeight[t];

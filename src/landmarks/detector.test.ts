@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { lazyFaceDetector, selectFace, toPixelLandmarks, type FaceDetector } from './detector';
-import { DetectorUnavailableError, FaceTooSmallError, NoFaceError, toFaceErrorInfo } from './errors';
+import { lazyFaceDetector, selectFace, toPixelLandmarks, type FaceDetector } from './detector.ts';
+import { DetectorUnavailableError, FaceTooSmallError, NoFaceError, toFaceErrorInfo } from './errors.ts';
 import face478 from './__fixtures__/face478.json';
-import { NUM_LANDMARKS } from './types';
+import { NUM_LANDMARKS } from './types.ts';
 
 /** The fixture face in MediaPipe's normalised coordinates, optionally shrunk and shifted. */
 function normalisedFace(scale = 1, dx = 0, dy = 0) {

@@ -5,9 +5,9 @@
  * pixels of the analysed image.
  */
 import type { FaceLandmarker, NormalizedLandmark } from '@mediapipe/tasks-vision';
-import { DetectorUnavailableError, FaceTooSmallError, NoFaceError, NotAnImageError } from './errors';
-import { boundingBox } from './geometry';
-import { NUM_LANDMARKS, type Landmarks, type Point } from './types';
+import { DetectorUnavailableError, FaceTooSmallError, NoFaceError, NotAnImageError } from './errors.ts';
+import { boundingBox } from './geometry.ts';
+import { NUM_LANDMARKS, type Landmarks, type Point } from './types.ts';
 
 export const DEFAULT_WASM_BASE = '/mediapipe/wasm';
 export const DEFAULT_MODEL_URL = '/models/face_landmarker.task';
@@ -245,7 +245,8 @@ export async function decodeImageFile(file: Blob, maxSidePx = MAX_IMAGE_SIDE_PX)
   try {
     bitmap = await createImageBitmap(file);
   } catch {
-    const labelled = file.type && !file.type.startsWith('image/') ? `it is ${file.type}` : 'the data is corrupt or in an unsupported format';
+    const labelled =
+      file.type && !file.type.startsWith('image/') ? `it is ${file.type}` : 'the data is corrupt or in an unsupported format';
     throw new NotAnImageError(labelled);
   }
   const originalWidth = bitmap.width;

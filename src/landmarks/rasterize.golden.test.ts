@@ -15,8 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../util/png.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from './crop.ts';
 import { rasterizeLandmarks } from './rasterize.ts';
-import { loadRealFaceFixture } from './realFaceFixture.ts';
-import { makeSyntheticFace } from './syntheticFace.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
+import { makeSyntheticFace } from './synthetic-face.ts';
 import type { Point, RgbaImage } from './types.ts';
 
 const GOLDEN_DIR = fileURLToPath(new URL('./__golden__/', import.meta.url));

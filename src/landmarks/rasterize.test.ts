@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CONTOUR_PARTS, IRIS_PARTS, JAW, PUPIL_COLOR, type Rgb } from './contours.ts';
 import { defaultLineWidth, rasterizeLandmarks } from './rasterize.ts';
-import { makeSyntheticFace } from './syntheticFace.ts';
+import { makeSyntheticFace } from './synthetic-face.ts';
 import { NUM_LANDMARKS, type Point, type RgbaImage } from './types.ts';
 
 function pixel(image: RgbaImage, x: number, y: number): number[] {
@@ -77,7 +77,7 @@ describe('rasterizeLandmarks', () => {
     expect(pixel(image, 253, 253)).toEqual([0, 0, 0, 255]);
   });
 
-  it('places the subject\'s right eye on the image left', () => {
+  it("places the subject's right eye on the image left", () => {
     const image = rasterizeLandmarks(face256, 256);
     const right = CONTOUR_PARTS.find((p) => p.name === 'rightEye')!;
     const left = CONTOUR_PARTS.find((p) => p.name === 'leftEye')!;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadRealFaceFixture } from './realFaceFixture.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from './crop.ts';
 import { decodeTrack, encodeTrack, TRACK_SCALE } from './track.ts';
 

@@ -42,11 +42,15 @@ if (skipRequested) console.warn('src/landmarks/warp-parity.test.ts skipped: SKIP
 
 /** Runs the twin's exporter; throws with the reason (no Python, no torch, exporter error) on failure. */
 function exportFixture(folder: string): void {
-  const run = spawnSync(PYTHON, ['-m', 'train.talking_heads.export_warp_parity', '--data', DATA, '--out', folder, '--sizes', ...SIZES.map(String)], {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const run = spawnSync(
+    PYTHON,
+    ['-m', 'train.talking_heads.export_warp_parity', '--data', DATA, '--out', folder, '--sizes', ...SIZES.map(String)],
+    {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   const howToFix =
     'Install python3-torch and python3-pil (Debian) or point PYTHON at an interpreter that has torch, numpy and PIL; ' +
     'SKIP_PARITY=1 skips this test on machines without them.';

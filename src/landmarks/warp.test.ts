@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { useCpuBackend } from '../nn/testing.ts';
-import { loadRealFaceFixture } from './realFaceFixture.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
 import type { Point, RgbaImage } from './types.ts';
 import { WARP_MESH } from './warp-mesh.ts';
 import {
@@ -83,7 +83,11 @@ function openMouth(points: readonly Point[], amount: number): Point[] {
  * warp.py's rule by brute force: every pixel scores every triangle (no bounding boxes), the largest
  * min(barycentric) wins, the first on ties; below OUTSIDE_SCORE the pixel maps to itself, mask 0.
  */
-function bruteForceGrid(sourcePoints: readonly Point[], targetPoints: readonly Point[], size: number): { positions: Float32Array; mask: Float32Array; overlapping: number } {
+function bruteForceGrid(
+  sourcePoints: readonly Point[],
+  targetPoints: readonly Point[],
+  size: number,
+): { positions: Float32Array; mask: Float32Array; overlapping: number } {
   const src = controlPoints(sourcePoints, size);
   const dst = controlPoints(targetPoints, size);
   const at = (points: Float64Array, tri: readonly number[]) => tri.flatMap((v) => [points[2 * v], points[2 * v + 1]]);
@@ -94,12 +98,14 @@ function bruteForceGrid(sourcePoints: readonly Point[], targetPoints: readonly P
     const [sax, say, sbx, sby, scx, scy] = at(src, tri);
     const ds = (sbx - sax) * (scy - say) - (sby - say) * (scx - sax);
     const ratio = Math.min(Math.abs(ds), Math.abs(d)) / Math.max(Math.abs(ds), Math.abs(d), 1e-30);
-    return [{
-      ka: [(bx * cy - by * cx) / d, (by - cy) / d, (cx - bx) / d],
-      kb: [(cx * ay - cy * ax) / d, (cy - ay) / d, (ax - cx) / d],
-      source: [sax, say, sbx, sby, scx, scy],
-      confidence: ds * d > 0 ? ratio : 0,
-    }];
+    return [
+      {
+        ka: [(bx * cy - by * cx) / d, (by - cy) / d, (cx - bx) / d],
+        kb: [(cx * ay - cy * ax) / d, (cy - ay) / d, (ax - cx) / d],
+        source: [sax, say, sbx, sby, scx, scy],
+        confidence: ds * d > 0 ? ratio : 0,
+      },
+    ];
   });
   const positions = new Float32Array(2 * size * size);
   const mask = new Float32Array(size * size);
@@ -333,7 +339,7 @@ describe('warpTensor (TF.js, CPU backend)', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('samples with four gathers (the GPU backends\' path) as the JS loop does', () => {
+  it("samples with four gathers (the GPU backends' path) as the JS loop does", () => {
     const face = realFace();
     const target = openMouth(similarity(face, -5, 0.95, 2, -1), 0.12);
     const values = Float32Array.from({ length: SIZE * SIZE * 3 }, (_, i) => Math.sin(i * 0.37));

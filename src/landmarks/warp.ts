@@ -58,7 +58,10 @@ export function similarityFit(src: WarpPoints, dst: WarpPoints): Similarity2D {
     throw new Error(`similarityFit: need two equally long, non-empty point lists (got ${src.length}, ${dst.length})`);
   }
   const n = src.length;
-  let msx = 0, msy = 0, mdx = 0, mdy = 0;
+  let msx = 0,
+    msy = 0,
+    mdx = 0,
+    mdy = 0;
   for (let i = 0; i < n; i++) {
     msx += src[i].x;
     msy += src[i].y;
@@ -69,10 +72,14 @@ export function similarityFit(src: WarpPoints, dst: WarpPoints): Similarity2D {
   msy /= n;
   mdx /= n;
   mdy /= n;
-  let norm = 0, dot = 0, cross = 0;
+  let norm = 0,
+    dot = 0,
+    cross = 0;
   for (let i = 0; i < n; i++) {
-    const sx = src[i].x - msx, sy = src[i].y - msy;
-    const dx = dst[i].x - mdx, dy = dst[i].y - mdy;
+    const sx = src[i].x - msx,
+      sy = src[i].y - msy;
+    const dx = dst[i].x - mdx,
+      dy = dst[i].y - mdy;
     norm += sx * sx + sy * sy;
     dot += sx * dx + sy * dy;
     cross += sx * dy - sy * dx;
@@ -111,7 +118,8 @@ export function controlPoints(landmarks: WarpPoints, size: number): Float64Array
     landmarks,
   );
   WARP_MESH.ring.forEach(([rx, ry], k) => {
-    const x = rx * size, y = ry * size;
+    const x = rx * size,
+      y = ry * size;
     out[2 * (NUM_LANDMARKS + k)] = fit.a * x - fit.b * y + fit.tx;
     out[2 * (NUM_LANDMARKS + k) + 1] = fit.b * x + fit.a * y + fit.ty;
   });
@@ -142,24 +150,36 @@ export function warpGrid(sourcePoints: WarpPoints, targetPoints: WarpPoints, siz
   const confidence = new Float64Array(NUM_TRIANGLES);
 
   for (let t = 0; t < NUM_TRIANGLES; t++) {
-    const ia = TRIANGLES[3 * t], ib = TRIANGLES[3 * t + 1], ic = TRIANGLES[3 * t + 2];
-    const ax = dst[2 * ia], ay = dst[2 * ia + 1];
-    const bx = dst[2 * ib], by = dst[2 * ib + 1];
-    const cx = dst[2 * ic], cy = dst[2 * ic + 1];
+    const ia = TRIANGLES[3 * t],
+      ib = TRIANGLES[3 * t + 1],
+      ic = TRIANGLES[3 * t + 2];
+    const ax = dst[2 * ia],
+      ay = dst[2 * ia + 1];
+    const bx = dst[2 * ib],
+      by = dst[2 * ib + 1];
+    const cx = dst[2 * ic],
+      cy = dst[2 * ic + 1];
     const d = (bx - ax) * (cy - ay) - (by - ay) * (cx - ax);
     if (!(Math.abs(d) >= DEGENERATE_DOUBLE_AREA)) continue;
-    const sax = src[2 * ia], say = src[2 * ia + 1];
+    const sax = src[2 * ia],
+      say = src[2 * ia + 1];
     const ds = (src[2 * ib] - sax) * (src[2 * ic + 1] - say) - (src[2 * ib + 1] - say) * (src[2 * ic] - sax);
     const ratio = Math.min(Math.abs(ds), Math.abs(d)) / Math.max(Math.abs(ds), Math.abs(d), 1e-30);
     confidence[t] = ds * d > 0 ? ratio : 0;
-    const ka0 = (bx * cy - by * cx) / d, ka1 = (by - cy) / d, ka2 = (cx - bx) / d;
-    const kb0 = (cx * ay - cy * ax) / d, kb1 = (cy - ay) / d, kb2 = (ax - cx) / d;
+    const ka0 = (bx * cy - by * cx) / d,
+      ka1 = (by - cy) / d,
+      ka2 = (cx - bx) / d;
+    const kb0 = (cx * ay - cy * ax) / d,
+      kb1 = (cy - ay) / d,
+      kb2 = (ax - cx) / d;
     coef.set([ka0, ka1, ka2, kb0, kb1, kb2], 6 * t);
 
     // Pixel centres in the bounding box, widened by how far outside a point can lie and still score
     // ≥ OUTSIDE_SCORE: |score| times the triangle's largest altitude, which is below its box's w + h.
-    const minX = Math.min(ax, bx, cx), maxX = Math.max(ax, bx, cx);
-    const minY = Math.min(ay, by, cy), maxY = Math.max(ay, by, cy);
+    const minX = Math.min(ax, bx, cx),
+      maxX = Math.max(ax, bx, cx);
+    const minY = Math.min(ay, by, cy),
+      maxY = Math.max(ay, by, cy);
     const margin = -OUTSIDE_SCORE * (maxX - minX + maxY - minY) + 1e-9;
     const minI = Math.max(0, Math.ceil(minX - margin - 0.5));
     const maxI = Math.min(size - 1, Math.floor(maxX + margin - 0.5));
@@ -201,7 +221,9 @@ export function warpGrid(sourcePoints: WarpPoints, targetPoints: WarpPoints, siz
       const wa = coef[o] + coef[o + 1] * px + coef[o + 2] * py;
       const wb = coef[o + 3] + coef[o + 4] * px + coef[o + 5] * py;
       const wc = 1 - wa - wb;
-      const ia = TRIANGLES[3 * t], ib = TRIANGLES[3 * t + 1], ic = TRIANGLES[3 * t + 2];
+      const ia = TRIANGLES[3 * t],
+        ib = TRIANGLES[3 * t + 1],
+        ic = TRIANGLES[3 * t + 2];
       positions[2 * pixel] = wa * src[2 * ia] + wb * src[2 * ib] + wc * src[2 * ic];
       positions[2 * pixel + 1] = wa * src[2 * ia + 1] + wb * src[2 * ib + 1] + wc * src[2 * ic + 1];
       mask[pixel] = confidence[t];
@@ -232,9 +254,12 @@ function bilinearTaps(positions: Float32Array, size: number): BilinearTaps {
   for (let p = 0; p < pixels; p++) {
     const fx = Math.min(Math.max(positions[2 * p] - 0.5, 0), last);
     const fy = Math.min(Math.max(positions[2 * p + 1] - 0.5, 0), last);
-    const x0 = Math.floor(fx), y0 = Math.floor(fy);
-    const x1 = Math.min(x0 + 1, last), y1 = Math.min(y0 + 1, last);
-    const tx = fx - x0, ty = fy - y0;
+    const x0 = Math.floor(fx),
+      y0 = Math.floor(fy);
+    const x1 = Math.min(x0 + 1, last),
+      y1 = Math.min(y0 + 1, last);
+    const tx = fx - x0,
+      ty = fy - y0;
     index[0][p] = y0 * size + x0;
     index[1][p] = y0 * size + x1;
     index[2][p] = y1 * size + x0;
@@ -272,11 +297,7 @@ export function sampleBilinearPixels(values: ArrayLike<number>, size: number, ch
  * bilinear, rounded to bytes); the output has the source's size. Pixels outside every triangle
  * keep the source's (mask 0 there).
  */
-export function warpImage(
-  source: RgbaImage,
-  sourcePoints: WarpPoints,
-  targetPoints: WarpPoints,
-): { image: RgbaImage; mask: Float32Array } {
+export function warpImage(source: RgbaImage, sourcePoints: WarpPoints, targetPoints: WarpPoints): { image: RgbaImage; mask: Float32Array } {
   const { width, height } = source;
   if (width !== height) throw new Error(`warpImage: the source must be square, got ${width}×${height}`);
   if (source.data.length !== width * height * 4) {
@@ -345,7 +366,8 @@ export function warpTensor(
  * centre): warp.py's alignment_error. 0 for a similarity-transformed copy of the target.
  */
 export function alignmentError(sources: readonly Landmarks[], target: Landmarks): number[] {
-  let mx = 0, my = 0;
+  let mx = 0,
+    my = 0;
   for (const p of target) {
     mx += p.x;
     my += p.y;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeFaceCrop, mapLandmarksToCrop } from '../landmarks/crop.ts';
-import { loadRealFaceFixture } from '../landmarks/realFaceFixture.ts';
+import { loadRealFaceFixture } from '../landmarks/real-face-fixture.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { warpImage } from '../landmarks/warp.ts';
 import { AVATAR_PSI, AVATAR_SOURCE_CROPS, AvatarSession, WARP_DISPLAY_SIZE, type AvatarPhoto } from './avatar-session.ts';

@@ -98,13 +98,19 @@ export class AvatarSession {
     if (this.warpGuided) {
       const d = WARP_DISPLAY_SIZE;
       const crops = photos.map((p) =>
-        rgbaToTensor(p.crop.width === d ? p.crop : resampleCrop(p.crop, cropTransformFromBox({ cx: p.crop.width / 2, cy: p.crop.height / 2, side: p.crop.width }, d), d)),
+        rgbaToTensor(
+          p.crop.width === d
+            ? p.crop
+            : resampleCrop(p.crop, cropTransformFromBox({ cx: p.crop.width / 2, cy: p.crop.height / 2, side: p.crop.width }, d), d),
+        ),
       );
       this.sources = {
         crops: tf.stack(crops) as tf.Tensor4D,
         frames: tf.clone(this.frames),
         // float32 like their saved copy, so a reloaded avatar renders bit for bit the same.
-        points: photos.map((p) => scalePoints(p.landmarks, p.crop.width, d).map((q) => ({ x: Math.fround(q.x), y: Math.fround(q.y), z: Math.fround(q.z) }))),
+        points: photos.map((p) =>
+          scalePoints(p.landmarks, p.crop.width, d).map((q) => ({ x: Math.fround(q.x), y: Math.fround(q.y), z: Math.fround(q.z) })),
+        ),
       };
       tf.dispose(crops);
     }
@@ -146,7 +152,10 @@ export class AvatarSession {
       const { crops, frames, points } = this.sources;
       named.set(AVATAR_SOURCE_CROPS, { shape: [...crops.shape], data: (await crops.data()) as Float32Array });
       named.set(AVATAR_SOURCE_FRAMES, { shape: [...frames.shape], data: (await frames.data()) as Float32Array });
-      named.set(AVATAR_SOURCE_POINTS, { shape: [points.length, points[0].length, 3], data: Float32Array.from(points.flatMap((ps) => ps.flatMap((p) => [p.x, p.y, p.z]))) });
+      named.set(AVATAR_SOURCE_POINTS, {
+        shape: [points.length, points[0].length, 3],
+        data: Float32Array.from(points.flatMap((ps) => ps.flatMap((p) => [p.x, p.y, p.z]))),
+      });
     }
     return named;
   }
@@ -187,13 +196,16 @@ export class AvatarSession {
     const frames = named.get(AVATAR_SOURCE_FRAMES);
     const points = named.get(AVATAR_SOURCE_POINTS);
     if (!crops || !frames || !points) {
-      throw new WeightsError('avatar weights: this avatar has no photos, so the warp-guided generator cannot render it (it was made with the paper generator)');
+      throw new WeightsError(
+        'avatar weights: this avatar has no photos, so the warp-guided generator cannot render it (it was made with the paper generator)',
+      );
     }
     const d = WARP_DISPLAY_SIZE;
     const r = this.resolution;
     const t = crops.shape[0];
     const expect = (label: string, shape: readonly number[], want: number[]) => {
-      if (!tf.util.arraysEqual([...shape], want)) throw new WeightsError(`avatar weights: "${label}" has shape [${shape}], expected [${want}]`);
+      if (!tf.util.arraysEqual([...shape], want))
+        throw new WeightsError(`avatar weights: "${label}" has shape [${shape}], expected [${want}]`);
     };
     expect(AVATAR_SOURCE_CROPS, crops.shape, [t, d, d, 3]);
     expect(AVATAR_SOURCE_FRAMES, frames.shape, [t, r, r, 3]);
@@ -237,7 +249,11 @@ export class AvatarSession {
         const others = sources.points.map((p, i) => (i === k && sources.points.length > 1 ? null : p));
         const candidates = others.filter((p): p is Landmarks => p !== null);
         const j = others.indexOf(candidates[nearestSource(candidates, target)]);
-        const w = warpTensor(tf.slice(sources.frames, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
+        const w = warpTensor(
+          tf.slice(sources.frames, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D,
+          scalePoints(sources.points[j], d, r),
+          scalePoints(target, d, r),
+        );
         warped.push(w.warped);
         masks.push(w.mask);
       });

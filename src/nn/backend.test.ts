@@ -50,7 +50,9 @@ describe('the automatic choice', () => {
     const software = planBackends({ kind: 'software', name: 'google swiftshader' });
     expect(software.order).toEqual(['wasm', 'webgpu', 'webgl', 'cpu']);
     expect(software.reason).toMatch(/google swiftshader\) is a software rasteriser/);
-    expect(planBackends({ kind: 'none' }, 'navigator.gpu is not available').reason).toMatch(/^WebGPU is not available here \(navigator\.gpu/);
+    expect(planBackends({ kind: 'none' }, 'navigator.gpu is not available').reason).toMatch(
+      /^WebGPU is not available here \(navigator\.gpu/,
+    );
     expect(planBackends({ kind: 'unknown' }).measure).toEqual(['webgpu', 'wasm']);
   });
 

@@ -84,12 +84,14 @@ const inBrowser = (): boolean => typeof location !== 'undefined' && /^https?:$/.
  */
 const PTHREAD_WORKER_URL = `${WASM_BASE_URL}tfjs-backend-wasm-threaded-simd.worker.js`;
 
-const inWorker = (): boolean => typeof document === 'undefined' && typeof (globalThis as { importScripts?: unknown }).importScripts !== 'undefined';
+const inWorker = (): boolean =>
+  typeof document === 'undefined' && typeof (globalThis as { importScripts?: unknown }).importScripts !== 'undefined';
 
 /** Why WASM cannot run threads here (undefined: it may, where the browser allows). */
 function wasmThreadsUnavailable(): string | undefined {
   if (!inBrowser()) return undefined;
-  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true) return 'threads need a cross-origin isolated page (COOP and COEP headers)';
+  if ((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated !== true)
+    return 'threads need a cross-origin isolated page (COOP and COEP headers)';
   if (!inWorker()) return 'threads only in the model worker';
   if (typeof Worker === 'undefined') return 'no nested workers in this browser';
   return undefined;
@@ -235,9 +237,16 @@ export function planBackends(adapter: { kind: AdapterKind; name?: string }, webg
         reason: `the WebGPU adapter${named} is a software rasteriser on the CPU; WASM runs the same convolutions on the CPU directly, many times faster`,
       };
     case 'none':
-      return { order: orderWithFirst('wasm'), reason: `WebGPU is not available here (${webgpuMissing ?? 'no adapter'}), so the CPU runs the model through WASM` };
+      return {
+        order: orderWithFirst('wasm'),
+        reason: `WebGPU is not available here (${webgpuMissing ?? 'no adapter'}), so the CPU runs the model through WASM`,
+      };
     default:
-      return { order: [...BACKEND_ORDER], reason: `the WebGPU adapter${named} does not say whether it is hardware`, measure: ['webgpu', 'wasm'] };
+      return {
+        order: [...BACKEND_ORDER],
+        reason: `the WebGPU adapter${named} does not say whether it is hardware`,
+        measure: ['webgpu', 'wasm'],
+      };
   }
 }
 

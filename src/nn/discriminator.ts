@@ -70,7 +70,9 @@ export function createDiscriminator(config: NetConfig, numVideos = config.discri
     },
     score(images, landmarkImages, projection, weights = liveWeights(params)) {
       const out = features(images, landmarkImages, weights);
-      const realism = tf.tidy(() => tf.add(tf.sum(tf.mul(out.v, tf.reshape(projection, [-1, config.embedDim])), 1), weights(BIAS)) as tf.Tensor1D);
+      const realism = tf.tidy(
+        () => tf.add(tf.sum(tf.mul(out.v, tf.reshape(projection, [-1, config.embedDim])), 1), weights(BIAS)) as tf.Tensor1D,
+      );
       return { ...out, realism };
     },
     dispose: () => params.dispose(),

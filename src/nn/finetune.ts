@@ -111,10 +111,7 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
   const projection = tf.tidy(() => tf.variable(tf.add(d.params.get(W0), tf.reshape(inputs.embedding, [-1])) as tf.Tensor1D, true));
   // P is replaced by ψ′, and W / w0 by w′, so they get no gradient during fine-tuning.
   const generatorVars = [...g.params.trainableVariables().filter((v) => v !== g.params.get(PROJECTION_KERNEL)), psi];
-  const discriminatorVars = [
-    ...d.params.trainableVariables().filter((v) => !isOneOf(d, v, [EMBEDDING_MATRIX, W0])),
-    projection,
-  ];
+  const discriminatorVars = [...d.params.trainableVariables().filter((v) => !isOneOf(d, v, [EMBEDDING_MATRIX, W0])), projection];
   const optimizerG = tf.train.adam(opts.learningRateG, opts.beta1, opts.beta2);
   const optimizerD = tf.train.adam(opts.learningRateD, opts.beta1, opts.beta2);
   const nextRandom = seededRandom(opts.seed);

@@ -1,13 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  advLossG,
-  contentLoss,
-  embeddingMatchLoss,
-  featureMatchingLoss,
-  hingeLossD,
-  weightedL1Sum,
-} from './losses.ts';
+import { advLossG, contentLoss, embeddingMatchLoss, featureMatchingLoss, hingeLossD, weightedL1Sum } from './losses.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -31,7 +24,16 @@ describe('hingeLossD', () => {
 
 describe('advLossG', () => {
   it('is minus the mean score', () => {
-    expect(value(advLossG(tf.tensor2d([[1, 2], [3, -10]])))).toBeCloseTo(1, 6);
+    expect(
+      value(
+        advLossG(
+          tf.tensor2d([
+            [1, 2],
+            [3, -10],
+          ]),
+        ),
+      ),
+    ).toBeCloseTo(1, 6);
   });
 
   it('pushes fake scores up (gradient is -1/n)', () => {
@@ -42,8 +44,20 @@ describe('advLossG', () => {
 
 describe('featureMatchingLoss', () => {
   it('sums the per-layer mean absolute differences', () => {
-    const real = [tf.tensor1d([1, 2, 3, 4]), tf.tensor2d([[0, 0], [0, 0]])];
-    const fake = [tf.tensor1d([1, 0, 3, 8]), tf.tensor2d([[1, -1], [2, 0]])];
+    const real = [
+      tf.tensor1d([1, 2, 3, 4]),
+      tf.tensor2d([
+        [0, 0],
+        [0, 0],
+      ]),
+    ];
+    const fake = [
+      tf.tensor1d([1, 0, 3, 8]),
+      tf.tensor2d([
+        [1, -1],
+        [2, 0],
+      ]),
+    ];
     // layer 0: (0+2+0+4)/4 = 1.5; layer 1: (1+1+2+0)/4 = 1
     expect(value(featureMatchingLoss(real, fake))).toBeCloseTo(2.5, 6);
   });

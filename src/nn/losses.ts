@@ -35,11 +35,7 @@ export function meanAbsoluteError(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
  * Σ_l weight_l · mean|real_l − fake_l| over paired activation lists (layer weights default to 1).
  * Pass `real` computed outside any gradient closure so it acts as a constant (see header).
  */
-export function weightedL1Sum(
-  real: readonly tf.Tensor[],
-  fake: readonly tf.Tensor[],
-  layerWeights?: readonly number[],
-): tf.Scalar {
+export function weightedL1Sum(real: readonly tf.Tensor[], fake: readonly tf.Tensor[], layerWeights?: readonly number[]): tf.Scalar {
   if (real.length !== fake.length) {
     throw new Error(`L1 sum: ${real.length} real activations vs ${fake.length} fake`);
   }
@@ -82,12 +78,7 @@ export interface ContentTerm {
 /** Content loss L_CNT: Σ_networks weight · Σ_layers layerWeight · mean|real − fake|. */
 export function contentLoss(terms: readonly ContentTerm[]): tf.Scalar {
   if (terms.length === 0) return tf.scalar(0);
-  return tf.tidy(
-    () =>
-      tf.addN(
-        terms.map((t) => tf.mul(weightedL1Sum(t.real, t.fake, t.layerWeights), t.weight)),
-      ) as tf.Scalar,
-  );
+  return tf.tidy(() => tf.addN(terms.map((t) => tf.mul(weightedL1Sum(t.real, t.fake, t.layerWeights), t.weight))) as tf.Scalar);
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {

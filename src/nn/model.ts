@@ -90,7 +90,10 @@ export function assignNamedWeights(model: TalkingHeadModel, named: NamedWeights)
 }
 
 /** Builds the model a manifest describes and loads its verified weights into it. */
-export async function modelFromManifest(manifestJson: unknown, loadShard: ShardLoader): Promise<{ model: TalkingHeadModel; manifest: WeightsManifest }> {
+export async function modelFromManifest(
+  manifestJson: unknown,
+  loadShard: ShardLoader,
+): Promise<{ model: TalkingHeadModel; manifest: WeightsManifest }> {
   const manifest = validateManifest(manifestJson);
   let config: NetConfig;
   try {

@@ -152,9 +152,13 @@ describe('warp-guided tiny generator (tiny-warp)', () => {
       const maskChannel = tf.slice(stacked, [0, 0, 0, 6], [-1, -1, -1, 1]);
       expect(tf.max(tf.abs(tf.sub(maskChannel, tf.sub(tf.mul(x.mask, 2), 1)))).dataSync()[0]).toBeLessThan(1e-6);
       const psi = tf.zeros([1, warpG.psiSize]) as tf.Tensor2D;
-      expect(() => warpG.render(psi, { landmarks: x.landmarks })).toThrow(/"tiny-warp" blends with the warped source.*inputs\.warped.*inputs\.mask/);
+      expect(() => warpG.render(psi, { landmarks: x.landmarks })).toThrow(
+        /"tiny-warp" blends with the warped source.*inputs\.warped.*inputs\.mask/,
+      );
       expect(() => warpG.render(psi, { landmarks: x.landmarks, warped: x.warped })).toThrow(/inputs\.mask/);
-      expect(() => warpG.render(psi, { ...x, mask: randomImages(1, size, 33) })).toThrow(/"mask" has shape \[1,16,16,3\], expected \[1,16,16,1\]/);
+      expect(() => warpG.render(psi, { ...x, mask: randomImages(1, size, 33) })).toThrow(
+        /"mask" has shape \[1,16,16,3\], expected \[1,16,16,1\]/,
+      );
       // The paper's G ignores a warp it is given.
       expect(generatorInputTensor(config, x).shape).toEqual([1, size, size, 3]);
     });
@@ -196,7 +200,8 @@ describe('warp-guided tiny generator (tiny-warp)', () => {
     const e = tf.randomNormal([2, warpConfig.embedDim], 0, 1, 'float32', 54);
     const variables = warpG.params.trainableVariables();
     const gradients = (): tf.NamedTensorMap =>
-      tf.variableGrads(() => tf.mean(tf.abs(tf.sub(warpG.render(warpG.psiFromEmbedding(e), x).frame, target))) as tf.Scalar, variables).grads;
+      tf.variableGrads(() => tf.mean(tf.abs(tf.sub(warpG.render(warpG.psiFromEmbedding(e), x).frame, target))) as tf.Scalar, variables)
+        .grads;
     const nonZero = (grads: tf.NamedTensorMap, v: tf.Variable): boolean =>
       grads[v.name] !== undefined && tf.max(tf.abs(grads[v.name])).dataSync()[0] > 0;
     setAttentionGammas(warpG.params, 0.5);
@@ -245,8 +250,12 @@ describe('layers', () => {
         const weights = (name: string): tf.Tensor => (name.endsWith('kernel') ? kernel : bias);
         const target = tf.randomNormal([2, 6, 5, 4], 0, 1, 'float32', 14);
         const loss = (y: tf.Tensor): tf.Scalar => tf.sum(tf.mul(y, target));
-        const ours = tf.grads((xx: tf.Tensor, kk: tf.Tensor) => loss(conv2d((n) => (n.endsWith('kernel') ? kk : bias), 'c', xx as tf.Tensor4D)));
-        const stock = tf.grads((xx: tf.Tensor, kk: tf.Tensor) => loss(tf.add(tf.conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, 1, 'same'), bias)));
+        const ours = tf.grads((xx: tf.Tensor, kk: tf.Tensor) =>
+          loss(conv2d((n) => (n.endsWith('kernel') ? kk : bias), 'c', xx as tf.Tensor4D)),
+        );
+        const stock = tf.grads((xx: tf.Tensor, kk: tf.Tensor) =>
+          loss(tf.add(tf.conv2d(xx as tf.Tensor4D, kk as tf.Tensor4D, 1, 'same'), bias)),
+        );
         const [dxOurs, dkOurs] = ours([x, kernel]);
         const [dxStock, dkStock] = stock([x, kernel]);
         expectClose(conv2d(weights, 'c', x), tf.add(tf.conv2d(x, kernel as tf.Tensor4D, 1, 'same'), bias), 1e-4);
@@ -266,7 +275,10 @@ describe('layers', () => {
   it('nearest up-sampling sends each sample its own gradient (sum of its 2×2 block), batch > 1', () => {
     tf.tidy(() => {
       const x = tf.zeros([2, 2, 2, 1]);
-      const dy = tf.tensor4d(Array.from({ length: 32 }, (_, i) => i), [2, 4, 4, 1]);
+      const dy = tf.tensor4d(
+        Array.from({ length: 32 }, (_, i) => i),
+        [2, 4, 4, 1],
+      );
       const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsampleNearest2(t as tf.Tensor4D), dy)))(x);
       // Block sums of 0..15 and of 16..31 laid out as 4×4 images.
       expect(Array.from(dx.dataSync())).toEqual([10, 18, 42, 50, 74, 82, 106, 114]);

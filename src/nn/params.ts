@@ -43,7 +43,9 @@ export class ParamRegistry {
   }
 
   trainableVariables(): tf.Variable[] {
-    return this.list().filter((e) => e.trainable).map((e) => e.variable);
+    return this.list()
+      .filter((e) => e.trainable)
+      .map((e) => e.variable);
   }
 
   /** Logical name of a variable from its engine name (what tf.variableGrads keys gradients by). */
@@ -72,7 +74,9 @@ export class ParamRegistry {
 
   /** Parameters counted like the paper: trainable values, no spectral-norm u buffers. */
   countTrainable(): number {
-    return this.list().filter((e) => e.trainable).reduce((sum, e) => sum + e.variable.size, 0);
+    return this.list()
+      .filter((e) => e.trainable)
+      .reduce((sum, e) => sum + e.variable.size, 0);
   }
 
   dispose(): void {

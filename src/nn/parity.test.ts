@@ -102,7 +102,10 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
   /** The first sample of every input. */
   const firstSample = (inputs: GeneratorInputs): GeneratorInputs => {
     const first = (t: tf.Tensor4D): tf.Tensor4D => tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]);
-    return { landmarks: first(inputs.landmarks), ...(inputs.warped && inputs.mask && { warped: first(inputs.warped), mask: first(inputs.mask) }) };
+    return {
+      landmarks: first(inputs.landmarks),
+      ...(inputs.warped && inputs.mask && { warped: first(inputs.warped), mask: first(inputs.mask) }),
+    };
   };
 
   const expectClose = (actual: tf.Tensor, expectedName: string): void => {
@@ -148,7 +151,9 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
     // Loaded here rather than in a test so that any test can run alone (vitest -t).
     for (const registry of [E.params, G.params, D.params]) {
       const present = registry.list().filter((e) => weights.has(e.name));
-      tf.tidy(() => registry.assign(new Map(present.map((e) => [e.name, tf.tensor(weights.get(e.name)!.data, [...weights.get(e.name)!.shape])]))));
+      tf.tidy(() =>
+        registry.assign(new Map(present.map((e) => [e.name, tf.tensor(weights.get(e.name)!.data, [...weights.get(e.name)!.shape])]))),
+      );
     }
   }, 180_000);
 
@@ -228,10 +233,16 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
     const loss = (p: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(G.render(p, inputs).frame, lossWeights));
     const reached = G.params.list().filter((e) => index.arrays[`grad:${e.name}`] !== undefined);
     // Every trainable G weight but P (not on the path from ψ to the frame) gets a gradient.
-    expect(G.params.list().filter((e) => e.trainable && index.arrays[`grad:${e.name}`] === undefined).map((e) => e.name)).toEqual([
-      'generator/projection/kernel',
-    ]);
-    const { grads } = tf.variableGrads(() => loss(psi), reached.map((e) => e.variable));
+    expect(
+      G.params
+        .list()
+        .filter((e) => e.trainable && index.arrays[`grad:${e.name}`] === undefined)
+        .map((e) => e.name),
+    ).toEqual(['generator/projection/kernel']);
+    const { grads } = tf.variableGrads(
+      () => loss(psi),
+      reached.map((e) => e.variable),
+    );
     expectGradientsClose(reached, grads);
     expectClose(tf.grad((p: tf.Tensor) => loss(p as tf.Tensor2D))(psi), 'psi_grad');
 
@@ -264,7 +275,9 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
       const registries = [appE.params, appG.params, appD.params];
       expect([...app.keys()].sort()).toEqual([...namesAndShapes(registries).keys()].sort());
       for (const registry of registries) {
-        tf.tidy(() => registry.assign(new Map(registry.list().map((e) => [e.name, tf.tensor(app.get(e.name)!.data, [...app.get(e.name)!.shape])]))));
+        tf.tidy(() =>
+          registry.assign(new Map(registry.list().map((e) => [e.name, tf.tensor(app.get(e.name)!.data, [...app.get(e.name)!.shape])]))),
+        );
       }
       // float16 kernels: a looser bound than the float32 parity, still far below any real divergence.
       const frames = appG.render(fixture('psi') as tf.Tensor2D, generatorInputs()).frame;

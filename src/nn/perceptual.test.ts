@@ -4,12 +4,7 @@ import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFFE_BGR_MEAN, preprocess, resizeTo } from './perceptual-preprocess.ts';
-import {
-  DEFAULT_PERCEPTUAL_DIR,
-  loadPerceptualNetworksFromDir,
-  missingPerceptualModels,
-  readModelArtifacts,
-} from './perceptual-node.ts';
+import { DEFAULT_PERCEPTUAL_DIR, loadPerceptualNetworksFromDir, missingPerceptualModels, readModelArtifacts } from './perceptual-node.ts';
 import {
   PERCEPTUAL_MODELS,
   contentLossConfig,
@@ -31,9 +26,7 @@ describe('preprocessing (no models needed)', () => {
   it('maps RGB [0,1] to caffe BGR 0..255 minus the ImageNet means, channel order reversed', () => {
     const white = tf.ones([1, 1, 1, 3]) as tf.Tensor4D;
     const red = tf.tensor4d([1, 0, 0], [1, 1, 1, 3]);
-    expect(pixel(preprocess(white, 'caffe-bgr'))).toEqual(
-      CAFFE_BGR_MEAN.map((m) => expect.closeTo(255 - m, 3)),
-    );
+    expect(pixel(preprocess(white, 'caffe-bgr'))).toEqual(CAFFE_BGR_MEAN.map((m) => expect.closeTo(255 - m, 3)));
     // Red lands in the LAST channel (BGR), blue/green sit at minus their means.
     const [b, g, r] = pixel(preprocess(red, 'caffe-bgr'));
     expect([b, g, r]).toEqual([expect.closeTo(-103.939, 3), expect.closeTo(-116.779, 3), expect.closeTo(131.32, 3)]);
@@ -86,7 +79,9 @@ const NETWORK_TEST_TIMEOUT_MS = 400_000;
 
 /** Cheap configs for CPU tests: the two earliest default layers of one or both networks. */
 const lightConfig = (roles: readonly PerceptualRole[]): ContentLossConfig => ({
-  imagenet: roles.includes('imagenet') ? { weight: 0.15, layers: contentLossConfig.imagenet.layers.slice(0, 2) } : { weight: 0, layers: [] },
+  imagenet: roles.includes('imagenet')
+    ? { weight: 0.15, layers: contentLossConfig.imagenet.layers.slice(0, 2) }
+    : { weight: 0, layers: [] },
   face: roles.includes('face') ? { weight: 0.025, layers: contentLossConfig.face.layers.slice(0, 2) } : { weight: 0, layers: [] },
 });
 
@@ -98,81 +93,97 @@ describe.skipIf(modelsMissing !== null)('perceptual networks', () => {
     networks = undefined;
   });
 
-  it('runs the Keras MobileNetV2 front with plain ops exactly like tf-layers does', async () => {
-    const model = await tf.loadLayersModel(await readModelArtifacts(join(DEFAULT_PERCEPTUAL_DIR, PERCEPTUAL_MODELS.imagenet.dir)));
-    const layers = contentLossConfig.imagenet.layers;
-    const reference = tf.model({ inputs: model.inputs, outputs: layers.map((n) => model.getLayer(n).output as tf.SymbolicTensor) });
-    const frozen = freezeKerasModel(model, layers);
-    const input = syntheticImage(224, 1);
-    const expected = reference.predict(input) as tf.Tensor[];
-    const actual = frozen.run(input);
-    expect(actual.map((t) => t.shape)).toEqual(expected.map((t) => t.shape));
-    for (const [i, t] of actual.entries()) {
-      const maxDiff = tf.max(tf.abs(tf.sub(t, expected[i]))).dataSync()[0];
-      const scale = tf.max(tf.abs(expected[i])).dataSync()[0];
-      expect(maxDiff / scale, layers[i]).toBeLessThan(1e-4);
-    }
-    frozen.dispose();
-    model.dispose();
-  }, NETWORK_TEST_TIMEOUT_MS);
+  it(
+    'runs the Keras MobileNetV2 front with plain ops exactly like tf-layers does',
+    async () => {
+      const model = await tf.loadLayersModel(await readModelArtifacts(join(DEFAULT_PERCEPTUAL_DIR, PERCEPTUAL_MODELS.imagenet.dir)));
+      const layers = contentLossConfig.imagenet.layers;
+      const reference = tf.model({ inputs: model.inputs, outputs: layers.map((n) => model.getLayer(n).output as tf.SymbolicTensor) });
+      const frozen = freezeKerasModel(model, layers);
+      const input = syntheticImage(224, 1);
+      const expected = reference.predict(input) as tf.Tensor[];
+      const actual = frozen.run(input);
+      expect(actual.map((t) => t.shape)).toEqual(expected.map((t) => t.shape));
+      for (const [i, t] of actual.entries()) {
+        const maxDiff = tf.max(tf.abs(tf.sub(t, expected[i]))).dataSync()[0];
+        const scale = tf.max(tf.abs(expected[i])).dataSync()[0];
+        expect(maxDiff / scale, layers[i]).toBeLessThan(1e-4);
+      }
+      frozen.dispose();
+      model.dispose();
+    },
+    NETWORK_TEST_TIMEOUT_MS,
+  );
 
-  it('loads from disk with the default config, returns early-to-mid activations, leaves no variables', async () => {
-    const variableCount = () => Object.keys(tf.engine().registeredVariables).length;
-    const variablesBefore = variableCount();
-    networks = await loadPerceptualNetworksFromDir();
-    const feats = perceptualFeatures(networks, syntheticImage(256, 0));
-    expect(feats.imagenet.map((t) => t.shape)).toEqual([
-      [1, 112, 112, 96],
-      [1, 56, 56, 144],
-      [1, 28, 28, 192],
-      [1, 14, 14, 384],
-    ]);
-    expect(feats.face.map((t) => t.shape)).toEqual([
-      [1, 112, 112, 64],
-      [1, 56, 56, 128],
-      [1, 28, 28, 256],
-      [1, 14, 14, 512],
-    ]);
-    for (const t of [...feats.imagenet, ...feats.face]) expect(tf.mean(tf.abs(t)).dataSync()[0]).toBeGreaterThan(1e-3);
-    // No tf.Variable may come from the perceptual networks (optimizer.minimize would train them).
-    expect(variableCount()).toBe(variablesBefore);
-  }, NETWORK_TEST_TIMEOUT_MS);
+  it(
+    'loads from disk with the default config, returns early-to-mid activations, leaves no variables',
+    async () => {
+      const variableCount = () => Object.keys(tf.engine().registeredVariables).length;
+      const variablesBefore = variableCount();
+      networks = await loadPerceptualNetworksFromDir();
+      const feats = perceptualFeatures(networks, syntheticImage(256, 0));
+      expect(feats.imagenet.map((t) => t.shape)).toEqual([
+        [1, 112, 112, 96],
+        [1, 56, 56, 144],
+        [1, 28, 28, 192],
+        [1, 14, 14, 384],
+      ]);
+      expect(feats.face.map((t) => t.shape)).toEqual([
+        [1, 112, 112, 64],
+        [1, 56, 56, 128],
+        [1, 28, 28, 256],
+        [1, 14, 14, 512],
+      ]);
+      for (const t of [...feats.imagenet, ...feats.face]) expect(tf.mean(tf.abs(t)).dataSync()[0]).toBeGreaterThan(1e-3);
+      // No tf.Variable may come from the perceptual networks (optimizer.minimize would train them).
+      expect(variableCount()).toBe(variablesBefore);
+    },
+    NETWORK_TEST_TIMEOUT_MS,
+  );
 
-  it('content loss is 0 for identical images and grows with the difference', async () => {
-    const config = lightConfig(['imagenet', 'face']);
-    const nets = (networks = await loadPerceptualNetworksFromDir(DEFAULT_PERCEPTUAL_DIR, config));
-    const image = syntheticImage(224, 0);
-    const real = perceptualFeatures(nets, image);
-    const loss = (fake: tf.Tensor4D) => perceptualContentLoss(nets, real, fake, config).dataSync()[0];
-    const other = tf.reverse(syntheticImage(224, 2.5), 2) as tf.Tensor4D;
-    const blend = (t: number) => tf.add(tf.mul(image, 1 - t), tf.mul(other, t)) as tf.Tensor4D;
-    expect(loss(image)).toBe(0);
-    // Moving towards another picture: the loss grows monotonically with the distance.
-    const towardsOther = [0.1, 0.4, 1].map((t) => loss(blend(t)));
-    expect(towardsOther[0]).toBeGreaterThan(0);
-    expect(towardsOther[1]).toBeGreaterThan(towardsOther[0]);
-    expect(towardsOther[2]).toBeGreaterThan(towardsOther[1]);
-    // Heavier noise is further away too.
-    expect(loss(withNoise(image, 0.2, 2))).toBeGreaterThan(2 * loss(withNoise(image, 0.02, 1)));
-  }, NETWORK_TEST_TIMEOUT_MS);
+  it(
+    'content loss is 0 for identical images and grows with the difference',
+    async () => {
+      const config = lightConfig(['imagenet', 'face']);
+      const nets = (networks = await loadPerceptualNetworksFromDir(DEFAULT_PERCEPTUAL_DIR, config));
+      const image = syntheticImage(224, 0);
+      const real = perceptualFeatures(nets, image);
+      const loss = (fake: tf.Tensor4D) => perceptualContentLoss(nets, real, fake, config).dataSync()[0];
+      const other = tf.reverse(syntheticImage(224, 2.5), 2) as tf.Tensor4D;
+      const blend = (t: number) => tf.add(tf.mul(image, 1 - t), tf.mul(other, t)) as tf.Tensor4D;
+      expect(loss(image)).toBe(0);
+      // Moving towards another picture: the loss grows monotonically with the distance.
+      const towardsOther = [0.1, 0.4, 1].map((t) => loss(blend(t)));
+      expect(towardsOther[0]).toBeGreaterThan(0);
+      expect(towardsOther[1]).toBeGreaterThan(towardsOther[0]);
+      expect(towardsOther[2]).toBeGreaterThan(towardsOther[1]);
+      // Heavier noise is further away too.
+      expect(loss(withNoise(image, 0.2, 2))).toBeGreaterThan(2 * loss(withNoise(image, 0.02, 1)));
+    },
+    NETWORK_TEST_TIMEOUT_MS,
+  );
 
-  it.each(['imagenet', 'face'] as const)('sends finite, non-zero, downhill gradients through the %s network', async (role) => {
-    // One network at a time, so one that silently blocks gradients can't hide behind the other.
-    const config = lightConfig([role]);
-    const nets = (networks = await loadPerceptualNetworksFromDir(DEFAULT_PERCEPTUAL_DIR, config));
-    const image = syntheticImage(224, 0);
-    const real = perceptualFeatures(nets, image);
-    const fake = withNoise(image, 0.1, 3);
-    const lossOf = (x: tf.Tensor) => perceptualContentLoss(nets, real, x as tf.Tensor4D, config);
-    const { value, grad } = tf.valueAndGrad(lossOf)(fake);
-    const values = grad.dataSync();
-    expect(value.dataSync()[0]).toBeGreaterThan(0);
-    expect(values.every(Number.isFinite)).toBe(true);
-    expect(values.filter((v) => v !== 0).length / values.length).toBeGreaterThan(0.5);
-    // The gradient points downhill: a small step against it lowers the loss.
-    const step = tf.sub(fake, tf.mul(tf.div(grad, tf.max(tf.abs(grad))), 0.01));
-    expect(lossOf(step).dataSync()[0]).toBeLessThan(value.dataSync()[0]);
-  }, NETWORK_TEST_TIMEOUT_MS);
+  it.each(['imagenet', 'face'] as const)(
+    'sends finite, non-zero, downhill gradients through the %s network',
+    async (role) => {
+      // One network at a time, so one that silently blocks gradients can't hide behind the other.
+      const config = lightConfig([role]);
+      const nets = (networks = await loadPerceptualNetworksFromDir(DEFAULT_PERCEPTUAL_DIR, config));
+      const image = syntheticImage(224, 0);
+      const real = perceptualFeatures(nets, image);
+      const fake = withNoise(image, 0.1, 3);
+      const lossOf = (x: tf.Tensor) => perceptualContentLoss(nets, real, x as tf.Tensor4D, config);
+      const { value, grad } = tf.valueAndGrad(lossOf)(fake);
+      const values = grad.dataSync();
+      expect(value.dataSync()[0]).toBeGreaterThan(0);
+      expect(values.every(Number.isFinite)).toBe(true);
+      expect(values.filter((v) => v !== 0).length / values.length).toBeGreaterThan(0.5);
+      // The gradient points downhill: a small step against it lowers the loss.
+      const step = tf.sub(fake, tf.mul(tf.div(grad, tf.max(tf.abs(grad))), 0.01));
+      expect(lossOf(step).dataSync()[0]).toBeLessThan(value.dataSync()[0]);
+    },
+    NETWORK_TEST_TIMEOUT_MS,
+  );
 });
 
 // Real-photo checks that each network is fed the range it was trained with; they need the shared
@@ -196,8 +207,22 @@ const realPhotosMissing = !existsSync(celebaDir)
 function celebaPhotos(count: number): tf.Tensor4D {
   const ids = readdirSync(celebaDir).sort().slice(0, count);
   const pixels = ids.map((id) => {
-    const file = readdirSync(join(celebaDir, id)).filter((f) => f.endsWith('.jpg')).sort()[0];
-    const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', join(celebaDir, id, file), '-vf', 'scale=224:224', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-']);
+    const file = readdirSync(join(celebaDir, id))
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()[0];
+    const raw = execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-i',
+      join(celebaDir, id, file),
+      '-vf',
+      'scale=224:224',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-',
+    ]);
     return Float32Array.from(raw, (b) => b / 255);
   });
   const flat = new Float32Array(pixels.length * 224 * 224 * 3);
@@ -208,44 +233,52 @@ function celebaPhotos(count: number): tf.Tensor4D {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
 
 describe.skipIf(modelsMissing !== null || realPhotosMissing !== null)('input ranges on real photos', () => {
-  it('MobileNetV2: [0,1] input reproduces its batch-norm statistics, ImageNet [-1,1] does not', async () => {
-    const model = await tf.loadLayersModel(await readModelArtifacts(join(DEFAULT_PERCEPTUAL_DIR, PERCEPTUAL_MODELS.imagenet.dir)));
-    const photos = celebaPhotos(6);
-    const bnNames = ['bn_Conv1', 'block_1_expand_BN', 'block_2_expand_BN'];
-    const probe = tf.model({ inputs: model.inputs, outputs: bnNames.map((n) => model.getLayer(n).input as tf.SymbolicTensor) });
-    /** Median over channels of |log(activation variance / BN moving variance)|, per BN layer. */
-    const varianceMismatch = (input: tf.Tensor4D) =>
-      (probe.predict(input) as tf.Tensor[]).map((activation, i) => {
-        const movingVariance = model.getLayer(bnNames[i]).getWeights()[3].dataSync();
-        const variance = tf.moments(activation, [0, 1, 2]).variance.dataSync();
-        return median(Array.from(variance, (v, c) => Math.abs(Math.log((v + 1e-6) / (movingVariance[c] + 1e-3)))));
-      });
-    const chosen = varianceMismatch(preprocess(photos, PERCEPTUAL_MODELS.imagenet.preprocess));
-    const imagenetRange = varianceMismatch(tf.sub(tf.mul(photos, 2), 1) as tf.Tensor4D);
-    for (const m of chosen) expect(m).toBeLessThan(0.4);
-    for (const m of imagenetRange.slice(0, 2)) expect(m).toBeGreaterThan(0.5);
-    model.dispose();
-  }, NETWORK_TEST_TIMEOUT_MS);
+  it(
+    'MobileNetV2: [0,1] input reproduces its batch-norm statistics, ImageNet [-1,1] does not',
+    async () => {
+      const model = await tf.loadLayersModel(await readModelArtifacts(join(DEFAULT_PERCEPTUAL_DIR, PERCEPTUAL_MODELS.imagenet.dir)));
+      const photos = celebaPhotos(6);
+      const bnNames = ['bn_Conv1', 'block_1_expand_BN', 'block_2_expand_BN'];
+      const probe = tf.model({ inputs: model.inputs, outputs: bnNames.map((n) => model.getLayer(n).input as tf.SymbolicTensor) });
+      /** Median over channels of |log(activation variance / BN moving variance)|, per BN layer. */
+      const varianceMismatch = (input: tf.Tensor4D) =>
+        (probe.predict(input) as tf.Tensor[]).map((activation, i) => {
+          const movingVariance = model.getLayer(bnNames[i]).getWeights()[3].dataSync();
+          const variance = tf.moments(activation, [0, 1, 2]).variance.dataSync();
+          return median(Array.from(variance, (v, c) => Math.abs(Math.log((v + 1e-6) / (movingVariance[c] + 1e-3)))));
+        });
+      const chosen = varianceMismatch(preprocess(photos, PERCEPTUAL_MODELS.imagenet.preprocess));
+      const imagenetRange = varianceMismatch(tf.sub(tf.mul(photos, 2), 1) as tf.Tensor4D);
+      for (const m of chosen) expect(m).toBeLessThan(0.4);
+      for (const m of imagenetRange.slice(0, 2)) expect(m).toBeGreaterThan(0.5);
+      model.dispose();
+    },
+    NETWORK_TEST_TIMEOUT_MS,
+  );
 
-  it('faceres: caffe-BGR input tells different faces apart, a [0,1] or [-1,1] input makes the L1 loss vanish', async () => {
-    const model = await tf.loadGraphModel(await readModelArtifacts(join(DEFAULT_PERCEPTUAL_DIR, PERCEPTUAL_MODELS.face.dir)));
-    const photos = celebaPhotos(2);
-    const node = 'conv_pw_3_relu/clip_by_value';
-    /** mean|f(a) − f(b)| relative to mean|f|: what the content loss sees between two people. */
-    const relativeSpread = (input: tf.Tensor4D) =>
-      tf.tidy(() => {
-        const [a, b] = tf.unstack(model.execute(input, node) as tf.Tensor4D);
-        const diff = tf.mean(tf.abs(tf.sub(a, b))).dataSync()[0];
-        return diff / tf.mean(tf.abs(tf.stack([a, b]))).dataSync()[0];
-      });
-    const chosen = relativeSpread(preprocess(photos, PERCEPTUAL_MODELS.face.preprocess));
-    const unitRange = relativeSpread(photos);
-    const signedRange = relativeSpread(tf.sub(tf.mul(photos, 2), 1) as tf.Tensor4D);
-    expect(chosen).toBeGreaterThan(0.3);
-    expect(unitRange).toBeLessThan(chosen / 10);
-    expect(signedRange).toBeLessThan(chosen / 5);
-    model.dispose();
-  }, NETWORK_TEST_TIMEOUT_MS);
+  it(
+    'faceres: caffe-BGR input tells different faces apart, a [0,1] or [-1,1] input makes the L1 loss vanish',
+    async () => {
+      const model = await tf.loadGraphModel(await readModelArtifacts(join(DEFAULT_PERCEPTUAL_DIR, PERCEPTUAL_MODELS.face.dir)));
+      const photos = celebaPhotos(2);
+      const node = 'conv_pw_3_relu/clip_by_value';
+      /** mean|f(a) − f(b)| relative to mean|f|: what the content loss sees between two people. */
+      const relativeSpread = (input: tf.Tensor4D) =>
+        tf.tidy(() => {
+          const [a, b] = tf.unstack(model.execute(input, node) as tf.Tensor4D);
+          const diff = tf.mean(tf.abs(tf.sub(a, b))).dataSync()[0];
+          return diff / tf.mean(tf.abs(tf.stack([a, b]))).dataSync()[0];
+        });
+      const chosen = relativeSpread(preprocess(photos, PERCEPTUAL_MODELS.face.preprocess));
+      const unitRange = relativeSpread(photos);
+      const signedRange = relativeSpread(tf.sub(tf.mul(photos, 2), 1) as tf.Tensor4D);
+      expect(chosen).toBeGreaterThan(0.3);
+      expect(unitRange).toBeLessThan(chosen / 10);
+      expect(signedRange).toBeLessThan(chosen / 5);
+      model.dispose();
+    },
+    NETWORK_TEST_TIMEOUT_MS,
+  );
 });
 
 if (modelsMissing) console.warn(`perceptual.test: skipping network tests: ${modelsMissing}`);

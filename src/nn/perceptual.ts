@@ -51,7 +51,13 @@ export const PERCEPTUAL_MODELS: Readonly<Record<PerceptualRole, PerceptualModelS
   face: modelSpec(settings.models.face),
 };
 
-function modelSpec(entry: { dir: string; format: string; inputSize: number; preprocess: string; nodeSuffix?: string }): PerceptualModelSpec {
+function modelSpec(entry: {
+  dir: string;
+  format: string;
+  inputSize: number;
+  preprocess: string;
+  nodeSuffix?: string;
+}): PerceptualModelSpec {
   const suffix = entry.nodeSuffix;
   return {
     dir: entry.dir,

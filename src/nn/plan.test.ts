@@ -170,7 +170,7 @@ describe('validateConfig', () => {
     expect(usesWarp(validateConfig({ ...tiny, generator: { ...tiny.generator, input: 'landmarks' } }))).toBe(false);
   });
 
-  it('rejects an unknown generator input and a missing or non-finite alphaBias, with the twin\'s messages', () => {
+  it("rejects an unknown generator input and a missing or non-finite alphaBias, with the twin's messages", () => {
     expect(() => validateConfig({ ...tiny, generator: { ...tiny.generator, input: 'warp' } })).toThrow(
       'generator.input must be one of landmarks, landmarks+warp',
     );
@@ -186,9 +186,7 @@ describe('validateConfig', () => {
   });
 
   it('rejects an attention index past the last block', () => {
-    expect(() => validateConfig({ ...tiny, embedder: { downBlocks: 2, attentionAfterBlock: 2 } })).toThrow(
-      /embedder.attentionAfterBlock/,
-    );
+    expect(() => validateConfig({ ...tiny, embedder: { downBlocks: 2, attentionAfterBlock: 2 } })).toThrow(/embedder.attentionAfterBlock/);
   });
 
   it('rejects a resolution the down blocks cannot halve evenly', () => {

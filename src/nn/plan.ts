@@ -99,12 +99,7 @@ export function finalSize(config: NetConfig, downBlocks: number): number {
 }
 
 /** Down blocks shared by E and V: (image ⊕ landmark image) → N channels at resolution / 2^blocks. */
-function encoderBlocks(
-  config: NetConfig,
-  network: NetworkName,
-  downBlocks: number,
-  attentionAfter: number | null,
-): Block[] {
+function encoderBlocks(config: NetConfig, network: NetworkName, downBlocks: number, attentionAfter: number | null): Block[] {
   const blocks: Block[] = [];
   let channels = 2 * IMAGE_CHANNELS;
   for (let i = 0; i < downBlocks; i++) {
@@ -249,7 +244,10 @@ export function blockParamSpecs(block: Block): ParamSpec[] {
       return specs;
     }
     case 'res':
-      return [...conv(`${block.name}/conv1`, 3, block.channels, block.channels), ...conv(`${block.name}/conv2`, 3, block.channels, block.channels)];
+      return [
+        ...conv(`${block.name}/conv1`, 3, block.channels, block.channels),
+        ...conv(`${block.name}/conv2`, 3, block.channels, block.channels),
+      ];
     case 'up': {
       const specs = [
         ...conv(`${block.name}/conv1`, 3, block.inChannels, block.outChannels),

@@ -64,14 +64,31 @@ describe('WASM training kernels', () => {
     expect(wasm.has('Conv2DBackpropInput')).toBe(true);
   });
 
-  const convCases: { name: string; x: number[]; w: number[]; strides: number; pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding }[] = [
+  const convCases: {
+    name: string;
+    x: number[];
+    w: number[];
+    strides: number;
+    pad: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  }[] = [
     { name: '3×3 same, stride 1 (G, D, E)', x: [3, 10, 9, 4], w: [3, 3, 4, 5], strides: 1, pad: 'same' },
     { name: '1×1 (skips, attention)', x: [2, 8, 8, 6], w: [1, 1, 6, 3], strides: 1, pad: 'same' },
     { name: '3×3 same, stride 2, odd size', x: [2, 11, 13, 3], w: [3, 3, 3, 4], strides: 2, pad: 'same' },
     { name: '3×3 valid, stride 2 (MobileNetV2 stem after ZeroPadding)', x: [1, 13, 12, 3], w: [3, 3, 3, 4], strides: 2, pad: 'valid' },
     { name: '7×7 same, stride 2 (faceres stem)', x: [2, 17, 15, 3], w: [7, 7, 3, 4], strides: 2, pad: 'same' },
     { name: '3×3, pad 1 (a number)', x: [2, 9, 9, 2], w: [3, 3, 2, 3], strides: 1, pad: 1 },
-    { name: 'explicit asymmetric padding', x: [2, 9, 8, 2], w: [3, 2, 2, 3], strides: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+    {
+      name: 'explicit asymmetric padding',
+      x: [2, 9, 8, 2],
+      w: [3, 2, 2, 3],
+      strides: 2,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+    },
   ];
   for (const c of convCases) {
     it(`conv2d ${c.name}: values and both gradients equal the CPU's`, async () => {
@@ -134,25 +151,31 @@ describe('fine-tuning on WASM', () => {
       const cpu = await on('cpu', () => fineTune(config, 2, l1));
       const wasm = await on('wasm', () => fineTune(config, 2, l1));
       expect(relativeError(wasm.losses, cpu.losses)).toBeLessThan(1e-3);
-      for (let i = 0; i < cpu.weights.length; i++) expect(relativeError(wasm.weights[i], cpu.weights[i]), `weights ${i}`).toBeLessThan(1e-3);
+      for (let i = 0; i < cpu.weights.length; i++)
+        expect(relativeError(wasm.weights[i], cpu.weights[i]), `weights ${i}`).toBeLessThan(1e-3);
     });
   }
 
-  it.skipIf(missing !== null)(`tiny-warp: a step with the perceptual content loss gives the CPU's losses ${missing ? `(skipped: ${missing})` : ''}`, async () => {
-    const config = loadPreset('tiny-warp');
-    const run = async () => {
-      const nets = await loadPerceptualNetworksFromDir();
-      const to01 = (x: tf.Tensor4D) => tf.div(tf.add(x, 1), 2) as tf.Tensor4D;
-      const loss: ContentLossFn = (fake, real) => tf.tidy(() => perceptualContentLoss(nets, perceptualFeatures(nets, to01(real)), to01(fake)));
-      try {
-        return await fineTune(config, 1, loss);
-      } finally {
-        for (const net of Object.values(nets)) (net as unknown as { dispose?: () => void }).dispose?.();
-      }
-    };
-    const cpu = await on('cpu', run);
-    const wasm = await on('wasm', run);
-    expect(relativeError(wasm.losses, cpu.losses)).toBeLessThan(1e-3);
-    for (let i = 0; i < cpu.weights.length; i++) expect(relativeError(wasm.weights[i], cpu.weights[i]), `weights ${i}`).toBeLessThan(1e-3);
-  });
+  it.skipIf(missing !== null)(
+    `tiny-warp: a step with the perceptual content loss gives the CPU's losses ${missing ? `(skipped: ${missing})` : ''}`,
+    async () => {
+      const config = loadPreset('tiny-warp');
+      const run = async () => {
+        const nets = await loadPerceptualNetworksFromDir();
+        const to01 = (x: tf.Tensor4D) => tf.div(tf.add(x, 1), 2) as tf.Tensor4D;
+        const loss: ContentLossFn = (fake, real) =>
+          tf.tidy(() => perceptualContentLoss(nets, perceptualFeatures(nets, to01(real)), to01(fake)));
+        try {
+          return await fineTune(config, 1, loss);
+        } finally {
+          for (const net of Object.values(nets)) (net as unknown as { dispose?: () => void }).dispose?.();
+        }
+      };
+      const cpu = await on('cpu', run);
+      const wasm = await on('wasm', run);
+      expect(relativeError(wasm.losses, cpu.losses)).toBeLessThan(1e-3);
+      for (let i = 0; i < cpu.weights.length; i++)
+        expect(relativeError(wasm.weights[i], cpu.weights[i]), `weights ${i}`).toBeLessThan(1e-3);
+    },
+  );
 });

@@ -31,7 +31,8 @@ function runWasm(name: string, backend: WasmBackendLike, inputs: tf.NamedTensorI
 }
 
 function requireChannelsLast(dataFormat: unknown, kernel: string): void {
-  if (dataFormat !== undefined && dataFormat !== 'NHWC') throw new Error(`wasm ${kernel}: only NHWC is supported (got ${String(dataFormat)})`);
+  if (dataFormat !== undefined && dataFormat !== 'NHWC')
+    throw new Error(`wasm ${kernel}: only NHWC is supported (got ${String(dataFormat)})`);
 }
 
 /**
@@ -51,7 +52,14 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
     filterShape: [number, number, number, number];
   };
   requireChannelsLast(dataFormat, 'Conv2DBackpropFilter');
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { top, bottom, left, right } = info.padInfo;
   const [kh, kw] = filterShape;
   const temporaries: tf.TensorInfo[] = [];
@@ -59,15 +67,25 @@ function conv2DBackpropFilter({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   try {
     const xT = keep(runWasm('Transpose', wasm, { x }, { perm: [3, 1, 2, 0] }));
     const dyT = keep(runWasm('Transpose', wasm, { x: dy }, { perm: [1, 2, 0, 3] }));
-    const explicit: tf.backend_util.ExplicitPadding = [[0, 0], [top, bottom], [left, right], [0, 0]];
+    const explicit: tf.backend_util.ExplicitPadding = [
+      [0, 0],
+      [top, bottom],
+      [left, right],
+      [0, 0],
+    ];
     const conv = keep(
-      runWasm('Conv2D', wasm, { x: xT, filter: dyT }, {
-        strides: [1, 1],
-        pad: explicit as unknown as tf.NamedAttrMap[string],
-        dataFormat: 'NHWC',
-        dilations: [info.strideHeight, info.strideWidth],
-        dimRoundingMode: null as unknown as string,
-      }),
+      runWasm(
+        'Conv2D',
+        wasm,
+        { x: xT, filter: dyT },
+        {
+          strides: [1, 1],
+          pad: explicit as unknown as tf.NamedAttrMap[string],
+          dataFormat: 'NHWC',
+          dilations: [info.strideHeight, info.strideWidth],
+          dimRoundingMode: null as unknown as string,
+        },
+      ),
     );
     const [, gh, gw] = conv.shape;
     if (gh < kh || gw < kw) throw new Error(`wasm Conv2DBackpropFilter: ${gh}×${gw} from a ${kh}×${kw} kernel`);
@@ -105,7 +123,19 @@ function depthwiseInfo(inShape: number[], filterShape: number[], attrs: Depthwis
  * visit(xOffset, dyOffset, filterOffset) at the first channel; channels run inside the caller.
  */
 function forEachDepthwiseTap(info: tf.backend_util.Conv2DInfo, visit: (xOffset: number, dyOffset: number, wOffset: number) => void): void {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outHeight,
+    outWidth,
+    outChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+  } = info;
   const { top, left } = info.padInfo;
   const multiplier = outChannels / inChannels;
   for (let b = 0; b < batchSize; b++) {

@@ -122,9 +122,7 @@ function validateTensor(value: unknown, index: number, shards: readonly WeightsS
   requireNonNegativeInteger(t.byteLength, `${where}: byteLength`);
   const expected = elementCount(t.shape as number[]) * BYTES_PER_ELEMENT[t.dtype];
   if (t.byteLength !== expected) {
-    throw new WeightsError(
-      `${where}: byteLength ${t.byteLength} does not match shape [${t.shape}] × ${t.dtype} (${expected} bytes)`,
-    );
+    throw new WeightsError(`${where}: byteLength ${t.byteLength} does not match shape [${t.shape}] × ${t.dtype} (${expected} bytes)`);
   }
   const end = (t.byteOffset as number) + expected;
   if (end > shard.byteLength) {

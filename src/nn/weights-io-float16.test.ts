@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  decodeFloat16,
-  encodeFloat16,
-  float16BitsToFloat32,
-  float32ToFloat16Bits,
-  quantizeToFloat16,
-} from './weights-io-float16.ts';
+import { decodeFloat16, encodeFloat16, float16BitsToFloat32, float32ToFloat16Bits, quantizeToFloat16 } from './weights-io-float16.ts';
 
 const bits = (v: number) => float32ToFloat16Bits(v);
 

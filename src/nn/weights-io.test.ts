@@ -96,9 +96,7 @@ describe('encodeWeights/decodeWeights', () => {
   });
 
   it('computes the standard SHA-256', async () => {
-    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe(
-      'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad',
-    );
+    expect(await sha256Hex(new TextEncoder().encode('abc'))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
   });
 
   it('rejects data whose length does not match its shape', async () => {

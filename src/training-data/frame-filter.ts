@@ -24,8 +24,7 @@ export function cropUpscale(crop: CropSquare, size: number): number {
 
 /** Fraction of the crop square's area that lies outside the [0, width] × [0, height] source image. */
 export function outsideFraction(crop: CropSquare, width: number, height: number): number {
-  const overlap = (start: number, length: number, limit: number) =>
-    Math.max(0, Math.min(start + length, limit) - Math.max(start, 0));
+  const overlap = (start: number, length: number, limit: number) => Math.max(0, Math.min(start + length, limit) - Math.max(start, 0));
   const inside = overlap(crop.x0, crop.side, width) * overlap(crop.y0, crop.side, height);
   return 1 - inside / (crop.side * crop.side);
 }

@@ -6,7 +6,10 @@ const segment = (marker: number, payload: number[]) => [0xff, marker, (payload.l
 
 describe('stripJpegMetadata', () => {
   const app0 = segment(0xe0, [0x4a, 0x46, 0x49, 0x46, 0]);
-  const icc = segment(0xe2, Array.from({ length: 300 }, (_, i) => i & 0xff));
+  const icc = segment(
+    0xe2,
+    Array.from({ length: 300 }, (_, i) => i & 0xff),
+  );
   const comment = segment(0xfe, [0x68, 0x69]);
   const quant = segment(0xdb, [0, ...Array.from({ length: 64 }, () => 1)]);
   const scan = [0xff, 0xda, 0, 8, 1, 1, 0, 0, 63, 0, 0x12, 0xff, 0xe2, 0x34, 0xff, 0xd9]; // entropy data may hold 0xff e2

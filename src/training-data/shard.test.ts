@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
-import { makeSyntheticFace } from '../landmarks/syntheticFace.ts';
+import { makeSyntheticFace } from '../landmarks/synthetic-face.ts';
 import { NUM_LANDMARKS, type Point } from '../landmarks/types.ts';
 import {
   decodeImageShard,

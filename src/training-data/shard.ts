@@ -189,5 +189,11 @@ export function decodeImageShard(bytes: Uint8Array): { size: number; frames: Dec
 }
 
 export function encodeShard(frames: readonly ShardFrame[], size: number, landmarkScale = DEFAULT_LANDMARK_SCALE): EncodedShard {
-  return { images: encodeImageShard(frames, size), landmarks: encodeLandmarkFile(frames.map((f) => f.landmarks), landmarkScale) };
+  return {
+    images: encodeImageShard(frames, size),
+    landmarks: encodeLandmarkFile(
+      frames.map((f) => f.landmarks),
+      landmarkScale,
+    ),
+  };
 }

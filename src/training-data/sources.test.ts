@@ -13,7 +13,7 @@ describe('groupIntoClips', () => {
     expect(ytfClipId('portrait.jpg')).toBe('portrait');
   });
 
-  it('makes all of a CelebA person\'s photos one clip', () => {
+  it("makes all of a CelebA person's photos one clip", () => {
     expect(groupIntoClips('celeba', ['10.jpg', '2.jpg', '1.jpg'])).toEqual([{ id: 'photos', files: ['1.jpg', '2.jpg', '10.jpg'] }]);
     expect(groupIntoClips('celeba', [])).toEqual([]);
   });

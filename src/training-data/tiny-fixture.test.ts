@@ -14,7 +14,14 @@ describe('tiny training-set fixture', () => {
     if (process.env.WRITE_TRAINING_FIXTURE) writeTinyTrainingSet(TINY_SET_DIR);
     writeTinyTrainingSet(rebuilt);
     const files = readdirSync(rebuilt).sort();
-    expect(files).toEqual(['expected.json', 'manifest.json', 'shard-000.bin', 'shard-000.landmarks.bin', 'shard-001.bin', 'shard-001.landmarks.bin']);
+    expect(files).toEqual([
+      'expected.json',
+      'manifest.json',
+      'shard-000.bin',
+      'shard-000.landmarks.bin',
+      'shard-001.bin',
+      'shard-001.landmarks.bin',
+    ]);
     for (const file of files) {
       expect(readFileSync(join(rebuilt, file)).equals(readFileSync(join(TINY_SET_DIR, file))), file).toBe(true);
     }

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
-import { makeSyntheticFace } from '../landmarks/syntheticFace.ts';
+import { makeSyntheticFace } from '../landmarks/synthetic-face.ts';
 import type { Point } from '../landmarks/types.ts';
 import { countPeople, MANIFEST_FORMAT, MANIFEST_VERSION, type ManifestPerson, type TrainingSetManifest } from './manifest.ts';
 import { ShardWriter } from './shard-writer.ts';
@@ -81,7 +81,7 @@ export function writeTinyTrainingSet(outDir: string): void {
       for (let i = 0; i < TINY_SET_SIZE * TINY_SET_SIZE; i++) rgb.set(frame.landmarkImage.data.subarray(i * 4, i * 4 + 3), i * 3);
       return {
         landmarkImageRgbSha256: createHash('sha256').update(rgb).digest('hex'),
-        landmarkImageNonBlackPixels: rgb.reduce((n, _, i) => (i % 3 === 0 && (rgb[i] | rgb[i + 1] | rgb[i + 2]) ? n + 1 : n), 0),
+        landmarkImageNonBlackPixels: rgb.reduce((n, _, i) => (i % 3 === 0 && rgb[i] | rgb[i + 1] | rgb[i + 2] ? n + 1 : n), 0),
         probes: Object.fromEntries(PROBE_LANDMARKS.map((k) => [k, [frame.landmarks[k].x, frame.landmarks[k].y, frame.landmarks[k].z]])),
       };
     }),

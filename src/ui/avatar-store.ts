@@ -1,9 +1,9 @@
 // Saved avatars in IndexedDB: the avatar's weights (project weights format, fp16) plus what the UI
 // needs to drive it. Stays on this machine, like everything else.
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import { generatorOfSaved } from '../nn/registry';
-import type { GeneratorKind } from '../nn/registry';
-import type { SavedAvatar } from '../workers/avatar-protocol';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import { generatorOfSaved } from '../nn/registry.ts';
+import type { GeneratorKind } from '../nn/registry.ts';
+import type { SavedAvatar } from '../workers/avatar-protocol.ts';
 
 export interface StoredAvatar {
   id: string;

@@ -1,6 +1,6 @@
 /** The camera error wording: each DOMException name, the alternative each caller names, and other errors. */
 import { describe, expect, it } from 'vitest';
-import { cameraErrorText, DRIVE_ALTERNATIVE, PHOTO_ALTERNATIVE } from './camera-errors';
+import { cameraErrorText, DRIVE_ALTERNATIVE, PHOTO_ALTERNATIVE } from './camera-errors.ts';
 
 const dom = (name: string) => new DOMException('detail', name);
 

@@ -3,15 +3,15 @@
 // the next camera frame is detected while the worker renders this one; one frame renders at a time
 // and only the newest waits (latest-only.ts), so a slow GPU lowers the frame rate instead of
 // queueing latency. Each frame reports fps and the latency from camera frame to avatar frame.
-import { createLandmarkAdapter, type LandmarkAdapter } from '../landmarks/adapt';
-import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../landmarks/crop';
-import { lazyFaceDetector } from '../landmarks/detector';
-import { FaceInputError } from '../landmarks/errors';
-import { scalePoints } from '../landmarks/geometry';
-import { rasterizeLandmarks } from '../landmarks/rasterize';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import { LatestOnly } from './latest-only';
-import { modelWorker } from './model-client';
+import { createLandmarkAdapter, type LandmarkAdapter } from '../landmarks/adapt.ts';
+import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../landmarks/crop.ts';
+import { lazyFaceDetector } from '../landmarks/detector.ts';
+import { FaceInputError } from '../landmarks/errors.ts';
+import { scalePoints } from '../landmarks/geometry.ts';
+import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import { LatestOnly } from './latest-only.ts';
+import { modelWorker } from './model-client.ts';
 
 export const DRIVE_SIZE = 256;
 

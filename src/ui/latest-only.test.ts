@@ -1,6 +1,6 @@
 // The driving scheduler: idle → runs at once; busy → keeps only the newest job; latency from capture.
 import { describe, expect, it } from 'vitest';
-import { LatestOnly, type Finished } from './latest-only';
+import { LatestOnly, type Finished } from './latest-only.ts';
 
 /** A renderer whose runs finish when the test says so. */
 function manualRunner() {
@@ -16,7 +16,12 @@ describe('LatestOnly', () => {
     let clock = 0;
     const { pending, run } = manualRunner();
     const results: Finished<number, string>[] = [];
-    const stage = new LatestOnly(run, (f) => results.push(f), () => {}, () => clock);
+    const stage = new LatestOnly(
+      run,
+      (f) => results.push(f),
+      () => {},
+      () => clock,
+    );
     stage.offer(1, 0);
     expect(pending.map((p) => p.job)).toEqual([1]);
     expect(stage.running).toBe(true);
@@ -43,7 +48,12 @@ describe('LatestOnly', () => {
   it('counts the frame rate and latency over the last second only', async () => {
     let clock = 0;
     const { pending, run } = manualRunner();
-    const stage = new LatestOnly(run, () => {}, () => {}, () => clock);
+    const stage = new LatestOnly(
+      run,
+      () => {},
+      () => {},
+      () => clock,
+    );
     for (let i = 0; i < 3; i++) {
       stage.offer(i, clock);
       clock += 100;
@@ -60,7 +70,12 @@ describe('LatestOnly', () => {
   it('reports an error and carries on with the waiting job', async () => {
     const { pending, run } = manualRunner();
     const errors: unknown[] = [];
-    const stage = new LatestOnly(run, () => {}, (e) => errors.push(e), () => 0);
+    const stage = new LatestOnly(
+      run,
+      () => {},
+      (e) => errors.push(e),
+      () => 0,
+    );
     stage.offer(1);
     stage.offer(2);
     pending[0].reject(new Error('no face'));
@@ -72,7 +87,12 @@ describe('LatestOnly', () => {
   it('does nothing once stopped, not even report the run in flight', async () => {
     const { pending, run } = manualRunner();
     const results: unknown[] = [];
-    const stage = new LatestOnly(run, (f) => results.push(f), () => {}, () => 0);
+    const stage = new LatestOnly(
+      run,
+      (f) => results.push(f),
+      () => {},
+      () => 0,
+    );
     stage.offer(1);
     stage.offer(2);
     stage.stop();

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import type { AvatarPhoto } from '../nn/avatar-session';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import type { AvatarPhoto } from '../nn/avatar-session.ts';
 import {
   AVATAR_WORKER_EVENT,
   type AvatarWorkerApi,
@@ -10,13 +10,20 @@ import {
   type FineTuneRequest,
   type InitOptions,
   type SavedAvatar,
-} from '../workers/avatar-protocol';
-import { ModelClient, ModelWorkerRestartedError, backendInit, fallbackNotice, type ClientStatus, type ModelClientOptions } from './model-client';
+} from '../workers/avatar-protocol.ts';
+import {
+  ModelClient,
+  ModelWorkerRestartedError,
+  backendInit,
+  fallbackNotice,
+  type ClientStatus,
+  type ModelClientOptions,
+} from './model-client.ts';
 
 // ModelClient against in-process fake workers (Comlink over a MessageChannel): crash, hang and
 // device-loss recovery, avatar restore, retries, fine-tune interruption, crash-loop guard.
 
-const never = <T,>() => new Promise<T>(() => undefined);
+const never = <T>() => new Promise<T>(() => undefined);
 
 /** A fake model worker: records what it was asked, and fails on request. */
 class FakeWorker extends EventTarget {
@@ -78,7 +85,13 @@ class FakeWorker extends EventTarget {
   }
 
   loseDevice(): void {
-    const data: AvatarWorkerEvent = { type: AVATAR_WORKER_EVENT, event: 'device-lost', reason: 'unknown', message: 'GPU gone', simulated: false };
+    const data: AvatarWorkerEvent = {
+      type: AVATAR_WORKER_EVENT,
+      event: 'device-lost',
+      reason: 'unknown',
+      message: 'GPU gone',
+      simulated: false,
+    };
     this.dispatchEvent(new MessageEvent('message', { data }));
   }
 
@@ -191,7 +204,13 @@ describe('ModelClient', () => {
 
   it('keeps the weights of a finished fine-tune and of an imported avatar for the next restart', async () => {
     const { client, until } = setup({}, (w) => {
-      w.behave.fineTune = (() => ({ stepsDone: 3, stopped: true, elapsedMs: 1, usedContentLoss: false, checkpoint: savedAvatar('final') })) as never;
+      w.behave.fineTune = (() => ({
+        stepsDone: 3,
+        stopped: true,
+        elapsedMs: 1,
+        usedContentLoss: false,
+        checkpoint: savedAvatar('final'),
+      })) as never;
     });
     await client.api.createAvatar(photos);
     const summary = await client.api.fineTune({ steps: 3, previewEvery: 1 }, () => undefined);
@@ -335,7 +354,9 @@ describe('ModelClient', () => {
 
 describe('backend notices', () => {
   const info = (backend: 'webgpu' | 'wasm' | 'webgl' | 'cpu', reason: string, fallbacks: { backend: 'webgpu'; reason: string }[] = []) =>
-    ({ backend, reason, fallbacks, detail: backend === 'wasm' ? 'SIMD, 1 thread' : undefined }) as unknown as Parameters<typeof fallbackNotice>[0];
+    ({ backend, reason, fallbacks, detail: backend === 'wasm' ? 'SIMD, 1 thread' : undefined }) as unknown as Parameters<
+      typeof fallbackNotice
+    >[0];
 
   it('says nothing on WebGPU, informs on a chosen WASM, warns on the slow fallbacks', () => {
     expect(fallbackNotice(info('webgpu', 'hardware'))).toBeNull();
@@ -350,6 +371,9 @@ describe('backend notices', () => {
 
   it('turns a preference into an order with the pick first, or nothing for the measured choice', () => {
     expect(backendInit('auto', 'url')).toEqual({});
-    expect(backendInit('webgpu', 'url')).toEqual({ backends: ['webgpu', 'wasm', 'webgl', 'cpu'], backendReason: "WebGPU was chosen by the page's ?backend=webgpu" });
+    expect(backendInit('webgpu', 'url')).toEqual({
+      backends: ['webgpu', 'wasm', 'webgl', 'cpu'],
+      backendReason: "WebGPU was chosen by the page's ?backend=webgpu",
+    });
   });
 });

@@ -5,8 +5,15 @@
 // Calls that can simply run again (render, export) wait for the new worker and do; fine-tuning in
 // flight is reported as interrupted, and the avatar keeps its last checkpointed (adopted) state.
 import * as Comlink from 'comlink';
-import type { AvatarPhoto } from '../nn/avatar-session';
-import { BACKEND_LABELS, BACKEND_ORDER, isBackendPreference, orderWithFirst, type BackendName, type BackendPreference } from '../nn/backend';
+import type { AvatarPhoto } from '../nn/avatar-session.ts';
+import {
+  BACKEND_LABELS,
+  BACKEND_ORDER,
+  isBackendPreference,
+  orderWithFirst,
+  type BackendName,
+  type BackendPreference,
+} from '../nn/backend.ts';
 import {
   isAvatarWorkerEvent,
   type AvatarWorkerApi,
@@ -18,9 +25,9 @@ import {
   type ModelInfo,
   type SavedAvatar,
   type WorkerMemory,
-} from '../workers/avatar-protocol';
-import { useAppStore } from './store';
-import { DEFAULT_GENERATOR, GENERATORS, isGeneratorKind, type GeneratorKind } from '../nn/registry';
+} from '../workers/avatar-protocol.ts';
+import { useAppStore } from './store.ts';
+import { DEFAULT_GENERATOR, GENERATORS, isGeneratorKind, type GeneratorKind } from '../nn/registry.ts';
 
 const GENERATOR_KEY = 'talking-heads.generator';
 
@@ -61,7 +68,10 @@ export function backendPreference(): BackendPreference {
 }
 
 /** What the worker is told for a preference: nothing (it measures), or an order with the pick first and why. */
-export function backendInit(preference: BackendPreference, source: 'url' | 'setting'): { backends?: BackendName[]; backendReason?: string } {
+export function backendInit(
+  preference: BackendPreference,
+  source: 'url' | 'setting',
+): { backends?: BackendName[]; backendReason?: string } {
   if (preference === 'auto') return {};
   const where = source === 'url' ? `the page's ?backend=${preference}` : 'the Backend setting under Advanced';
   return { backends: orderWithFirst(preference), backendReason: `${BACKEND_LABELS[preference]} was chosen by ${where}` };
@@ -94,7 +104,9 @@ export function backendSummary(info: Pick<ModelInfo, 'backend' | 'detail' | 'rea
 export function fallbackNotice(info: ModelInfo): { kind: 'info' | 'warning'; text: string } | null {
   if (info.backend === 'webgpu') return null;
   const slow = info.backend === 'webgl' || info.backend === 'cpu';
-  const missing = info.fallbacks.some((f) => f.backend === 'webgpu' && /navigator\.gpu|adapter/i.test(f.reason)) || /WebGPU is not available/.test(info.reason);
+  const missing =
+    info.fallbacks.some((f) => f.backend === 'webgpu' && /navigator\.gpu|adapter/i.test(f.reason)) ||
+    /WebGPU is not available/.test(info.reason);
   const lead = missing ? 'WebGPU is not available in this browser. ' : '';
   return { kind: slow ? 'warning' : 'info', text: `${lead}${backendSummary(info)}${slow ? ' It will be slower.' : ''}` };
 }
@@ -235,7 +247,11 @@ export class ModelClient {
 
   /** What a restart would restore, for tests. */
   checkpointSummary(): { photos: number; weights: boolean; fineTunedStep?: number } {
-    return { photos: this.checkpoint.photos?.length ?? 0, weights: this.checkpoint.weights !== undefined, fineTunedStep: this.checkpoint.fineTunedStep };
+    return {
+      photos: this.checkpoint.photos?.length ?? 0,
+      weights: this.checkpoint.weights !== undefined,
+      fineTunedStep: this.checkpoint.fineTunedStep,
+    };
   }
 
   /** Resolves with the serving worker's ModelInfo, following restarts; rejects when init fails. */
@@ -284,7 +300,10 @@ export class ModelClient {
    * why, or nothing for the measured choice), and the current avatar, fine-tuned state included, is
    * put back as after a crash. Resolves with the new worker's ModelInfo and what became of the avatar.
    */
-  async switchBackends(init: { backends?: BackendName[]; backendReason?: string }): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
+  async switchBackends(init: {
+    backends?: BackendName[];
+    backendReason?: string;
+  }): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
     this.options.init = { ...this.options.init, backends: init.backends, backendReason: init.backendReason };
     if (this.gen) this.retire(this.gen);
     this.failed = undefined;
@@ -305,8 +324,11 @@ export class ModelClient {
 
   readonly api: ModelApi = {
     createAvatar: async (photos) => {
-      const created = await this.call((r) => r.createAvatar(photos), false, (d) =>
-        new ModelWorkerRestartedError(d, `${describeDeath(d)} while the avatar was being made. The model has been restarted: try again.`),
+      const created = await this.call(
+        (r) => r.createAvatar(photos),
+        false,
+        (d) =>
+          new ModelWorkerRestartedError(d, `${describeDeath(d)} while the avatar was being made. The model has been restarted: try again.`),
       );
       this.checkpoint = { photos: [...photos] };
       return created;
@@ -327,7 +349,10 @@ export class ModelClient {
   private current(): Generation {
     if (this.gen) return this.gen;
     if (this.failed) {
-      throw new ModelWorkerRestartedError(this.failed, `${describeDeath(this.failed)}, and it kept failing, so it was not restarted again. Reload the page.`);
+      throw new ModelWorkerRestartedError(
+        this.failed,
+        `${describeDeath(this.failed)}, and it kept failing, so it was not restarted again. Reload the page.`,
+      );
     }
     return this.start(undefined);
   }
@@ -371,7 +396,10 @@ export class ModelClient {
         death ??= gen.death;
         if (!death) throw error;
         if (!retry) {
-          throw interrupted?.(death) ?? new ModelWorkerRestartedError(death, `${describeDeath(death)}. The model has been restarted: try again.`);
+          throw (
+            interrupted?.(death) ??
+            new ModelWorkerRestartedError(death, `${describeDeath(death)}. The model has been restarted: try again.`)
+          );
         }
       }
     }
@@ -456,7 +484,8 @@ export class ModelClient {
     worker.addEventListener('message', (event) => {
       gen.lastAlive = performance.now();
       const data = (event as MessageEvent).data;
-      if (isAvatarWorkerEvent(data) && data.event === 'device-lost') die('device-lost', data.simulated ? `${data.message} Simulated.` : data.message);
+      if (isAvatarWorkerEvent(data) && data.event === 'device-lost')
+        die('device-lost', data.simulated ? `${data.message} Simulated.` : data.message);
     });
 
     const { backends, backendReason } = this.backends();
@@ -471,7 +500,8 @@ export class ModelClient {
         if (restored === 'avatar') text += ' and your avatar restored: nothing was lost.';
         else if (restored === 'failed') text += ', but the avatar could not be restored: create it again.';
         else text += '.';
-        if (fellBack) text += ` The GPU device was lost ${this.deviceLosses} times, so the model now runs on ${on} instead of WebGPU, which is slower.`;
+        if (fellBack)
+          text += ` The GPU device was lost ${this.deviceLosses} times, so the model now runs on ${on} instead of WebGPU, which is slower.`;
         this.options.onStatus?.({ phase: 'recovered', generation: gen.id, death: after, info, restored, text });
       }
       return info;
@@ -589,7 +619,11 @@ let client: ModelClient | undefined;
 function theClient(): ModelClient {
   client ??= new ModelClient({
     createWorker: () => new Worker(new URL('../workers/avatar.worker.ts', import.meta.url), { type: 'module' }),
-    init: { weightsUrl: weightsUrl(), debug: DEBUG || undefined, ...backendInit(backendPreference(), backendOverride() ? 'url' : 'setting') },
+    init: {
+      weightsUrl: weightsUrl(),
+      debug: DEBUG || undefined,
+      ...backendInit(backendPreference(), backendOverride() ? 'url' : 'setting'),
+    },
     hangMs: DEBUG && params.has('hangMs') ? Number(params.get('hangMs')) : undefined,
     onStatus: (status) =>
       useAppStore.getState().setModelStatus({
@@ -634,7 +668,9 @@ export async function switchGenerator(kind: GeneratorKind): Promise<{ info: Mode
  * Runs the model on another backend from now on (remembered unless the page's ?backend= fixes it):
  * a fresh worker starts with the new order and the avatar is put back, fine-tuning included.
  */
-export async function switchBackend(preference: BackendPreference): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
+export async function switchBackend(
+  preference: BackendPreference,
+): Promise<{ info: ModelInfo; restored: 'avatar' | 'nothing' | 'failed' }> {
   try {
     localStorage.setItem(BACKEND_KEY, preference);
   } catch {

@@ -1,5 +1,5 @@
 import * as Comlink from 'comlink';
-import type { PhotoAnalysisApi, PhotoAnalysisResult } from '../workers/photo-analysis.worker';
+import type { PhotoAnalysisApi, PhotoAnalysisResult } from '../workers/photo-analysis.worker.ts';
 
 let worker: Worker | undefined;
 let api: Comlink.Remote<PhotoAnalysisApi> | undefined;
@@ -27,7 +27,13 @@ async function analyzeNow(file: Blob, size: number): Promise<PhotoAnalysisResult
         worker?.terminate();
         worker = undefined;
         api = undefined;
-        resolve({ ok: false, error: { code: 'unknown', message: `The photo analyser stopped unexpectedly (${e.message || 'worker error'}). Try this photo again.` } });
+        resolve({
+          ok: false,
+          error: {
+            code: 'unknown',
+            message: `The photo analyser stopped unexpectedly (${e.message || 'worker error'}). Try this photo again.`,
+          },
+        });
       },
       { once: true, signal: done.signal },
     );
@@ -45,11 +51,10 @@ async function analyzeNow(file: Blob, size: number): Promise<PhotoAnalysisResult
  * whose `signal` is aborted before its turn is skipped and resolves to a `cancelled` error.
  */
 export function analyzePhotoInWorker(file: Blob, size: number, signal?: AbortSignal): Promise<PhotoAnalysisOutcome> {
-  const run = tail.then(
-    (): Promise<PhotoAnalysisOutcome> | PhotoAnalysisOutcome =>
-      signal?.aborted
-        ? { ok: false, error: { code: 'cancelled', message: 'The photo was replaced or removed before it was analysed.' } }
-        : analyzeNow(file, size),
+  const run = tail.then((): Promise<PhotoAnalysisOutcome> | PhotoAnalysisOutcome =>
+    signal?.aborted
+      ? { ok: false, error: { code: 'cancelled', message: 'The photo was replaced or removed before it was analysed.' } }
+      : analyzeNow(file, size),
   );
   tail = run.catch(() => undefined);
   return run;

@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 
 export const MAX_PHOTOS = 32;
 
@@ -71,8 +71,7 @@ export const useAppStore = create<AppState>((set) => ({
   savedVersion: 0,
   bumpSaved: () => set((s) => ({ savedVersion: s.savedVersion + 1 })),
   addPhotos: (entries) => set((s) => ({ photos: [...s.photos, ...entries] })),
-  updatePhoto: (entry) =>
-    set((s) => ({ photos: s.photos.map((p) => (p.id === entry.id ? entry : p)) })),
+  updatePhoto: (entry) => set((s) => ({ photos: s.photos.map((p) => (p.id === entry.id ? entry : p)) })),
   removePhoto: (id) => set((s) => ({ photos: s.photos.filter((p) => p.id !== id) })),
   notify: (kind, text) => set((s) => ({ notices: [...s.notices, { id: newId('notice'), kind, text }] })),
   dismissNotice: (id) => set((s) => ({ notices: s.notices.filter((n) => n.id !== id) })),

@@ -1,5 +1,5 @@
 /** RgbaImage ↔ the browser's pixel containers (ImageBitmap, ImageData). Tensors: see nn/ff.ts. */
-import type { RgbaImage } from '../landmarks/types';
+import type { RgbaImage } from '../landmarks/types.ts';
 
 /** The pixels of a decoded image (main thread or worker: OffscreenCanvas works in both). */
 export function bitmapPixels(bitmap: ImageBitmap): RgbaImage {

@@ -37,7 +37,14 @@ function chunk(type: string, payload: Uint8Array): Uint8Array {
 }
 
 /** An independent reference encoder that applies the given PNG filter on each row (cycled). */
-function encodeWithFilters(pixels: Uint8Array, width: number, height: number, channels: number, colorType: number, filters: number[]): Uint8Array {
+function encodeWithFilters(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  channels: number,
+  colorType: number,
+  filters: number[],
+): Uint8Array {
   const stride = width * channels;
   const raw = new Uint8Array((stride + 1) * height);
   for (let y = 0; y < height; y++) {
@@ -49,7 +56,9 @@ function encodeWithFilters(pixels: Uint8Array, width: number, height: number, ch
       const b = y > 0 ? pixels[(y - 1) * stride + i] : 0;
       const c = y > 0 && i >= channels ? pixels[(y - 1) * stride + i - channels] : 0;
       const p = a + b - c;
-      const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+      const pa = Math.abs(p - a),
+        pb = Math.abs(p - b),
+        pc = Math.abs(p - c);
       const paeth = pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
       const predictor = [0, a, b, (a + b) >> 1, paeth][filter];
       raw[y * (stride + 1) + 1 + i] = (cur - predictor) & 0xff;

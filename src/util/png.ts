@@ -94,12 +94,23 @@ function unfilterScanlines(raw: Uint8Array, height: number, stride: number, byte
       const upLeft = y > 0 && i >= bytesPerPixel ? pixels[prev + i - bytesPerPixel] : 0;
       let predictor: number;
       switch (filter) {
-        case 0: predictor = 0; break;
-        case 1: predictor = left; break;
-        case 2: predictor = up; break;
-        case 3: predictor = (left + up) >> 1; break;
-        case 4: predictor = paeth(left, up, upLeft); break;
-        default: throw new Error(`decodePng: unknown filter type ${filter} on row ${y}`);
+        case 0:
+          predictor = 0;
+          break;
+        case 1:
+          predictor = left;
+          break;
+        case 2:
+          predictor = up;
+          break;
+        case 3:
+          predictor = (left + up) >> 1;
+          break;
+        case 4:
+          predictor = paeth(left, up, upLeft);
+          break;
+        default:
+          throw new Error(`decodePng: unknown filter type ${filter} on row ${y}`);
       }
       pixels[dst + i] = (raw[src + i] + predictor) & 0xff;
     }

@@ -1,9 +1,9 @@
 // The typed boundary between the UI (main thread) and the model worker.
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import type { BackendFallback, BackendName } from '../nn/backend';
-import type { AvatarPhoto } from '../nn/avatar-session';
-import type { WeightsManifest } from '../nn/weights-format';
-import type { GeneratorKind } from '../nn/registry';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import type { BackendFallback, BackendName } from '../nn/backend.ts';
+import type { AvatarPhoto } from '../nn/avatar-session.ts';
+import type { WeightsManifest } from '../nn/weights-format.ts';
+import type { GeneratorKind } from '../nn/registry.ts';
 
 export interface InitOptions {
   /** URL of a weights manifest (public/weights/<name>/manifest.json). */

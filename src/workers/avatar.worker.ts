@@ -2,13 +2,13 @@
 // current avatar. All heavy work happens here so the UI thread only draws.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
-import { AVATAR_SOURCE_POINTS, AvatarSession } from '../nn/avatar-session';
-import { GENERATORS, generatorKindOf, generatorOfSaved } from '../nn/registry';
-import { chooseBackend, selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend';
-import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model';
-import { decodeWeights, encodeWeights } from '../nn/weights-io';
-import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual';
-import type { ContentLossFn } from '../nn/finetune';
+import { AVATAR_SOURCE_POINTS, AvatarSession } from '../nn/avatar-session.ts';
+import { GENERATORS, generatorKindOf, generatorOfSaved } from '../nn/registry.ts';
+import { chooseBackend, selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend.ts';
+import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model.ts';
+import { decodeWeights, encodeWeights } from '../nn/weights-io.ts';
+import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual.ts';
+import type { ContentLossFn } from '../nn/finetune.ts';
 import {
   AVATAR_WORKER_EVENT,
   type AvatarWorkerApi,
@@ -16,7 +16,7 @@ import {
   type FineTuneProgress,
   type ModelInfo,
   type SavedAvatar,
-} from './avatar-protocol';
+} from './avatar-protocol.ts';
 
 let model: TalkingHeadModel | undefined;
 let session: AvatarSession | undefined;
@@ -40,9 +40,7 @@ function contentLoss(): Promise<ContentLossFn | undefined> {
     return undefined;
   });
   return perceptual.then(
-    (nets) =>
-      nets &&
-      ((fake, real) => tf.tidy(() => perceptualContentLoss(nets, perceptualFeatures(nets, to01(real)), to01(fake)))),
+    (nets) => nets && ((fake, real) => tf.tidy(() => perceptualContentLoss(nets, perceptualFeatures(nets, to01(real)), to01(fake)))),
   );
 }
 
@@ -144,7 +142,13 @@ const api: AvatarWorkerApi = {
       }
       session.adoptFineTuned();
       const checkpoint = checkpointEvery !== undefined ? await exportCurrent() : undefined;
-      const summary = { stepsDone: step, stopped: control.stop, elapsedMs: performance.now() - start, usedContentLoss: loss !== undefined, checkpoint };
+      const summary = {
+        stepsDone: step,
+        stopped: control.stop,
+        elapsedMs: performance.now() - start,
+        usedContentLoss: loss !== undefined,
+        checkpoint,
+      };
       return Comlink.transfer(summary, buffersOf(checkpoint));
     } finally {
       session.stopFineTune();
@@ -179,7 +183,9 @@ const api: AvatarWorkerApi = {
     const made = generatorOfSaved(saved.manifest);
     const loaded = generatorKindOf(model.config);
     if (made !== loaded) {
-      throw new Error(`This avatar was made with the ${GENERATORS[made].label} generator, but the ${GENERATORS[loaded].label} generator is loaded: switch generators (Advanced) to load it.`);
+      throw new Error(
+        `This avatar was made with the ${GENERATORS[made].label} generator, but the ${GENERATORS[loaded].label} generator is loaded: switch generators (Advanced) to load it.`,
+      );
     }
     const named = await decodeWeights(saved.manifest, async (file) => {
       const index = saved.manifest.shards.findIndex((s) => s.file === file);

@@ -1,7 +1,7 @@
 /** Photo analysis off the main thread: decoding, face landmarks and resampling take 100s of ms. */
 import * as Comlink from 'comlink';
-import { analyzePhoto, type AnalyzedPhoto } from '../landmarks/analyze-photo';
-import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors';
+import { analyzePhoto, type AnalyzedPhoto } from '../landmarks/analyze-photo.ts';
+import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors.ts';
 
 export type PhotoAnalysisResult = { ok: true; photo: AnalyzedPhoto } | { ok: false; error: FaceErrorInfo };
 

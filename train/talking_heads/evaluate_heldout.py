@@ -106,7 +106,9 @@ def main(argv=None) -> int:
         help="the same set cut larger (display_data.py): judge warp-guided frames as the app shows them, warp at that size + α↑·Δ↑",
     )
     p.add_argument("--same-clip", action="store_true", help="targets from the sources' own clip (the paper's self-reenactment)")
-    p.add_argument("--curve", default=None, help="append {step, samples, hours, metrics} to this JSONL file (the model card's learning curve)")
+    p.add_argument(
+        "--curve", default=None, help="append {step, samples, hours, metrics} to this JSONL file (the model card's learning curve)"
+    )
     args = p.parse_args(argv)
 
     config, embedder, generator, _, extra = load_networks(args.checkpoint)
@@ -187,10 +189,7 @@ def main(argv=None) -> int:
         "same_clip": args.same_clip,
         "people": len(rows),
         "k": args.k,
-        "metrics": {
-            src or "all": {m: mean(m, src) for m in METRICS}
-            for src in (None, "ytf", "celeba")
-        },
+        "metrics": {src or "all": {m: mean(m, src) for m in METRICS} for src in (None, "ytf", "celeba")},
         "per_person": rows,
     }
     out = Path(args.out)

@@ -11,6 +11,7 @@ import torch.nn as nn
 
 from .tf_modules import Clamp, TfConv2d, TruncatedDag, ancestors
 
+
 def _attr_ints(node: dict, key: str, default: Sequence[int]) -> List[int]:
     return [int(i) for i in node.get("attr", {}).get(key, {}).get("list", {}).get("i", default)]
 
@@ -78,9 +79,7 @@ def _graph_conv(node: dict, weights: Mapping[str, np.ndarray]) -> Tuple[nn.Modul
             if fused[1] not in _FUSED_ACTIVATIONS:
                 raise NotImplementedError(f"node {node['name']}: fused {fused[1]}")
             activation = _FUSED_ACTIVATIONS[fused[1]]()
-    conv = TfConv2d(
-        weights[kernel_name], (strides[1], strides[2]), (dilations[1], dilations[2]), padding, depthwise, bias
-    )
+    conv = TfConv2d(weights[kernel_name], (strides[1], strides[2]), (dilations[1], dilations[2]), padding, depthwise, bias)
     return (conv if activation is None else nn.Sequential(conv, activation)), [data]
 
 
@@ -108,10 +107,7 @@ def _input_name(ref: str) -> str:
 def build_graph_network(model_json: dict, weights: Mapping[str, np.ndarray], outputs: Sequence[str]) -> TruncatedDag:
     """The TF graph of a TF.js graph model, cut after the `outputs` nodes."""
     graph_nodes = {node["name"]: node for node in model_json["modelTopology"]["node"]}
-    inputs_of = {
-        name: [_input_name(i) for i in node.get("input", []) if not i.startswith("^")]
-        for name, node in graph_nodes.items()
-    }
+    inputs_of = {name: [_input_name(i) for i in node.get("input", []) if not i.startswith("^")] for name, node in graph_nodes.items()}
     needed = ancestors(outputs, inputs_of)
     placeholders = [n for n in needed if graph_nodes[n]["op"] == "Placeholder"]
     if len(placeholders) != 1:
@@ -136,5 +132,3 @@ def build_graph_network(model_json: dict, weights: Mapping[str, np.ndarray], out
         else:
             raise NotImplementedError(f"node {name}: TF op {op} is not ported")
     return TruncatedDag(placeholders[0], nodes, outputs)
-
-

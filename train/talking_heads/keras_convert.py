@@ -9,6 +9,7 @@ import torch.nn as nn
 
 from .tf_modules import Add, ChannelAffine, Clamp, TfConv2d, TruncatedDag, ZeroPad, ancestors
 
+
 def _pair(value) -> Tuple[int, int]:
     return (int(value), int(value)) if isinstance(value, (int, float)) else (int(value[0]), int(value[1]))
 
@@ -38,9 +39,7 @@ def _keras_layer(class_name: str, name: str, config: dict, weights: Mapping[str,
         depthwise = class_name == "DepthwiseConv2D"
         kernel = weights[f"{name}/depthwise_kernel" if depthwise else f"{name}/kernel"]
         bias = weights[f"{name}/bias"] if config.get("use_bias") else None
-        conv = TfConv2d(
-            kernel, _pair(config["strides"]), _pair(config.get("dilation_rate", 1)), config["padding"], depthwise, bias
-        )
+        conv = TfConv2d(kernel, _pair(config["strides"]), _pair(config.get("dilation_rate", 1)), config["padding"], depthwise, bias)
         activation = _keras_activation(name, config.get("activation"))
         return conv if activation is None else nn.Sequential(conv, activation)
     if class_name == "BatchNormalization":
@@ -49,8 +48,7 @@ def _keras_layer(class_name: str, name: str, config: dict, weights: Mapping[str,
         channels = weights[f"{name}/moving_mean"].shape[0]
         gamma = weights[f"{name}/gamma"] if config.get("scale", True) else np.ones(channels)
         beta = weights[f"{name}/beta"] if config.get("center", True) else np.zeros(channels)
-        return ChannelAffine(gamma, beta, weights[f"{name}/moving_mean"], weights[f"{name}/moving_variance"],
-                             config["epsilon"])
+        return ChannelAffine(gamma, beta, weights[f"{name}/moving_mean"], weights[f"{name}/moving_variance"], config["epsilon"])
     if class_name == "ReLU":
         if config.get("negative_slope", 0) != 0 or config.get("threshold", 0) != 0:
             raise NotImplementedError(f"layer {name}: leaky/thresholded ReLU")
@@ -75,8 +73,7 @@ def build_keras_network(model_json: dict, weights: Mapping[str, np.ndarray], out
         raise NotImplementedError(f"Keras {config['class_name']} models are not ported")
     layers = config["config"]["layers"]
     inputs_of = {
-        layer["name"]: [inbound[0] for inbound in (layer["inbound_nodes"][0] if layer["inbound_nodes"] else [])]
-        for layer in layers
+        layer["name"]: [inbound[0] for inbound in (layer["inbound_nodes"][0] if layer["inbound_nodes"] else [])] for layer in layers
     }
     if any(len(layer["inbound_nodes"]) > 1 for layer in layers):
         raise NotImplementedError("shared Keras layers are not ported")
@@ -90,5 +87,3 @@ def build_keras_network(model_json: dict, weights: Mapping[str, np.ndarray], out
         if name in needed and name != input_name
     ]
     return TruncatedDag(input_name, nodes, outputs)
-
-

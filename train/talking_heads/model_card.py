@@ -85,6 +85,7 @@ def main(argv=None) -> int:
         if lineage
         else ""
     )
+
     def protocol(h: dict) -> str:
         """How a held-out evaluation was run: metric size, targets' clip, frames as shown or as G's."""
         shown = ", frames as the app shows them" if h.get("display_data") else ""
@@ -105,6 +106,7 @@ def main(argv=None) -> int:
 """
     comparison = ""
     if args.compare:
+
         def row(label: str, h: dict) -> str:
             a = h["metrics"]["all"]
             return (
@@ -136,13 +138,17 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         if heldout.get("display_data")
         else ""
     )
-    regen_flags = (f" --display-data {heldout['display_data']}" if heldout.get("display_data") else "") + (" --same-clip" if heldout.get("same_clip") else "")
+    regen_flags = (f" --display-data {heldout['display_data']}" if heldout.get("display_data") else "") + (
+        " --same-clip" if heldout.get("same_clip") else ""
+    )
     warp_guided = config.get("generator", {}).get("input") == "landmarks+warp"
     extra_losses = ""
     if options.get("ssim_weight"):
         extra_losses += f", (1 − SSIM) ×{options.get('ssim_weight')}"
     if warp_guided and options.get("alpha_guard_weight"):
-        extra_losses += f", α guard ×{options.get('alpha_guard_weight')} (mean α in [{options.get('alpha_min')}, {options.get('alpha_max')}])"
+        extra_losses += (
+            f", α guard ×{options.get('alpha_guard_weight')} (mean α in [{options.get('alpha_min')}, {options.get('alpha_max')}])"
+        )
     head_lr = f" (output head ×{options.get('head_lr_scale')})" if warp_guided and options.get("head_lr_scale", 1) != 1 else ""
     terms = ", ".join(f"{k} {v:.4f}" for k, v in log.get("terms", {}).items())
     kind = (

@@ -197,13 +197,8 @@ class ContentLoss(nn.Module):
         unit = self._unit(images)
         return {role: self.networks[role](unit) for role in ROLES}
 
-    def loss_from_features(
-        self, real: Mapping[str, Sequence[torch.Tensor]], fake: Mapping[str, Sequence[torch.Tensor]]
-    ) -> torch.Tensor:
-        terms = [
-            weighted_l1_sum(real[role], fake[role], self.config[role].layer_weights) * self.config[role].weight
-            for role in ROLES
-        ]
+    def loss_from_features(self, real: Mapping[str, Sequence[torch.Tensor]], fake: Mapping[str, Sequence[torch.Tensor]]) -> torch.Tensor:
+        terms = [weighted_l1_sum(real[role], fake[role], self.config[role].layer_weights) * self.config[role].weight for role in ROLES]
         return torch.stack(terms).sum()
 
     def forward(self, fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:

@@ -78,8 +78,11 @@ def dump_parity(out: Path, perceptual_dir: Path = DEFAULT_PERCEPTUAL_DIR) -> dic
             for role in ROLES
         },
         "config": {
-            role: {"weight": term.weight, "layers": list(term.layers),
-                   "layerWeights": None if term.layer_weights is None else list(term.layer_weights)}
+            role: {
+                "weight": term.weight,
+                "layers": list(term.layers),
+                "layerWeights": None if term.layer_weights is None else list(term.layer_weights),
+            }
             for role, term in loss_module.config.items()
         },
         "torch": torch.__version__,

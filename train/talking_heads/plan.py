@@ -231,7 +231,9 @@ def block_param_specs(block: Block) -> List[ParamSpec]:
             specs += _conv(f"{block.name}/skip", 1, block.in_channels, block.out_channels)
         return specs
     if isinstance(block, ResBlock):
-        return _conv(f"{block.name}/conv1", 3, block.channels, block.channels) + _conv(f"{block.name}/conv2", 3, block.channels, block.channels)
+        return _conv(f"{block.name}/conv1", 3, block.channels, block.channels) + _conv(
+            f"{block.name}/conv2", 3, block.channels, block.channels
+        )
     if isinstance(block, UpBlock):
         specs = _conv(f"{block.name}/conv1", 3, block.in_channels, block.out_channels)
         specs += _conv(f"{block.name}/conv2", 3, block.out_channels, block.out_channels)

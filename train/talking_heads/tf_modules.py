@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+
 def same_padding(size: int, kernel: int, stride: int, dilation: int) -> Tuple[int, int]:
     """TF 'SAME' padding (before, after) along one axis: the odd pixel goes AFTER, so stride-2
     layers pad only bottom/right on even inputs, which torch's symmetric `padding=` can't express."""
@@ -123,8 +124,7 @@ class TruncatedDag(nn.Module):
             for name in inputs:
                 last_use[name] = i
         self.release_after = [
-            [n for n in set(inputs) if last_use.get(n) == i and n not in self.outputs]
-            for i, (_, _, inputs) in enumerate(self.order)
+            [n for n in set(inputs) if last_use.get(n) == i and n not in self.outputs] for i, (_, _, inputs) in enumerate(self.order)
         ]
 
     def forward(self, x: torch.Tensor) -> List[torch.Tensor]:
@@ -147,5 +147,3 @@ def ancestors(targets: Sequence[str], inputs_of: Mapping[str, Sequence[str]]) ->
         needed.add(name)
         stack.extend(inputs_of[name])
     return needed
-
-

@@ -52,5 +52,3 @@ def read_tfjs_model(model_dir: Path) -> Tuple[dict, Dict[str, np.ndarray]]:
             weights[spec["name"]] = _decode_weight(data[offset : offset + size], spec)
             offset += size
     return model_json, weights
-
-

@@ -64,9 +64,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="the same set cut larger (e.g. data/train-128): reconstruction losses on the frame the app shows (display_data.py)",
     )
-    p.add_argument(
-        "--content-size", type=int, default=None, help="input size of the content loss's networks (default: their 224)"
-    )
+    p.add_argument("--content-size", type=int, default=None, help="input size of the content loss's networks (default: their 224)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)

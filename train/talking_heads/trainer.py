@@ -108,7 +108,9 @@ class MetaTrainer:
         trunk = [p for n in (self.embedder, self.generator) for p in n.parameters() if p.requires_grad and id(p) not in head]
         groups = [{"params": trunk}]
         if head:
-            groups.append({"params": [p for p in self.generator.output.parameters() if p.requires_grad], "lr": options.lr_g * options.head_lr_scale})
+            groups.append(
+                {"params": [p for p in self.generator.output.parameters() if p.requires_grad], "lr": options.lr_g * options.head_lr_scale}
+            )
         self.opt_g = torch.optim.Adam(groups, lr=options.lr_g, betas=tuple(options.betas_g) if options.betas_g else betas)
         # W receives gradients from L_MCH in the E/G step too, but is owned by D's optimiser.
         self.opt_d = torch.optim.Adam([p for p in self.discriminator.parameters() if p.requires_grad], lr=options.lr_d, betas=betas)
@@ -282,10 +284,14 @@ class MetaTrainer:
             return None
         # The only host sync of a step, on log steps only.
         alpha_value = out.alpha.detach().float().mean() if out.alpha is not None else torch.tensor(float("nan"))
-        values = torch.stack(
-            [loss_g.detach(), loss_d.detach(), fake_d.mean(), fake_d.std(), r_real.detach().mean(), r_fake.detach().mean(), alpha_value]
-            + [t.detach().float() for t in terms.values()]
-        ).cpu().tolist()
+        values = (
+            torch.stack(
+                [loss_g.detach(), loss_d.detach(), fake_d.mean(), fake_d.std(), r_real.detach().mean(), r_fake.detach().mean(), alpha_value]
+                + [t.detach().float() for t in terms.values()]
+            )
+            .cpu()
+            .tolist()
+        )
         return StepStats(
             step=self.step,
             loss_g=values[0],

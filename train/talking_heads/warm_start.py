@@ -39,7 +39,13 @@ def _adapt(name: str, old: np.ndarray, new_shape: tuple) -> np.ndarray | None:
     if old.shape == new_shape:
         return old
     # HWIO kernel that gained input channels: zeros on the new ones.
-    if old.ndim == 4 and len(new_shape) == 4 and old.shape[:2] == new_shape[:2] and old.shape[3] == new_shape[3] and old.shape[2] < new_shape[2]:
+    if (
+        old.ndim == 4
+        and len(new_shape) == 4
+        and old.shape[:2] == new_shape[:2]
+        and old.shape[3] == new_shape[3]
+        and old.shape[2] < new_shape[2]
+    ):
         grown = np.zeros(new_shape, np.float32)
         grown[:, :, : old.shape[2], :] = old
         return grown

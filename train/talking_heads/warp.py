@@ -190,7 +190,11 @@ def _search_tiled(ka: Tensor, kb: Tensor, usable: Tensor, vertices: Tensor, size
     ty, tx = torch.meshgrid(first, first, indexing="ij")  # [n, n] tile origins
     oy_, ox_ = torch.meshgrid(offsets, offsets, indexing="ij")  # [TILE, TILE]
     tile_pixels = torch.stack(
-        [torch.ones(n * n, TILE * TILE, dtype=torch.float64, device=device), (tx.reshape(-1, 1) + ox_.reshape(1, -1)), (ty.reshape(-1, 1) + oy_.reshape(1, -1))],
+        [
+            torch.ones(n * n, TILE * TILE, dtype=torch.float64, device=device),
+            (tx.reshape(-1, 1) + ox_.reshape(1, -1)),
+            (ty.reshape(-1, 1) + oy_.reshape(1, -1)),
+        ],
         dim=-1,
     ).float()  # [tiles, TILE², 3]
     ka_c = torch.gather(ka.float(), 1, candidates.reshape(b, -1, 1).expand(-1, -1, 3)).reshape(b, k, n * n, 3)
@@ -205,7 +209,9 @@ def _search_tiled(ka: Tensor, kb: Tensor, usable: Tensor, vertices: Tensor, size
     return tri.reshape(b, n, n, TILE, TILE).permute(0, 1, 3, 2, 4).reshape(b, size * size)
 
 
-def grid_from_assignment(source_points: Tensor, assignment: TargetAssignment, size: int, mesh: WarpMesh | None = None) -> Tuple[Tensor, Tensor]:
+def grid_from_assignment(
+    source_points: Tensor, assignment: TargetAssignment, size: int, mesh: WarpMesh | None = None
+) -> Tuple[Tensor, Tensor]:
     """Source positions [B, S, S, 2] and mask [B, S, S] (float64) for sources [B, 478, ≥2] and a
     target assignment of the same batch."""
     mesh = mesh or load_mesh()
@@ -214,7 +220,9 @@ def grid_from_assignment(source_points: Tensor, assignment: TargetAssignment, si
     sv = src[:, mesh.triangles.to(device)]  # [B, T, 3, 2]
     b = src.shape[0]
     d = assignment.target_double_area
-    ds = _cross(sv[:, :, 1, 0] - sv[:, :, 0, 0], sv[:, :, 1, 1] - sv[:, :, 0, 1], sv[:, :, 2, 0] - sv[:, :, 0, 0], sv[:, :, 2, 1] - sv[:, :, 0, 1])
+    ds = _cross(
+        sv[:, :, 1, 0] - sv[:, :, 0, 0], sv[:, :, 1, 1] - sv[:, :, 0, 1], sv[:, :, 2, 0] - sv[:, :, 0, 0], sv[:, :, 2, 1] - sv[:, :, 0, 1]
+    )
     ratio = torch.minimum(ds.abs(), d.abs()) / torch.maximum(ds.abs(), d.abs()).clamp_min(1e-30)
     confidence = torch.where(ds * d > 0, ratio, torch.zeros_like(ratio))  # [B, T]; d = 0 where degenerate
     best_tri = assignment.triangle

@@ -162,7 +162,9 @@ def encode_weights(
     return manifest, [bytes(b) for b in shards]
 
 
-def save_weights(manifest_path: Union[str, Path], named: Mapping[str, np.ndarray], dtype: DtypeChoice, config: Any, **options: Any) -> List[Path]:
+def save_weights(
+    manifest_path: Union[str, Path], named: Mapping[str, np.ndarray], dtype: DtypeChoice, config: Any, **options: Any
+) -> List[Path]:
     """Writes the shards, then the manifest (so a reader never sees a manifest ahead of its shards)."""
     manifest_path = Path(manifest_path)
     manifest_path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,7 +249,7 @@ def validate_manifest(manifest: Any) -> Mapping[str, Any]:
                 f"{where}: bytes {offset}..{offset + expected} lie outside shard {shard_index} ({shard['file']}, {shard['byteLength']} bytes)"
             )
         if name in names:
-            raise WeightsError(f'{where}: duplicate name')
+            raise WeightsError(f"{where}: duplicate name")
         names.add(name)
     return m
 

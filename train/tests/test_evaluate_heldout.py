@@ -33,7 +33,6 @@ class MetricSizeTest(unittest.TestCase):
         self.assertGreater(ssim(at32[1], at32[0]).item(), ssim(at32[2], at32[0]).item() + 0.3)
 
 
-
 class EpisodeChoiceTest(unittest.TestCase):
     def person(self) -> Person:
         def clip(name, frames):

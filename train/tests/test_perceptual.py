@@ -140,18 +140,14 @@ class TfjsFilesTest(unittest.TestCase):
             {
                 "paths": ["a.bin", "b.bin"],
                 "weights": [
-                    {"name": "u8", "shape": [2, 2], "dtype": "float32",
-                     "quantization": {"dtype": "uint8", "min": -0.5, "scale": 0.01}},
-                    {"name": "f16", "shape": [3], "dtype": "float32",
-                     "quantization": {"dtype": "float16", "original_dtype": "float32"}},
+                    {"name": "u8", "shape": [2, 2], "dtype": "float32", "quantization": {"dtype": "uint8", "min": -0.5, "scale": 0.01}},
+                    {"name": "f16", "shape": [3], "dtype": "float32", "quantization": {"dtype": "float16", "original_dtype": "float32"}},
                     {"name": "f32", "shape": [1, 2], "dtype": "float32"},
                     {"name": "i32", "shape": [2], "dtype": "int32"},
                 ],
             }
         ]
-        data = b"".join(
-            [uint8.tobytes(), float16.astype("<f2").tobytes(), float32.astype("<f4").tobytes(), int32.astype("<i4").tobytes()]
-        )
+        data = b"".join([uint8.tobytes(), float16.astype("<f2").tobytes(), float32.astype("<f4").tobytes(), int32.astype("<i4").tobytes()])
         with tempfile.TemporaryDirectory() as tmp:
             # Split mid-weight: TF.js concatenates a group's shards before slicing.
             (Path(tmp) / "a.bin").write_bytes(data[:7])
@@ -176,17 +172,23 @@ class TfjsFilesTest(unittest.TestCase):
                     {"name": "b", "op": "Const"},
                     {"name": "six", "op": "Const"},
                     {"name": "in", "op": "Placeholder"},
-                    {"name": "conv", "op": "_FusedConv2D", "input": ["in", "k", "b"],
-                     "attr": {"strides": {"list": {"i": ["1", "2", "2", "1"]}}, "padding": same,
-                              "fused_ops": {"list": {"s": [b64("BiasAdd"), b64("Relu")]}}}},
+                    {
+                        "name": "conv",
+                        "op": "_FusedConv2D",
+                        "input": ["in", "k", "b"],
+                        "attr": {
+                            "strides": {"list": {"i": ["1", "2", "2", "1"]}},
+                            "padding": same,
+                            "fused_ops": {"list": {"s": [b64("BiasAdd"), b64("Relu")]}},
+                        },
+                    },
                     {"name": "clip", "op": "Minimum", "input": ["conv:0", "six"]},
                     {"name": "unused", "op": "Sigmoid", "input": ["clip"]},
                 ]
             }
         }
         rng = np.random.RandomState(2)
-        weights = {"k": rng.randn(3, 3, 2, 4).astype(np.float32), "b": rng.randn(4).astype(np.float32),
-                   "six": np.array(0.5, np.float32)}
+        weights = {"k": rng.randn(3, 3, 2, 4).astype(np.float32), "b": rng.randn(4).astype(np.float32), "six": np.array(0.5, np.float32)}
         network = build_graph_network(model_json, weights, ["clip"])
         x = rng.randn(1, 6, 6, 2)
         expected = np.minimum(np.maximum(tf_conv_reference(x, weights["k"], 2, "SAME", False) + weights["b"], 0), 0.5)

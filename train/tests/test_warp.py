@@ -99,7 +99,6 @@ class AssignmentCacheTest(unittest.TestCase):
         self.assertEqual((cache.hits, cache.misses), (2, 4))
 
 
-
 class TiledSearchTest(unittest.TestCase):
     def test_the_tiled_search_picks_the_brute_force_triangles(self):
         from train.talking_heads import warp as w

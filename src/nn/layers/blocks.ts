@@ -5,14 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdainSlot, Block, DownBlock, ResBlock, UpBlock } from '../plan.ts';
 import type { WeightSource } from '../spectral-norm.ts';
-import {
-  adaptiveInstanceNorm,
-  averagePool2,
-  conv2d,
-  instanceNorm,
-  selfAttention,
-  upsampleNearest2,
-} from './ops.ts';
+import { adaptiveInstanceNorm, averagePool2, conv2d, instanceNorm, selfAttention, upsampleNearest2 } from './ops.ts';
 
 export interface BlockContext {
   readonly weights: WeightSource;

@@ -40,7 +40,15 @@ function kernelGradient(x: tf.Tensor4D, kernelShape: readonly number[], dy: tf.T
   const [kh, kw] = kernelShape;
   const padY = (kh - 1) / 2;
   const padX = (kw - 1) / 2;
-  const padded = padY === 0 && padX === 0 ? x : tf.pad(x, [[0, 0], [padY, padY], [padX, padX], [0, 0]]);
+  const padded =
+    padY === 0 && padX === 0
+      ? x
+      : tf.pad(x, [
+          [0, 0],
+          [padY, padY],
+          [padX, padX],
+          [0, 0],
+        ]);
   const gradient = tf.conv2d(tf.transpose(padded, [3, 1, 2, 0]), tf.transpose(dy, [1, 2, 0, 3]), 1, 'valid');
   return tf.transpose(gradient, [1, 2, 0, 3]);
 }

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { analyzePhotoInWorker } from './photo-analysis';
-import { MAX_PHOTOS, newId, useAppStore, type PhotoEntry } from './store';
-import { PhotoCard } from './PhotoCard';
-import { WebcamCapture } from './WebcamCapture';
+import { analyzePhotoInWorker } from './photo-analysis.ts';
+import { MAX_PHOTOS, newId, useAppStore, type PhotoEntry } from './store.ts';
+import { PhotoCard } from './photo-card.tsx';
+import { WebcamCapture } from './webcam-capture.tsx';
 
 const CROP_SIZE = 256;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KEYPOINTS, drawnLandmarkIndices } from './contours.ts';
-import { makeSyntheticFace } from './syntheticFace.ts';
+import { makeSyntheticFace } from './synthetic-face.ts';
 import { NUM_LANDMARKS } from './types.ts';
 
 describe('makeSyntheticFace', () => {
@@ -14,7 +14,9 @@ describe('makeSyntheticFace', () => {
     expect(at(KEYPOINTS.rightEyeOuter).x).toBeLessThan(at(KEYPOINTS.rightEyeInner).x);
     expect(at(KEYPOINTS.rightEyeInner).x).toBeLessThan(at(KEYPOINTS.leftEyeInner).x);
     expect(at(KEYPOINTS.leftEyeInner).x).toBeLessThan(at(KEYPOINTS.leftEyeOuter).x);
-    const ys = [KEYPOINTS.foreheadTop, KEYPOINTS.rightEyeOuter, KEYPOINTS.noseTip, KEYPOINTS.upperInnerLip, KEYPOINTS.chin].map((i) => at(i).y);
+    const ys = [KEYPOINTS.foreheadTop, KEYPOINTS.rightEyeOuter, KEYPOINTS.noseTip, KEYPOINTS.upperInnerLip, KEYPOINTS.chin].map(
+      (i) => at(i).y,
+    );
     expect([...ys].sort((a, b) => a - b)).toEqual(ys);
     // The face sides sit 10 degrees above the oval's widest point, at ear level.
     expect(at(KEYPOINTS.rightFaceSide).x).toBeCloseTo(200 - 80 * Math.cos(Math.PI / 18), 6);

@@ -1,4 +1,4 @@
-import { useAppStore } from './store';
+import { useAppStore } from './store.ts';
 
 const STATUS_KIND = { recovering: 'warning', recovered: 'info', failed: 'error' } as const;
 

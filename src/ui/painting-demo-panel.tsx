@@ -1,13 +1,13 @@
 import { useEffect, useRef, useState } from 'react';
-import { createLandmarkAdapter } from '../landmarks/adapt';
-import { rasterizeLandmarks } from '../landmarks/rasterize';
-import { decodeTrack, type DemoTrackMeta } from '../landmarks/track';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import { DRIVE_SIZE } from './driving';
-import { modelWorker } from './model-client';
-import { analyzePhotoInWorker } from './photo-analysis';
-import { RgbaCanvas } from './RgbaCanvas';
-import { useAppStore } from './store';
+import { createLandmarkAdapter } from '../landmarks/adapt.ts';
+import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
+import { decodeTrack, type DemoTrackMeta } from '../landmarks/track.ts';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import { DRIVE_SIZE } from './driving.ts';
+import { modelWorker } from './model-client.ts';
+import { analyzePhotoInWorker } from './photo-analysis.ts';
+import { RgbaCanvas } from './rgba-canvas.tsx';
+import { useAppStore } from './store.ts';
 
 async function loadTrack(): Promise<{ meta: DemoTrackMeta; frames: Landmarks[] }> {
   const [meta, bytes] = await Promise.all([
@@ -77,7 +77,15 @@ export function PaintingDemoPanel() {
       <button type="button" onClick={() => inputRef.current?.click()}>
         Choose a portrait…
       </button>
-      <input ref={inputRef} type="file" accept="image/*" hidden aria-label="Choose a portrait" data-testid="demo-input" onChange={(e) => void run(e.target.files?.[0])} />
+      <input
+        ref={inputRef}
+        type="file"
+        accept="image/*"
+        hidden
+        aria-label="Choose a portrait"
+        data-testid="demo-input"
+        onChange={(e) => void run(e.target.files?.[0])}
+      />
       {demo.status === 'working' && <p className="photo-status">{demo.text}</p>}
       {demo.status === 'error' && (
         <p className="photo-error" role="alert" data-testid="demo-error">

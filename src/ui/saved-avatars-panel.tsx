@@ -1,9 +1,9 @@
 import { useEffect, useState } from 'react';
-import { deleteAvatar, listAvatars, loadAvatar, renameAvatar, type StoredAvatarSummary } from './avatar-store';
-import { GENERATORS } from '../nn/registry';
-import { modelWorker, switchGenerator, weightsOverride } from './model-client';
-import { RgbaCanvas } from './RgbaCanvas';
-import { useAppStore } from './store';
+import { deleteAvatar, listAvatars, loadAvatar, renameAvatar, type StoredAvatarSummary } from './avatar-store.ts';
+import { GENERATORS } from '../nn/registry.ts';
+import { modelWorker, switchGenerator, weightsOverride } from './model-client.ts';
+import { RgbaCanvas } from './rgba-canvas.tsx';
+import { useAppStore } from './store.ts';
 
 /** Avatars saved in this browser: load one to drive it, rename or delete. */
 export function SavedAvatarsPanel() {
@@ -68,7 +68,9 @@ export function SavedAvatarsPanel() {
   return (
     <section className="panel" aria-labelledby="saved-title" data-testid="saved-avatars">
       <h2 id="saved-title">Saved avatars</h2>
-      {list !== null && list.length === 0 && <p className="hint">None yet: create an avatar and save it. Saved avatars stay in this browser.</p>}
+      {list !== null && list.length === 0 && (
+        <p className="hint">None yet: create an avatar and save it. Saved avatars stay in this browser.</p>
+      )}
       {message && (
         <p className={message.ok ? 'hint' : 'photo-error'} role={message.ok ? 'status' : 'alert'} data-testid="saved-status">
           {message.text}

@@ -1,10 +1,10 @@
 import { useEffect, useRef, useState } from 'react';
-import type { RgbaImage } from '../landmarks/types';
-import { cameraErrorText, DRIVE_ALTERNATIVE } from './camera-errors';
-import { startDriving, type DriveSession } from './driving';
-import { RgbaCanvas } from './RgbaCanvas';
-import { recordCanvas, type CanvasRecording } from './recorder';
-import { useAppStore } from './store';
+import type { RgbaImage } from '../landmarks/types.ts';
+import { cameraErrorText, DRIVE_ALTERNATIVE } from './camera-errors.ts';
+import { startDriving, type DriveSession } from './driving.ts';
+import { RgbaCanvas } from './rgba-canvas.tsx';
+import { recordCanvas, type CanvasRecording } from './recorder.ts';
+import { useAppStore } from './store.ts';
 
 type Source = { kind: 'camera'; stream: MediaStream } | { kind: 'file'; url: string; name: string };
 
@@ -21,7 +21,9 @@ export function DrivePanel() {
   useEffect(() => {
     adaptRef.current = adapt;
   }, [adapt]);
-  const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; fps: number; latencyMs: number; count: number } | null>(null);
+  const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; fps: number; latencyMs: number; count: number } | null>(
+    null,
+  );
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const gridRef = useRef<HTMLDivElement>(null);
@@ -111,7 +113,15 @@ export function DrivePanel() {
         <button type="button" onClick={() => fileRef.current?.click()} disabled={!avatar || source !== null}>
           Drive with a video file…
         </button>
-        <input ref={fileRef} type="file" accept="video/*" hidden aria-label="Choose a driving video" data-testid="video-input" onChange={(e) => startFile(e.target.files?.[0])} />
+        <input
+          ref={fileRef}
+          type="file"
+          accept="video/*"
+          hidden
+          aria-label="Choose a driving video"
+          data-testid="video-input"
+          onChange={(e) => startFile(e.target.files?.[0])}
+        />
         <button type="button" onClick={() => setSource(null)} disabled={source === null}>
           Stop
         </button>
@@ -130,7 +140,11 @@ export function DrivePanel() {
           </a>
         )}
         {frame && (
-          <span className="fps" data-testid="fps" title="Avatar frames per second, and the mean time from a camera frame to its avatar frame">
+          <span
+            className="fps"
+            data-testid="fps"
+            title="Avatar frames per second, and the mean time from a camera frame to its avatar frame"
+          >
             {frame.fps} fps · <span data-testid="latency">{frame.latencyMs} ms</span>
           </span>
         )}

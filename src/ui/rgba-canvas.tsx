@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
-import type { RgbaImage } from '../landmarks/types';
-import { toImageData } from '../util/bitmap';
+import type { RgbaImage } from '../landmarks/types.ts';
+import { toImageData } from '../util/bitmap.ts';
 
 /** Shows an RgbaImage (crop, landmark image, generated frame) at its own resolution, CSS-scaled. */
 export function RgbaCanvas({ image, label, className }: { image: RgbaImage; label: string; className?: string }) {

@@ -1,6 +1,6 @@
 import { useRef } from 'react';
-import type { PhotoEntry } from './store';
-import { RgbaCanvas } from './RgbaCanvas';
+import type { PhotoEntry } from './store.ts';
+import { RgbaCanvas } from './rgba-canvas.tsx';
 
 interface Props {
   photo: PhotoEntry;

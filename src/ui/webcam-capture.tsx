@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
-import { cameraErrorText, PHOTO_ALTERNATIVE } from './camera-errors';
-import { MAX_PHOTOS } from './store';
+import { cameraErrorText, PHOTO_ALTERNATIVE } from './camera-errors.ts';
+import { MAX_PHOTOS } from './store.ts';
 
 /** Resolves once the video shows a frame; rejects after `ms` without one. */
 function frameReady(video: HTMLVideoElement, ms: number): Promise<void> {

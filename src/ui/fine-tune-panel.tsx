@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink';
 import { useState } from 'react';
-import { fineTuneSteps } from '../nn/finetune-schedule';
-import type { Landmarks, RgbaImage } from '../landmarks/types';
-import type { FineTuneProgress } from '../workers/avatar-protocol';
-import { modelWorker, ModelWorkerRestartedError } from './model-client';
-import { RgbaCanvas } from './RgbaCanvas';
+import { fineTuneSteps } from '../nn/finetune-schedule.ts';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
+import type { FineTuneProgress } from '../workers/avatar-protocol.ts';
+import { modelWorker, ModelWorkerRestartedError } from './model-client.ts';
+import { RgbaCanvas } from './rgba-canvas.tsx';
 
 /** 'interrupted': the model worker died (crash, lost GPU) and was restarted; see the message. */
 type Phase = 'idle' | 'running' | 'paused' | 'done' | 'interrupted';
@@ -22,9 +22,7 @@ function LossPlot({ history }: { history: { g: number; d: number }[] }) {
   const lo = Math.min(...values);
   const hi = Math.max(...values);
   const path = (key: 'g' | 'd') =>
-    history
-      .map((h, i) => `${(i / (history.length - 1)) * 300},${60 - ((h[key] - lo) / (hi - lo || 1)) * 56 - 2}`)
-      .join(' ');
+    history.map((h, i) => `${(i / (history.length - 1)) * 300},${60 - ((h[key] - lo) / (hi - lo || 1)) * 56 - 2}`).join(' ');
   return (
     <svg className="loss-plot" viewBox="0 0 300 60" role="img" aria-label="Generator and discriminator loss over the steps">
       <polyline points={path('g')} fill="none" stroke="#6aa9ff" strokeWidth="1.5" />
@@ -84,7 +82,11 @@ export function FineTunePanel({ photoCount, previewPose, onFinished }: Props) {
       <div className="drive-controls">
         <label>
           Quality{' '}
-          <select value={preset} onChange={(e) => setPreset(e.target.value as typeof preset)} disabled={phase === 'running' || phase === 'paused'}>
+          <select
+            value={preset}
+            onChange={(e) => setPreset(e.target.value as typeof preset)}
+            disabled={phase === 'running' || phase === 'paused'}
+          >
             <option value="quick">Quick</option>
             <option value="balanced">Balanced</option>
             <option value="best">Best</option>

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
-import type { RgbaImage } from '../landmarks/types';
-import { DEFAULT_GENERATOR, GENERATORS, GENERATOR_KINDS, isGeneratorKind, type GeneratorKind } from '../nn/registry';
-import { BACKEND_LABELS, BACKEND_NAMES, isBackendPreference, type BackendPreference } from '../nn/backend';
-import type { ModelInfo } from '../workers/avatar-protocol';
+import type { RgbaImage } from '../landmarks/types.ts';
+import { DEFAULT_GENERATOR, GENERATORS, GENERATOR_KINDS, isGeneratorKind, type GeneratorKind } from '../nn/registry.ts';
+import { BACKEND_LABELS, BACKEND_NAMES, isBackendPreference, type BackendPreference } from '../nn/backend.ts';
+import type { ModelInfo } from '../workers/avatar-protocol.ts';
 import {
   backendOverride,
   backendPreference,
@@ -14,11 +14,11 @@ import {
   switchBackend,
   switchGenerator,
   weightsOverride,
-} from './model-client';
-import { saveAvatar } from './avatar-store';
-import { FineTunePanel } from './FineTunePanel';
-import { RgbaCanvas } from './RgbaCanvas';
-import { useAppStore, type PhotoEntry } from './store';
+} from './model-client.ts';
+import { saveAvatar } from './avatar-store.ts';
+import { FineTunePanel } from './fine-tune-panel.tsx';
+import { RgbaCanvas } from './rgba-canvas.tsx';
+import { useAppStore, type PhotoEntry } from './store.ts';
 
 type AvatarState =
   | { status: 'idle' }
@@ -150,7 +150,11 @@ export function AvatarPanel() {
       setInUse({ kind: info.generator, config: info.configName });
       if (state.status === 'ready') {
         const frames = await renderPreview();
-        setState((s) => (s.status === 'ready' ? { ...s, frames, backend: info.adapter ? `${info.backend} (${info.adapter})` : info.backend, generation: modelGeneration() } : s));
+        setState((s) =>
+          s.status === 'ready'
+            ? { ...s, frames, backend: info.adapter ? `${info.backend} (${info.adapter})` : info.backend, generation: modelGeneration() }
+            : s,
+        );
       }
     } catch (error) {
       setState({ status: 'error', message: error instanceof Error ? error.message : String(error) });
@@ -203,8 +207,8 @@ export function AvatarPanel() {
             : inUse
               ? `In use: ${GENERATORS[inUse.kind].label} (${inUse.config}). ${GENERATORS[inUse.kind].description}`
               : `Will use: ${GENERATORS[chosen].label}. ${GENERATORS[chosen].description}`}
-          {fixedWeights !== null && ` The page's ?weights= parameter fixes the weights (${fixedWeights}).`}
-          {' '}Switching remakes the avatar from your photos; fine-tuning is not carried over.
+          {fixedWeights !== null && ` The page's ?weights= parameter fixes the weights (${fixedWeights}).`} Switching remakes the avatar
+          from your photos; fine-tuning is not carried over.
         </p>
         <label>
           Backend{' '}
@@ -225,7 +229,8 @@ export function AvatarPanel() {
         <p className="hint" data-testid="backend-in-use" data-backend={running?.backend ?? ''}>
           {switching ? 'Starting the model… ' : running ? `${backendSummary(running)} ` : 'Chosen when the model loads (Create avatar). '}
           {fixedBackend !== null && `The page's ?backend= parameter fixes this choice (${fixedBackend}). `}
-          Automatic picks WebGPU on a hardware GPU and WASM (the CPU, SIMD) where the GPU is missing or emulated in software; switching keeps your avatar.
+          Automatic picks WebGPU on a hardware GPU and WASM (the CPU, SIMD) where the GPU is missing or emulated in software; switching
+          keeps your avatar.
         </p>
       </div>
       {state.status === 'working' && (

@@ -1,9 +1,9 @@
-import { AvatarPanel } from './AvatarPanel';
-import { DrivePanel } from './DrivePanel';
-import { Notices } from './Notices';
-import { PaintingDemoPanel } from './PaintingDemoPanel';
-import { PhotoPanel } from './PhotoPanel';
-import { SavedAvatarsPanel } from './SavedAvatarsPanel';
+import { AvatarPanel } from './avatar-panel.tsx';
+import { DrivePanel } from './drive-panel.tsx';
+import { Notices } from './notices.tsx';
+import { PaintingDemoPanel } from './painting-demo-panel.tsx';
+import { PhotoPanel } from './photo-panel.tsx';
+import { SavedAvatarsPanel } from './saved-avatars-panel.tsx';
 
 export function App() {
   return (
