@@ -59,6 +59,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
+    p.add_argument("--adv-weight", type=float, default=1.0, help="weight of G's adversarial term −r̂ (paper: 1)")
+    p.add_argument(
+        "--fm-weight",
+        type=float,
+        default=10.0,
+        help="weight of D's feature matching (paper: 10); with --adv-weight 0 too, D is not trained",
+    )
     p.add_argument(
         "--display-data",
         default=None,
@@ -159,6 +166,8 @@ def main(argv=None) -> int:
         head_lr_scale=args.head_lr_scale,
         ssim_weight=args.ssim_weight,
         content_weight=args.content_weight,
+        adv_weight=args.adv_weight,
+        fm_weight=args.fm_weight,
         bf16=not args.no_bf16,
         variant=args.variant,
         match_weight=(args.match_weight if args.match_weight is not None else 1e-2) if args.variant == "ft" else 0.0,

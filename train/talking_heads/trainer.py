@@ -225,20 +225,24 @@ class MetaTrainer:
         # E and G step.
         power_iterate(self.embedder)
         power_iterate(self.generator)
+        # Without the adversarial and feature-matching terms (a reconstruction-only phase) D neither
+        # steers G nor learns: its forward passes and its update are skipped.
+        uses_d = o.adv_weight > 0 or o.fm_weight > 0
+        terms: Dict[str, Tensor] = {}
         with self._autocast():
             e_hat = self._embed(ep)
             psi = self.generator.psi_from_embedding(e_hat)
             inputs, pick = self._inputs_and_pick(ep)
             out: GeneratorOutput = self.generator.render(psi, inputs)
             fake = out.frame.float()
-            # Detached: D's scores steer E and G here, not W or w0 (they belong to D's update).
-            projection = self._projection(ep.video).detach()
-            with torch.no_grad():
-                real_out = self.discriminator(ep.target, ep.target_landmarks, projection)
-            fake_out = self.discriminator(fake, ep.target_landmarks, projection)
-            adversarial = -fake_out.realism.float().mean() * o.adv_weight
-            fm = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
-        terms: Dict[str, Tensor] = {"adv": adversarial, "fm": fm}
+            if uses_d:
+                # Detached: D's scores steer E and G here, not W or w0 (they belong to D's update).
+                projection = self._projection(ep.video).detach()
+                with torch.no_grad():
+                    real_out = self.discriminator(ep.target, ep.target_landmarks, projection)
+                fake_out = self.discriminator(fake, ep.target_landmarks, projection)
+                terms["adv"] = -fake_out.realism.float().mean() * o.adv_weight
+                terms["fm"] = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
         # D judges G's own frame; the reconstruction terms judge the shown one (the display twin's).
         shown, real = self.display_frame(ep, out, pick) if self.display_size else (fake, ep.target.float())
         if self.content_loss is not None and o.content_weight > 0:
@@ -267,7 +271,8 @@ class MetaTrainer:
 
         # D step(s): hinge on the real target and the (detached) generated frame.
         fake_d = fake.detach()
-        for _ in range(o.d_steps):
+        loss_d, r_real, r_fake = torch.zeros(()), torch.tensor(float("nan")), torch.tensor(float("nan"))
+        for _ in range(o.d_steps if uses_d else 0):
             power_iterate(self.discriminator)
             with self._autocast():
                 projection = self._projection(ep.video)

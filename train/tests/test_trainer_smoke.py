@@ -80,6 +80,22 @@ class TrainerSmokeTest(unittest.TestCase):
         self.assertTrue(0.0 <= stats.terms["ssim"] <= 2.0, stats.terms)
         self.assertIn("warp", trainer.samples(batch=2))
 
+    def test_reconstruction_only_phase_leaves_d_untouched(self):
+        trainer = self.make_warp()
+        trainer.options.adv_weight = 0.0
+        trainer.options.fm_weight = 0.0
+        d_before = [p.detach().clone() for p in trainer.discriminator.parameters()]
+        head = trainer.generator.output.conv.kernel
+        for _ in range(3):
+            stats = trainer.train_step(log=True)
+            self.assertTrue(is_finite(stats), stats)
+        self.assertNotIn("adv", stats.terms)
+        self.assertNotIn("fm", stats.terms)
+        self.assertIn("l1", stats.terms)
+        self.assertGreater(float(head.detach().abs().max()), 0.0)  # G still learns
+        for before, after in zip(d_before, trainer.discriminator.parameters()):
+            self.assertTrue(torch.equal(before, after.detach()))
+
     def test_display_twin_puts_reconstruction_on_the_shown_frame(self):
         torch.manual_seed(0)
         crops, lmks, videos = synthetic_videos()
