@@ -24,6 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Similarity2D, Vec2 } from './geometry.ts';
 import { NUM_LANDMARKS, type Landmarks, type RgbaImage } from './types.ts';
 import { BORDER_ANCHORS, WARP_MESH } from './warp-mesh.ts';
+import { tensorsInCpuMemory } from '../nn/backend.ts';
 
 /** Target triangles with a smaller |signed double area| (px²) are skipped, as in warp.py. */
 export const DEGENERATE_DOUBLE_AREA = 2e-9;
@@ -331,9 +332,6 @@ export function sampleBilinear(image: tf.Tensor4D, positions: Float32Array, size
   });
 }
 
-/** Backends whose tensors live in CPU memory: there a plain loop samples faster than four gathers. */
-const CPU_MEMORY_BACKENDS = new Set(['wasm', 'cpu']);
-
 /**
  * The warp on the model's backend: `source` [1, S, S, C] (images in [-1, 1], C = 3 for the networks)
  * warped so that `sourcePoints` land on `targetPoints`, and the mask [1, S, S, 1]. The caller owns
@@ -353,7 +351,7 @@ export function warpTensor(
   }
   const grid = warpGrid(sourcePoints, targetPoints, width);
   const channels = source.shape[3];
-  const warped = CPU_MEMORY_BACKENDS.has(tf.getBackend())
+  const warped = tensorsInCpuMemory()
     ? tf.tensor4d(sampleBilinearPixels(source.dataSync(), width, channels, grid.positions), [1, width, width, channels])
     : sampleBilinear(source, grid.positions, width);
   const mask = tf.tensor4d(grid.mask, [1, width, width, 1]);

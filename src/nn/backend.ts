@@ -7,6 +7,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels.ts';
 
+/** Backends whose tensors live in CPU memory: there plain JS loops over a tensor's values beat many small ops. */
+export const CPU_MEMORY_BACKENDS: ReadonlySet<string> = new Set(['wasm', 'cpu']);
+
+/** Whether the active backend keeps tensors in CPU memory (WASM, CPU). */
+export function tensorsInCpuMemory(): boolean {
+  return CPU_MEMORY_BACKENDS.has(tf.getBackend());
+}
+
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
 export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];

@@ -9,6 +9,7 @@ import {
   renderOutput,
   rgbaToTensor,
   rgbaToUnitTensor,
+  signedToByte,
   tensorToRgba,
   toRgbaBytes,
 } from './ff.ts';
@@ -115,6 +116,18 @@ describe('feed-forward path', () => {
     expect(Array.from(bytes.dataSync())).toEqual([0, 128, 255, 255, 191, 64, 255, 255]);
     expect((await tensorToRgba(batch)).data).toEqual(new Uint8ClampedArray(bytes.dataSync()));
     tf.dispose([signed, unit, batch, bytes]);
+  });
+
+  it('reads frames back on CPU-memory backends with the bytes toRgbaBytes gives (half-way values too)', async () => {
+    expect(tf.getBackend()).toBe('cpu'); // tensorToRgba's JS path
+    const halves = Array.from({ length: 256 }, (_, k) => Math.fround((k + 0.5) / 127.5 - 1));
+    const random = Array.from({ length: 3 * 4000 }, (_, i) => Math.sin(i * 12.9898) * 1.3);
+    const values = [...halves, -1, 1, -5, 5, 0, NaN, ...random].slice(0, 3 * 1400);
+    const image = tf.tensor3d(values, [1, values.length / 3, 3]);
+    const bytes = toRgbaBytes(image);
+    expect((await tensorToRgba(image)).data).toEqual(new Uint8ClampedArray(bytes.dataSync()));
+    expect([-1, 0, 1, -0.5, 7, NaN].map(signedToByte)).toEqual([0, 128, 255, 64, 255, 0]); // 127.5 → 128: half to even
+    tf.dispose([image, bytes]);
   });
 
   it('leaks no tensor over 1,000 renders', () => {
