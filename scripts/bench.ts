@@ -5,8 +5,12 @@
 // runs by name (webgpu, wasm, webgl, cpu), not by the app's automatic choice.
 //
 //   npm run bench -- [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json]
-//                    [--backend webgpu,wasm,webgl] [--frames 20] [--ft-steps 2] [--T 1,8,32]
-//                    [--out reports/bench.json] [--report docs/BENCH.md]
+//                    [--backend cpu,wasm,webgl,webgpu] [--ft-backend wasm] [--frames 20] [--ft-steps 2]
+//                    [--T 1,8,32] [--out reports/bench.json] [--report docs/BENCH.md]
+//
+// With `cpu` among the backends, every other backend's first frames are compared with the CPU's
+// (same generator, photos, landmarks): the largest and mean byte difference. --ft-backend limits
+// the fine-tuning timing to some backends (default: all benched), e.g. where a step takes minutes.
 //
 // Photos and driving landmarks are 256 px crops (WARP_DISPLAY_SIZE), as the app's. Beside the render
 // time, the warp of warp-guided avatars is timed on its own per frame at 256 px: picking the nearest
@@ -19,6 +23,7 @@
 // driving only (a fine-tuning step of the default network takes minutes on a CPU-only machine).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { DEFAULT_WEIGHTS, EVAL_DISPLAY_SIZE, parseWeightsList, resolveWeightLabels } from '../src/eval/eval-options.ts';
 import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
@@ -28,26 +33,46 @@ import { BACKEND_NAMES, isBackendName, type BackendName } from '../src/nn/backen
 import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
 import { openLabSession, pageEvaluationApi } from './lab-page.ts';
 
-function arg(name: string, fallback: string): string {
-  const argv = process.argv;
-  const i = argv.indexOf(`--${name}`);
-  if (i >= 0 && i + 1 < argv.length) return argv[i + 1];
-  const eq = argv.find((a) => a.startsWith(`--${name}=`));
-  return eq ? eq.slice(name.length + 3) : fallback;
-}
+const { values: opts } = parseArgs({
+  // node -e drops the script's own name: every remaining argument is ours.
+  args: process.argv.slice(1).filter((a) => a !== '--'),
+  options: {
+    weights: { type: 'string', default: '' },
+    backend: { type: 'string', default: 'webgpu,wasm,webgl' },
+    'ft-backend': { type: 'string', default: '' },
+    frames: { type: 'string', default: '20' },
+    'ft-steps': { type: 'string', default: '2' },
+    T: { type: 'string', default: '1,8,32' },
+    out: { type: 'string', default: '' },
+    report: { type: 'string', default: '' },
+  },
+  strict: true,
+});
 
-const weightsText = arg('weights', '');
-const weights = weightsText ? parseWeightsList(weightsText) : DEFAULT_WEIGHTS.map((w) => ({ ...w }));
-const backends = arg('backend', 'webgpu,wasm,webgl')
-  .split(',')
-  .map((b) => b.trim());
-const unknownBackend = backends.find((b) => !isBackendName(b));
+const list = (text: string) =>
+  text
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+const count = (name: string, text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`bench: --${name} must be a whole number, got "${text}"`);
+  return n;
+};
+const weights = opts.weights ? parseWeightsList(opts.weights) : DEFAULT_WEIGHTS.map((w) => ({ ...w }));
+const backends = list(opts.backend);
+const ftBackends = opts['ft-backend'] ? list(opts['ft-backend']) : backends;
+const unknownBackend = [...backends, ...ftBackends].find((b) => !isBackendName(b));
 if (unknownBackend !== undefined) throw new Error(`bench: unknown backend "${unknownBackend}" (use ${BACKEND_NAMES.join(', ')})`);
-const frames = Number(arg('frames', '20'));
-const ftSteps = Number(arg('ft-steps', '2'));
-const Ts = arg('T', '1,8,32').split(',').map(Number);
-const outJson = arg('out', '');
-const reportPath = arg('report', '');
+const frames = count('frames', opts.frames);
+const ftSteps = count('ft-steps', opts['ft-steps']);
+const Ts = list(opts.T).map((t) => count('T', t));
+const outJson = opts.out;
+const reportPath = opts.report;
+/** Frames rendered on the CPU backend (when benched) are the reference every backend's are compared with. */
+const REFERENCE_BACKEND = 'cpu';
+/** The first frames of each row compared with the CPU's (the CPU renders a frame in seconds). */
+const COMPARED_FRAMES = 3;
 
 /** A face for timing: the committed real landmarks in a crop, over a smooth synthetic image. */
 function syntheticFace(size: number, wobble: number): EvalFace {
@@ -80,6 +105,7 @@ const size = EVAL_DISPLAY_SIZE;
 const lab = await openLabSession();
 const chromiumVersion = lab.browser.version();
 const results: Record<string, unknown>[] = [];
+const renderedFrames = new Map<string, Buffer[]>();
 try {
   for (const backend of backends) {
     const page = await lab.newLabPage();
@@ -117,10 +143,16 @@ try {
         // The first frame compiles shaders / uploads weights: reported apart, left out of the median.
         const first = await api.render(photos[0].landmarks, size, worker);
         const times: number[] = [];
-        for (let f = 0; f < frames; f++) times.push((await api.render(syntheticFace(size, Math.sin(f / 3)).landmarks, size, worker)).ms);
+        const shown: Buffer[] = [];
+        for (let f = 0; f < frames; f++) {
+          const frame = await api.render(syntheticFace(size, Math.sin(f / 3)).landmarks, size, worker);
+          times.push(frame.ms);
+          if (f < COMPARED_FRAMES) shown.push(Buffer.from(frame.image.rgbaBase64, 'base64'));
+        }
         const perFrame = median(times);
-        const warm = ftSteps > 0 ? await api.fineTune(1, true, worker) : null;
-        const timed = ftSteps > 0 ? await api.fineTune(ftSteps, true, worker) : null;
+        const timesFt = ftSteps > 0 && ftBackends.includes(backend);
+        const warm = timesFt ? await api.fineTune(1, true, worker) : null;
+        const timed = timesFt ? await api.fineTune(ftSteps, true, worker) : null;
         const msPerStep = timed ? timed.ms / Math.max(1, timed.stepsDone) : NaN;
         const presets = Object.fromEntries(
           FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]),
@@ -149,13 +181,14 @@ try {
           ftPresetSeconds: presets,
         };
         results.push(row);
+        renderedFrames.set(`${backend}|${label}|${T}`, shown);
         console.log(
           `  T=${String(T).padStart(2)}: FF setup ${setup.ms.toFixed(0)} ms · first frame ${first.ms.toFixed(0)} ms · ${perFrame.toFixed(1)} ms/frame (median of ${frames}, ${(1000 / perFrame).toFixed(1)} fps)` +
             (warp ? ` of which the 256 px warp ≈ ${warp.jsMs.toFixed(1)} ms grid (JS) + ${warp.sampleMs.toFixed(1)} ms sampling` : '') +
             ' · ' +
             (timed
               ? `FT ${msPerStep.toFixed(0)} ms/step → quick ${presets.quick.seconds.toFixed(0)} s, balanced ${presets.balanced.seconds.toFixed(0)} s, best ${presets.best.seconds.toFixed(0)} s`
-              : 'FT not timed (--ft-steps 0)'),
+              : `FT not timed (${ftSteps > 0 ? 'not in --ft-backend' : '--ft-steps 0'})`),
         );
       }
     }
@@ -163,6 +196,29 @@ try {
   }
 } finally {
   await lab.close();
+}
+// Frames against the CPU backend's (same generator, photos and landmarks): max and mean absolute
+// difference over RGB bytes, in 1/255 steps.
+for (const row of results) {
+  const reference = renderedFrames.get(`${REFERENCE_BACKEND}|${row.generator}|${row.T}`);
+  const mine = renderedFrames.get(`${row.backend}|${row.generator}|${row.T}`);
+  if (!reference || !mine || row.backend === REFERENCE_BACKEND) continue;
+  let max = 0;
+  let sum = 0;
+  let n = 0;
+  for (let f = 0; f < Math.min(reference.length, mine.length); f++) {
+    for (let i = 0; i < mine[f].length; i++) {
+      if (i % 4 === 3) continue;
+      const d = Math.abs(mine[f][i] - reference[f][i]);
+      max = Math.max(max, d);
+      sum += d;
+      n++;
+    }
+  }
+  row.vsCpuMaxAbs = n ? max : null;
+  row.vsCpuMeanAbs = n ? sum / n : null;
+  if (n)
+    console.log(`bench: ${row.backend} ${row.generator} T=${row.T} vs CPU frames: max |Δ| ${max}/255, mean ${(sum / n).toFixed(3)}/255`);
 }
 const meta = {
   date: new Date().toISOString(),
@@ -184,22 +240,26 @@ if (reportPath) {
     'Generated by `npm run bench`; do not edit by hand. Regenerate with:',
     '',
     '```',
-    `npm run bench -- ${process.argv.slice(1).join(' ')}`,
+    `npm run bench -- ${process.argv
+      .slice(1)
+      .filter((a) => a !== '--')
+      .join(' ')}`,
     '```',
     '',
     `- Date: ${meta.date.slice(0, 10)}; Chromium ${meta.chromium}; ${meta.cpuCount} CPU cores`,
     `- Generators: ${[...new Map(results.map((r) => [r.generator, r])).values()].map((r) => `**${r.generator}** \`${r.weights}\` (${r.kind === 'warp' ? 'warp-guided' : "the paper's"}, preset \`${r.config}\`, G at ${r.resolution} px, frames at ${r.frameSize} px)`).join('; ') || 'none measured'}`,
     `- Photos and driving landmarks: ${size} px crops, as the app's.`,
     '- On WebGPU and WebGL, tf.js queues GPU work and returns: "FF setup" is mostly the queueing, and the embedder\'s real cost lands in the first frame (with shader compilation).',
-    `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss on), extrapolated to the app's presets` : 'not timed (--ft-steps 0)'}.`,
+    `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss on), extrapolated to the app's presets, on ${ftBackends.join(', ')}` : 'not timed (--ft-steps 0)'}.`,
+    `- "vs CPU": the first ${COMPARED_FRAMES} frames against the CPU backend's for the same generator, photos and landmarks (when \`cpu\` is benched): largest and mean absolute difference of the RGB bytes, in 1/255.`,
     `- Warp (warp-guided rows): its own cost per frame at ${size} px, part of "ms / frame": the nearest photo and the grid in JS, and sampling the photo on the backend (bilinear taps in JS, uploaded, four gathers, one read-back to wait for the GPU); medians of ${frames} frames after a warm-up, on the lab page's main thread with the same backend. The warp at G's resolution is not timed apart.`,
     '',
-    '| backend (adapter; WASM: SIMD, threads) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | fps | FT ms / step | quick (s) | balanced (s) | best (s) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| backend (adapter; WASM: SIMD, threads) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | fps | vs CPU, max / mean (1/255) | FT ms / step | quick (s) | balanced (s) | best (s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map((r) => {
       const p = r.ftPresetSeconds as Record<string, { seconds: number; steps: number }>;
       const f = (v: unknown, d = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
-      return `| ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${r.generator} (${r.frameSize} px) | ${r.T} | ${f(r.ffSetupMs)} | ${f(r.firstFrameMs)} | ${f(r.msPerFrameMedian, 1)} | ${f(r.warpGridJsMs, 1)} | ${f(r.warpSampleMs, 1)} | ${f(r.fps, 2)} | ${f(r.ftMsPerStep)} | ${f(p.quick.seconds)} (${p.quick.steps}) | ${f(p.balanced.seconds)} (${p.balanced.steps}) | ${f(p.best.seconds)} (${p.best.steps}) |`;
+      return `| ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${r.generator} (${r.frameSize} px) | ${r.T} | ${f(r.ffSetupMs)} | ${f(r.firstFrameMs)} | ${f(r.msPerFrameMedian, 1)} | ${f(r.warpGridJsMs, 1)} | ${f(r.warpSampleMs, 1)} | ${f(r.fps, 2)} | ${typeof r.vsCpuMaxAbs === 'number' ? `${r.vsCpuMaxAbs} / ${f(r.vsCpuMeanAbs, 2)}` : '–'} | ${f(r.ftMsPerStep)} | ${f(p.quick.seconds)} (${p.quick.steps}) | ${f(p.balanced.seconds)} (${p.balanced.steps}) | ${f(p.best.seconds)} (${p.best.steps}) |`;
     }),
     '',
   ];
