@@ -4,15 +4,13 @@
 // Run: node -e "import('vite').then((v) => v.runnerImport('./scripts/make-demo-track.ts'))" -- [--video NAME] [--seconds 6]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
 import { encodeTrack, type DemoTrackMeta } from '../src/landmarks/track.ts';
 import type { Point } from '../src/landmarks/types.ts';
+import { openLabSession } from './lab-page.ts';
 
 const { values } = parseArgs({
   options: { video: { type: 'string', default: 'livep_d3.mp4' }, seconds: { type: 'string', default: '6' } },
@@ -42,23 +40,13 @@ const files = readdirSync(frames)
   .filter((f) => f.endsWith('.jpg'))
   .sort();
 
-const port = await new Promise<number>((res) => {
-  const s = createNetServer().listen(0, '127.0.0.1', () => {
-    const p = (s.address() as { port: number }).port;
-    s.close(() => res(p));
-  });
-});
-const { createServer } = await import('vite');
-const server = await createServer({ root: ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
-await server.listen();
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+const lab = await openLabSession();
 try {
-  const page = await browser.newPage();
-  await page.route('**/__frames/*', (route) =>
-    route.fulfill({ contentType: 'image/jpeg', body: readFileSync(join(frames, route.request().url().split('/').pop()!)) }),
-  );
-  await page.goto(`http://127.0.0.1:${port}/lab.html`);
-  await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 120_000 });
+  const page = await lab.newLabPage(async (p) => {
+    await p.route('**/__frames/*', (route) =>
+      route.fulfill({ contentType: 'image/jpeg', body: readFileSync(join(frames, route.request().url().split('/').pop()!)) }),
+    );
+  });
   const smoother = new CropSmoother();
   const track: Point[][] = [];
   for (const [i, file] of files.entries()) {
@@ -84,7 +72,6 @@ try {
   writeFileSync(join(out, 'track.bin'), encodeTrack(track));
   console.log(`demo track: ${track.length} of ${files.length} frames → public/demo/`);
 } finally {
-  await browser.close();
-  await server.close();
+  await lab.close();
   rmSync(frames, { recursive: true, force: true });
 }

@@ -9,15 +9,13 @@
 // Writes <out>/shard-NNN.bin (format: src/training-data/shard.ts) and <out>/manifest.json
 // (src/training-data/manifest.ts). Creates train/split.json when it does not exist yet; otherwise
 // uses it as committed, so re-running never changes who is held out.
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer as createNetServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import type { LabPrepareApi, PrepareSampleResult, PreparedSample } from '../src/lab/prepare.ts';
 import { CROP_CENTER_RAISE, CROP_SIDE_FACTOR } from '../src/landmarks/crop.ts';
 import { defaultLineWidth, rasterizeLandmarks } from '../src/landmarks/rasterize.ts';
@@ -36,6 +34,7 @@ import { stripJpegMetadata } from '../src/training-data/jpeg-metadata.ts';
 import { DEFAULT_LANDMARK_SCALE, SHARD_VERSION } from '../src/training-data/shard.ts';
 import { ShardWriter } from '../src/training-data/shard-writer.ts';
 import { listPeople, SOURCE_DIRS, SOURCE_NAMES, type SourceName, type SourcePerson } from '../src/training-data/sources.ts';
+import { openLabSession } from './lab-page.ts';
 import { DEFAULT_HELDOUT_PER_SOURCE, DEFAULT_SPLIT_SEED, sourceSeed, splitPeople, type SourceSplit } from '../src/training-data/split.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -112,17 +111,6 @@ function loadOrCreateSplit(peopleBySource: Record<SourceName, SourcePerson[]>): 
   writeFileSync(path, JSON.stringify(split, null, 2) + '\n');
   console.log(`wrote ${SPLIT_FILE} (seed ${DEFAULT_SPLIT_SEED})`);
   return split;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolvePort(address.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function sha256(bytes: Uint8Array | string): string {
@@ -252,16 +240,14 @@ class PersonAssembler {
   }
 }
 
-async function openLab(page: Page, baseUrl: string, jobs: readonly FrameJob[]): Promise<void> {
-  // Source images are served to the page from ../shared by index, never copied into the project.
+/** Routes that serve the source images to the page from ../shared by index, never copied into the project. */
+async function routeSources(page: Page, jobs: readonly FrameJob[]): Promise<void> {
   await page.route('**/__training-source/*', async (route) => {
     const index = Number(new URL(route.request().url()).pathname.split('/').pop());
     const job = jobs[index];
     if (!job) return route.fulfill({ status: 404 });
     return route.fulfill({ status: 200, contentType: 'image/jpeg', body: readFileSync(job.path) });
   });
-  await page.goto(`${baseUrl}/lab.html`);
-  await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true', undefined, { timeout: 120_000 });
 }
 
 async function prepare(options: PrepareOptions): Promise<void> {
@@ -288,14 +274,11 @@ async function prepare(options: PrepareOptions): Promise<void> {
   for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+(\.landmarks)?\.bin$|^manifest\.json$/.test(f)))
     rmSync(join(outDir, stale));
 
-  const { createServer } = await import('vite');
-  const port = await freePort();
-  const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
-  await server.listen();
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+  // The shared lab session (scripts/lab-page.ts): no file watching, so an edit during a long run
+  // cannot reload the page under it.
+  const lab = await openLabSession();
   try {
-    const page = await browser.newPage();
-    await openLab(page, `http://127.0.0.1:${port}`, jobs);
+    const page = await lab.newLabPage((p) => routeSources(p, jobs));
 
     const writer = new ShardWriter(outDir, options.size, TARGET_SHARD_BYTES);
     const assembler = new PersonAssembler(writer, options.size, isHeldout);
@@ -345,8 +328,7 @@ async function prepare(options: PrepareOptions): Promise<void> {
     };
     console.log(JSON.stringify(summary, null, 1));
   } finally {
-    await browser.close();
-    await server.close();
+    await lab.close();
   }
 }
 
