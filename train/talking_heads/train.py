@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -229,9 +230,21 @@ def main(argv=None) -> int:
     log = open(run / "log.jsonl", "a", encoding="utf-8") if lead else None
     status = 0
 
+    # SIGTERM or Ctrl-C (e.g. `kill` before the tests need the cores): finish the step, checkpoint, exit.
+    interrupted = []
+
+    def request_stop(signum, _frame) -> None:
+        if interrupted:  # a second signal: stop at once (the last checkpoint stays)
+            raise KeyboardInterrupt
+        interrupted.append(signum)
+        print(f"signal {signum}: stopping after this step with a checkpoint", flush=True)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, request_stop)
+
     def stop_now(failed: bool) -> bool:
         # Rank 0 decides for everyone, so no rank waits in an all-reduce the others left.
-        stop = failed or trainer.step >= args.steps or time.time() - started >= args.time_limit
+        stop = failed or bool(interrupted) or trainer.step >= args.steps or time.time() - started >= args.time_limit
         if world > 1:
             flag = torch.tensor([float(stop)], device=device)
             dist.broadcast(flag, src=0)
