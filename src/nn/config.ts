@@ -31,6 +31,12 @@ export interface GeneratorConfig {
    * high where the warp stretched, squeezed or folded the photo. Absent: 0.
    */
   readonly alphaMaskGain?: number;
+  /**
+   * U-Net skips (warp input only; absent: false): each up block also adds a zero-initialised 3×3 conv
+   * of the encoder's activation at its output size (the raw input at full size), so Δ and α can be as
+   * sharp as the warp they correct. Zero at the start: weights without them load and render the same.
+   */
+  readonly encoderSkips?: boolean;
 }
 
 export interface DiscriminatorConfig {
@@ -120,6 +126,11 @@ export function validateConfig(raw: unknown): NetConfig {
   }
   if (g.alphaMaskGain !== undefined && !(typeof g.alphaMaskGain === 'number' && Number.isFinite(g.alphaMaskGain))) {
     problems.push('generator.alphaMaskGain must be a finite number');
+  }
+  if (g.encoderSkips !== undefined && typeof g.encoderSkips !== 'boolean') {
+    problems.push('generator.encoderSkips must be true or false');
+  } else if (g.encoderSkips === true && input !== 'landmarks+warp') {
+    problems.push('generator.encoderSkips needs generator.input landmarks+warp');
   }
   if (problems.length === 0) {
     if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');

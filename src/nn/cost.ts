@@ -34,7 +34,8 @@ export function blockMacs(block: Block): number {
     case 'up': {
       const s = block.inputSize * 2;
       const skip = block.inChannels !== block.outChannels ? convMacs(block.inputSize, 1, block.inChannels, block.outChannels) : 0;
-      return convMacs(s, 3, block.inChannels, block.outChannels) + convMacs(s, 3, block.outChannels, block.outChannels) + skip;
+      const lateral = convMacs(s, 3, block.lateralChannels, block.outChannels);
+      return convMacs(s, 3, block.inChannels, block.outChannels) + convMacs(s, 3, block.outChannels, block.outChannels) + skip + lateral;
     }
     case 'attention': {
       const n = block.size * block.size;

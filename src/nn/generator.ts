@@ -109,7 +109,19 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
       if (psi.shape[1] !== size) throw new Error(`ψ has ${psi.shape[1]} values, the generator needs ${size}`);
       return tf.tidy(() => {
         let x = generatorInputTensor(config, inputs);
-        for (const block of plan.blocks) x = applyBlock(block, x, { weights, psi, adainSlots: slotsByName });
+        const ctx = { weights, psi, adainSlots: slotsByName };
+        // The encoder's last activation at each size (the input at full size), for encoder skips.
+        const encoder = new Map<number, tf.Tensor4D>([[x.shape[1], x]]);
+        let decoding = false;
+        for (const block of plan.blocks) {
+          if (block.kind === 'up') {
+            decoding = true;
+            x = applyBlock(block, x, ctx, block.lateralChannels > 0 ? encoder.get(2 * block.inputSize) : undefined);
+          } else {
+            x = applyBlock(block, x, ctx);
+            if (!decoding) encoder.set(x.shape[1], x);
+          }
+        }
         if (!blend) return { frame: x };
         // frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp): the untrained head (raw = 0) returns the warp.
         const delta = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, IMAGE_CHANNELS])), DELTA_RANGE) as tf.Tensor4D;

@@ -28,7 +28,7 @@ import { loadWeightsFromFile } from './weights-io-node.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const TOLERANCE = 1e-3;
-const PRESETS = ['tiny', 'tiny-warp'] as const;
+const PRESETS = ['tiny', 'tiny-warp', 'tiny-warp-skips'] as const;
 
 interface FixtureIndex {
   readonly config: string;

@@ -83,12 +83,18 @@ describe.each(PRESET_NAMES)('preset %s', (name) => {
     const fromSpecs = networkParamSpecs(config, g, 0).reduce((sum, spec) => sum + spec.shape.reduce((p, d) => p * d, 1), 0);
     expect(countParams(config, 'generator')).toBe(fromSpecs);
     if (!usesWarp(config)) return;
-    const paper = { ...config, generator: { ...config.generator, input: 'landmarks' as const } };
+    const paper = { ...config, generator: { ...config.generator, input: 'landmarks' as const, encoderSkips: false } };
     const first = config.minChannels;
     const head = g.blocks[g.blocks.length - 1];
     const headIn = head.kind === 'output' ? head.inChannels : 0;
+    // Encoder skips: a 3×3 lateral conv (with bias) per up block.
+    const laterals = g.blocks.reduce(
+      (sum, b) => sum + (b.kind === 'up' ? (9 * b.lateralChannels + 1) * b.outChannels * Number(b.lateralChannels > 0) : 0),
+      0,
+    );
+    expect(laterals > 0).toBe(config.generator.encoderSkips === true);
     // down0: conv1 (3×3) and skip (1×1) read 4 more channels; the head has one more output channel.
-    const extra = (9 + 1) * 4 * first + (9 * headIn + 1);
+    const extra = (9 + 1) * 4 * first + (9 * headIn + 1) + laterals;
     expect(countParams(config, 'generator') - countParams(paper, 'generator')).toBe(extra);
     expect(generatorGflopsPerFrame(config)).toBeGreaterThan(generatorGflopsPerFrame(paper));
   });
@@ -140,6 +146,20 @@ describe('PRESET_NAMES', () => {
   it('lists every preset of configs.json, in file order', () => {
     expect(PRESET_NAMES).toEqual(Object.keys(presets));
     expect(PRESET_NAMES).toEqual(expect.arrayContaining(['paper', 'default', 'tiny', 'cpu64', 'warp64', 'tiny-warp']));
+  });
+
+  it('has encoder-skip presets that differ from their warp-guided base only in encoderSkips', () => {
+    for (const [skipsName, baseName] of [
+      ['warp64s', 'warp64'],
+      ['tiny-warp-skips', 'tiny-warp'],
+    ] as const) {
+      const { encoderSkips, ...rest } = loadPreset(skipsName).generator;
+      expect(encoderSkips).toBe(true);
+      expect(rest).toEqual(loadPreset(baseName).generator);
+      const up = generatorPlan(loadPreset(skipsName)).blocks.filter((b) => b.kind === 'up');
+      // The last up block reads G's raw input (landmarks, warp, mask) at full size.
+      expect(up.map((b) => (b.kind === 'up' ? b.lateralChannels : -1)).at(-1)).toBe(7);
+    }
   });
 
   it('has warp-guided presets that differ from their base only in the generator input', () => {

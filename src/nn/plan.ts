@@ -35,6 +35,11 @@ export interface UpBlock {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly inputSize: number;
+  /**
+   * Channels of the encoder's activation at this block's output size, added through a
+   * zero-initialised 3×3 conv ("lateral"); 0 for none (generator.encoderSkips).
+   */
+  readonly lateralChannels: number;
 }
 
 /** SAGAN self-attention: x + γ · softmax(q kᵀ) v, γ initialised to 0. */
@@ -153,6 +158,8 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
   const inputChannels = generatorInputChannels(config);
   let channels = inputChannels;
   let size = config.resolution;
+  // The encoder's channels by spatial size (its last activation there): what encoder skips add.
+  const encoder = new Map<number, number>([[size, channels]]);
   for (let i = 0; i < g.downBlocks; i++) {
     const out = channelsAt(config, i);
     blocks.push({
@@ -166,6 +173,7 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
     });
     channels = out;
     size /= 2;
+    encoder.set(size, channels);
     if (g.attentionAfterDownBlock === i) blocks.push(attention('generator/attention_down', channels, size));
   }
   for (let i = 0; i < g.bottleneckBlocks; i++) {
@@ -174,7 +182,8 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
   for (let i = 0; i < g.downBlocks; i++) {
     // Mirror of the down path; the last up block keeps minChannels (paper: 512→256→128→64→64).
     const out = channelsAt(config, Math.max(g.downBlocks - 2 - i, 0));
-    blocks.push({ kind: 'up', name: `generator/up${i}`, inChannels: channels, outChannels: out, inputSize: size });
+    const lateralChannels = g.encoderSkips ? (encoder.get(2 * size) ?? 0) : 0;
+    blocks.push({ kind: 'up', name: `generator/up${i}`, inChannels: channels, outChannels: out, inputSize: size, lateralChannels });
     channels = out;
     size *= 2;
     if (g.attentionAfterUpBlock === i) blocks.push(attention('generator/attention_up', channels, size));
@@ -254,6 +263,18 @@ export function blockParamSpecs(block: Block): ParamSpec[] {
         ...conv(`${block.name}/conv2`, 3, block.outChannels, block.outChannels),
       ];
       if (block.inChannels !== block.outChannels) specs.push(...conv(`${block.name}/skip`, 1, block.inChannels, block.outChannels));
+      if (block.lateralChannels > 0) {
+        // Not spectrally normalised and zero, as the blend head: a new skip starts as a no-op.
+        specs.push(
+          {
+            name: `${block.name}/lateral/kernel`,
+            shape: [3, 3, block.lateralChannels, block.outChannels],
+            init: 'zeros',
+            spectralNorm: false,
+          },
+          { name: `${block.name}/lateral/bias`, shape: [block.outChannels], init: 'zeros', spectralNorm: false },
+        );
+      }
       return specs;
     }
     case 'attention':

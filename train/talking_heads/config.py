@@ -38,6 +38,10 @@ class GeneratorConfig:
     # the warp stretched, squeezed or folded the photo (an opening mouth, closing eyes), where a warp
     # cannot be right. The untrained G still returns the warp (Δ = 0 there).
     alpha_mask_gain: float = 0.0
+    # U-Net skips (warp input only): each up block also adds a zero-initialised 3×3 conv of the
+    # encoder's activation at its output size (the raw input at full size), so Δ and α can be as
+    # sharp as the warp they correct. Zero at the start: a warm-started G is unchanged.
+    encoder_skips: bool = False
 
     @property
     def uses_warp(self) -> bool:
@@ -94,6 +98,7 @@ class NetConfig:
                     if self.generator.uses_warp
                     else {}
                 ),
+                **({"encoderSkips": True} if self.generator.encoder_skips else {}),
             },
             "discriminator": {
                 "downBlocks": self.discriminator.down_blocks,
@@ -205,6 +210,11 @@ def validate_config(raw: Any) -> NetConfig:
         gain = g.get("alphaMaskGain", 0)
         if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
             problems.append("generator.alphaMaskGain must be a finite number")
+    skips = g.get("encoderSkips", False)
+    if not isinstance(skips, bool):
+        problems.append("generator.encoderSkips must be true or false")
+    elif skips and generator_input != "landmarks+warp":
+        problems.append("generator.encoderSkips needs generator.input landmarks+warp")
     if problems:
         raise ValueError(f"Invalid network config: {'; '.join(problems)}")
 
@@ -224,6 +234,7 @@ def validate_config(raw: Any) -> NetConfig:
             generator_input,
             float(g.get("alphaBias", 0.0)) if generator_input == "landmarks+warp" else 0.0,
             float(g.get("alphaMaskGain", 0.0)) if generator_input == "landmarks+warp" else 0.0,
+            bool(g.get("encoderSkips", False)),
         ),
         discriminator=DiscriminatorConfig(
             int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])

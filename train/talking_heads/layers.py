@@ -157,8 +157,11 @@ class UpBlockModule(nn.Module):
         self.conv2 = SNConv2d(block.out_channels, block.out_channels, 3)
         if block.in_channels != block.out_channels:
             self.skip = SNConv2d(block.in_channels, block.out_channels, 1)
+        if block.lateral_channels:
+            self.lateral = ZeroConv2d(block.lateral_channels, block.out_channels, 3)
 
-    def forward(self, x: Tensor, adain: Optional[AdainContext] = None) -> Tensor:
+    def forward(self, x: Tensor, adain: Optional[AdainContext] = None, encoder: Optional[Tensor] = None) -> Tensor:
+        """`encoder`: the encoder's activation at the output size, for a block with lateral_channels."""
         if adain is None:
             raise ValueError(f"{self.block.name} needs ψ")
         name = self.block.name
@@ -166,7 +169,12 @@ class UpBlockModule(nn.Module):
         h = self.conv1(h)
         h = self.conv2(F.relu(adain(f"{name}/norm2", h)))
         skip = self.skip(x) if self.block.in_channels != self.block.out_channels else x
-        return h + upsample_nearest2(skip)
+        out = h + upsample_nearest2(skip)
+        if self.block.lateral_channels:
+            if encoder is None:
+                raise ValueError(f"{name} adds an encoder skip: pass the encoder's activation")
+            out = out + self.lateral(encoder)
+        return out
 
 
 class ZeroConv2d(nn.Module):

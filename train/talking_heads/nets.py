@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from .config import NetConfig
 from .layers import AdainContext, block_module, relu_sum_pool
-from .plan import AttentionBlock, NetworkPlan, adain_slots, discriminator_plan, embedder_plan, generator_plan, psi_size
+from .plan import AttentionBlock, NetworkPlan, UpBlock, adain_slots, discriminator_plan, embedder_plan, generator_plan, psi_size
 from .spectral_norm import SNLinear
 
 
@@ -106,8 +106,17 @@ class Generator(_PlannedNetwork):
             raise ValueError(f"ψ has {psi.shape[-1]} values, the generator needs {self.psi_size}")
         adain = AdainContext(psi, self.adain_slots)
         x = generator_input_tensor(self.config, inputs)
-        for _, module in self.blocks():
-            x = module(x, adain)
+        # The encoder's last activation at each size (the input at full size), for encoder skips.
+        encoder = {x.shape[-1]: x}
+        decoding = False
+        for block, module in self.blocks():
+            if isinstance(block, UpBlock):
+                decoding = True
+                x = module(x, adain, encoder.get(2 * block.input_size) if block.lateral_channels else None)
+            else:
+                x = module(x, adain)
+                if not decoding:
+                    encoder[x.shape[-1]] = x
         if not self.config.generator.uses_warp:
             return GeneratorOutput(x, None, None)
         # The blend in float32 even under autocast: frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp).

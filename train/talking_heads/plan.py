@@ -50,6 +50,9 @@ class UpBlock:
     out_channels: int
     input_size: int
     kind: str = "up"
+    # Channels of the encoder activation at this block's output size added through a zero-initialised
+    # 3×3 conv ("lateral"), 0 for none (generator.encoderSkips).
+    lateral_channels: int = 0
 
 
 @dataclass(frozen=True)
@@ -147,11 +150,14 @@ def generator_plan(config: NetConfig) -> NetworkPlan:
     blocks: List[Block] = []
     channels = generator_input_channels(config)
     size = config.resolution
+    # The encoder's channels by spatial size (its last activation there): what encoder skips add.
+    encoder = {size: channels}
     for i in range(g.down_blocks):
         out = channels_at(config, i)
         blocks.append(DownBlock(f"generator/down{i}", channels, out, size, "instance", i > 0))
         channels = out
         size //= 2
+        encoder[size] = channels
         if g.attention_after_down_block == i:
             blocks.append(_attention("generator/attention_down", channels, size))
     for i in range(g.bottleneck_blocks):
@@ -159,7 +165,8 @@ def generator_plan(config: NetConfig) -> NetworkPlan:
     for i in range(g.down_blocks):
         # Mirror of the down path; the last up block keeps min_channels (paper: 512→256→128→64→64).
         out = channels_at(config, max(g.down_blocks - 2 - i, 0))
-        blocks.append(UpBlock(f"generator/up{i}", channels, out, size))
+        lateral = encoder.get(2 * size, 0) if g.encoder_skips else 0
+        blocks.append(UpBlock(f"generator/up{i}", channels, out, size, lateral_channels=lateral))
         channels = out
         size *= 2
         if g.attention_after_up_block == i:
@@ -239,6 +246,11 @@ def block_param_specs(block: Block) -> List[ParamSpec]:
         specs += _conv(f"{block.name}/conv2", 3, block.out_channels, block.out_channels)
         if block.in_channels != block.out_channels:
             specs += _conv(f"{block.name}/skip", 1, block.in_channels, block.out_channels)
+        if block.lateral_channels:
+            specs += [
+                ParamSpec(f"{block.name}/lateral/kernel", (3, 3, block.lateral_channels, block.out_channels), "zeros", False),
+                ParamSpec(f"{block.name}/lateral/bias", (block.out_channels,), "zeros", False),
+            ]
         return specs
     if isinstance(block, AttentionBlock):
         return (

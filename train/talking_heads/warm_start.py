@@ -9,7 +9,8 @@ computes what the old one did:
   warped source and mask) get the old kernel on the old channels and zeros on the new ones. Zero
   columns leave a kernel's singular values, and so its spectral-norm σ and u, unchanged.
 - The warp-guided output head (plain conv, zero-initialised) stays at zero: the warm-started G
-  returns the warp exactly, and learns from there.
+  returns the warp exactly, and learns from there. So do encoder skips' lateral convs (warp64 →
+  warp64s): zero, so the warm-started G computes what the old one did.
 - D's per-video matrix W belongs to the data set and stays freshly initialised.
 
 Lineage: every run records the runs its weights descend from (cumulative steps, samples and
@@ -87,6 +88,8 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
             else:
                 fitted[name] = value
         allowed = {"discriminator/embedding", "generator/output/conv/kernel", "generator/output/conv/bias"}
+        # Encoder skips (generator.encoderSkips) start at zero, as the output head does.
+        allowed |= {name for name in skipped if "/lateral/" in name}
         if set(skipped) - allowed:
             raise WeightsError(f"warm start from {path}: cannot fit {sorted(set(skipped) - allowed)}")
         load_named_into(prefix, new, fitted, strict=False)

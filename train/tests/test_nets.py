@@ -42,6 +42,8 @@ TS_PARAM_COUNTS = {
     "cpu64": {"embedder": 1_222_001, "generator": 1_952_069, "discriminator": 2_402_418},
     "warp64": {"embedder": 1_222_001, "generator": 1_953_638, "discriminator": 2_402_418},
     "tiny-warp": {"embedder": 4_803, "generator": 15_578, "discriminator": 9_460},
+    "warp64s": {"embedder": 1_222_001, "generator": 2_001_862, "discriminator": 2_402_418},
+    "tiny-warp-skips": {"embedder": 4_803, "generator": 16_674, "discriminator": 9_460},
 }
 
 
@@ -75,7 +77,7 @@ class ParamCountTest(unittest.TestCase):
 
 class NamesTest(unittest.TestCase):
     def test_state_dict_names_and_ts_shapes_equal_the_plan(self) -> None:
-        for preset in ("tiny", "default", "tiny-warp"):
+        for preset in ("tiny", "default", "tiny-warp", "tiny-warp-skips"):
             config = load_preset(preset)
             networks = dict(zip(NETWORK_NAMES, build_networks(config)))
             named = networks_to_named(networks)
@@ -267,6 +269,38 @@ class WarpGeneratorTest(unittest.TestCase):
             self.assertIsNotNone(p.grad, name)
             if not name.endswith("key.bias"):
                 self.assertGreater(float(p.grad.abs().sum()), 0.0, name)
+
+
+class EncoderSkipsTest(unittest.TestCase):
+    """generator.encoderSkips (tiny-warp-skips): zero laterals leave G as it was; non-zero ones add the
+    encoder's activation at each up block's output size."""
+
+    def test_laterals_start_as_no_ops_and_then_change_the_frame(self) -> None:
+        skips, plain = load_preset("tiny-warp-skips"), load_preset("tiny-warp")
+        torch.manual_seed(30)
+        g_plain = Generator(plain).eval()
+        g_skips = Generator(skips).eval()
+        up = [b for b in generator_plan(skips).blocks if b.kind == "up"]
+        # The last up block reads the raw 7-channel input; the one before, the attention at 8 px.
+        self.assertEqual([b.lateral_channels for b in up], [8, 7])
+        rng = torch.Generator().manual_seed(31)
+        with torch.no_grad():
+            g_plain.output.conv.kernel.copy_(torch.randn(g_plain.output.conv.kernel.shape, generator=rng) * 0.2)
+        missing = g_skips.load_state_dict(g_plain.state_dict(), strict=False).missing_keys
+        self.assertEqual(sorted(missing), ["up0.lateral.bias", "up0.lateral.kernel", "up1.lateral.bias", "up1.lateral.kernel"])
+        size = skips.resolution
+        inputs = GeneratorInputs(images(2, size, 32), images(2, size, 33), torch.rand((2, 1, size, size), generator=rng))
+        psi = torch.randn(2, g_plain.psi_size, generator=rng)
+        with torch.no_grad():
+            self.assertTrue(torch.equal(g_skips(psi, inputs), g_plain(psi, inputs)))
+            g_skips.up1.lateral.kernel.copy_(torch.randn(g_skips.up1.lateral.kernel.shape, generator=rng) * 0.2)
+            self.assertGreater(float((g_skips(psi, inputs) - g_plain(psi, inputs)).abs().max()), 1e-3)
+
+    def test_config_refuses_skips_without_the_warp(self) -> None:
+        raw = json.loads(CONFIGS_PATH.read_text(encoding="utf-8"))["tiny"]
+        raw["generator"]["encoderSkips"] = True
+        with self.assertRaisesRegex(ValueError, "encoderSkips needs generator.input"):
+            validate_config({**raw, "name": "t"})
 
 
 class SpectralNormTest(unittest.TestCase):

@@ -14,14 +14,18 @@ export interface BlockContext {
   readonly adainSlots?: ReadonlyMap<string, AdainSlot>;
 }
 
-export function applyBlock(block: Block, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+/**
+ * One block's output. `encoder`: for an up block with lateralChannels (generator.encoderSkips), the
+ * encoder's activation at the block's output size.
+ */
+export function applyBlock(block: Block, x: tf.Tensor4D, ctx: BlockContext, encoder?: tf.Tensor4D): tf.Tensor4D {
   switch (block.kind) {
     case 'down':
       return downBlock(block, x, ctx);
     case 'res':
       return resBlock(block, x, ctx);
     case 'up':
-      return upBlock(block, x, ctx);
+      return upBlock(block, x, ctx, encoder);
     case 'attention':
       return selfAttention(ctx.weights, block.name, x);
     case 'output': {
@@ -63,10 +67,13 @@ function resBlock(block: ResBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor
   return tf.add(x, h);
 }
 
-function upBlock(block: UpBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
+function upBlock(block: UpBlock, x: tf.Tensor4D, ctx: BlockContext, encoder?: tf.Tensor4D): tf.Tensor4D {
   let h = upsampleNearest2(tf.relu(adain(ctx, `${block.name}/norm1`, x)));
   h = conv2d(ctx.weights, `${block.name}/conv1`, h);
   h = conv2d(ctx.weights, `${block.name}/conv2`, tf.relu(adain(ctx, `${block.name}/norm2`, h)));
   const skip = upsampleNearest2(skipConv(ctx, block.name, block.inChannels, block.outChannels, x));
-  return tf.add(h, skip);
+  const out = tf.add(h, skip) as tf.Tensor4D;
+  if (block.lateralChannels === 0) return out;
+  if (encoder === undefined) throw new Error(`${block.name} adds an encoder skip: pass the encoder's activation`);
+  return tf.add(out, conv2d(ctx.weights, `${block.name}/lateral`, encoder));
 }
