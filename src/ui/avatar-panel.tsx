@@ -1,20 +1,13 @@
+// The avatar panel: makes the one-shot avatar from the analysed photos in the model worker and shows
+// it, saves it, and holds the Advanced settings (generator, backend) with what the model runs on.
 import { useEffect, useState } from 'react';
 import type { RgbaImage } from '../landmarks/types.ts';
 import { DEFAULT_GENERATOR, GENERATORS, GENERATOR_KINDS, isGeneratorKind, type GeneratorKind } from '../nn/registry.ts';
 import { BACKEND_LABELS, BACKEND_NAMES, isBackendPreference, type BackendPreference } from '../nn/backend.ts';
 import type { ModelInfo } from '../workers/avatar-protocol.ts';
-import {
-  backendOverride,
-  backendPreference,
-  backendSummary,
-  fallbackNotice,
-  modelGeneration,
-  modelWorker,
-  preferredGenerator,
-  switchBackend,
-  switchGenerator,
-  weightsOverride,
-} from './model-client.ts';
+import { backendSummary, fallbackNotice } from './model-messages.ts';
+import { backendOverride, backendPreference, preferredGenerator, weightsOverride } from './model-preferences.ts';
+import { modelGeneration, modelWorker, switchBackend, switchGenerator } from './model-service.ts';
 import { saveAvatar } from './avatar-store.ts';
 import { FineTunePanel } from './fine-tune-panel.tsx';
 import { RgbaCanvas } from './rgba-canvas.tsx';

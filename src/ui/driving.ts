@@ -1,8 +1,8 @@
 // The driving loop: video frames → landmarks (MediaPipe VIDEO mode) → smoothed face crop →
 // optional landmark adaptation to the avatar's face → G in the model worker → onFrame. Pipelined:
 // the next camera frame is detected while the worker renders this one; one frame renders at a time
-// and only the newest waits (latest-only.ts), so a slow GPU lowers the frame rate instead of
-// queueing latency. Each frame reports fps and the latency from camera frame to avatar frame.
+// and only the newest waits (render-loop.ts, latest-only.ts), so a slow GPU lowers the frame rate
+// instead of queueing latency. Each frame reports fps and the latency from camera frame to avatar frame.
 import { createLandmarkAdapter, type LandmarkAdapter } from '../landmarks/adapt.ts';
 import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../landmarks/crop.ts';
 import { lazyFaceDetector } from '../landmarks/detector.ts';
@@ -10,8 +10,8 @@ import { FaceInputError } from '../landmarks/errors.ts';
 import { scalePoints } from '../landmarks/geometry.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { LatestOnly } from './latest-only.ts';
-import { modelWorker } from './model-client.ts';
+import { modelWorker } from './model-service.ts';
+import { startRenderLoop } from './render-loop.ts';
 
 export const DRIVE_SIZE = 256;
 
@@ -51,14 +51,27 @@ export async function startDriving(options: DriveOptions): Promise<DriveSession>
   const avatar = scalePoints(options.avatarLandmarks, options.avatarCropSize, DRIVE_SIZE);
   const smoother = new CropSmoother();
   let adapter: LandmarkAdapter | undefined;
-  let running = true;
   let lastVideoTime = -1;
   // Detection (here, on the main thread) of the next camera frame overlaps the worker's render of
-  // this one; while the worker is busy only the newest detected frame waits (latest-only.ts).
-  const renderer = new LatestOnly<Landmarks, RgbaImage>(
-    (points) => api.render(points, DRIVE_SIZE),
-    ({ job: points, result }) => {
-      const stats = renderer.stats();
+  // this one; while the worker is busy only the newest detected frame waits (render-loop.ts).
+  const loop = startRenderLoop<Landmarks, RgbaImage>({
+    pace: 'display',
+    capture: (captured) => {
+      const video = options.video;
+      // A new camera frame only: the same frame detected twice could only be dropped.
+      if (video.readyState < 2 || video.paused || video.ended || video.currentTime === lastVideoTime) return undefined;
+      lastVideoTime = video.currentTime;
+      const found = detector.detect(video, captured);
+      const crop = cropTransformFromBox(smoother.update(faceCropBox(found.landmarks), captured), DRIVE_SIZE);
+      let points: Landmarks = mapLandmarksToCrop(found.landmarks, crop);
+      if (options.adapt()) {
+        adapter ??= createLandmarkAdapter(avatar, points);
+        points = adapter(points);
+      }
+      return points;
+    },
+    render: (points) => api.render(points, DRIVE_SIZE),
+    onFrame: ({ job: points, result }, stats) => {
       options.onStatus(null);
       options.onFrame({
         landmarkImage: rasterizeLandmarks(points, DRIVE_SIZE),
@@ -68,44 +81,14 @@ export async function startDriving(options: DriveOptions): Promise<DriveSession>
         count: stats.completed,
       });
     },
-    (error) => stopOn(error),
-  );
-  const stopOn = (error: unknown) => {
-    options.onStatus(error instanceof FaceInputError ? error.message : `Driving stopped on an error: ${String(error)}`);
-    if (!(error instanceof FaceInputError)) {
-      running = false;
-      renderer.stop();
-    }
-  };
-
-  const tick = () => {
-    if (!running) return;
-    const video = options.video;
-    // A new camera frame only: the same frame detected twice could only be dropped.
-    if (video.readyState >= 2 && !video.paused && !video.ended && video.currentTime !== lastVideoTime) {
-      lastVideoTime = video.currentTime;
-      const captured = performance.now();
-      try {
-        const found = detector.detect(video, captured);
-        const crop = cropTransformFromBox(smoother.update(faceCropBox(found.landmarks), captured), DRIVE_SIZE);
-        let points: Landmarks = mapLandmarksToCrop(found.landmarks, crop);
-        if (options.adapt()) {
-          adapter ??= createLandmarkAdapter(avatar, points);
-          points = adapter(points);
-        }
-        renderer.offer(points, captured);
-      } catch (error) {
-        stopOn(error);
-      }
-    }
-    if (running) requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-  return {
-    stop: () => {
-      running = false;
-      renderer.stop();
+    // A frame without a usable face is reported and skipped; anything else stops driving.
+    onError: (error) => {
+      options.onStatus(error instanceof FaceInputError ? error.message : `Driving stopped on an error: ${String(error)}`);
+      return error instanceof FaceInputError;
     },
+  });
+  return {
+    stop: () => loop.stop(),
     recentre: () => {
       adapter = undefined;
     },

@@ -1,9 +1,12 @@
+// The fine-tuning panel: runs the model worker's fine-tuning with a preset's step count, and shows
+// progress, ETA, the losses, a preview, pause/resume/stop, and an interruption by a worker restart.
 import * as Comlink from 'comlink';
 import { useState } from 'react';
 import { fineTuneSteps } from '../nn/finetune-schedule.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import type { FineTuneProgress } from '../workers/avatar-protocol.ts';
-import { modelWorker, ModelWorkerRestartedError } from './model-client.ts';
+import { ModelWorkerRestartedError } from './model-messages.ts';
+import { modelWorker } from './model-service.ts';
 import { RgbaCanvas } from './rgba-canvas.tsx';
 
 /** 'interrupted': the model worker died (crash, lost GPU) and was restarted; see the message. */

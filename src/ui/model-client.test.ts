@@ -1,4 +1,5 @@
-import * as Comlink from 'comlink';
+// ModelClient against in-process fake workers (Comlink over a MessageChannel): crash, hang and
+// device-loss recovery, avatar restore, retries, fine-tune interruption, crash-loop guard.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import type { AvatarPhoto } from '../nn/avatar-session.ts';
@@ -11,77 +12,36 @@ import {
   type InitOptions,
   type SavedAvatar,
 } from '../workers/avatar-protocol.ts';
-import {
-  ModelClient,
-  ModelWorkerRestartedError,
-  backendInit,
-  fallbackNotice,
-  type ClientStatus,
-  type ModelClientOptions,
-} from './model-client.ts';
-
-// ModelClient against in-process fake workers (Comlink over a MessageChannel): crash, hang and
-// device-loss recovery, avatar restore, retries, fine-tune interruption, crash-loop guard.
+import { FakeWorker as BaseFakeWorker } from '../workers/fake-worker.ts';
+import { ModelClient, type ClientStatus, type ModelClientOptions } from './model-client.ts';
+import { ModelWorkerRestartedError, fallbackNotice } from './model-messages.ts';
+import { backendInit } from './model-preferences.ts';
 
 const never = <T>() => new Promise<T>(() => undefined);
 
 /** A fake model worker: records what it was asked, and fails on request. */
-class FakeWorker extends EventTarget {
-  readonly calls: { method: string; args: unknown[] }[] = [];
-  terminated = false;
-  /** Per-method overrides, e.g. a render that never answers. */
-  readonly behave: Partial<Record<keyof AvatarWorkerApi, (...args: never[]) => unknown>> = {};
-  private readonly port: MessagePort;
-
-  constructor(readonly id: number) {
-    super();
-    const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    port1.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: (e as MessageEvent).data })));
-    port1.start();
-    const record =
-      <K extends keyof AvatarWorkerApi>(method: K, fallback: (...args: never[]) => unknown) =>
-      (...args: unknown[]) => {
-        this.calls.push({ method, args });
-        const impl = (this.behave[method] ?? fallback) as (...a: unknown[]) => unknown;
-        return impl(...args);
-      };
-    const api: Record<keyof AvatarWorkerApi, unknown> = {
-      init: record('init', (options: InitOptions) => ({
+class FakeWorker extends BaseFakeWorker<AvatarWorkerApi> {
+  constructor(id: number) {
+    super(id, (w) => ({
+      init: (options: InitOptions) => ({
         backend: options.backends?.[0] ?? 'webgpu',
         fallbacks: [],
         reason: options.backendReason ?? 'test',
         configName: 'tiny',
         resolution: 16,
-      })),
-      createAvatar: record('createAvatar', (photos: AvatarPhoto[]) => ({ photoCount: photos.length, ms: 1 })),
-      render: record('render', () => ({ width: 1, height: 1, data: new Uint8ClampedArray([this.id, 0, 0, 255]) })),
-      fineTune: record('fineTune', () => ({ stepsDone: 0, stopped: false, elapsedMs: 0, usedContentLoss: false })),
-      pauseFineTune: record('pauseFineTune', () => undefined),
-      resumeFineTune: record('resumeFineTune', () => undefined),
-      stopFineTune: record('stopFineTune', () => undefined),
-      exportAvatar: record('exportAvatar', () => savedAvatar(`export-${this.id}`)),
-      importAvatar: record('importAvatar', () => undefined),
-      memory: record('memory', () => ({ numTensors: 1, numBytes: 4, backend: 'webgpu' })),
-      ping: record('ping', () => 0),
-      debug: record('debug', () => undefined),
-    };
-    Comlink.expose(api, port2);
-  }
-
-  postMessage(message: unknown, transfer: Transferable[] = []): void {
-    if (!this.terminated) this.port.postMessage(message, transfer);
-  }
-
-  terminate(): void {
-    this.terminated = true;
-    this.port.close();
-  }
-
-  crash(message = 'boom'): void {
-    const event = new Event('error', { cancelable: true });
-    Object.assign(event, { message });
-    this.dispatchEvent(event);
+      }),
+      createAvatar: (photos: AvatarPhoto[]) => ({ photoCount: photos.length, ms: 1 }),
+      render: () => ({ width: 1, height: 1, data: new Uint8ClampedArray([w.id, 0, 0, 255]) }),
+      fineTune: () => ({ stepsDone: 0, stopped: false, elapsedMs: 0, usedContentLoss: false }),
+      pauseFineTune: () => undefined,
+      resumeFineTune: () => undefined,
+      stopFineTune: () => undefined,
+      exportAvatar: () => savedAvatar(`export-${w.id}`),
+      importAvatar: () => undefined,
+      memory: () => ({ numTensors: 1, numBytes: 4, backend: 'webgpu' }),
+      ping: () => 0,
+      debug: () => undefined,
+    }));
   }
 
   loseDevice(): void {
@@ -92,11 +52,7 @@ class FakeWorker extends EventTarget {
       message: 'GPU gone',
       simulated: false,
     };
-    this.dispatchEvent(new MessageEvent('message', { data }));
-  }
-
-  count(method: string): number {
-    return this.calls.filter((c) => c.method === method).length;
+    this.post(data);
   }
 }
 

@@ -1,11 +1,14 @@
+// The "Mona Lisa" demo panel: a portrait → one-shot avatar, played by the bundled landmark track
+// through the app's render loop (render-loop.ts, paced at the track's frame rate).
 import { useEffect, useRef, useState } from 'react';
 import { createLandmarkAdapter } from '../landmarks/adapt.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import { decodeTrack, type DemoTrackMeta } from '../landmarks/track.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { DRIVE_SIZE } from './driving.ts';
-import { modelWorker } from './model-client.ts';
+import { modelWorker } from './model-service.ts';
 import { analyzePhotoInWorker } from './photo-analysis.ts';
+import { startRenderLoop, type RenderLoop } from './render-loop.ts';
 import { RgbaCanvas } from './rgba-canvas.tsx';
 import { useAppStore } from './store.ts';
 
@@ -33,13 +36,13 @@ export function PaintingDemoPanel() {
   const setAvatar = useAppStore((s) => s.setAvatar);
   const [demo, setDemo] = useState<Demo>({ status: 'idle' });
   const [frame, setFrame] = useState<{ landmarkImage: RgbaImage; avatar: RgbaImage; count: number } | null>(null);
-  const playing = useRef<{ stop: boolean } | null>(null);
+  const playing = useRef<RenderLoop | null>(null);
 
-  useEffect(() => () => void (playing.current && (playing.current.stop = true)), []);
+  useEffect(() => () => playing.current?.stop(), []);
 
   async function run(file: File | undefined) {
     if (!file) return;
-    if (playing.current) playing.current.stop = true;
+    playing.current?.stop();
     setFrame(null);
     setDemo({ status: 'working', text: 'Finding the face…' });
     const analysed = await analyzePhotoInWorker(file, DRIVE_SIZE);
@@ -54,17 +57,23 @@ export function PaintingDemoPanel() {
       const track = await loadTrack();
       const adapt = createLandmarkAdapter(photo.landmarks, track.frames[0]);
       setDemo({ status: 'playing', crop: photo.crop, name: file.name });
-      const control = { stop: false };
-      playing.current = control;
-      for (let i = 0, count = 0; !control.stop; i = (i + 1) % track.frames.length) {
-        const started = performance.now();
-        const points = adapt(track.frames[i]);
-        const avatar = await api.render(points, DRIVE_SIZE);
-        if (control.stop) break;
-        setFrame({ landmarkImage: rasterizeLandmarks(points, DRIVE_SIZE), avatar, count: ++count });
-        // Never faster than the track's own frame rate.
-        await new Promise((r) => setTimeout(r, Math.max(0, 1000 / track.meta.fps - (performance.now() - started))));
-      }
+      let next = 0;
+      playing.current = startRenderLoop<Landmarks, RgbaImage>({
+        // Never faster than the track's own frame rate; every frame of the track, in order.
+        pace: { fps: track.meta.fps },
+        capture: () => {
+          const points = adapt(track.frames[next]);
+          next = (next + 1) % track.frames.length;
+          return points;
+        },
+        render: (points) => api.render(points, DRIVE_SIZE),
+        onFrame: ({ job: points, result: avatar }, stats) =>
+          setFrame({ landmarkImage: rasterizeLandmarks(points, DRIVE_SIZE), avatar, count: stats.completed }),
+        onError: (e) => {
+          setDemo({ status: 'error', message: e instanceof Error ? e.message : String(e) });
+          return false;
+        },
+      });
     } catch (e) {
       setDemo({ status: 'error', message: e instanceof Error ? e.message : String(e) });
     }

@@ -1,7 +1,10 @@
+// The saved-avatars panel: avatars stored in this browser (IndexedDB), loaded into the model
+// worker (switching generators when one was made with the other), renamed or deleted.
 import { useEffect, useState } from 'react';
 import { deleteAvatar, listAvatars, loadAvatar, renameAvatar, type StoredAvatarSummary } from './avatar-store.ts';
 import { GENERATORS } from '../nn/registry.ts';
-import { modelWorker, switchGenerator, weightsOverride } from './model-client.ts';
+import { weightsOverride } from './model-preferences.ts';
+import { modelWorker, switchGenerator } from './model-service.ts';
 import { RgbaCanvas } from './rgba-canvas.tsx';
 import { useAppStore } from './store.ts';
 

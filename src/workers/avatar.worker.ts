@@ -1,5 +1,6 @@
 // The model worker: tf.js on WebGPU or WASM (chosen by the adapter or a measurement; WebGL, CPU fallbacks), the meta-learned networks, and the
-// current avatar. All heavy work happens here so the UI thread only draws.
+// current avatar. All heavy work happens here so the UI thread only draws. Fine-tuning's loop (pause,
+// resume, stop, previews, checkpoint timing) is nn/fine-tune-loop.ts; this file only wires it up.
 import * as Comlink from 'comlink';
 import * as tf from '@tensorflow/tfjs';
 import { AVATAR_SOURCE_POINTS, AvatarSession } from '../nn/avatar-session.ts';
@@ -9,11 +10,14 @@ import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model.ts';
 import { decodeWeights, encodeWeights } from '../nn/weights-io.ts';
 import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual.ts';
 import type { ContentLossFn } from '../nn/finetune.ts';
+import { FineTuneControl, runFineTuneLoop } from '../nn/fine-tune-loop.ts';
+import type { RgbaImage } from '../landmarks/types.ts';
 import {
   AVATAR_WORKER_EVENT,
   type AvatarWorkerApi,
   type AvatarWorkerEvent,
   type FineTuneProgress,
+  type FineTuneSummary,
   type ModelInfo,
   type SavedAvatar,
 } from './avatar-protocol.ts';
@@ -22,7 +26,7 @@ let model: TalkingHeadModel | undefined;
 let session: AvatarSession | undefined;
 let perceptualBaseUrl = '/models/perceptual/';
 let perceptual: Promise<PerceptualNetworks | undefined> | undefined;
-let control: { stop: boolean; paused: boolean; resume?: () => void } | undefined;
+let control: FineTuneControl | undefined;
 let debugEnabled = false;
 let deviceWatch: DeviceLossWatch | undefined;
 
@@ -43,8 +47,6 @@ function contentLoss(): Promise<ContentLossFn | undefined> {
     (nets) => nets && ((fake, real) => tf.tidy(() => perceptualContentLoss(nets, perceptualFeatures(nets, to01(real)), to01(fake)))),
   );
 }
-
-const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /** The current avatar in the weights format (fp16), with its shards listed for transfer. */
 async function exportCurrent(): Promise<SavedAvatar> {
@@ -104,73 +106,44 @@ const api: AvatarWorkerApi = {
 
   async fineTune(request, onProgress) {
     if (!session) throw new Error('The model is not loaded yet');
+    const tuning = session;
     const loss = request.useContentLoss === false ? undefined : await contentLoss();
-    session.startFineTune({ contentLoss: loss });
-    control = { stop: false, paused: false };
-    const start = performance.now();
-    const checkpointEvery = request.checkpointEveryMs;
-    let lastCheckpoint = -Infinity;
-    let step = 0;
+    tuning.startFineTune({ contentLoss: loss });
+    const preview = request.preview;
+    control = new FineTuneControl();
     try {
-      while (step < request.steps && !control.stop) {
-        if (control.paused) {
-          await new Promise<void>((resolve) => {
-            if (control) control.resume = resolve;
-          });
-          continue;
-        }
-        const result = await session.fineTuneStep();
-        step = result.step;
-        const progress: FineTuneProgress = {
-          step,
+      const result = await runFineTuneLoop<RgbaImage, SavedAvatar>(
+        {
           steps: request.steps,
-          lossG: result.lossG,
-          lossD: result.lossD,
-          elapsedMs: performance.now() - start,
-        };
-        if (request.preview && (step % request.previewEvery === 0 || step === request.steps)) {
-          session.adoptFineTuned();
-          progress.preview = await session.render(request.preview.points, request.preview.frameSize);
-          if (checkpointEvery !== undefined && performance.now() - lastCheckpoint >= checkpointEvery) {
-            progress.checkpoint = await exportCurrent();
-            lastCheckpoint = performance.now();
-          }
-        }
-        onProgress(Comlink.transfer(progress, buffersOf(progress.checkpoint)));
-        // Lets pause/stop messages in between steps.
-        await nextTask();
-      }
-      session.adoptFineTuned();
-      const checkpoint = checkpointEvery !== undefined ? await exportCurrent() : undefined;
-      const summary = {
-        stepsDone: step,
-        stopped: control.stop,
-        elapsedMs: performance.now() - start,
-        usedContentLoss: loss !== undefined,
-        checkpoint,
-      };
-      return Comlink.transfer(summary, buffersOf(checkpoint));
+          step: () => tuning.fineTuneStep(),
+          adopt: () => tuning.adoptFineTuned(),
+          preview: preview && (() => tuning.render(preview.points, preview.frameSize)),
+          previewEvery: request.previewEvery,
+          checkpoint: exportCurrent,
+          checkpointEveryMs: request.checkpointEveryMs,
+          report: (progress: FineTuneProgress) => onProgress(Comlink.transfer(progress, buffersOf(progress.checkpoint))),
+          clock: () => performance.now(),
+        },
+        control,
+      );
+      const summary: FineTuneSummary = { ...result, usedContentLoss: loss !== undefined };
+      return Comlink.transfer(summary, buffersOf(result.checkpoint));
     } finally {
-      session.stopFineTune();
+      tuning.stopFineTune();
       control = undefined;
     }
   },
 
   pauseFineTune() {
-    if (control) control.paused = true;
+    control?.pause();
   },
 
   resumeFineTune() {
-    if (!control) return;
-    control.paused = false;
-    control.resume?.();
+    control?.resume();
   },
 
   stopFineTune() {
-    if (!control) return;
-    control.stop = true;
-    control.paused = false;
-    control.resume?.();
+    control?.stop();
   },
 
   async exportAvatar() {
