@@ -1,7 +1,8 @@
 // The evaluation command end to end, kept working in CI on the tiny test weights of both generators
 // (warp-guided and the paper's) and a few frames: one talking-head clip and one held-out identity
 // folder, FF and FT at T = 1 per generator, every baseline and metric (sharpness included) at 256 px,
-// the report and the grid. Numbers from tiny weights mean nothing; that they exist does.
+// the report and the grid; and the cross-identity mode (--cross) on two clips that drive each other.
+// Numbers from tiny weights mean nothing; that they exist does.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,6 +145,115 @@ it.skipIf(missing !== null)(
     const grid = decodePng(readFileSync(join(work, 'eval_grid.png')));
     expect(grid.width).toBe(8 * 256 + 7 * 2);
     expect(grid.height).toBe(gridRows.length * 256 + (gridRows.length - 1) * 2);
+  },
+  900_000,
+);
+
+it.skipIf(missing !== null)(
+  `npm run eval -- --cross drives each avatar with another person's clip, for every method${missing ? ` (skipped: ${missing})` : ''}`,
+  () => {
+    const videos = join(work, 'cross-videos');
+    mkdirSync(videos);
+    symlinkSync(join(SHARED, 'videos', 'retalk_5.mp4'), join(videos, 'alice.mp4'));
+    symlinkSync(join(SHARED, 'videos', 'livep_d0.mp4'), join(videos, 'bob.mp4'));
+    const out = join(work, 'cross-out');
+    const log = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        "import('vite').then((v) => v.runnerImport('./scripts/eval.ts'))",
+        '--',
+        '--videos',
+        videos,
+        '--out',
+        out,
+        '--T',
+        '1',
+        '--frames',
+        '1',
+        '--mode',
+        'ff,ft',
+        '--ft-steps',
+        '1',
+        '--no-content-loss',
+        '--weights',
+        'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
+        '--cross',
+        '--cross-frames',
+        '5',
+        '--report',
+        join(work, 'CROSS.md'),
+      ],
+      { cwd: ROOT, encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    expect(log).toMatch(/eval: 2 people in \d+ s/);
+    expect(log).toMatch(/time in the page \d+ s/);
+
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const cross = results.cross as {
+      pairs: { source: string; driver: string; frames: number }[];
+      rows: ({ method: string; generator: string | null; T: number; pairs: number } & Record<
+        string,
+        { n: number; mean: number; ci95: number | null }
+      >)[];
+      scores: { method: string; idSource: number; idDriver: number; mouthCorr: number | null }[];
+      videos: { file: string; columns: string[]; frames: number; width: number; height: number }[];
+    };
+    // Deterministic pairs: each clip drives the other person.
+    expect(cross.pairs.map((p) => [p.source, p.driver])).toEqual([
+      ['videos/alice', 'videos/bob'],
+      ['videos/bob', 'videos/alice'],
+    ]);
+    for (const p of cross.pairs) expect(p.frames).toBeGreaterThanOrEqual(3);
+    const name = (r: { method: string; generator: string | null; T: number }) =>
+      `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
+    expect(cross.rows.map(name)).toEqual(['copy@1', 'warp@1', 'ff-warp@1', 'ff-paper@1', 'ft-warp@1', 'ft-paper@1']);
+    for (const row of cross.rows) {
+      expect(row.pairs).toBe(2);
+      for (const key of ['idSource', 'idDriver', 'mouthCorr', 'eyeCorr', 'poseErr', 'jitter', 'flicker', 'sharpness']) {
+        expect(row[key], `${name(row)} ${key}`).toHaveProperty('mean');
+        expect(row[key], `${name(row)} ${key}`).toHaveProperty('ci95');
+      }
+      expect(row.idSource.mean).toBeGreaterThan(-1);
+      expect(row.idSource.mean).toBeLessThanOrEqual(1);
+    }
+    const byName = Object.fromEntries(cross.rows.map((r) => [name(r), r]));
+    // The frozen copy follows nothing and never moves; the copy is the source's own photo.
+    expect(byName['copy@1'].mouthCorr.mean).toBe(0);
+    expect(byName['copy@1'].flicker.mean).toBe(0);
+    expect(byName['copy@1'].jitter.mean).toBe(0);
+    expect(byName['copy@1'].idSource.mean).toBeGreaterThan(byName['copy@1'].idDriver.mean);
+
+    // Two side-by-side videos: driver | landmarks | copy | warp | FF warp | FF paper | FT warp | FT paper.
+    expect(cross.videos).toHaveLength(2);
+    for (const video of cross.videos) {
+      expect(video.columns).toHaveLength(8);
+      expect(video.width).toBe(8 * 256 + 7 * 2);
+      const probe = execFileSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-count_frames',
+          '-select_streams',
+          'v:0',
+          '-show_entries',
+          'stream=codec_name,nb_read_frames',
+          '-of',
+          'csv=p=0',
+          join(out, video.file),
+        ],
+        { encoding: 'utf8' },
+      ).trim();
+      expect(probe).toBe(`vp9,${video.frames}`);
+    }
+    const report = readFileSync(join(work, 'CROSS.md'), 'utf8');
+    expect(report).toContain('## Cross-identity: another person drives the avatar');
+    expect(report).toContain('| `videos/alice` | `videos/bob` |');
+    expect(report).toMatch(/\| FT \(fine-tuned\) \| paper \(16 px\) \| 1 \| 2 \| \d+% \|/);
+    expect(report).toContain('](cross_cross_1.webm)');
+    expect(existsSync(join(work, 'cross_cross_1.webm'))).toBe(true);
+    expect(existsSync(join(work, 'cross_cross_2.webm'))).toBe(true);
   },
   900_000,
 );

@@ -5,8 +5,13 @@
 // (lab.html → window.lab.evaluation, one model worker per generator); protocol, metrics and the
 // report are src/eval/. Usage: see EVAL_USAGE in src/eval/eval-options.ts.
 //
-// Writes OUT/results.json (every number), OUT/report.md and OUT/grid.png; with --report PATH also
-// the report at PATH and its grid next to it (docs/EVAL.md is made this way).
+// With --cross, every person's avatars are also driven by another person's clip (cross-identity,
+// src/eval/cross-identity.ts): the clips of --videos are the drivers, tracked once each through the
+// app's drive loop in the page, paired deterministically with the people evaluated.
+//
+// Writes OUT/results.json (every number), OUT/report.md and OUT/grid.png (and, with --cross, two
+// side-by-side videos OUT/cross_1.webm, OUT/cross_2.webm); with --report PATH also the report at PATH
+// and its grid and videos next to it (docs/EVAL.md is made this way).
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
@@ -29,10 +34,28 @@ import {
   stepsFor,
   type EvalOptions,
 } from '../src/eval/eval-options.ts';
-import { chooseGridSamples, renderReport, rowName, summarizeOutcomes, type ReportWeights } from '../src/eval/eval-report.ts';
+import {
+  CROSS_FRAME_STEP,
+  drivingFrameIndices,
+  pairDrivers,
+  summarizeCross,
+  type CrossPair,
+  type DrivingClip,
+} from '../src/eval/cross-identity.ts';
+import { decode, toPoints } from '../src/eval/eval-image.ts';
+import {
+  chooseGridSamples,
+  renderReport,
+  rowName,
+  summarizeOutcomes,
+  type ReportCrossVideo,
+  type ReportWeights,
+} from '../src/eval/eval-report.ts';
 import { composeGrid } from '../src/eval/image-grid.ts';
 import { evaluatePerson, gridColumns, type GeneratorRun, type PersonOutcome } from '../src/eval/run-evaluation.ts';
-import { countVideoFrames, extractVideoFrames } from '../src/eval/video-frames.ts';
+import { writeSideBySideWebm } from '../src/eval/side-by-side-video.ts';
+import { countVideoFrames, extractVideoFrames, videoFrameRate } from '../src/eval/video-frames.ts';
+import type { EvalDriveFrame, LabEvaluationApi } from '../src/lab/evaluate.ts';
 import { encodePng } from '../src/util/png.ts';
 import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
 import { openLabSession, pageEvaluationApi } from './lab-page.ts';
@@ -63,6 +86,23 @@ function planPeople(options: EvalOptions, limits: { maxSources: number; targets:
     }
   }
   return { plans, skipped };
+}
+
+/** Time spent in each lab-page call (seconds), to see what dominates a run. */
+function timeCalls(api: LabEvaluationApi, seconds: Record<string, number>): LabEvaluationApi {
+  return Object.fromEntries(
+    Object.entries(api).map(([name, call]) => [
+      name,
+      async (...args: unknown[]) => {
+        const started = performance.now();
+        try {
+          return await (call as (...a: unknown[]) => Promise<unknown>)(...args);
+        } finally {
+          seconds[name] = (seconds[name] ?? 0) + (performance.now() - started) / 1000;
+        }
+      },
+    ]),
+  ) as unknown as LabEvaluationApi;
 }
 
 async function main() {
@@ -112,7 +152,9 @@ async function main() {
         return path ? route.fulfill({ body: readFileSync(path) }) : route.fulfill({ status: 404, body: 'not served' });
       });
     });
-    const api = pageEvaluationApi(page);
+    const labSeconds: Record<string, number> = {};
+    const api = timeCalls(pageEvaluationApi(page), labSeconds);
+    if (options.metricsBackends) await api.setMetricsBackends(options.metricsBackends);
     // One model worker per generator, named by its position until the manifests have said their kind.
     const models: ModelInfo[] = [];
     for (const [i, choice] of options.weights.entries()) {
@@ -137,8 +179,55 @@ async function main() {
       );
     }
 
+    // Cross-identity: every clip of --videos may drive; each is tracked once, when first needed.
+    const drivers = options.cross
+      ? listVideoFiles(options.videos!).map((file) => ({
+          id: `videos/${basename(file, extname(file))}`,
+          path: join(options.videos!, file),
+        }))
+      : [];
+    const pairs: CrossPair[] = options.cross
+      ? pairDrivers(
+          plans.map((p) => p.id),
+          drivers.map((d) => d.id),
+        )
+      : [];
+    const clips = new Map<string, DrivingClip | string>();
+    const trackDriver = async (id: string): Promise<DrivingClip | string> => {
+      const cached = clips.get(id);
+      if (cached) return cached;
+      const path = drivers.find((d) => d.id === id)!.path;
+      const fps = videoFrameRate(path);
+      const indices = drivingFrameIndices(countVideoFrames(path), options.crossFrames);
+      const dir = join(frameDir, `driver-${clips.size}`);
+      mkdirSync(dir, { recursive: true });
+      const urls = extractVideoFrames(path, indices, dir).map(serve);
+      const tracked = await api.track(
+        urls,
+        indices.map((i) => (i / fps) * 1000),
+        EVAL_DISPLAY_SIZE,
+      );
+      served.clear();
+      const kept = tracked.filter((f): f is EvalDriveFrame => !('error' in f));
+      const clip: DrivingClip | string =
+        kept.length >= 3
+          ? {
+              driver: id,
+              fps: fps / CROSS_FRAME_STEP,
+              crops: kept.map((f) => decode(f.image)),
+              points: kept.map((f) => toPoints(f.landmarks)),
+              dropped: tracked.length - kept.length,
+            }
+          : `driver ${id}: a face in only ${kept.length} of ${tracked.length} driving frames`;
+      clips.set(id, clip);
+      return clip;
+    };
+    const crossVideos: (ReportCrossVideo & { path: string })[] = [];
+
     for (const [k, plan] of plans.entries()) {
       const personStarted = Date.now();
+      const pair = pairs.find((p) => p.source === plan.id);
+      const clip = pair?.driver ? await trackDriver(pair.driver) : null;
       videoFrames = new Map();
       const videoRefs = [...plan.sources, ...plan.targets].filter((r): r is Extract<FrameRef, { kind: 'video' }> => r.kind === 'video');
       if (videoRefs.length) {
@@ -162,9 +251,31 @@ async function main() {
           generators,
           cropSize: EVAL_DISPLAY_SIZE,
           metricSize: options.metricSize,
+          ...(clip && typeof clip !== 'string' ? { cross: { clip, video: crossVideos.length < 2 } } : {}),
         },
         { frameUrl, log: (m) => console.log(m) },
       );
+      if (options.cross && !outcome.cross) {
+        outcome.notes.push(
+          `cross-identity: ${typeof clip === 'string' ? clip : pair?.driver ? 'no avatar to drive' : 'no clip of another person to drive with'}`,
+        );
+      }
+      if (outcome.cross?.video) {
+        const file = `cross_${crossVideos.length + 1}.webm`;
+        const { video } = outcome.cross;
+        const size = writeSideBySideWebm(video.frames, video.fps, join(out, file));
+        crossVideos.push({
+          file,
+          path: join(out, file),
+          source: plan.id,
+          driver: outcome.cross.driver,
+          columns: video.columns,
+          frames: video.frames.length,
+          fps: video.fps,
+          ...size,
+        });
+        delete outcome.cross.video;
+      }
       outcomes.push(outcome);
       served.clear();
       const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
@@ -172,14 +283,38 @@ async function main() {
         const ff = outcome.scores.filter((s) => s.method === 'ff' && s.generator === label);
         return `FF ${label} SSIM ${mean(ff.map((s) => s.ssim)).toFixed(3)} ID-cos ${mean(ff.map((s) => s.idcos)).toFixed(3)} sharpness ${mean(ff.map((s) => s.sharpness)).toFixed(2)}`;
       });
+      const crossNote = outcome.cross ? `; driven by ${outcome.cross.driver} (${outcome.cross.frames} frames)` : '';
       console.log(
-        `eval: [${k + 1}/${plans.length}] ${plan.id}: ${outcome.scores.length} scores, ${perGenerator.join('; ')} ` +
+        `eval: [${k + 1}/${plans.length}] ${plan.id}: ${outcome.scores.length} scores, ${perGenerator.join('; ')}${crossNote} ` +
           `(${((Date.now() - personStarted) / 1000).toFixed(0)} s)${outcome.notes.length ? `; ${outcome.notes.join('; ')}` : ''}`,
       );
     }
     const described = await api.describe();
 
     const summary = summarizeOutcomes(outcomes, labels);
+    const crossScores = outcomes.flatMap((o) => o.cross?.scores ?? []);
+    const cross = options.cross
+      ? {
+          frameStep: CROSS_FRAME_STEP,
+          framesPerPair: options.crossFrames,
+          pairs: outcomes
+            .filter((o) => o.cross)
+            .map((o) => {
+              const clip = clips.get(o.cross!.driver) as DrivingClip;
+              return {
+                source: o.person,
+                driver: o.cross!.driver,
+                frames: o.cross!.frames,
+                droppedFrames: clip.dropped,
+                fps: clip.fps,
+                adaptedMouthCorr: o.cross!.adapted.mouthCorr,
+                adaptedEyeCorr: o.cross!.adapted.eyeCorr,
+              };
+            }),
+          rows: summarizeCross(crossScores, labels),
+          videos: crossVideos.map(({ path: _path, ...rest }) => rest),
+        }
+      : null;
     const gridChoice = chooseGridSamples(outcomes.map((o) => o.grid));
     const grid = gridChoice.rows.length
       ? encodePng(
@@ -218,6 +353,7 @@ async function main() {
       dataDescription: `${dataDescription}; ${options.frames} hold-out frames per person`,
       cropSize: EVAL_DISPLAY_SIZE,
       metricSize: options.metricSize,
+      cross,
     };
     writeFileSync(join(out, 'report.md'), renderReport(summary, context));
     writeFileSync(
@@ -229,9 +365,11 @@ async function main() {
           models: models.map((m, i) => ({ label: labels[i], ...m })),
           metricsBackend: described.metricsBackend,
           wallSeconds: (Date.now() - started) / 1000,
+          labCallSeconds: labSeconds,
           summary,
+          cross: cross ? { ...cross, scores: crossScores } : null,
           grid: gridChoice.rows.map(({ cells: _cells, ...rest }, r) => ({ ...rest, mouthRow: r === gridChoice.mouthRow })),
-          people: outcomes.map(({ grid: _grid, features: _features, ...rest }) => rest),
+          people: outcomes.map(({ grid: _grid, features: _features, cross: _cross, ...rest }) => rest),
           skipped,
         },
         null,
@@ -243,7 +381,16 @@ async function main() {
       mkdirSync(dirname(reportPath), { recursive: true });
       const gridName = `${basename(reportPath, extname(reportPath)).toLowerCase()}_grid.png`;
       if (grid) copyFileSync(join(out, 'grid.png'), join(dirname(reportPath), gridName));
-      writeFileSync(reportPath, renderReport(summary, { ...context, grid: grid ? gridContext(gridName) : null }));
+      const stem = basename(reportPath, extname(reportPath)).toLowerCase();
+      const videos = crossVideos.map((v) => {
+        const file = `${stem}_${v.file}`;
+        copyFileSync(v.path, join(dirname(reportPath), file));
+        return { ...v, file };
+      });
+      writeFileSync(
+        reportPath,
+        renderReport(summary, { ...context, grid: grid ? gridContext(gridName) : null, cross: cross ? { ...cross, videos } : null }),
+      );
       console.log(`eval: report → ${relative(process.cwd(), reportPath)}`);
     }
     console.log(
@@ -254,6 +401,19 @@ async function main() {
         `  ${rowName(row)}: SSIM ${row.ssim.mean.toFixed(3)} CSIM ${row.csim.mean.toFixed(3)} ID-cos ${row.idcos.mean.toFixed(3)} AKD ${row.akd.mean.toFixed(3)} face ${(row.faceFound * 100).toFixed(0)}% sharp ${row.sharpness.mean.toFixed(2)} FIDp ${row.fidProxy?.toFixed(1) ?? '–'}`,
       );
     }
+    for (const row of cross?.rows ?? []) {
+      console.log(
+        `  cross ${rowName(row)}: ${row.pairs} pairs, ID source ${row.idSource.mean.toFixed(3)} ID driver ${row.idDriver.mean.toFixed(3)} mouth ${row.mouthCorr.mean.toFixed(2)} eyes ${row.eyeCorr.mean.toFixed(2)} pose ${row.poseErr.mean.toFixed(1)}° jitter ${row.jitter.mean.toFixed(3)} flicker ${row.flicker.mean.toFixed(2)} sharp ${row.sharpness.mean.toFixed(2)}`,
+      );
+    }
+    const labTotal = Object.values(labSeconds).reduce((a, b) => a + b, 0);
+    const byCall = Object.entries(labSeconds)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, sec]) => `${name} ${sec.toFixed(0)} s`)
+      .join(', ');
+    console.log(
+      `eval: time in the page ${labTotal.toFixed(0)} s (${byCall}); in Node ${((Date.now() - started) / 1000 - labTotal).toFixed(0)} s`,
+    );
   } finally {
     await lab.close();
     rmSync(frameDir, { recursive: true, force: true });

@@ -27,7 +27,13 @@ export interface LabSession {
 export async function openLabSession(): Promise<LabSession> {
   const port = await freePort();
   const { createServer } = await import('vite');
-  const server = await createServer({ root: REPO_ROOT, logLevel: 'warn', server: { host: '127.0.0.1', port, strictPort: true } });
+  // No file watching and no HMR: a source file edited during a long run (an eval takes minutes) must
+  // not reload the page under it, which destroys the page's state and fails the run.
+  const server = await createServer({
+    root: REPO_ROOT,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
+  });
   await server.listen();
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
   return {
@@ -70,6 +76,8 @@ export function pageEvaluationApi(page: Page): LabEvaluationApi {
     'detect',
     'describe',
     'warpCost',
+    'track',
+    'setMetricsBackends',
   ];
   return Object.fromEntries(names.map((name) => [name, call(name)])) as unknown as LabEvaluationApi;
 }

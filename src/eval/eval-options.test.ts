@@ -1,3 +1,4 @@
+// parseEvalOptions (util.parseArgs underneath): defaults, values, and errors that name the option.
 import { describe, expect, it } from 'vitest';
 import { WARP_DISPLAY_SIZE } from '../nn/avatar-session.ts';
 import { GENERATORS } from '../nn/registry.ts';
@@ -17,8 +18,11 @@ describe('parseEvalOptions', () => {
       ftSteps: 'quick',
       ftContentLoss: true,
       backends: null,
+      metricsBackends: null,
       split: null,
       report: null,
+      cross: false,
+      crossFrames: 24,
     });
     // Both shipped generators, the app's default (warp-guided) first; compared at what the app shows.
     expect(o.weights).toEqual([
@@ -74,6 +78,8 @@ describe('parseEvalOptions', () => {
     expect(o.ftSteps).toBe(12);
     expect(o.ftContentLoss).toBe(false);
     expect(o.backends).toEqual(['webgl', 'cpu']);
+    expect(parseEvalOptions(['--videos', 'v', '--out', 'o', '--metrics-backend', 'wasm']).metricsBackends).toEqual(['wasm']);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--metrics-backend', 'gpu'])).toThrow(/--metrics-backend takes/);
   });
 
   it('refuses bad input with a message that names the option', () => {
@@ -86,6 +92,22 @@ describe('parseEvalOptions', () => {
     expect(() => parseEvalOptions(['--videos', '--out', 'o'])).toThrow(/--videos needs a value/);
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--metric-size', '0'])).toThrow(
       /--metric-size must be a positive integer/,
+    );
+    expect(() => parseEvalOptions(['--videos', 'v', '--out'])).toThrow(/^--out needs a value$/);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', 'stray'])).toThrow(/unexpected argument "stray"/);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--no-content-loss=yes'])).toThrow(/--no-content-loss takes no value/);
+    // Unknown options and missing inputs end with the usage.
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--bogus'])).toThrow(/npm run eval -- --videos DIR/);
+  });
+
+  it('takes the cross-identity mode, which needs driving clips', () => {
+    const o = parseEvalOptions(['--videos', 'v', '--identities', 'i', '--out', 'o', '--cross', '--cross-frames', '6']);
+    expect(o.cross).toBe(true);
+    expect(o.crossFrames).toBe(6);
+    expect(() => parseEvalOptions(['--identities', 'i', '--out', 'o', '--cross'])).toThrow(/--cross needs --videos/);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--cross-frames', '6'])).toThrow(/--cross-frames needs --cross/);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--cross', '--cross-frames', '0'])).toThrow(
+      /--cross-frames must be a positive integer/,
     );
   });
 });

@@ -1,6 +1,8 @@
-// Command-line options of `npm run eval` (scripts/eval.ts), parsed without side effects so they
-// can be tested. `--weights` takes one or more generators' weights, each optionally labelled
+// Command-line options of `npm run eval` (scripts/eval.ts), parsed by Node's util.parseArgs without
+// side effects so they can be tested; its errors are reworded to name the option and end with the
+// usage. `--weights` takes one or more generators' weights, each optionally labelled
 // (`warp=URL,paper=URL`); `npm run bench` parses its --weights the same way.
+import { parseArgs } from 'node:util';
 import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../nn/finetune-schedule.ts';
 import { WARP_DISPLAY_SIZE } from '../nn/avatar-session.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../nn/backend.ts';
@@ -39,30 +41,27 @@ export interface EvalOptions {
   /** Side at which frames are compared (crops are made at EVAL_DISPLAY_SIZE, then resized). */
   metricSize: number;
   backends: BackendName[] | null;
+  /** Backends the metric networks try in the page (null: the lab's DEFAULT_METRICS_BACKENDS, WASM first). */
+  metricsBackends: BackendName[] | null;
   /** A split file (train/split.json) whose held-out names filter the identities folder. */
   split: string | null;
   /** Also write the report here (its grid image lands next to it). */
   report: string | null;
+  /** Cross-identity mode: also drive each person's avatars with another person's clip (needs --videos). */
+  cross: boolean;
+  /** Driving frames per cross-identity pair (taken CROSS_FRAME_STEP frames apart). */
+  crossFrames: number;
 }
 
 export const EVAL_USAGE = `npm run eval -- --videos DIR --identities DIR --out DIR [--T 1,8,32] [--mode ff,ft]
   [--frames 8] [--people N] [--ft-steps quick|balanced|best|N] [--no-content-loss]
   [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json] [--metric-size 256]
-  [--backend webgl,webgpu,wasm,cpu] [--split train/split.json] [--report docs/EVAL.md]
+  [--backend webgl,webgpu,wasm,cpu] [--metrics-backend webgl,wasm,…] [--split train/split.json] [--report docs/EVAL.md]
+  [--cross [--cross-frames 24]]
 At least one of --videos (talking-head clips, one person each) and --identities (one folder of
 photos or frames per person) is needed. --weights: comma-separated manifests, each LABEL=URL or a
-bare URL (labelled by its generator kind, warp or paper); default both shipped generators.`;
-
-function value(argv: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${name}`) {
-      if (i + 1 >= argv.length || argv[i + 1].startsWith('--')) throw new Error(`--${name} needs a value`);
-      return argv[i + 1];
-    }
-    if (argv[i].startsWith(`--${name}=`)) return argv[i].slice(name.length + 3);
-  }
-  return undefined;
-}
+bare URL (labelled by its generator kind, warp or paper); default both shipped generators.
+--cross also drives every person's avatars with another person's clip from --videos (cross-identity).`;
 
 function positiveInteger(text: string, name: string): number {
   const n = Number(text);
@@ -112,63 +111,94 @@ export function resolveWeightLabels(choices: readonly WeightsChoice[], kinds: re
   return labels;
 }
 
-const KNOWN = [
-  'videos',
-  'identities',
-  'out',
-  'T',
-  'mode',
-  'frames',
-  'people',
-  'ft-steps',
-  'no-content-loss',
-  'weights',
-  'metric-size',
-  'backend',
-  'split',
-  'report',
-];
+/** The options util.parseArgs knows: every valued one as a string, checked below. */
+const OPTIONS = {
+  videos: { type: 'string' },
+  identities: { type: 'string' },
+  out: { type: 'string' },
+  T: { type: 'string' },
+  mode: { type: 'string' },
+  frames: { type: 'string' },
+  people: { type: 'string' },
+  'ft-steps': { type: 'string' },
+  'no-content-loss': { type: 'boolean' },
+  weights: { type: 'string' },
+  'metric-size': { type: 'string' },
+  backend: { type: 'string' },
+  'metrics-backend': { type: 'string' },
+  split: { type: 'string' },
+  report: { type: 'string' },
+  cross: { type: 'boolean' },
+  'cross-frames': { type: 'string' },
+} as const;
+
+/** util.parseArgs' errors in this command's words: which option, what is wrong, and the usage. */
+function reworded(error: unknown): Error {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(--?[^' <]+)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new Error(`unknown option ${option ?? message}\n${EVAL_USAGE}`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    const arg = /argument '([^']*)'/.exec(message)?.[1];
+    return new Error(`unexpected argument ${JSON.stringify(arg ?? message)} (every option is --name value)\n${EVAL_USAGE}`);
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    if (/does not take an argument/.test(message)) return new Error(`${option} takes no value`);
+    return new Error(`${option} needs a value`);
+  }
+  return error instanceof Error ? error : new Error(message);
+}
 
 export function parseEvalOptions(argv: readonly string[]): EvalOptions {
-  for (const arg of argv) {
-    if (!arg.startsWith('--')) continue;
-    const name = arg.slice(2).split('=')[0];
-    if (!KNOWN.includes(name)) throw new Error(`unknown option --${name}\n${EVAL_USAGE}`);
+  let values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
+  try {
+    values = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw reworded(error);
   }
-  const videos = value(argv, 'videos') ?? null;
-  const identities = value(argv, 'identities') ?? null;
-  const out = value(argv, 'out');
+  const videos = values.videos ?? null;
+  const identities = values.identities ?? null;
+  const out = values.out;
   if (!videos && !identities) throw new Error(`give --videos and/or --identities\n${EVAL_USAGE}`);
   if (!out) throw new Error(`give --out DIR\n${EVAL_USAGE}`);
-  const Ts = [...new Set((value(argv, 'T') ?? '1,8,32').split(',').map((t) => positiveInteger(t.trim(), 'T')))].sort((a, b) => a - b);
-  const modes = (value(argv, 'mode') ?? 'ff,ft').split(',').map((m) => m.trim());
+  const Ts = [...new Set((values.T ?? '1,8,32').split(',').map((t) => positiveInteger(t.trim(), 'T')))].sort((a, b) => a - b);
+  const modes = (values.mode ?? 'ff,ft').split(',').map((m) => m.trim());
   for (const mode of modes) if (mode !== 'ff' && mode !== 'ft') throw new Error(`--mode takes ff and/or ft, got ${JSON.stringify(mode)}`);
-  const stepsText = value(argv, 'ft-steps') ?? 'quick';
+  const stepsText = values['ft-steps'] ?? 'quick';
   const ftSteps = (FINE_TUNE_PRESETS as readonly string[]).includes(stepsText)
     ? (stepsText as FineTunePreset)
     : positiveInteger(stepsText, 'ft-steps');
-  const backendText = value(argv, 'backend');
-  const backends = backendText ? backendText.split(',').map((b) => b.trim()) : null;
-  for (const backend of backends ?? []) {
-    if (!isBackendName(backend)) throw new Error(`--backend takes ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(backend)}`);
-  }
-  const people = value(argv, 'people');
-  const weightsText = value(argv, 'weights');
+  const backendList = (name: 'backend' | 'metrics-backend') => {
+    const text = values[name];
+    const list = text ? text.split(',').map((b) => b.trim()) : null;
+    for (const backend of list ?? []) {
+      if (!isBackendName(backend)) throw new Error(`--${name} takes ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(backend)}`);
+    }
+    return list as BackendName[] | null;
+  };
+  const backends = backendList('backend');
+  const metricsBackends = backendList('metrics-backend');
+  const cross = values.cross ?? false;
+  if (cross && !videos) throw new Error(`--cross needs --videos: the driving clips come from there\n${EVAL_USAGE}`);
+  if (!cross && values['cross-frames'] !== undefined) throw new Error('--cross-frames needs --cross');
   return {
     videos,
     identities,
     out,
     Ts,
     modes: [...new Set(modes)] as Mode[],
-    frames: positiveInteger(value(argv, 'frames') ?? '8', 'frames'),
-    people: people ? positiveInteger(people, 'people') : null,
+    frames: positiveInteger(values.frames ?? '8', 'frames'),
+    people: values.people !== undefined ? positiveInteger(values.people, 'people') : null,
     ftSteps,
-    ftContentLoss: !argv.includes('--no-content-loss'),
-    weights: weightsText === undefined ? DEFAULT_WEIGHTS.map((w) => ({ ...w })) : parseWeightsList(weightsText),
-    metricSize: positiveInteger(value(argv, 'metric-size') ?? String(EVAL_DISPLAY_SIZE), 'metric-size'),
-    backends: backends as BackendName[] | null,
-    split: value(argv, 'split') ?? null,
-    report: value(argv, 'report') ?? null,
+    ftContentLoss: !(values['no-content-loss'] ?? false),
+    weights: values.weights === undefined ? DEFAULT_WEIGHTS.map((w) => ({ ...w })) : parseWeightsList(values.weights),
+    metricSize: positiveInteger(values['metric-size'] ?? String(EVAL_DISPLAY_SIZE), 'metric-size'),
+    backends,
+    metricsBackends,
+    split: values.split ?? null,
+    report: values.report ?? null,
+    cross,
+    crossFrames: positiveInteger(values['cross-frames'] ?? '24', 'cross-frames'),
   };
 }
 

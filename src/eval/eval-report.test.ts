@@ -1,6 +1,9 @@
+// The report's numbers and text: rows per method, generator and T, the grid rows, the cross-identity
+// section, and which metrics separate methods.
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../landmarks/types.ts';
-import { chooseGridSamples, PAPER_TABLE_1, renderReport, summarizeOutcomes, type ReportContext } from './eval-report.ts';
+import { summarizeCross, type CrossScore } from './cross-identity.ts';
+import { chooseGridSamples, PAPER_TABLE_1, renderReport, separation, summarizeOutcomes, type ReportContext } from './eval-report.ts';
 import { GROUND_TRUTH_KEY, gridColumns, methodKey, type FrameScore, type GridSample, type PersonOutcome } from './run-evaluation.ts';
 
 function score(
@@ -196,5 +199,93 @@ describe('renderReport', () => {
     const text = renderReport(summarizeOutcomes([outcome('a', 0.5)], GENERATORS), { ...context, metricSize: 128, grid: closed });
     expect(text).toMatch(/Metrics are computed at 128 px \(every frame, ground truth included, resized from 256 px/);
     expect(text).toContain('no driver in this run opens the mouth wider than its source');
+  });
+
+  it('says which metrics separate methods', () => {
+    const text = renderReport(summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)], GENERATORS), context);
+    expect(text).toMatch(/- \*\*SSIM\*\*: (separates \d+ of \d+ pairs of rows|separates no methods)/);
+    expect(text).not.toContain('Cross-identity');
+  });
+
+  it('adds the cross-identity table, its pairs and videos with --cross', () => {
+    const crossScore = (source: string, method: CrossScore['method'], generator: string | null, value: number): CrossScore => ({
+      source,
+      driver: 'videos/d',
+      method,
+      generator,
+      T: 1,
+      frames: 6,
+      faceFound: 1,
+      idSource: value,
+      idDriver: 1 - value,
+      mouthCorr: value,
+      eyeCorr: value,
+      poseErr: 3,
+      poseYaw: 3,
+      posePitch: 3,
+      poseRoll: 3,
+      jitter: 0.01,
+      flicker: 0,
+      sharpness: 1,
+    });
+    const scores = ['a', 'b', 'c'].flatMap((p, k) => [
+      crossScore(p, 'copy', null, 0.9 + k * 0.01),
+      crossScore(p, 'ff', 'warp', 0.5 + k * 0.01),
+    ]);
+    const text = renderReport(summarizeOutcomes([outcome('a', 0.5)], GENERATORS), {
+      ...context,
+      cross: {
+        frameStep: 2,
+        framesPerPair: 6,
+        pairs: [{ source: 'a', driver: 'videos/d', frames: 6, droppedFrames: 0, fps: 15, adaptedMouthCorr: 0.93, adaptedEyeCorr: -0.1 }],
+        rows: summarizeCross(scores, GENERATORS),
+        videos: [
+          {
+            file: 'eval_cross_1.webm',
+            source: 'a',
+            driver: 'videos/d',
+            columns: ['driver', 'copy'],
+            frames: 6,
+            fps: 15,
+            width: 514,
+            height: 256,
+          },
+        ],
+      },
+    });
+    expect(text).toMatch(/^# Evaluation: self-reenactment and cross-identity/);
+    expect(text).toContain('| `a` | `videos/d` | 6 | 0 | 0.93 / -0.10 |');
+    expect(text).toMatch(/\| copy of the first photo \(frozen\) \| – \| 1 \| 3 \| 100% \| 0\.910 ± [\d.]+ \|/);
+    expect(text).toMatch(/\| FF \(feed-forward\) \| warp \(256 px, G at 64\) \| 1 \| 3 \| 100% \| 0\.510 ± [\d.]+ \|/);
+    expect(text).toContain('- **ID source**: separates 1 of 1 pairs of rows');
+    expect(text).toContain('- **pose err (°)**: separates no methods');
+    expect(text).toContain('[`a` driven by `videos/d`](eval_cross_1.webm)');
+  });
+});
+
+describe('separation', () => {
+  const s = (mean: number, ci95: number, n = 5) => ({ n, mean, std: 0, ci95 });
+  it('counts pairs of rows at the same T whose 95% intervals do not overlap', () => {
+    expect(
+      separation([
+        { T: 1, summary: s(0.5, 0.1) },
+        { T: 1, summary: s(0.8, 0.1) },
+        { T: 1, summary: s(0.85, 0.1) },
+      ]),
+    ).toEqual({
+      compared: 3,
+      separated: 2,
+    });
+    // Other T, a single sample or no interval: not compared.
+    expect(
+      separation([
+        { T: 1, summary: s(0.5, 0.1) },
+        { T: 8, summary: s(0.9, 0.1) },
+        { T: 1, summary: s(0.9, Number.NaN, 1) },
+      ]),
+    ).toEqual({
+      compared: 0,
+      separated: 0,
+    });
   });
 });

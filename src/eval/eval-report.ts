@@ -1,6 +1,8 @@
 // Turns per-person outcomes into the numbers of docs/EVAL.md: one row per method, generator and T
 // (the generators side by side with the copy and warp baselines), timings per generator, the
-// sample grid's rows, and the paper's Table 1 for context.
+// sample grid's rows, the cross-identity table and its videos (with --cross), which metrics separate
+// the methods at all, and the paper's Table 1 for context.
+import { CROSS_METRICS, type CrossMetricKey, type CrossRow } from './cross-identity.ts';
 import { frechetDistance } from './frechet.ts';
 import { GROUND_TRUTH_KEY, methodKey, methodName, type GridSample, type Method, type PersonOutcome } from './run-evaluation.ts';
 import { summarize } from './summary-stats.ts';
@@ -166,6 +168,86 @@ export function rowName(row: Pick<MethodRow, 'method' | 'generator' | 'T'>): str
   return `${methodName(row.method, row.generator)}@T=${row.T}`;
 }
 
+const CROSS_METHOD_LABEL: Record<Method, string> = {
+  copy: 'copy of the first photo (frozen)',
+  warp: 'warp of the nearest photo',
+  ff: 'FF (feed-forward)',
+  ft: 'FT (fine-tuned)',
+};
+
+function renderCross(cross: ReportCross, weights: readonly ReportWeights[]): string[] {
+  const lines: string[] = [];
+  lines.push('## Cross-identity: another person drives the avatar');
+  lines.push('');
+  lines.push("What users do: each person's avatar (the same T few-shot frames and avatars as above) is driven by another");
+  lines.push(
+    `person's clip, ${cross.framesPerPair} frames ${cross.frameStep} apart from the middle of the clip on, through the app's driving path:`,
+  );
+  lines.push("the drive loop's VIDEO-mode detector and smoothed crop (`CropSmoother`), then landmark adaptation to the avatar's");
+  lines.push("first photo (`createLandmarkAdapter`, the first driving frame as the neutral reference; on, as the app's default).");
+  lines.push('Every method renders the same adapted landmarks. Pairs (the k-th person driven by the k-th other clip, cyclically):');
+  lines.push('');
+  lines.push('| source | driver | driving frames | frames without a face (dropped) | adapted landmarks: mouth corr / eye corr |');
+  lines.push('| --- | --- | --- | --- | --- |');
+  for (const p of cross.pairs) {
+    lines.push(
+      `| \`${p.source}\` | \`${p.driver}\` | ${p.frames} | ${p.droppedFrames} | ${fmt(p.adaptedMouthCorr, 2)} / ${fmt(p.adaptedEyeCorr, 2)} |`,
+    );
+  }
+  lines.push('');
+  lines.push('The last column scores the adapted driving landmarks themselves against the driver, as the outputs are scored');
+  lines.push('below: the ceiling for every method, since all of them render those landmarks. Adaptation moves the avatar by');
+  lines.push("the driver's change from the first driving frame, so a first frame with the mouth open makes the avatar's lips");
+  lines.push('press together (and cross) when the driver closes: a low or negative value there is the adaptation, not the renderer.');
+  lines.push('');
+  lines.push('### Quality over time (mean ± 95% confidence half-width over pairs; each pair averaged over its frames)');
+  lines.push('');
+  lines.push(
+    `| method | generator | T | pairs | face found | ${CROSS_METRICS.map((m) => `${m.title} ${m.better === 'higher' ? '↑' : m.better === 'lower' ? '↓' : ''}`.trim()).join(' | ')} |`,
+  );
+  lines.push(`| --- | --- | --- | --- | --- | ${CROSS_METRICS.map(() => '---').join(' | ')} |`);
+  for (const row of cross.rows) {
+    const cells = CROSS_METRICS.map(({ key }) =>
+      withCi(row[key], key === 'poseErr' ? 1 : key === 'flicker' || key === 'sharpness' ? 2 : 3),
+    );
+    lines.push(
+      `| ${CROSS_METHOD_LABEL[row.method]} | ${generatorLabel(row, weights)} | ${row.T} | ${row.pairs} | ${(row.faceFound * 100).toFixed(0)}% | ${cells.join(' | ')} |`,
+    );
+  }
+  lines.push('');
+  lines.push("- **ID source / ID driver**: faceres cosine (as ID-cos above) between the mean embedding of the pair's generated frames");
+  lines.push("  and the mean of the source's real hold-out frames / of the driver's frames. A good avatar keeps ID source high");
+  lines.push('  and ID driver low; the frozen copy is the upper bound of ID source for these photos.');
+  lines.push("- **mouth corr / eye corr**: Pearson correlation over time between the driver's and the output's mouth opening");
+  lines.push("  (inner-lip gap ÷ inter-ocular distance) and eye openness (lid gaps ÷ inter-ocular distance), the output's from the");
+  lines.push("  project's FaceLandmarker run on the generated frames. 1 = follows; the frozen copy scores 0.");
+  lines.push('- **pose err**: yaw, pitch and roll (degrees, mean of the three) of the rotation from the adapted driving landmarks to');
+  lines.push("  the landmarks found in the output (Horn's method on the adaptation's expression-stable points, 3D).");
+  lines.push("- **jitter**: per frame step, how much further the output's landmarks move than the driving landmarks they follow");
+  lines.push("  (mean over points of max(0, |Δoutput| − |Δdriving|)), in inter-ocular distances; it includes the detector's own noise.");
+  lines.push('- **bg flicker**: mean absolute luma change (0–255) between consecutive frames outside the face region (the driving');
+  lines.push("  landmarks' box grown by a quarter per side).");
+  lines.push("- **sharpness**: face-box Laplacian variance of the output ÷ that of the source's real hold-out frames (1 = as sharp).");
+  lines.push('');
+  lines.push('Which metrics separate the methods here (pairs of rows at the same T whose 95% intervals do not overlap):');
+  lines.push('');
+  for (const { key, title } of CROSS_METRICS) {
+    lines.push(describeSeparation(title, separation(cross.rows.map((r) => ({ T: r.T, summary: r[key as CrossMetricKey] })))));
+  }
+  lines.push('');
+  if (cross.videos.length) {
+    lines.push('### Videos');
+    lines.push('');
+    for (const v of cross.videos) {
+      lines.push(
+        `- [\`${v.source}\` driven by \`${v.driver}\`](${v.file}): ${v.frames} frames at ${v.fps.toFixed(1)} fps, ${v.width}×${v.height}; columns: ${v.columns.join(' | ')}`,
+      );
+    }
+    lines.push('');
+  }
+  return lines;
+}
+
 function fmt(value: number | null | undefined, digits = 3): string {
   return value === null || value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 }
@@ -196,6 +278,69 @@ export interface ReportGrid {
   cellSize: number;
 }
 
+/** One side-by-side video of a cross-identity pair, as the report links it. */
+export interface ReportCrossVideo {
+  /** Path of the WebM relative to the report. */
+  file: string;
+  source: string;
+  driver: string;
+  columns: string[];
+  frames: number;
+  fps: number;
+  width: number;
+  height: number;
+}
+
+export interface ReportCross {
+  frameStep: number;
+  framesPerPair: number;
+  pairs: {
+    source: string;
+    driver: string;
+    frames: number;
+    droppedFrames: number;
+    fps: number;
+    /** adaptationFollow: the adapted landmarks' own mouth and eye correlation with the driver. */
+    adaptedMouthCorr: number;
+    adaptedEyeCorr: number;
+  }[];
+  rows: CrossRow[];
+  videos: ReportCrossVideo[];
+}
+
+/**
+ * How many pairs of rows (at one T, every method against every other) a metric tells apart: their
+ * 95 % confidence intervals do not overlap. Rows without a finite mean and interval are left out.
+ */
+export function separation(rows: readonly { T: number; summary: MetricSummary }[]): { compared: number; separated: number } {
+  let compared = 0;
+  let separated = 0;
+  const usable = rows.filter((r) => r.summary.n > 1 && Number.isFinite(r.summary.mean) && Number.isFinite(r.summary.ci95));
+  for (let i = 0; i < usable.length; i++) {
+    for (let j = i + 1; j < usable.length; j++) {
+      const [a, b] = [usable[i], usable[j]];
+      if (a.T !== b.T) continue;
+      compared++;
+      if (
+        a.summary.mean + a.summary.ci95 < b.summary.mean - b.summary.ci95 ||
+        b.summary.mean + b.summary.ci95 < a.summary.mean - a.summary.ci95
+      )
+        separated++;
+    }
+  }
+  return { compared, separated };
+}
+
+/** "separates 3 of 6 pairs of rows" or why it cannot be said. */
+function describeSeparation(name: string, result: { compared: number; separated: number }): string {
+  if (result.compared === 0) return `- **${name}**: too few rows or samples to compare`;
+  const verdict =
+    result.separated === 0
+      ? 'separates no methods (noise at this sample size)'
+      : `separates ${result.separated} of ${result.compared} pairs of rows`;
+  return `- **${name}**: ${verdict}`;
+}
+
 export interface ReportContext {
   command: string;
   date: string;
@@ -210,9 +355,11 @@ export interface ReportContext {
   /** Side of the face crops (what the app shows) and of the compared frames. */
   cropSize: number;
   metricSize: number;
+  /** The cross-identity part (--cross); absent or null without it. */
+  cross?: ReportCross | null;
 }
 
-function generatorLabel(row: MethodRow, weights: readonly ReportWeights[]): string {
+function generatorLabel(row: Pick<MethodRow, 'generator'>, weights: readonly ReportWeights[]): string {
   if (row.generator === null) return '–';
   const w = weights.find((x) => x.label === row.generator);
   return w ? `${w.label} (${w.frameSize} px${w.frameSize !== w.resolution ? `, G at ${w.resolution}` : ''})` : row.generator;
@@ -221,7 +368,11 @@ function generatorLabel(row: MethodRow, weights: readonly ReportWeights[]): stri
 export function renderReport(summary: EvaluationSummary, context: ReportContext): string {
   const { cropSize, metricSize } = context;
   const lines: string[] = [];
-  lines.push('# Evaluation: self-reenactment on held-out people');
+  lines.push(
+    context.cross
+      ? '# Evaluation: self-reenactment and cross-identity on held-out people'
+      : '# Evaluation: self-reenactment on held-out people',
+  );
   lines.push('');
   lines.push('Generated by `npm run eval`; do not edit by hand. Regenerate with:');
   lines.push('');
@@ -289,6 +440,19 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('  features (nsfwjs weights) of generated and ground-truth frames. **Not comparable with standard FID**');
   lines.push('  (other network, a few dozen frames instead of thousands); useful only to compare rows of this table.');
   lines.push('');
+  lines.push('Which metrics separate the methods here (pairs of rows at the same T whose 95% intervals do not overlap):');
+  lines.push('');
+  const selfMetrics: [string, (row: MethodRow) => MetricSummary][] = [
+    ['SSIM', (r) => r.ssim],
+    ['CSIM', (r) => r.csim],
+    ['ID-cos', (r) => r.idcos],
+    ['AKD', (r) => r.akd],
+    ['sharpness', (r) => r.sharpness],
+  ];
+  for (const [name, pick] of selfMetrics)
+    lines.push(describeSeparation(name, separation(summary.rows.map((r) => ({ T: r.T, summary: pick(r) })))));
+  lines.push('');
+  if (context.cross) lines.push(...renderCross(context.cross, context.weights));
   lines.push('## Speed');
   lines.push('');
   lines.push('| generator | frame size | T | people | FF setup (ms) | ms / frame | FT steps | FT total (s) | FT ms / step |');

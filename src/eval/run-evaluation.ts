@@ -10,11 +10,21 @@
 import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
 import { boundingBox, scalePoints } from '../landmarks/geometry.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
-import type { Landmarks, Point, RgbaImage } from '../landmarks/types.ts';
+import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { nearestSource, warpImage } from '../landmarks/warp.ts';
-import type { EvalFace, EvalImage, LabEvaluationApi } from '../lab/evaluate.ts';
+import type { EvalFace, LabEvaluationApi } from '../lab/evaluate.ts';
 import type { ModelInfo } from '../workers/avatar-protocol.ts';
 import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset.ts';
+import {
+  adaptationFollow,
+  adaptDriving,
+  scoreCrossPair,
+  sideBySideCells,
+  type CrossFrames,
+  type CrossScore,
+  type DrivingClip,
+} from './cross-identity.ts';
+import { decode, encode, toPoints } from './eval-image.ts';
 import { averageKeypointDistance } from './keypoint-distance.ts';
 import { mouthOpening, widestMouthTarget } from './mouth-opening.ts';
 import { resizeForComparison } from './resize.ts';
@@ -48,6 +58,12 @@ export interface EvalSettings {
   cropSize: number;
   /** Side at which frames are compared (resize.ts: bilinear up, area down). */
   metricSize: number;
+  /**
+   * Cross-identity: another person's tracked clip to drive this person's avatars with as well (every
+   * method, every T, the same avatars as self-reenactment), scored by cross-identity.ts; `video`
+   * keeps the side-by-side frames at the largest T.
+   */
+  cross?: { clip: DrivingClip; video: boolean };
 }
 
 /** One generated (or baseline) frame compared with its ground truth. */
@@ -108,6 +124,19 @@ export interface PersonOutcome {
   features: Record<string, number[][]>;
   /** Sample-grid rows at the largest T run: the first hold-out frame, and the widest mouth when another. */
   grid: GridSample[];
+  /** Cross-identity scores of this person's avatars driven by another person's clip (settings.cross). */
+  cross?: CrossOutcome;
+}
+
+export interface CrossOutcome {
+  driver: string;
+  /** Driving frames rendered (the tracked frames with a face). */
+  frames: number;
+  /** How well the adapted driving landmarks themselves follow the driver (adaptationFollow). */
+  adapted: { mouthCorr: number; eyeCorr: number };
+  scores: CrossScore[];
+  /** Side-by-side video frames (driver | landmarks | copy | warp | FF … | FT …) at the largest T, when asked for. */
+  video?: { columns: string[]; fps: number; frames: RgbaImage[][] };
 }
 
 export const GROUND_TRUTH_KEY = 'ground-truth';
@@ -131,25 +160,6 @@ export interface EvaluationHooks {
   /** A URL the page can fetch for this frame (scripts/eval.ts serves files and extracted video frames). */
   frameUrl(ref: FrameRef): Promise<string>;
   log(message: string): void;
-}
-
-function toPoints(flat: readonly number[]): Point[] {
-  const points: Point[] = [];
-  for (let i = 0; i + 2 < flat.length; i += 3) points.push({ x: flat[i], y: flat[i + 1], z: flat[i + 2] });
-  return points;
-}
-
-function decode(image: EvalImage): RgbaImage {
-  const bytes = Buffer.from(image.rgbaBase64, 'base64');
-  return { width: image.width, height: image.height, data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
-}
-
-function encode(image: RgbaImage): EvalImage {
-  return {
-    width: image.width,
-    height: image.height,
-    rgbaBase64: Buffer.from(image.data.buffer, image.data.byteOffset, image.data.byteLength).toString('base64'),
-  };
 }
 
 /** Tight face square around the landmarks (ArcFace-style inputs show the face, not the head). */
@@ -233,6 +243,20 @@ export async function evaluatePerson(
   // (as the warp-guided avatar picks its photo) warped onto the target's landmarks.
   generated.set(methodKey('copy', 1), { method: 'copy', generator: null, T: 1, frames: truth.map(() => sourceCrops[0]) });
 
+  // Cross-identity: the other person's clip adapted to this avatar's first photo, as the app drives it.
+  const clip = settings.cross?.clip;
+  const driving = clip ? adaptDriving(sourcePoints[0], clip.points) : [];
+  const crossGenerated = new Map<string, CrossFrames>();
+  if (clip) crossGenerated.set(methodKey('copy', 1), { method: 'copy', generator: null, T: 1, frames: driving.map(() => sourceCrops[0]) });
+  const renderDriving = async (worker: string) => {
+    const frames: RgbaImage[] = [];
+    for (const points of driving) {
+      const flat = points.flatMap((p) => [p.x, p.y, p.z]);
+      frames.push(decode((await api.render(flat, cropSize, worker)).image));
+    }
+    return frames;
+  };
+
   /** Per target, the few-shot frame the warp used at the largest T run (the grid's source column). */
   let gridSources: number[] = truth.map(() => 0);
   let largestT = 0;
@@ -259,6 +283,24 @@ export async function evaluatePerson(
       frames: truthPoints.map((points, i) => warpImage(sourceCrops[nearest[i]], sourcePoints[nearest[i]], points).image),
     });
 
+    if (clip) {
+      const picks = driving.map(
+        (points) =>
+          shots[
+            nearestSource(
+              shots.map((k) => sourcePoints[k]),
+              points,
+            )
+          ],
+      );
+      crossGenerated.set(methodKey('warp', T), {
+        method: 'warp',
+        generator: null,
+        T,
+        frames: driving.map((points, t) => warpImage(sourceCrops[picks[t]], sourcePoints[picks[t]], points).image),
+      });
+    }
+
     for (const generator of settings.generators) {
       const { ms: ffSetupMs } = await api.createAvatar(
         shots.map((k) => sources.faces[k]),
@@ -271,8 +313,13 @@ export async function evaluatePerson(
         ffFrames.push(decode(image));
         timing.ffRenderMs.push(ms);
       }
-      if (settings.modes.includes('ff'))
+      if (settings.modes.includes('ff')) {
         generated.set(methodKey('ff', T, generator.label), { method: 'ff', generator: generator.label, T, frames: ffFrames });
+        if (clip) {
+          const frames = await renderDriving(generator.worker);
+          crossGenerated.set(methodKey('ff', T, generator.label), { method: 'ff', generator: generator.label, T, frames });
+        }
+      }
       if (settings.modes.includes('ft')) {
         const steps = settings.ftSteps(T);
         hooks.log(`  ${plan.id} T=${T} ${generator.label}: fine-tuning ${steps} steps`);
@@ -291,6 +338,10 @@ export async function evaluatePerson(
           timing.ftRenderMs!.push(ms);
         }
         generated.set(methodKey('ft', T, generator.label), { method: 'ft', generator: generator.label, T, frames: ftFrames });
+        if (clip) {
+          const frames = await renderDriving(generator.worker);
+          crossGenerated.set(methodKey('ft', T, generator.label), { method: 'ft', generator: generator.label, T, frames });
+        }
       }
       outcome.timings.push(timing);
     }
@@ -307,10 +358,16 @@ export async function evaluatePerson(
   const truthFaceres = await api.faceresIdentity(truthM.map(encode));
   outcome.features[GROUND_TRUTH_KEY] = await api.features(truthM.map(encode));
   for (const [key, { method, generator, T, frames }] of generated) {
-    const images = frames.map(atMetric);
+    // The copy is one image repeated: its whole-frame embeddings are computed once (the identity
+    // crops differ, being cut at each target's face box).
+    const frozen = frames.every((frame) => frame === frames[0]);
+    const first = frozen ? atMetric(frames[0]) : null;
+    const images = first ? frames.map(() => first) : frames.map(atMetric);
+    const distinct = first ? [first] : images;
+    const repeated = (rows: number[][]) => (first ? images.map(() => rows[0]) : rows);
     const identity = await api.identity(images.map((image, i) => encode(identityCrop(image, truthPointsM[i]))));
-    const faceres = await api.faceresIdentity(images.map(encode));
-    outcome.features[key] = await api.features(images.map(encode));
+    const faceres = repeated(await api.faceresIdentity(distinct.map(encode)));
+    outcome.features[key] = repeated(await api.features(distinct.map(encode)));
     for (let i = 0; i < images.length; i++) {
       let akd: number | null;
       if (method === 'copy') {
@@ -362,6 +419,33 @@ export async function evaluatePerson(
         truth[i],
       ],
     });
+  }
+  if (clip && settings.cross) {
+    const scores = await scoreCrossPair(api, {
+      source: plan.id,
+      clip,
+      driving,
+      cropSize,
+      metricSize,
+      sourceFrames: truthM,
+      sourcePoints: truthPointsM,
+      sourceEmbeddings: truthFaceres,
+      generated: [...crossGenerated.values()],
+    });
+    outcome.cross = { driver: clip.driver, frames: driving.length, adapted: adaptationFollow(clip.points, driving), scores };
+    if (settings.cross.video && largestT) {
+      // copy, then warp, FF and FT at the largest T run.
+      const shownCross = [...crossGenerated.values()].filter((g) => g.method === 'copy' || g.T === largestT);
+      outcome.cross.video = {
+        columns: [
+          'driver',
+          'driving landmarks (adapted)',
+          ...shownCross.map((g) => (g.generator ? `${g.method.toUpperCase()} ${g.generator}` : g.method)),
+        ],
+        fps: clip.fps,
+        frames: sideBySideCells(clip, driving, shownCross, cropSize),
+      };
+    }
   }
   return outcome;
 }

@@ -54,3 +54,18 @@ export function extractVideoFrames(path: string, indices: readonly number[], out
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** Frames per second of the clip's first video stream (its r_frame_rate, e.g. 30000/1001). */
+export function videoFrameRate(path: string): number {
+  const out = execFileSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=r_frame_rate', '-of', 'csv=p=0', path],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+  const [num, den] = out.split('/').map(Number);
+  const fps = den ? num / den : num;
+  if (!(fps > 0) || !Number.isFinite(fps)) throw new Error(`ffprobe gave no frame rate for ${path}: ${JSON.stringify(out)}`);
+  return fps;
+}

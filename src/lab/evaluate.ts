@@ -6,14 +6,15 @@
  * Metric arithmetic, baselines and the report stay in Node (src/eval/), where they are unit-tested.
  * Several generators are evaluated side by side: each gets its own model worker, named by the
  * optional `worker` argument of the avatar calls. warpCost times the warp of warp-guided avatars for
- * `npm run bench` (scripts/bench.ts).
+ * `npm run bench` (scripts/bench.ts). track follows a driving clip as the app's drive loop does
+ * (VIDEO-mode detector, smoothed crop), for the cross-identity evaluation.
  *
  * Images cross page.evaluate as raw RGBA in base64 (lossless and cheap at these sizes).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as Comlink from 'comlink';
-import { computeFaceCrop, mapLandmarksToCrop, resampleCrop } from '../landmarks/crop.ts';
-import { lazyFaceDetector } from '../landmarks/detector.ts';
+import { computeFaceCrop, CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop, resampleCrop } from '../landmarks/crop.ts';
+import { createFaceDetector, decodeImageFile, lazyFaceDetector } from '../landmarks/detector.ts';
 import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { nearestSource, sampleBilinear, warpGrid } from '../landmarks/warp.ts';
@@ -55,6 +56,14 @@ export interface EvalWarpCost {
   sampleMs: number[];
 }
 
+/** One frame of a driving clip as the app's drive loop sees it: the smoothed crop and the driver's landmarks in it. */
+export interface EvalDriveFrame {
+  /** The frame's smoothed face crop (what the drive loop crops, at the requested size). */
+  image: EvalImage;
+  /** The driver's 478 landmarks (flat x, y, z) in crop pixels, before any landmark adaptation. */
+  landmarks: number[];
+}
+
 /** The model worker used when the avatar calls name none. */
 export const DEFAULT_EVAL_WORKER = 'default';
 
@@ -89,9 +98,29 @@ export interface LabEvaluationApi {
   features(images: EvalImage[]): Promise<number[][]>;
   /** The detector's 478 landmarks (flat x, y, z) on an image, or null when it finds no face. */
   detect(image: EvalImage): Promise<number[] | null>;
+  /**
+   * Follows a driving clip's frames (in order, taken at `timesMs`) through the app's drive loop
+   * (src/ui/driving.ts): a fresh VIDEO-mode detector with the app's options, the raw crop box of
+   * each frame smoothed by CropSmoother on those timestamps, the landmarks mapped into the smoothed
+   * crop of side `size`. A frame without a usable face comes back as { error } and, as in the app,
+   * leaves the smoother untouched.
+   */
+  track(imageUrls: string[], timesMs: number[], size: number): Promise<(EvalDriveFrame | { error: FaceErrorInfo })[]>;
+  /**
+   * The backends the metric networks try, in order (default DEFAULT_METRICS_BACKENDS); only before
+   * their first use, since they load once.
+   */
+  setMetricsBackends(backends: BackendName[]): Promise<void>;
   /** Main-thread backend of the metric networks and the model workers' tensors (all together), for the report. */
   describe(): Promise<{ metricsBackend: string; workerTensors: number | null }>;
 }
+
+/**
+ * WASM first: on a machine without a GPU (SwiftShader), `npm run eval` on one clip, 8 hold-out frames,
+ * T = 1, 8 spent 242 s in these networks on WebGL and 19 s on WASM, with the same numbers; SwiftShader's
+ * WebGL in turn runs them faster than its WebGPU.
+ */
+export const DEFAULT_METRICS_BACKENDS: readonly BackendName[] = ['wasm', 'webgl', 'webgpu', 'cpu'];
 
 export const IDENTITY_MODEL_URL = '/models/identity/mobilefacenet/model.json';
 export const FEATURE_MODEL_URL = '/models/perceptual/mobilenet_v2/model.json';
@@ -147,10 +176,10 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
   let metricsReady:
     | Promise<{ backend: string; identity: tf.GraphModel; faceres: tf.GraphModel; features: FrozenKerasFunction }>
     | undefined;
+  let metricsBackends: readonly BackendName[] = DEFAULT_METRICS_BACKENDS;
   const metricNetworks = () => {
     metricsReady ??= (async () => {
-      // WebGL first: SwiftShader's WebGL runs these small CNNs faster than its WebGPU.
-      const choice = await selectBackend(['webgl', 'webgpu', 'cpu']);
+      const choice = await selectBackend([...metricsBackends]);
       const identity = await tf.loadGraphModel(IDENTITY_MODEL_URL);
       const faceres = await tf.loadGraphModel(FACERES_MODEL_URL);
       const featureModel = await tf.loadLayersModel(FEATURE_MODEL_URL);
@@ -306,6 +335,45 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
         if (toFaceErrorInfo(error).code === 'no-face') return null;
         throw error;
       }
+    },
+
+    async track(imageUrls, timesMs, size) {
+      if (imageUrls.length !== timesMs.length) throw new Error(`track: ${imageUrls.length} frames, ${timesMs.length} times`);
+      // The drive loop's detector (driving.ts: VIDEO mode, the app's minimum face size), fresh per
+      // clip so that one clip's tracking state never carries into the next.
+      const video = await createFaceDetector({ mode: 'VIDEO' });
+      const smoother = new CropSmoother();
+      const frames: (EvalDriveFrame | { error: FaceErrorInfo })[] = [];
+      try {
+        for (const [k, url] of imageUrls.entries()) {
+          try {
+            const response = await fetch(url);
+            if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+            const decoded = await decodeImageFile(await response.blob());
+            try {
+              const found = video.detect(decoded.image, timesMs[k]);
+              const crop = cropTransformFromBox(smoother.update(faceCropBox(found.landmarks), timesMs[k]), size);
+              frames.push({
+                image: encodeEvalImage(resampleCrop(bitmapPixels(decoded.image), crop, size)),
+                landmarks: mapLandmarksToCrop(found.landmarks, crop).flatMap((p) => [p.x, p.y, p.z]),
+              });
+            } finally {
+              decoded.image.close();
+            }
+          } catch (error) {
+            frames.push({ error: toFaceErrorInfo(error) });
+          }
+        }
+      } finally {
+        video.close();
+      }
+      return frames;
+    },
+
+    async setMetricsBackends(backends) {
+      if (metricsReady) throw new Error('setMetricsBackends: the metric networks are loaded already');
+      if (backends.length === 0) throw new Error('setMetricsBackends: give at least one backend');
+      metricsBackends = [...backends];
     },
 
     async describe() {
