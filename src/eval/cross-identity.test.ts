@@ -3,6 +3,7 @@
 // summarised into rows.
 import { describe, expect, it } from 'vitest';
 import type { EvalImage, LabEvaluationApi } from '../lab/evaluate.ts';
+import { KEYPOINTS } from '../landmarks/contours.ts';
 import { makeSyntheticFace } from '../landmarks/synthetic-face.ts';
 import type { RgbaImage } from '../landmarks/types.ts';
 import {
@@ -70,17 +71,17 @@ describe('adaptDriving', () => {
     expect(adaptDriving(avatar, [])).toEqual([]);
   });
 
-  it("follows the driver's mouth (correlation 1) from a closed first frame, and inverts it from an open one", () => {
+  it("follows the driver's mouth (correlation 1) from a closed first frame, and from an open one once the driver closes", () => {
     const avatar = makeSyntheticFace({ centerX: 100, centerY: 140, halfWidth: 40 });
-    const opening = [0, 0.1, 0.3, 0.05, 0.2].map((mouthOpen) =>
-      makeSyntheticFace({ centerX: 128, centerY: 120, halfWidth: 60, mouthOpen }),
-    );
+    const face = (mouthOpen: number) => makeSyntheticFace({ centerX: 128, centerY: 120, halfWidth: 60, mouthOpen });
+    const opening = [0, 0.1, 0.3, 0.05, 0.2].map(face);
     expect(adaptationFollow(opening, adaptDriving(avatar, opening)).mouthCorr).toBeCloseTo(1, 6);
-    // First frame wide open: closing moves the avatar's closed lips past each other, and the gap grows again.
-    const fromOpen = [0.3, 0.25, 0.2, 0.1, 0].map((mouthOpen) =>
-      makeSyntheticFace({ centerX: 128, centerY: 120, halfWidth: 60, mouthOpen }),
-    );
-    expect(adaptationFollow(fromOpen, adaptDriving(avatar, fromOpen)).mouthCorr).toBeLessThan(0);
+    // First frame wide open: the reference moves to the closed mouth of frame 2, so the avatar's lips
+    // never cross (a fixed first-frame reference pushed them past each other) and follow from there.
+    const fromOpen = [0.3, 0, 0.1, 0.3, 0.05, 0.2].map(face);
+    const driving = adaptDriving(avatar, fromOpen);
+    expect(adaptationFollow(fromOpen.slice(1), driving.slice(1)).mouthCorr).toBeCloseTo(1, 6);
+    for (const points of driving) expect(points[KEYPOINTS.lowerInnerLip].y - points[KEYPOINTS.upperInnerLip].y).toBeGreaterThan(-1e-6);
   });
 });
 

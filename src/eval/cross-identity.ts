@@ -2,15 +2,15 @@
 // person's avatar (the same T few-shot frames as self-reenactment) is driven by ANOTHER person's
 // clip through the app's driving path: the clip's frames are tracked as the drive loop does (VIDEO-mode
 // detector, CropSmoother, window.lab.evaluation.track) and the driver's landmarks adapted to the
-// avatar's face (createLandmarkAdapter with the first driving frame as the neutral reference, the
-// avatar's first photo as the target: the app's default, adaptation on). Every method renders the
+// avatar's face (createNeutralSeekingAdapter: the reference starts at the first driving frame and moves
+// to any more closed mouth, the avatar's first photo as the target: the app's default, adaptation on). Every method renders the
 // same adapted landmarks: copy (the first photo, frozen), warp (nearest photo warped), FF and FT per
 // generator.
 //
 // This module pairs sources with drivers, adapts the driving landmarks, scores one pair's frames
 // (cross-metrics.ts; identity with faceres, expression and pose with the project's FaceLandmarker on
 // the generated frames) and summarises pairs into rows (mean ± 95 % CI over pairs).
-import { createLandmarkAdapter } from '../landmarks/adapt.ts';
+import { createNeutralSeekingAdapter } from '../landmarks/adapt.ts';
 import { scalePoints } from '../landmarks/geometry.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, Point, RgbaImage } from '../landmarks/types.ts';
@@ -67,20 +67,20 @@ export interface DrivingClip {
 
 /**
  * The landmarks the app renders for each driving frame: the driver's landmarks adapted to the avatar's
- * face (`avatar`: its first photo's landmarks, same pixel space), with the first frame as the driver's
- * neutral reference, as the drive loop makes its adapter on the first frame.
+ * face (`avatar`: its first photo's landmarks, same pixel space) by the drive loop's adapter, whose
+ * reference starts at the first frame and moves to more closed mouths as they come (adapt.ts).
  */
 export function adaptDriving(avatar: Landmarks, driver: readonly Landmarks[]): Point[][] {
-  if (driver.length === 0) return [];
-  const adapter = createLandmarkAdapter(avatar, driver[0]);
-  return driver.map((points) => adapter(points));
+  const adapter = createNeutralSeekingAdapter(avatar);
+  return driver.map((points) => adapter.adapt(points));
 }
 
 /**
  * How well the adapted driving landmarks themselves follow the driver's mouth and eyes (correlation
  * over time, as the outputs are scored): the ceiling for every method, since all render these
- * landmarks. Adaptation moves the avatar by the driver's change from its first frame, so a first frame
- * with the mouth open makes the avatar's lips press together, even cross, when the driver closes.
+ * landmarks. Adaptation moves the avatar by the driver's change from its reference frame; with a fixed
+ * open-mouthed reference the avatar's lips pressed together, even crossed, when the driver closed
+ * (mouth correlation −1 to 1 across pairs), hence the reference that seeks the most closed mouth.
  */
 export function adaptationFollow(driver: readonly Landmarks[], driving: readonly Landmarks[]): { mouthCorr: number; eyeCorr: number } {
   const d = expressionSignals(driver);

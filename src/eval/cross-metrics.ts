@@ -20,8 +20,7 @@
 import { STABLE_POINT_INDICES } from '../landmarks/adapt.ts';
 import { boundingBox } from '../landmarks/geometry.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { interOcularDistance } from './keypoint-distance.ts';
-import { mouthOpening } from './mouth-opening.ts';
+import { interOcularDistance, mouthOpening } from '../landmarks/expression.ts';
 import { lumaOf } from './ssim.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 

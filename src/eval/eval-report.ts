@@ -184,7 +184,8 @@ function renderCross(cross: ReportCross, weights: readonly ReportWeights[]): str
     `person's clip, ${cross.framesPerPair} frames ${cross.frameStep} apart from the middle of the clip on, through the app's driving path:`,
   );
   lines.push("the drive loop's VIDEO-mode detector and smoothed crop (`CropSmoother`), then landmark adaptation to the avatar's");
-  lines.push("first photo (`createLandmarkAdapter`, the first driving frame as the neutral reference; on, as the app's default).");
+  lines.push('first photo (`createNeutralSeekingAdapter`: the reference starts at the first driving frame and moves to any');
+  lines.push("more closed mouth, as the drive loop's; on, as the app's default).");
   lines.push('Every method renders the same adapted landmarks. Pairs (the k-th person driven by the k-th other clip, cyclically):');
   lines.push('');
   lines.push('| source | driver | driving frames | frames without a face (dropped) | adapted landmarks: mouth corr / eye corr |');

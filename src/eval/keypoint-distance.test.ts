@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { averageKeypointDistance, interOcularDistance } from './keypoint-distance.ts';
+import { interOcularDistance } from '../landmarks/expression.ts';
+import { averageKeypointDistance } from './keypoint-distance.ts';
 import { loadRealFaceFixture } from '../landmarks/real-face-fixture.ts';
 import type { Point } from '../landmarks/types.ts';
 

@@ -3,20 +3,8 @@
  * the driver's landmarks, in units of the driver's inter-ocular distance so faces of any size and
  * crop compare. Only x and y count: MediaPipe's z is a relative depth guess, not a position.
  */
-import { KEYPOINTS } from '../landmarks/contours.ts';
+import { interOcularDistance } from '../landmarks/expression.ts';
 import type { Landmarks } from '../landmarks/types.ts';
-
-/** Distance between the outer eye corners (MediaPipe 33 and 263), in the points' own units. */
-export function interOcularDistance(points: Landmarks): number {
-  const right = points[KEYPOINTS.rightEyeOuter];
-  const left = points[KEYPOINTS.leftEyeOuter];
-  if (right === undefined || left === undefined) {
-    throw new Error(
-      `interOcularDistance: needs MediaPipe points ${KEYPOINTS.rightEyeOuter} and ${KEYPOINTS.leftEyeOuter}, got ${points.length} points`,
-    );
-  }
-  return Math.hypot(left.x - right.x, left.y - right.y);
-}
 
 /**
  * Mean Euclidean (x, y) distance between corresponding points, divided by the driver's

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { KEYPOINTS } from '../landmarks/contours.ts';
 import { NUM_LANDMARKS, type Landmarks } from '../landmarks/types.ts';
-import { mouthOpening, widestMouthTarget } from './mouth-opening.ts';
+import { mouthOpening } from '../landmarks/expression.ts';
+import { widestMouthTarget } from './mouth-opening.ts';
 
 /** A face with eyes `eyes` apart and inner lips `gap` apart (everything else at the origin). */
 function face(gap: number, eyes = 40): Landmarks {

@@ -5,23 +5,8 @@
  * source photo it is made from: the case a warp cannot get right (there are no teeth to move) and a
  * generator has to paint.
  */
-import { KEYPOINTS } from '../landmarks/contours.ts';
 import type { Landmarks } from '../landmarks/types.ts';
-import { interOcularDistance } from './keypoint-distance.ts';
-
-/** Inner-lip gap (points 13–14) ÷ inter-ocular distance (outer eye corners); 0 for closed lips. */
-export function mouthOpening(points: Landmarks): number {
-  const upper = points[KEYPOINTS.upperInnerLip];
-  const lower = points[KEYPOINTS.lowerInnerLip];
-  if (upper === undefined || lower === undefined) {
-    throw new Error(
-      `mouthOpening: needs MediaPipe points ${KEYPOINTS.upperInnerLip} and ${KEYPOINTS.lowerInnerLip}, got ${points.length} points`,
-    );
-  }
-  const scale = interOcularDistance(points);
-  if (!(scale > 0)) throw new Error(`mouthOpening: the inter-ocular distance is ${scale}; cannot normalise`);
-  return Math.hypot(lower.x - upper.x, lower.y - upper.y) / scale;
-}
+import { mouthOpening } from '../landmarks/expression.ts';
 
 export interface WidestMouth {
   /** Index of the chosen target. */

@@ -26,7 +26,8 @@ import {
 } from './cross-identity.ts';
 import { decode, encode, toPoints } from './eval-image.ts';
 import { averageKeypointDistance } from './keypoint-distance.ts';
-import { mouthOpening, widestMouthTarget } from './mouth-opening.ts';
+import { mouthOpening } from '../landmarks/expression.ts';
+import { widestMouthTarget } from './mouth-opening.ts';
 import { resizeForComparison } from './resize.ts';
 import { faceBox, relativeSharpness } from './sharpness.ts';
 import { ssim } from './ssim.ts';

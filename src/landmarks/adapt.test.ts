@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { STABLE_POINT_INDICES, createLandmarkAdapter, measureFaceFrame } from './adapt.ts';
+import { STABLE_POINT_INDICES, createLandmarkAdapter, createNeutralSeekingAdapter, measureFaceFrame, mostNeutralFrame } from './adapt.ts';
 import { KEYPOINTS } from './contours.ts';
 import { distance, rotatePointAbout } from './geometry.ts';
 import { loadRealFaceFixture } from './real-face-fixture.ts';
@@ -135,5 +135,38 @@ describe('createLandmarkAdapter', () => {
     const face = makeSyntheticFace(driverBase);
     expect(() => createLandmarkAdapter(face.slice(0, 100), face)).toThrow(/478/);
     expect(() => createLandmarkAdapter(face, face)(face.slice(0, 468))).toThrow(/478/);
+  });
+});
+
+describe('createNeutralSeekingAdapter', () => {
+  it('moves its reference to a more closed mouth, so a driver who starts open never crosses the avatar lips', () => {
+    const avatar = makeSyntheticFace(avatarBase);
+    const open = makeSyntheticFace({ ...driverBase, mouthOpen: 0.2 });
+    const closed = makeSyntheticFace(driverBase);
+    // The fixed reference of the first frame: closing the mouth pushes the avatar's lips past each other.
+    const fixed = createLandmarkAdapter(avatar, open);
+    const crossed = fixed(closed);
+    expect(crossed[KEYPOINTS.lowerInnerLip].y - crossed[KEYPOINTS.upperInnerLip].y).toBeLessThan(-5);
+
+    const seeking = createNeutralSeekingAdapter(avatar);
+    expectSameLandmarks(seeking.adapt(open), avatar, 1e-6); // the first frame is the reference
+    expect(seeking.referenceMouthOpening()).toBeGreaterThan(0.1);
+    expectSameLandmarks(seeking.adapt(closed), avatar, 1e-6); // the closed mouth becomes the reference
+    const reopened = seeking.adapt(open);
+    expect(mouthGap(reopened) - mouthGap(avatar)).toBeGreaterThan(5); // and opening opens the avatar's
+    // A small change (within the margin) keeps the reference; reset takes the next frame.
+    const slightly = makeSyntheticFace({ ...driverBase, mouthOpen: 0.005 });
+    const before = seeking.referenceMouthOpening();
+    seeking.adapt(slightly);
+    expect(seeking.referenceMouthOpening()).toBe(before);
+    seeking.reset();
+    expect(seeking.referenceMouthOpening()).toBeNull();
+    expectSameLandmarks(seeking.adapt(open), avatar, 1e-6);
+  });
+
+  it('picks the most closed frame of a recorded sequence', () => {
+    const frames = [0.2, 0.05, 0.0, 0.1].map((mouthOpen) => makeSyntheticFace({ ...driverBase, mouthOpen }));
+    expect(mostNeutralFrame(frames)).toBe(2);
+    expect(() => mostNeutralFrame([])).toThrow(/no frames/);
   });
 });

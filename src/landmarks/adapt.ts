@@ -24,6 +24,7 @@
  * frames exactly (up to rounding), which is what self-reenactment needs.
  */
 import { FACE_OVAL, KEYPOINTS } from './contours.ts';
+import { mouthOpening } from './expression.ts';
 import { centroid, distance, fitSimilarity, midpoint, similarityRotation, similarityScale, type Vec2 } from './geometry.ts';
 import { NUM_LANDMARKS, type Landmarks, type Point } from './types.ts';
 
@@ -171,4 +172,64 @@ export function createLandmarkAdapter(
     }
     return out;
   };
+}
+
+/** How much more closed (inner-lip gap over inter-ocular distance) a driver frame's mouth must be to become the new reference. */
+export const NEUTRAL_MOUTH_MARGIN = 0.02;
+
+export interface NeutralSeekingAdapter {
+  /** The adapted landmarks for the driver's next frame. */
+  adapt(frame: Landmarks): Point[];
+  /** Forgets the reference: the next frame becomes it (the UI's "recentre"), and seeking goes on from there. */
+  reset(): void;
+  /** mouthOpening of the current reference, or null before the first frame. */
+  referenceMouthOpening(): number | null;
+}
+
+/**
+ * Landmark adaptation for a live driver, whose first frame may not be neutral: the reference starts
+ * as the first frame and moves to any later frame whose mouth is more closed by more than `margin`.
+ * With an open-mouthed reference, a driver closing the mouth would push the avatar's lips past each
+ * other (the adaptation transfers displacements from the reference; seen in `npm run eval -- --cross`,
+ * where the adapted landmarks' mouth opening correlated with the driver's anywhere from −1 to 1).
+ * The reference only ever gets more closed, so it settles after the driver's first closed mouth.
+ */
+export function createNeutralSeekingAdapter(
+  avatar: Landmarks,
+  options: LandmarkAdapterOptions & { margin?: number } = {},
+): NeutralSeekingAdapter {
+  const margin = options.margin ?? NEUTRAL_MOUTH_MARGIN;
+  let adapter: LandmarkAdapter | undefined;
+  let opening: number | null = null;
+  return {
+    adapt(frame) {
+      checkLandmarks(frame, 'landmark adapter (driver frame)');
+      const mouth = mouthOpening(frame);
+      if (adapter === undefined || opening === null || mouth < opening - margin) {
+        adapter = createLandmarkAdapter(avatar, frame, options);
+        opening = mouth;
+      }
+      return adapter(frame);
+    },
+    reset() {
+      adapter = undefined;
+      opening = null;
+    },
+    referenceMouthOpening: () => opening,
+  };
+}
+
+/** The most neutral frame of a known sequence (the first with the least mouthOpening): a recorded driver's reference. */
+export function mostNeutralFrame(frames: readonly Landmarks[]): number {
+  if (frames.length === 0) throw new Error('mostNeutralFrame: no frames');
+  let best = 0;
+  let bestOpening = Infinity;
+  frames.forEach((frame, i) => {
+    const opening = mouthOpening(frame);
+    if (opening < bestOpening) {
+      best = i;
+      bestOpening = opening;
+    }
+  });
+  return best;
 }

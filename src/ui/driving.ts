@@ -3,7 +3,7 @@
 // the next camera frame is detected while the worker renders this one; one frame renders at a time
 // and only the newest waits (render-loop.ts, latest-only.ts), so a slow GPU lowers the frame rate
 // instead of queueing latency. Each frame reports fps and the latency from camera frame to avatar frame.
-import { createLandmarkAdapter, type LandmarkAdapter } from '../landmarks/adapt.ts';
+import { createNeutralSeekingAdapter } from '../landmarks/adapt.ts';
 import { CropSmoother, cropTransformFromBox, faceCropBox, mapLandmarksToCrop } from '../landmarks/crop.ts';
 import { lazyFaceDetector } from '../landmarks/detector.ts';
 import { FaceInputError } from '../landmarks/errors.ts';
@@ -50,7 +50,8 @@ export async function startDriving(options: DriveOptions): Promise<DriveSession>
   await ready;
   const avatar = scalePoints(options.avatarLandmarks, options.avatarCropSize, DRIVE_SIZE);
   const smoother = new CropSmoother();
-  let adapter: LandmarkAdapter | undefined;
+  // The driver's first frame may not be neutral: the reference follows the most closed mouth (adapt.ts).
+  const adapter = createNeutralSeekingAdapter(avatar);
   let lastVideoTime = -1;
   // Detection (here, on the main thread) of the next camera frame overlaps the worker's render of
   // this one; while the worker is busy only the newest detected frame waits (render-loop.ts).
@@ -64,10 +65,7 @@ export async function startDriving(options: DriveOptions): Promise<DriveSession>
       const found = detector.detect(video, captured);
       const crop = cropTransformFromBox(smoother.update(faceCropBox(found.landmarks), captured), DRIVE_SIZE);
       let points: Landmarks = mapLandmarksToCrop(found.landmarks, crop);
-      if (options.adapt()) {
-        adapter ??= createLandmarkAdapter(avatar, points);
-        points = adapter(points);
-      }
+      if (options.adapt()) points = adapter.adapt(points);
       return points;
     },
     render: (points) => api.render(points, DRIVE_SIZE),
@@ -89,8 +87,6 @@ export async function startDriving(options: DriveOptions): Promise<DriveSession>
   });
   return {
     stop: () => loop.stop(),
-    recentre: () => {
-      adapter = undefined;
-    },
+    recentre: () => adapter.reset(),
   };
 }

@@ -1,7 +1,7 @@
 // The "Mona Lisa" demo panel: a portrait → one-shot avatar, played by the bundled landmark track
 // through the app's render loop (render-loop.ts, paced at the track's frame rate).
 import { useEffect, useRef, useState } from 'react';
-import { createLandmarkAdapter } from '../landmarks/adapt.ts';
+import { createLandmarkAdapter, mostNeutralFrame } from '../landmarks/adapt.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import { decodeTrack, type DemoTrackMeta } from '../landmarks/track.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
@@ -55,7 +55,7 @@ export function PaintingDemoPanel() {
       await api.createAvatar([{ crop: photo.crop, landmarks: photo.landmarks }]);
       setAvatar({ landmarks: photo.landmarks, cropSize: photo.crop.width, photoCount: 1 });
       const track = await loadTrack();
-      const adapt = createLandmarkAdapter(photo.landmarks, track.frames[0]);
+      const adapt = createLandmarkAdapter(photo.landmarks, track.frames[mostNeutralFrame(track.frames)]);
       setDemo({ status: 'playing', crop: photo.crop, name: file.name });
       let next = 0;
       playing.current = startRenderLoop<Landmarks, RgbaImage>({
