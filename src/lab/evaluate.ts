@@ -17,7 +17,7 @@ import { computeFaceCrop, CropSmoother, cropTransformFromBox, faceCropBox, mapLa
 import { createFaceDetector, decodeImageFile, lazyFaceDetector } from '../landmarks/detector.ts';
 import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { nearestSource, sampleBilinear, warpGrid } from '../landmarks/warp.ts';
+import { nearestSource, sampleWarpGrid, warpGrid } from '../landmarks/warp.ts';
 import { selectBackend, type BackendName } from '../nn/backend.ts';
 import { rgbaToTensor, rgbaToUnitTensor } from '../nn/ff.ts';
 import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras.ts';
@@ -261,7 +261,7 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
           const j = nearestSource(points, target);
           const grid = warpGrid(points[j], target, size);
           const gridDone = performance.now();
-          const warped = sampleBilinear(sources[j], grid.positions, size);
+          const warped = sampleWarpGrid(sources[j], grid.positions);
           await warped.data();
           const sampled = performance.now();
           warped.dispose();

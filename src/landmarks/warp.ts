@@ -350,12 +350,20 @@ export function warpTensor(
     throw new Error(`warpTensor: expected a square source of shape [1, S, S, C], got [${source.shape.join(', ')}]`);
   }
   const grid = warpGrid(sourcePoints, targetPoints, width);
-  const channels = source.shape[3];
-  const warped = tensorsInCpuMemory()
-    ? tf.tensor4d(sampleBilinearPixels(source.dataSync(), width, channels, grid.positions), [1, width, width, channels])
-    : sampleBilinear(source, grid.positions, width);
+  const warped = sampleWarpGrid(source, grid.positions);
   const mask = tf.tensor4d(grid.mask, [1, width, width, 1]);
   return { warped, mask };
+}
+
+/**
+ * A square source [1, S, S, C] sampled at a WarpGrid's positions, on the model's backend as the app
+ * does it: one JS loop where tensors live in CPU memory (WASM, CPU), four gathers on a GPU.
+ */
+export function sampleWarpGrid(source: tf.Tensor4D, positions: Float32Array): tf.Tensor4D {
+  const [, , width, channels] = source.shape;
+  return tensorsInCpuMemory()
+    ? tf.tensor4d(sampleBilinearPixels(source.dataSync(), width, channels, positions), [1, width, width, channels])
+    : sampleBilinear(source, positions, width);
 }
 
 /**
