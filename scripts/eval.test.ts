@@ -8,10 +8,21 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
+import { probeVideo } from '../src/eval/side-by-side-video.ts';
 import { decodePng } from '../src/util/png.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHARED = resolve(ROOT, '..', 'shared', 'data');
+
+/** `npm run eval -- ARGS` as a child process; its stdout. */
+function runEval(args: string[]): string {
+  return execFileSync(process.execPath, ['-e', "import('vite').then((v) => v.runnerImport('./scripts/eval.ts'))", '--', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 900_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
 const TINY = resolve(ROOT, 'public', 'weights', 'test-tiny', 'manifest.json');
 const TINY_WARP = resolve(ROOT, 'public', 'weights', 'test-tiny-warp', 'manifest.json');
 const missing = !existsSync(join(SHARED, 'videos'))
@@ -40,34 +51,27 @@ it.skipIf(missing !== null)(
       symlinkSync(join(SHARED, 'ytf', 'frames', person, f), join(identities, person, f));
 
     const out = join(work, 'out');
-    const log = execFileSync(
-      process.execPath,
-      [
-        '-e',
-        "import('vite').then((v) => v.runnerImport('./scripts/eval.ts'))",
-        '--',
-        '--videos',
-        videos,
-        '--identities',
-        identities,
-        '--out',
-        out,
-        '--T',
-        '1,64',
-        '--frames',
-        '2',
-        '--mode',
-        'ff,ft',
-        '--ft-steps',
-        '1',
-        '--no-content-loss',
-        '--weights',
-        'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
-        '--report',
-        join(work, 'EVAL.md'),
-      ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const log = runEval([
+      '--videos',
+      videos,
+      '--identities',
+      identities,
+      '--out',
+      out,
+      '--T',
+      '1,64',
+      '--frames',
+      '2',
+      '--mode',
+      'ff,ft',
+      '--ft-steps',
+      '1',
+      '--no-content-loss',
+      '--weights',
+      'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
+      '--report',
+      join(work, 'EVAL.md'),
+    ]);
     expect(log).toMatch(/eval: 2 people in \d+ s/);
 
     const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
@@ -157,35 +161,28 @@ it.skipIf(missing !== null)(
     symlinkSync(join(SHARED, 'videos', 'retalk_5.mp4'), join(videos, 'alice.mp4'));
     symlinkSync(join(SHARED, 'videos', 'livep_d0.mp4'), join(videos, 'bob.mp4'));
     const out = join(work, 'cross-out');
-    const log = execFileSync(
-      process.execPath,
-      [
-        '-e',
-        "import('vite').then((v) => v.runnerImport('./scripts/eval.ts'))",
-        '--',
-        '--videos',
-        videos,
-        '--out',
-        out,
-        '--T',
-        '1',
-        '--frames',
-        '1',
-        '--mode',
-        'ff,ft',
-        '--ft-steps',
-        '1',
-        '--no-content-loss',
-        '--weights',
-        'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
-        '--cross',
-        '--cross-frames',
-        '5',
-        '--report',
-        join(work, 'CROSS.md'),
-      ],
-      { cwd: ROOT, encoding: 'utf8', timeout: 900_000, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const log = runEval([
+      '--videos',
+      videos,
+      '--out',
+      out,
+      '--T',
+      '1',
+      '--frames',
+      '1',
+      '--mode',
+      'ff,ft',
+      '--ft-steps',
+      '1',
+      '--no-content-loss',
+      '--weights',
+      'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
+      '--cross',
+      '--cross-frames',
+      '5',
+      '--report',
+      join(work, 'CROSS.md'),
+    ]);
     expect(log).toMatch(/eval: 2 people in \d+ s/);
     expect(log).toMatch(/time in the page \d+ s/);
 
@@ -229,23 +226,7 @@ it.skipIf(missing !== null)(
     for (const video of cross.videos) {
       expect(video.columns).toHaveLength(8);
       expect(video.width).toBe(8 * 256 + 7 * 2);
-      const probe = execFileSync(
-        'ffprobe',
-        [
-          '-v',
-          'error',
-          '-count_frames',
-          '-select_streams',
-          'v:0',
-          '-show_entries',
-          'stream=codec_name,nb_read_frames',
-          '-of',
-          'csv=p=0',
-          join(out, video.file),
-        ],
-        { encoding: 'utf8' },
-      ).trim();
-      expect(probe).toBe(`vp9,${video.frames}`);
+      expect(probeVideo(join(out, video.file))).toMatchObject({ codec: 'vp9', frames: video.frames });
     }
     const report = readFileSync(join(work, 'CROSS.md'), 'utf8');
     expect(report).toContain('## Cross-identity: another person drives the avatar');

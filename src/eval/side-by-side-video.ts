@@ -53,3 +53,26 @@ export function writeSideBySideWebm(
     rmSync(work, { recursive: true, force: true });
   }
 }
+
+/** What ffprobe reads back from a video file's first stream: codec, size and decoded frame count. */
+export function probeVideo(path: string): { codec: string; width: number; height: number; frames: number } {
+  const [codec, width, height, frames] = execFileSync(
+    'ffprobe',
+    [
+      '-v',
+      'error',
+      '-count_frames',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'stream=codec_name,width,height,nb_read_frames',
+      '-of',
+      'csv=p=0',
+      path,
+    ],
+    { encoding: 'utf8' },
+  )
+    .trim()
+    .split(',');
+  return { codec, width: Number(width), height: Number(height), frames: Number(frames) };
+}
