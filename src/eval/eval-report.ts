@@ -170,7 +170,7 @@ export function rowName(row: Pick<MethodRow, 'method' | 'generator' | 'T'>): str
 
 const CROSS_METHOD_LABEL: Record<Method, string> = {
   copy: 'copy of the first photo (frozen)',
-  warp: 'warp of the nearest photo',
+  warp: 'warp of the held photo',
   ff: 'FF (feed-forward)',
   ft: 'FT (fine-tuned)',
 };
@@ -186,7 +186,9 @@ function renderCross(cross: ReportCross, weights: readonly ReportWeights[]): str
   lines.push("the drive loop's VIDEO-mode detector and smoothed crop (`CropSmoother`), then landmark adaptation to the avatar's");
   lines.push('first photo (`createNeutralSeekingAdapter`: the reference starts at the first driving frame and moves to any');
   lines.push("more closed mouth, as the drive loop's; on, as the app's default).");
-  lines.push('Every method renders the same adapted landmarks. Pairs (the k-th person driven by the k-th other clip, cyclically):');
+  lines.push('Every method renders the same adapted landmarks; with several photos, the warp and the warp-guided generators keep');
+  lines.push('warping one photo until another fits the pose clearly better (`heldSource`, as the drive loop). Pairs (the k-th');
+  lines.push('person driven by the k-th other clip, cyclically):');
   lines.push('');
   lines.push('| source | driver | driving frames | frames without a face (dropped) | adapted landmarks: mouth corr / eye corr |');
   lines.push('| --- | --- | --- | --- | --- |');

@@ -11,7 +11,7 @@ import { cropTransformFromBox, resampleCrop } from '../landmarks/crop.ts';
 import { boundingBox, scalePoints } from '../landmarks/geometry.ts';
 import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { nearestSource, warpImage } from '../landmarks/warp.ts';
+import { heldSource, nearestSource, warpImage } from '../landmarks/warp.ts';
 import type { EvalFace, LabEvaluationApi } from '../lab/evaluate.ts';
 import type { ModelInfo } from '../workers/avatar-protocol.ts';
 import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset.ts';
@@ -253,7 +253,7 @@ export async function evaluatePerson(
     const frames: RgbaImage[] = [];
     for (const points of driving) {
       const flat = points.flatMap((p) => [p.x, p.y, p.z]);
-      frames.push(decode((await api.render(flat, cropSize, worker)).image));
+      frames.push(decode((await api.render(flat, cropSize, worker, { holdSource: true })).image));
     }
     return frames;
   };
@@ -285,15 +285,16 @@ export async function evaluatePerson(
     });
 
     if (clip) {
-      const picks = driving.map(
-        (points) =>
-          shots[
-            nearestSource(
-              shots.map((k) => sourcePoints[k]),
-              points,
-            )
-          ],
-      );
+      // Held as the drive loop holds them: a photo stays until another fits the pose clearly better.
+      let held = -1;
+      const picks = driving.map((points) => {
+        held = heldSource(
+          shots.map((k) => sourcePoints[k]),
+          points,
+          held,
+        );
+        return shots[held];
+      });
       crossGenerated.set(methodKey('warp', T), {
         method: 'warp',
         generator: null,

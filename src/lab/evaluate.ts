@@ -25,6 +25,7 @@ import { PERCEPTUAL_MODELS } from '../nn/perceptual.ts';
 import { preprocess, resizeTo } from '../nn/perceptual-preprocess.ts';
 import { bitmapPixels, toImageData } from '../util/bitmap.ts';
 import type { AvatarWorkerApi, FineTuneProgress, InitOptions, ModelInfo } from '../workers/avatar-protocol.ts';
+import type { RenderOptions } from '../nn/avatar-session.ts';
 import { detectInImageUrl } from './detect-url.ts';
 
 export interface EvalImage {
@@ -74,7 +75,8 @@ export interface LabEvaluationApi {
   createAvatar(photos: EvalFace[], worker?: string): Promise<{ ms: number }>;
   fineTune(steps: number, useContentLoss: boolean, worker?: string): Promise<EvalFineTuneResult>;
   /** A frame (at the worker's ModelInfo.frameSize) for landmarks in a square of side `frameSize`. */
-  render(landmarks: number[], frameSize: number, worker?: string): Promise<{ image: EvalImage; ms: number }>;
+  /** One frame; `holdSource` for frames of a driving sequence, as the app's drive loop renders them. */
+  render(landmarks: number[], frameSize: number, worker?: string, options?: RenderOptions): Promise<{ image: EvalImage; ms: number }>;
   /**
    * Times the warp-guided avatar's warp at the photos' size, on this page's main thread with
    * `backend` active (the previous backend is restored after): per target, picking the nearest photo
@@ -237,9 +239,9 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
       };
     },
 
-    async render(landmarks, frameSize, name) {
+    async render(landmarks, frameSize, name, options) {
       const started = performance.now();
-      const image = await avatarWorker(name).render(toPoints(landmarks), frameSize);
+      const image = await avatarWorker(name).render(toPoints(landmarks), frameSize, options);
       return { image: encodeEvalImage(image), ms: performance.now() - started };
     },
 

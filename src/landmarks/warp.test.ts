@@ -12,6 +12,7 @@ import { WARP_MESH } from './warp-mesh.ts';
 import {
   alignmentError,
   controlPoints,
+  heldSource,
   nearestSource,
   NUM_CONTROL_POINTS,
   OUTSIDE_SCORE,
@@ -300,6 +301,21 @@ describe('alignmentError / nearestSource', () => {
     // The first source wins ties.
     expect(nearestSource([posed, posed], face)).toBe(0);
     expect(nearestSource([], face)).toBe(-1);
+  });
+
+  it('holds the previous source unless another fits clearly better (heldSource)', () => {
+    const face = realFace();
+    const a = openMouth(face, 0.02);
+    const b = openMouth(face, 0.022);
+    const far = openMouth(face, 0.08);
+    const [ea, eb] = alignmentError([a, b], face);
+    expect(ea).toBeLessThan(eb); // a is nearest, b close behind
+    expect(heldSource([a, b], face, -1)).toBe(0); // nothing held: the nearest
+    expect(heldSource([a, b], face, 1)).toBe(1); // b held: a is better, but by less than the margin
+    expect(heldSource([a, b], face, 1, 0)).toBe(0); // margin 0: plain nearest
+    expect(heldSource([a, far], face, 1)).toBe(0); // a far worse held photo is left
+    expect(heldSource([a, b], face, 5)).toBe(0); // an index out of range counts as none
+    expect(heldSource([], face, 0)).toBe(-1);
   });
 });
 

@@ -394,12 +394,34 @@ export function alignmentError(sources: readonly Landmarks[], target: Landmarks)
   });
 }
 
-/** The index of the source whose landmarks align best with the target's (the first on ties); −1 for none. */
-export function nearestSource(sources: readonly Landmarks[], target: Landmarks): number {
+/**
+ * How much better (as a fraction of its alignment error) another photo must fit the driving pose for a
+ * driven avatar to switch to it: with several photos of similar pose, the nearest one changes from
+ * frame to frame and the background flickers between photos (the warp at T = 8 flickered 5× more than
+ * at T = 1 in `npm run eval -- --cross` before this).
+ */
+export const SOURCE_HOLD_MARGIN = 0.25;
+
+/**
+ * nearestSource for a sequence of frames: keeps `previous` (an index, or −1 for none) unless another
+ * source's alignment error is below previous's by more than `margin` of it.
+ */
+export function heldSource(sources: readonly Landmarks[], target: Landmarks, previous: number, margin = SOURCE_HOLD_MARGIN): number {
   const errors = alignmentError(sources, target);
+  const best = argMin(errors);
+  if (previous < 0 || previous >= errors.length || best < 0) return best;
+  return errors[best] < errors[previous] * (1 - margin) ? best : previous;
+}
+
+function argMin(values: readonly number[]): number {
   let best = -1;
-  for (let k = 0; k < errors.length; k++) {
-    if (best < 0 || errors[k] < errors[best]) best = k;
+  for (let k = 0; k < values.length; k++) {
+    if (best < 0 || values[k] < values[best]) best = k;
   }
   return best;
+}
+
+/** The index of the source whose landmarks align best with the target's (the first on ties); −1 for none. */
+export function nearestSource(sources: readonly Landmarks[], target: Landmarks): number {
+  return argMin(alignmentError(sources, target));
 }

@@ -187,6 +187,27 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     session.clear();
   });
 
+  it('holds the warped photo over a driving sequence (holdSource) and takes the nearest without it', async () => {
+    const session = new AvatarSession(model);
+    const closed = bigPhoto(1, face);
+    const open = bigPhoto(2, mouthOpen);
+    session.setPhotos([closed, open]);
+    const scaled = (points: Landmarks) => points.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
+    // A driver a little nearer the open photo than the closed one: held after the closed pose, it stays closed.
+    const between = face.map((p, i) => ({ ...p, y: p.y + 0.5 * (mouthOpen[i].y - p.y) }));
+    const fromClosed = warpImage(closed.crop, closed.landmarks, scaled(between)).image;
+    const fromOpen = warpImage(open.crop, open.landmarks, scaled(between)).image;
+    await session.render(face, CROP, { holdSource: true });
+    expect(meanAbs(await session.render(between, CROP, { holdSource: true }), fromClosed)).toBeLessThan(1);
+    expect(meanAbs(await session.render(between, CROP), fromOpen)).toBeLessThan(1);
+    // Clearly nearer the open photo: a held sequence switches too.
+    await session.render(face, CROP, { holdSource: true });
+    expect(
+      meanAbs(await session.render(mouthOpen, CROP, { holdSource: true }), warpImage(open.crop, open.landmarks, scaled(mouthOpen)).image),
+    ).toBeLessThan(1);
+    session.clear();
+  });
+
   it('fine-tunes on warps of the other photos, and a saved avatar (with its photos) renders the same', async () => {
     const session = new AvatarSession(model);
     session.setPhotos([bigPhoto(3, face), bigPhoto(4, mouthOpen)]);

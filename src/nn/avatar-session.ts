@@ -19,7 +19,7 @@ import { createGenerator, type Generator } from './generator.ts';
 import { usesWarp } from './config.ts';
 import type { TalkingHeadModel } from './model.ts';
 import { WeightsError, type NamedWeights } from './weights-format.ts';
-import { nearestSource, warpTensor } from '../landmarks/warp.ts';
+import { heldSource, nearestSource, warpTensor } from '../landmarks/warp.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
 export const AVATAR_PSI = 'avatar/psi';
@@ -41,6 +41,15 @@ interface WarpSources {
 }
 
 /** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
+export interface RenderOptions {
+  /**
+   * The frame is one of a driving sequence: keep warping the photo the last held frame used until
+   * another fits the pose clearly better (heldSource in warp.ts), so the background does not flicker
+   * between photos. Off: each frame takes the nearest photo (the evaluation's self-reenactment).
+   */
+  readonly holdSource?: boolean;
+}
+
 export interface AvatarPhoto {
   crop: RgbaImage;
   landmarks: Landmarks;
@@ -63,6 +72,8 @@ export class AvatarSession {
   readonly frameSize: number;
   private frames: tf.Tensor4D | undefined;
   private sources: WarpSources | undefined;
+  /** The photo the last held frame was warped from (render's holdSource), and of which sources. */
+  private held: { sources: WarpSources; index: number } | undefined;
   private landmarkImages: tf.Tensor4D | undefined;
   private embedding: tf.Tensor1D | undefined;
   private renderer: Renderer | undefined;
@@ -221,11 +232,13 @@ export class AvatarSession {
   }
 
   /** The warp-guided frame [1, D, D, 3] for target landmarks in a square of side frameSize (inside a tidy). */
-  private warpGuidedFrame(renderer: Renderer, sources: WarpSources, points: Landmarks, frameSize: number): tf.Tensor4D {
+  private warpGuidedFrame(renderer: Renderer, sources: WarpSources, points: Landmarks, frameSize: number, hold: boolean): tf.Tensor4D {
     const d = WARP_DISPLAY_SIZE;
     const r = this.resolution;
     const target = scalePoints(points, frameSize, d);
-    const j = nearestSource(sources.points, target);
+    const previous = hold && this.held?.sources === sources ? this.held.index : -1;
+    const j = hold ? heldSource(sources.points, target, previous) : nearestSource(sources.points, target);
+    this.held = hold ? { sources, index: j } : undefined;
     const one = (t: tf.Tensor4D) => tf.slice(t, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
     const small = warpTensor(one(sources.frames), scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
     const out = renderer.renderOutput({ landmarks: rgbaToTensor(landmarkImageAt(target, d, r)), warped: small.warped, mask: small.mask });
@@ -266,13 +279,13 @@ export class AvatarSession {
    * asynchronous: tf.js's synchronous GPU reads stall the worker and, on WebGPU, exhaust mapped
    * staging memory over a few hundred frames.
    */
-  async render(points: Landmarks, frameSize: number): Promise<RgbaImage> {
+  async render(points: Landmarks, frameSize: number, options: RenderOptions = {}): Promise<RgbaImage> {
     if (!this.renderer) throw new Error('No avatar yet: add photos first');
     const renderer = this.renderer;
     const sources = this.sources;
     if (this.warpGuided && !sources) throw new Error('This avatar has no photos to warp');
     const frame = tf.tidy(() => {
-      if (sources) return this.warpGuidedFrame(renderer, sources, points, frameSize);
+      if (sources) return this.warpGuidedFrame(renderer, sources, points, frameSize, options.holdSource === true);
       const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
       return renderer.render({ landmarks: landmarkImage });
     });

@@ -68,7 +68,7 @@ export async function startDriving(options: DriveOptions): Promise<DriveSession>
       if (options.adapt()) points = adapter.adapt(points);
       return points;
     },
-    render: (points) => api.render(points, DRIVE_SIZE),
+    render: (points) => api.render(points, DRIVE_SIZE, { holdSource: true }),
     onFrame: ({ job: points, result }, stats) => {
       options.onStatus(null);
       options.onFrame({

@@ -210,7 +210,7 @@ export class ModelClient {
       this.checkpoint = { photos: [...photos] };
       return created;
     },
-    render: (points, frameSize) => this.call((r) => r.render(points, frameSize), true),
+    render: (points, frameSize, options) => this.call((r) => r.render(points, frameSize, options), true),
     fineTune: (request, onProgress) => this.fineTune(request, onProgress),
     pauseFineTune: () => this.supervisor.ifServing((r) => r.pauseFineTune()),
     resumeFineTune: () => this.supervisor.ifServing((r) => r.resumeFineTune()),

@@ -66,7 +66,7 @@ export function PaintingDemoPanel() {
           next = (next + 1) % track.frames.length;
           return points;
         },
-        render: (points) => api.render(points, DRIVE_SIZE),
+        render: (points) => api.render(points, DRIVE_SIZE, { holdSource: true }),
         onFrame: ({ job: points, result: avatar }, stats) =>
           setFrame({ landmarkImage: rasterizeLandmarks(points, DRIVE_SIZE), avatar, count: stats.completed }),
         onError: (e) => {

@@ -1,7 +1,7 @@
 // The typed boundary between the UI (main thread) and the model worker.
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import type { BackendFallback, BackendName } from '../nn/backend.ts';
-import type { AvatarPhoto } from '../nn/avatar-session.ts';
+import type { AvatarPhoto, RenderOptions } from '../nn/avatar-session.ts';
 import type { WeightsManifest } from '../nn/weights-format.ts';
 import type { GeneratorKind } from '../nn/registry.ts';
 
@@ -82,7 +82,7 @@ export interface WorkerMemory {
 export interface AvatarWorkerApi {
   init(options: InitOptions): Promise<ModelInfo>;
   createAvatar(photos: AvatarPhoto[]): Promise<{ photoCount: number; ms: number }>;
-  render(points: Landmarks, frameSize: number): Promise<RgbaImage>;
+  render(points: Landmarks, frameSize: number, options?: RenderOptions): Promise<RgbaImage>;
   fineTune(request: FineTuneRequest, onProgress: (progress: FineTuneProgress) => void): Promise<FineTuneSummary>;
   pauseFineTune(): void;
   resumeFineTune(): void;

@@ -98,9 +98,9 @@ const api: AvatarWorkerApi = {
     return { photoCount: session.photoCount, ms: performance.now() - start };
   },
 
-  async render(points, frameSize) {
+  async render(points, frameSize, options) {
     if (!session) throw new Error('The model is not loaded yet');
-    const frame = await session.render(points, frameSize);
+    const frame = await session.render(points, frameSize, options);
     return Comlink.transfer(frame, [frame.data.buffer]);
   },
 
