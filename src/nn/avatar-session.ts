@@ -19,7 +19,9 @@ import { createGenerator, type Generator } from './generator.ts';
 import { usesWarp } from './config.ts';
 import type { TalkingHeadModel } from './model.ts';
 import { WeightsError, type NamedWeights } from './weights-format.ts';
-import { heldSource, nearestSource, warpTensor } from '../landmarks/warp.ts';
+import { heldSource, nearestSource, sampleBilinearPixels, warpGrid, warpTensor } from '../landmarks/warp.ts';
+import { tensorsInCpuMemory } from './backend.ts';
+import { composeWarpGuided } from './compose.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
 export const AVATAR_PSI = 'avatar/psi';
@@ -38,9 +40,10 @@ interface WarpSources {
   frames: tf.Tensor4D;
   /** Per photo, in WARP_DISPLAY_SIZE px. */
   points: Landmarks[];
+  /** The crops' values, read once, for the JS composition on CPU-memory backends (compose.ts). */
+  cropValues?: Float32Array;
 }
 
-/** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
 export interface RenderOptions {
   /**
    * The frame is one of a driving sequence: keep warping the photo the last held frame used until
@@ -50,6 +53,7 @@ export interface RenderOptions {
   readonly holdSource?: boolean;
 }
 
+/** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
 export interface AvatarPhoto {
   crop: RgbaImage;
   landmarks: Landmarks;
@@ -231,19 +235,37 @@ export class AvatarSession {
     return { crops: tf.tensor4d(crops.data, [t, d, d, 3]), frames: tf.tensor4d(frames.data, [t, r, r, 3]), points: list };
   }
 
-  /** The warp-guided frame [1, D, D, 3] for target landmarks in a square of side frameSize (inside a tidy). */
-  private warpGuidedFrame(renderer: Renderer, sources: WarpSources, points: Landmarks, frameSize: number, hold: boolean): tf.Tensor4D {
-    const d = WARP_DISPLAY_SIZE;
-    const r = this.resolution;
-    const target = scalePoints(points, frameSize, d);
+  /** The photo a frame warps (held over a driving sequence, else the nearest) and the target in D px. */
+  private pickSource(sources: WarpSources, points: Landmarks, frameSize: number, hold: boolean): { j: number; target: Landmarks } {
+    const target = scalePoints(points, frameSize, WARP_DISPLAY_SIZE);
     const previous = hold && this.held?.sources === sources ? this.held.index : -1;
     const j = hold ? heldSource(sources.points, target, previous) : nearestSource(sources.points, target);
     this.held = hold ? { sources, index: j } : undefined;
-    const one = (t: tf.Tensor4D) => tf.slice(t, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
-    const small = warpTensor(one(sources.frames), scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
+    return { j, target };
+  }
+
+  /** G's α and Δ [1, r, r, ·] for photo j warped onto `target` (D px), at G's resolution (inside a tidy). */
+  private generatorBlend(
+    renderer: Renderer,
+    sources: WarpSources,
+    j: number,
+    target: Landmarks,
+  ): { alpha: tf.Tensor4D; delta: tf.Tensor4D } {
+    const d = WARP_DISPLAY_SIZE;
+    const r = this.resolution;
+    const frame = tf.slice(sources.frames, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+    const small = warpTensor(frame, scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
     const out = renderer.renderOutput({ landmarks: rgbaToTensor(landmarkImageAt(target, d, r)), warped: small.warped, mask: small.mask });
     if (!out.alpha || !out.delta) throw new Error('a warp-guided generator returned no α / Δ');
-    const big = warpTensor(one(sources.crops), sources.points[j], target).warped;
+    return { alpha: out.alpha, delta: out.delta };
+  }
+
+  /** The warp-guided frame [1, D, D, 3] for target landmarks in a square of side frameSize (inside a tidy). */
+  private warpGuidedFrame(renderer: Renderer, sources: WarpSources, points: Landmarks, frameSize: number, hold: boolean): tf.Tensor4D {
+    const d = WARP_DISPLAY_SIZE;
+    const { j, target } = this.pickSource(sources, points, frameSize, hold);
+    const out = this.generatorBlend(renderer, sources, j, target);
+    const big = warpTensor(tf.slice(sources.crops, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, sources.points[j], target).warped;
     const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
     return tf.add(big, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
   }
@@ -284,6 +306,20 @@ export class AvatarSession {
     const renderer = this.renderer;
     const sources = this.sources;
     if (this.warpGuided && !sources) throw new Error('This avatar has no photos to warp');
+    if (sources && tensorsInCpuMemory()) {
+      // WASM / CPU: the display-size warp, α↑·Δ↑ and the bytes in one JS pass (compose.ts).
+      const d = WARP_DISPLAY_SIZE;
+      const { j, target } = this.pickSource(sources, points, frameSize, options.holdSource === true);
+      const { alpha, delta } = tf.tidy(() => this.generatorBlend(renderer, sources, j, target));
+      try {
+        sources.cropValues ??= sources.crops.dataSync() as Float32Array;
+        const crop = sources.cropValues.subarray(j * d * d * 3, (j + 1) * d * d * 3);
+        const warped = sampleBilinearPixels(crop, d, 3, warpGrid(sources.points[j], target, d).positions);
+        return composeWarpGuided(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
+      } finally {
+        tf.dispose([alpha, delta]);
+      }
+    }
     const frame = tf.tidy(() => {
       if (sources) return this.warpGuidedFrame(renderer, sources, points, frameSize, options.holdSource === true);
       const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
