@@ -157,6 +157,12 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         if warp_guided
         else "the paper's generator (G paints the whole frame from the landmark image)"
     )
+    adv, fm = float(options.get("adv_weight", 1.0)), float(options.get("fm_weight", 10.0))
+    adversarial = (
+        f"adversarial (hinge) ×{adv:g}, feature matching ×{fm:g}"
+        if adv > 0 or fm > 0
+        else "no adversarial or feature-matching term (D not trained in this run)"
+    )
     card = f"""# Model card: `public/weights/{weights.name}`, shipped talking-head weights
 
 Embedder, generator (with projection P) and projection discriminator of *Few-Shot Adversarial
@@ -188,7 +194,7 @@ FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held o
 | hardware | {extra.get('device')} |
 | batch, K | {options.get('batch')}, {options.get('k')} |
 | variant | {options.get('variant')} (embedding match weight {options.get('match_weight')}) |
-| losses | content (MobileNetV2 ×{options.get('content_weight')} + faceres, paper weights 0.15 / 0.025), adversarial (hinge), feature matching ×{options.get('fm_weight')}, pixel L1 ×{options.get('l1_weight')}{extra_losses} |
+| losses | content (MobileNetV2 ×{options.get('content_weight')} + faceres, paper weights 0.15 / 0.025), {adversarial}, pixel L1 ×{options.get('l1_weight')}{extra_losses} |
 | Adam | lr G/E {options.get('lr_g')}{head_lr}, lr D {options.get('lr_d')}, betas E/G {options.get('betas_g') or options.get('betas')}, D {options.get('betas')} |
 | precision | {'bfloat16 autocast (statistics, σ and losses in float32)' if extra.get('bf16') else 'float32'} |
 
