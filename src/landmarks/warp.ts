@@ -281,11 +281,29 @@ export function sampleBilinearPixels(values: ArrayLike<number>, size: number, ch
   if (values.length !== size * size * channels) {
     throw new Error(`sampleBilinearPixels: ${values.length} values for ${size}×${size}×${channels}`);
   }
-  const { index, weight } = bilinearTaps(positions, size);
+  if (positions.length !== 2 * size * size) {
+    throw new Error(`warp: ${positions.length} position values for a ${size}×${size} grid (need ${2 * size * size})`);
+  }
+  // bilinearTaps's arithmetic inline (weights rounded to float32 as it stores them), without its arrays.
   const out = new Float32Array(size * size * channels);
+  const last = size - 1;
   for (let p = 0; p < size * size; p++) {
-    const [i00, i10, i01, i11] = [index[0][p] * channels, index[1][p] * channels, index[2][p] * channels, index[3][p] * channels];
-    const [w00, w10, w01, w11] = [weight[0][p], weight[1][p], weight[2][p], weight[3][p]];
+    const fx = Math.min(Math.max(positions[2 * p] - 0.5, 0), last);
+    const fy = Math.min(Math.max(positions[2 * p + 1] - 0.5, 0), last);
+    const x0 = Math.floor(fx);
+    const y0 = Math.floor(fy);
+    const x1 = Math.min(x0 + 1, last);
+    const y1 = Math.min(y0 + 1, last);
+    const tx = fx - x0;
+    const ty = fy - y0;
+    const w00 = Math.fround((1 - tx) * (1 - ty));
+    const w10 = Math.fround(tx * (1 - ty));
+    const w01 = Math.fround((1 - tx) * ty);
+    const w11 = Math.fround(tx * ty);
+    const i00 = (y0 * size + x0) * channels;
+    const i10 = (y0 * size + x1) * channels;
+    const i01 = (y1 * size + x0) * channels;
+    const i11 = (y1 * size + x1) * channels;
     for (let c = 0; c < channels; c++) {
       out[p * channels + c] = values[i00 + c] * w00 + values[i10 + c] * w10 + values[i01 + c] * w01 + values[i11 + c] * w11;
     }
