@@ -200,8 +200,8 @@ function renderCross(cross: ReportCross, weights: readonly ReportWeights[]): str
   lines.push('');
   lines.push('The last column scores the adapted driving landmarks themselves against the driver, as the outputs are scored');
   lines.push('below: the ceiling for every method, since all of them render those landmarks. Adaptation moves the avatar by');
-  lines.push("the driver's change from the first driving frame, so a first frame with the mouth open makes the avatar's lips");
-  lines.push('press together (and cross) when the driver closes: a low or negative value there is the adaptation, not the renderer.');
+  lines.push("the driver's change from a reference frame, which starts at the first driving frame and moves to any more closed");
+  lines.push('mouth: a low value there is the adaptation (or a driver who barely moves), not the renderer.');
   lines.push('');
   lines.push('### Quality over time (mean ± 95% confidence half-width over pairs; each pair averaged over its frames)');
   lines.push('');
