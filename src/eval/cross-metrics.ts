@@ -38,8 +38,11 @@ function mean(values: readonly number[]): number {
 export function identitySimilarity(outputs: readonly (readonly number[])[], references: readonly (readonly number[])[]): number {
   if (outputs.length === 0 || references.length === 0) return Number.NaN;
   const centre = (set: readonly (readonly number[])[]) => set[0].map((_, k) => mean(set.map((v) => v[k])));
-  const a = centre(outputs);
-  const b = centre(references);
+  return cosine(centre(outputs), centre(references));
+}
+
+/** Cosine similarity of two equally long vectors. */
+export function cosine(a: readonly number[], b: readonly number[]): number {
   let dot = 0;
   let na = 0;
   let nb = 0;

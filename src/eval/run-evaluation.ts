@@ -25,6 +25,7 @@ import {
   type DrivingClip,
 } from './cross-identity.ts';
 import { decode, encode, toPoints } from './eval-image.ts';
+import { cosine } from './cross-metrics.ts';
 import { averageKeypointDistance } from './keypoint-distance.ts';
 import { mouthOpening } from '../landmarks/expression.ts';
 import { widestMouthTarget } from './mouth-opening.ts';
@@ -171,18 +172,6 @@ export function identityCrop(image: RgbaImage, points: Landmarks): RgbaImage {
   const side = IDENTITY_BOX_FACTOR * Math.max(maxX - minX, maxY - minY);
   const box = { cx: (minX + maxX) / 2, cy: (minY + maxY) / 2, side };
   return resampleCrop(image, cropTransformFromBox(box, IDENTITY_INPUT), IDENTITY_INPUT, 'edge');
-}
-
-export function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
 }
 
 async function analyzeAll(api: LabEvaluationApi, hooks: EvaluationHooks, refs: readonly FrameRef[], size: number) {
