@@ -99,13 +99,32 @@ describe('png', () => {
     expect(Array.from(decoded.data)).toEqual(Array.from(image.data));
   });
 
-  it('writes a valid signature, IHDR for 8-bit RGBA and filter 0 rows', () => {
+  it('writes a valid signature, IHDR for 8-bit RGBA and IEND', () => {
     const png = encodePng(makeTestImage(3, 2));
     expect(Array.from(png.subarray(0, 8))).toEqual([137, 80, 78, 71, 13, 10, 26, 10]);
     expect(String.fromCharCode(...png.subarray(12, 16))).toBe('IHDR');
     expect(png[24]).toBe(8);
     expect(png[25]).toBe(6);
     expect(String.fromCharCode(...png.subarray(png.length - 8, png.length - 4))).toBe('IEND');
+  });
+
+  it('writes opaque images as RGB, round-trips them, and filters smooth rows far smaller than filter 0 would', () => {
+    const width = 96;
+    const height = 64;
+    const data = new Uint8ClampedArray(width * height * 4);
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4;
+        // A smooth gradient with a little deterministic texture: what frames and photos look like.
+        data.set([(x * 2 + y + ((x * 7 + y * 13) % 5)) & 0xff, (y * 3 + ((x * y) % 3)) & 0xff, (x + y * 2) & 0xff, 255], i);
+      }
+    }
+    const png = encodePng({ width, height, data });
+    expect(png[25]).toBe(2); // colour type RGB
+    expect(Array.from(decodePng(png).data)).toEqual(Array.from(data));
+    const rgb = new Uint8Array(width * height * 3).map((_, i) => data[Math.floor(i / 3) * 4 + (i % 3)]);
+    const unfiltered = encodeWithFilters(rgb, width, height, 3, 2, [0]);
+    expect(png.length).toBeLessThan(unfiltered.length * 0.7);
   });
 
   it.each([0, 1, 2, 3, 4])('decodes RGBA rows written with filter %i', (filter) => {
