@@ -6,7 +6,8 @@
 //
 //   npm run bench -- [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json]
 //                    [--backend cpu,wasm,webgl,webgpu] [--ft-backend wasm] [--frames 20] [--ft-steps 2]
-//                    [--T 1,8,32] [--out reports/bench.json] [--report docs/BENCH.md]
+//                    [--T 1,8,32] [--content-size N] [--no-content-loss] [--ft-preset quick|balanced|best]
+//                    [--out reports/bench.json] [--report docs/BENCH.md]
 //
 // With `cpu` among the backends, every other backend's first frames are compared with the CPU's
 // (same generator, photos, landmarks): the largest and mean byte difference. --ft-backend limits
@@ -21,6 +22,12 @@
 // Fine-tuning is timed over --ft-steps steps (after one warm-up step) and extrapolated to the step
 // counts of the app's presets; on a GPU, raise --ft-steps to time whole presets. --ft-steps 0 times
 // driving only (a fine-tuning step of the default network takes minutes on a CPU-only machine).
+// --ft-preset P also runs preset P whole, end to end, before those steps: a fresh avatar's set-up
+// (createAvatar) plus all of P's steps at that T, starting with the worker's first fine-tuning
+// (which loads the content-loss networks), as a user's first fine-tuning after making the avatar.
+// --content-size N runs the content loss's networks at N px instead of perceptual.json's
+// contentLoss.inputSize (for measuring; the app uses the file's); --no-content-loss fine-tunes
+// without it (what the rest of a step costs).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +35,8 @@ import { DEFAULT_WEIGHTS, EVAL_DISPLAY_SIZE, parseWeightsList, resolveWeightLabe
 import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
 import { loadRealFaceFixture } from '../src/landmarks/real-face-fixture.ts';
-import { FINE_TUNE_PRESETS, fineTuneSteps } from '../src/nn/finetune-schedule.ts';
+import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../src/nn/finetune-schedule.ts';
+import { CONTENT_INPUT_SIZE } from '../src/nn/perceptual.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../src/nn/backend.ts';
 import type { ModelInfo } from '../src/workers/avatar-protocol.ts';
 import { openLabSession, pageEvaluationApi } from './lab-page.ts';
@@ -43,6 +51,9 @@ const { values: opts } = parseArgs({
     frames: { type: 'string', default: '20' },
     'ft-steps': { type: 'string', default: '2' },
     T: { type: 'string', default: '1,8,32' },
+    'content-size': { type: 'string', default: '' },
+    'ft-preset': { type: 'string', default: '' },
+    'no-content-loss': { type: 'boolean', default: false },
     out: { type: 'string', default: '' },
     report: { type: 'string', default: '' },
   },
@@ -67,6 +78,11 @@ if (unknownBackend !== undefined) throw new Error(`bench: unknown backend "${unk
 const frames = count('frames', opts.frames);
 const ftSteps = count('ft-steps', opts['ft-steps']);
 const Ts = list(opts.T).map((t) => count('T', t));
+const contentSize = opts['content-size'] ? count('content-size', opts['content-size']) : CONTENT_INPUT_SIZE;
+const useContentLoss = !opts['no-content-loss'];
+const ftPreset = (opts['ft-preset'] || null) as FineTunePreset | null;
+if (ftPreset !== null && !FINE_TUNE_PRESETS.includes(ftPreset))
+  throw new Error(`bench: --ft-preset takes ${FINE_TUNE_PRESETS.join(', ')}, got "${ftPreset}"`);
 const outJson = opts.out;
 const reportPath = opts.report;
 /** Frames rendered on the CPU backend (when benched) are the reference every backend's are compared with. */
@@ -113,7 +129,7 @@ try {
     // One model worker per generator, as in `npm run eval`.
     const infos: ModelInfo[] = [];
     for (const [i, choice] of weights.entries())
-      infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend as BackendName] }, `g${i}`));
+      infos.push(await api.initAvatar({ weightsUrl: choice.url, backends: [backend as BackendName], contentSize }, `g${i}`));
     if (infos.some((info) => info.backend !== backend)) {
       console.log(`bench: ${backend} unavailable here (got ${infos.map((info) => info.backend).join(', ')}); skipped`);
       await page.close();
@@ -151,8 +167,24 @@ try {
         }
         const perFrame = median(times);
         const timesFt = ftSteps > 0 && ftBackends.includes(backend);
-        const warm = timesFt ? await api.fineTune(1, true, worker) : null;
-        const timed = timesFt ? await api.fineTune(ftSteps, true, worker) : null;
+        // The whole preset, end to end: a fresh avatar's set-up plus every step (the first fine-tuning
+        // of this worker, so it includes loading the content-loss networks and compiling).
+        let wholePreset: { preset: FineTunePreset; steps: number; setupMs: number; fineTuneMs: number; seconds: number } | null = null;
+        if (ftPreset !== null && ftBackends.includes(backend)) {
+          const presetSteps = fineTuneSteps(ftPreset, T);
+          const started = performance.now();
+          const fresh = await api.createAvatar(photos, worker);
+          const run = await api.fineTune(presetSteps, useContentLoss, worker);
+          const seconds = (performance.now() - started) / 1000;
+          if (run.stepsDone !== presetSteps || run.usedContentLoss !== useContentLoss)
+            throw new Error(`bench: preset ${ftPreset} ran ${run.stepsDone}/${presetSteps} steps, content loss ${run.usedContentLoss}`);
+          wholePreset = { preset: ftPreset, steps: presetSteps, setupMs: fresh.ms, fineTuneMs: run.ms, seconds };
+          console.log(
+            `  T=${String(T).padStart(2)}: ${ftPreset} preset end to end (${presetSteps} steps, content loss ${useContentLoss ? `at ${contentSize} px` : 'off'}): ${seconds.toFixed(1)} s (set-up ${(fresh.ms / 1000).toFixed(1)} s + fine-tuning ${(run.ms / 1000).toFixed(1)} s)`,
+          );
+        }
+        const warm = timesFt ? await api.fineTune(1, useContentLoss, worker) : null;
+        const timed = timesFt ? await api.fineTune(ftSteps, useContentLoss, worker) : null;
         const msPerStep = timed ? timed.ms / Math.max(1, timed.stepsDone) : NaN;
         const presets = Object.fromEntries(
           FINE_TUNE_PRESETS.map((p) => [p, { steps: fineTuneSteps(p, T), seconds: (fineTuneSteps(p, T) * msPerStep) / 1000 }]),
@@ -178,6 +210,8 @@ try {
           ftMsPerStep: timed ? msPerStep : null,
           ftStepsTimed: timed?.stepsDone ?? 0,
           ftContentLoss: timed?.usedContentLoss ?? null,
+          contentSize,
+          ftWholePreset: wholePreset,
           ftPresetSeconds: presets,
         };
         results.push(row);
@@ -227,6 +261,9 @@ const meta = {
   weights,
   frames,
   ftSteps,
+  ftPreset,
+  contentSize,
+  useContentLoss,
   cropSize: size,
 };
 if (outJson) {
@@ -250,7 +287,13 @@ if (reportPath) {
     `- Generators: ${[...new Map(results.map((r) => [r.generator, r])).values()].map((r) => `**${r.generator}** \`${r.weights}\` (${r.kind === 'warp' ? 'warp-guided' : "the paper's"}, preset \`${r.config}\`, G at ${r.resolution} px, frames at ${r.frameSize} px)`).join('; ') || 'none measured'}`,
     `- Photos and driving landmarks: ${size} px crops, as the app's.`,
     '- On WebGPU and WebGL, tf.js queues GPU work and returns: "FF setup" is mostly the queueing, and the embedder\'s real cost lands in the first frame (with shader compilation).',
-    `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss on), extrapolated to the app's presets, on ${ftBackends.join(', ')}` : 'not timed (--ft-steps 0)'}.`,
+    `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss ${useContentLoss ? `on, its networks at ${contentSize} px` : 'off'}), extrapolated to the app's presets, on ${ftBackends.join(', ')}` : 'not timed (--ft-steps 0)'}.`,
+    ...results
+      .filter((r) => r.ftWholePreset)
+      .map((r) => {
+        const w = r.ftWholePreset as { preset: string; steps: number; setupMs: number; fineTuneMs: number; seconds: number };
+        return `- The "${w.preset}" preset run whole on ${r.backend}, ${r.generator}, T = ${r.T} (${w.steps} steps, content loss ${useContentLoss ? `at ${contentSize} px` : 'off'}): ${w.seconds.toFixed(0)} s end to end (avatar set-up ${(w.setupMs / 1000).toFixed(1)} s, fine-tuning ${(w.fineTuneMs / 1000).toFixed(1)} s).`;
+      }),
     `- "vs CPU": the first ${COMPARED_FRAMES} frames against the CPU backend's for the same generator, photos and landmarks (when \`cpu\` is benched): largest and mean absolute difference of the RGB bytes, in 1/255.`,
     `- Warp (warp-guided rows): its own cost per frame at ${size} px, part of "ms / frame": the nearest photo and the grid in JS, and sampling the photo as the model worker does (\`sampleWarpGrid\`: one JS loop on WASM and the CPU, four gathers and a read-back on a GPU); medians of ${frames} frames after a warm-up, on the lab page's main thread with the same backend. The warp at G's resolution is not timed apart.`,
     '',

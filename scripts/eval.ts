@@ -48,6 +48,7 @@ import {
   renderReport,
   rowName,
   summarizeOutcomes,
+  trainingSummary,
   type ReportCrossVideo,
   type ReportWeights,
 } from '../src/eval/eval-report.ts';
@@ -158,7 +159,16 @@ async function main() {
     // One model worker per generator, named by its position until the manifests have said their kind.
     const models: ModelInfo[] = [];
     for (const [i, choice] of options.weights.entries()) {
-      models.push(await api.initAvatar({ weightsUrl: choice.url, ...(options.backends ? { backends: options.backends } : {}) }, `g${i}`));
+      models.push(
+        await api.initAvatar(
+          {
+            weightsUrl: choice.url,
+            ...(options.backends ? { backends: options.backends } : {}),
+            ...(options.contentSize !== null ? { contentSize: options.contentSize } : {}),
+          },
+          `g${i}`,
+        ),
+      );
     }
     const labels = resolveWeightLabels(
       options.weights,
@@ -172,6 +182,7 @@ async function main() {
       kind: m.generator,
       resolution: m.resolution,
       frameSize: m.frameSize,
+      training: trainingSummary(m.meta),
     }));
     for (const [i, m] of models.entries()) {
       console.log(

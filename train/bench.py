@@ -6,7 +6,14 @@ Synthetic uint8 data of the preset's resolution stands in for the training set (
 not depend on pixel values); warp-guided presets get the canonical face's landmarks with jitter.
 Prints one JSON line per variant (in one run, so they compare): samples/s, ms/step, device,
 peak GPU memory. A variant is a precision, fp32 or bf16 (autocast where the device supports it: CUDA,
-CPUs with AVX-512 BF16), optionally with @N: the content loss's networks at N px instead of 224.
+CPUs with AVX-512 BF16), optionally with @N: the content loss's networks at N px instead of perceptual.json's
+contentLoss.inputSize (128), and optionally :RECIPE, the losses and data of a step (RECIPES below):
+`paper` (default: adversarial, feature matching and content losses, D updated every step, frames at
+the preset's size) or `shipped` (what the shipped warp-guided weights were trained with: reconstruction
+only, D skipped, the display twin at twice the size, mouth-focused episodes). E.g. issue 13's
+comparison, in one run:
+
+    $PYTHON train/bench.py --config warp64s --batch 4 --k 4 --precision fp32@224,bf16@128,bf16@128:shipped
 """
 import argparse
 import json
@@ -23,6 +30,17 @@ from train.talking_heads.config import load_preset  # noqa: E402
 from train.talking_heads.episodes import EpisodeSampler  # noqa: E402
 from train.talking_heads.trainer import MetaTrainer, TrainOptions  # noqa: E402
 
+# Loss weights and data of a step per recipe; `shipped` is train/README.md's warp64s command
+# (train/runs/warp64s-c), `paper` the trainer's defaults.
+RECIPES = {
+    "paper": {"options": {}, "display": False, "mouth_focus": 0.0},
+    "shipped": {
+        "options": {"l1_weight": 10.0, "ssim_weight": 5.0, "mouth_weight": 5.0, "adv_weight": 0.0, "fm_weight": 0.0},
+        "display": True,
+        "mouth_focus": 0.3,
+    },
+}
+
 
 def main() -> None:
     p = argparse.ArgumentParser()
@@ -34,7 +52,11 @@ def main() -> None:
     p.add_argument("--no-content", action="store_true")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
-    p.add_argument("--precision", default="bf16", help="comma-separated variants: fp32, bf16, each optionally @N (content size)")
+    p.add_argument(
+        "--precision",
+        default="bf16",
+        help="comma-separated variants: fp32, bf16, each optionally @N (content size; default perceptual.json's contentLoss.inputSize)",
+    )
     args = p.parse_args()
     device = torch.device(args.device)
     if device.type == "cpu":
@@ -56,19 +78,29 @@ def main() -> None:
         canonical = load_mesh().canonical.numpy().astype(np.float32) * s
         points = canonical[None] + rng.normal(0, 0.01 * s, size=(64, *canonical.shape)).astype(np.float32)
     for variant in args.precision.split(","):
+        variant, _, recipe_name = variant.partition(":")
         precision, _, size = variant.partition("@")
+        recipe = RECIPES[recipe_name or "paper"]
         content = None
         if not args.no_content:
             from train.talking_heads.perceptual import ContentLoss
 
             content = ContentLoss(input_range="signed", input_size=int(size) if size else None).to(device)
-        sampler = EpisodeSampler(crops, crops.copy(), videos, args.k, device, points=points)
-        options = TrainOptions(batch=args.batch, k=args.k, bf16=precision == "bf16")
+        display = None
+        if recipe["display"]:
+            if points is None:
+                raise SystemExit(f"recipe {recipe_name} needs a warp-guided preset")
+            big = rng.integers(0, 256, size=(64, 2 * s, 2 * s, 3), dtype=np.uint8)
+            display = (big, points * 2)
+        sampler = EpisodeSampler(
+            crops, crops.copy(), videos, args.k, device, points=points, display=display, mouth_focus=recipe["mouth_focus"]
+        )
+        options = TrainOptions(batch=args.batch, k=args.k, bf16=precision == "bf16", **recipe["options"])
         trainer = MetaTrainer(config, sampler, options, content_loss=content)
-        run(args, device, trainer, precision, content)
+        run(args, device, trainer, precision, content, recipe_name or "paper")
 
 
-def run(args, device, trainer, precision: str, content) -> None:
+def run(args, device, trainer, precision: str, content, recipe: str) -> None:
     for _ in range(args.warmup):
         trainer.train_step()
     if device.type == "cuda":
@@ -87,6 +119,7 @@ def run(args, device, trainer, precision: str, content) -> None:
         "k": args.k,
         "precision": precision if trainer.use_autocast or precision == "fp32" else f"{precision} (unsupported here: fp32)",
         "content_loss": None if content is None else f"{content.networks['imagenet'].input_size} px",
+        "recipe": recipe,
         "ms_per_step": round(1000 * elapsed / steps, 1),
         "samples_per_s": round(steps * args.batch / elapsed, 2),
     }

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { WARP_DISPLAY_SIZE } from '../nn/avatar-session.ts';
 import { GENERATORS } from '../nn/registry.ts';
+import { CONTENT_INPUT_SIZE } from '../nn/perceptual.ts';
 import { describeFineTune, EVAL_DISPLAY_SIZE, parseEvalOptions, parseWeightsList, resolveWeightLabels, stepsFor } from './eval-options.ts';
 
 describe('parseEvalOptions', () => {
@@ -17,6 +18,7 @@ describe('parseEvalOptions', () => {
       people: null,
       ftSteps: 'quick',
       ftContentLoss: true,
+      contentSize: null,
       backends: null,
       metricsBackends: null,
       split: null,
@@ -178,5 +180,10 @@ describe('fine-tuning steps', () => {
     expect(stepsFor({ ftSteps: 7 }, 32)).toBe(7);
     expect(describeFineTune(preset)).toMatch(/T=1: 20, T=8: \d+, T=32: \d+ \(the app's "quick" preset\); content loss on/);
     expect(describeFineTune({ ...preset, modes: ['ff'] })).toMatch(/not run/);
+    expect(describeFineTune(preset)).toContain(`networks at ${CONTENT_INPUT_SIZE} px (the app's)`);
+    const sized = parseEvalOptions(['--videos', 'v', '--out', 'o', '--content-size', '224']);
+    expect(sized.contentSize).toBe(224);
+    expect(describeFineTune(sized)).toContain('networks at 224 px (--content-size)');
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--content-size', '0'])).toThrow(/--content-size/);
   });
 });

@@ -1,11 +1,13 @@
 // Command-line options of `npm run eval` (scripts/eval.ts), parsed by Node's util.parseArgs without
 // side effects so they can be tested; its errors are reworded to name the option and end with the
 // usage. `--weights` takes one or more generators' weights, each optionally labelled
-// (`warp=URL,paper=URL`); `npm run bench` parses its --weights the same way.
+// (`warp=URL,paper=URL`); `npm run bench` parses its --weights the same way. `--content-size N`
+// runs the content loss's networks at N px instead of the app's (perceptual.json), for measuring.
 import { parseArgs } from 'node:util';
 import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../nn/finetune-schedule.ts';
 import { WARP_DISPLAY_SIZE } from '../nn/avatar-session.ts';
 import { BACKEND_NAMES, isBackendName, type BackendName } from '../nn/backend.ts';
+import { CONTENT_INPUT_SIZE } from '../nn/perceptual.ts';
 import { GENERATOR_KINDS, GENERATORS, type GeneratorKind } from '../nn/registry.ts';
 import type { Mode } from './run-evaluation.ts';
 
@@ -36,6 +38,8 @@ export interface EvalOptions {
   /** A preset of the app (steps scale with T as in the app) or a fixed step count. */
   ftSteps: FineTunePreset | number;
   ftContentLoss: boolean;
+  /** Side the content loss's networks run at (null: the app's, CONTENT_INPUT_SIZE). */
+  contentSize: number | null;
   /** Weights manifests (URL paths, as the app serves them), each evaluated as its own generator. */
   weights: WeightsChoice[];
   /** Side at which frames are compared (crops are made at EVAL_DISPLAY_SIZE, then resized). */
@@ -54,7 +58,7 @@ export interface EvalOptions {
 }
 
 export const EVAL_USAGE = `npm run eval -- --videos DIR --identities DIR --out DIR [--T 1,8,32] [--mode ff,ft]
-  [--frames 8] [--people N] [--ft-steps quick|balanced|best|N] [--no-content-loss]
+  [--frames 8] [--people N] [--ft-steps quick|balanced|best|N] [--no-content-loss] [--content-size N]
   [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json] [--metric-size 256]
   [--backend webgl,webgpu,wasm,cpu] [--metrics-backend webgl,wasm,…] [--split train/split.json] [--report docs/EVAL.md]
   [--cross [--cross-frames 24]]
@@ -122,6 +126,7 @@ const OPTIONS = {
   people: { type: 'string' },
   'ft-steps': { type: 'string' },
   'no-content-loss': { type: 'boolean' },
+  'content-size': { type: 'string' },
   weights: { type: 'string' },
   'metric-size': { type: 'string' },
   backend: { type: 'string' },
@@ -191,6 +196,7 @@ export function parseEvalOptions(argv: readonly string[]): EvalOptions {
     people: values.people !== undefined ? positiveInteger(values.people, 'people') : null,
     ftSteps,
     ftContentLoss: !(values['no-content-loss'] ?? false),
+    contentSize: values['content-size'] !== undefined ? positiveInteger(values['content-size'], 'content-size') : null,
     weights: values.weights === undefined ? DEFAULT_WEIGHTS.map((w) => ({ ...w })) : parseWeightsList(values.weights),
     metricSize: positiveInteger(values['metric-size'] ?? String(EVAL_DISPLAY_SIZE), 'metric-size'),
     backends,
@@ -207,9 +213,15 @@ export function stepsFor(options: Pick<EvalOptions, 'ftSteps'>, T: number): numb
   return typeof options.ftSteps === 'number' ? options.ftSteps : fineTuneSteps(options.ftSteps, T);
 }
 
-export function describeFineTune(options: Pick<EvalOptions, 'ftSteps' | 'ftContentLoss' | 'Ts' | 'modes'>): string {
+export function describeFineTune(
+  options: Pick<EvalOptions, 'ftSteps' | 'ftContentLoss' | 'Ts' | 'modes'> & Partial<Pick<EvalOptions, 'contentSize'>>,
+): string {
   if (!options.modes.includes('ft')) return 'not run (--mode without ft)';
   const steps = options.Ts.map((T) => `T=${T}: ${stepsFor(options, T)}`).join(', ');
   const source = typeof options.ftSteps === 'number' ? 'fixed by --ft-steps' : `the app's "${options.ftSteps}" preset`;
-  return `steps ${steps} (${source}); content loss ${options.ftContentLoss ? 'on' : 'off'}`;
+  const size = options.contentSize ?? CONTENT_INPUT_SIZE;
+  const content = options.ftContentLoss
+    ? `on, its networks at ${size} px${options.contentSize === null || options.contentSize === undefined ? " (the app's)" : ' (--content-size)'}`
+    : 'off';
+  return `steps ${steps} (${source}); content loss ${content}`;
 }

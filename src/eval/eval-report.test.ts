@@ -3,7 +3,15 @@
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from '../landmarks/types.ts';
 import { summarizeCross, type CrossScore } from './cross-identity.ts';
-import { chooseGridSamples, PAPER_TABLE_1, renderReport, separation, summarizeOutcomes, type ReportContext } from './eval-report.ts';
+import {
+  chooseGridSamples,
+  PAPER_TABLE_1,
+  renderReport,
+  separation,
+  summarizeOutcomes,
+  trainingSummary,
+  type ReportContext,
+} from './eval-report.ts';
 import { GROUND_TRUTH_KEY, gridColumns, methodKey, type FrameScore, type GridSample, type PersonOutcome } from './run-evaluation.ts';
 
 function score(
@@ -158,7 +166,15 @@ describe('renderReport', () => {
     command: 'npm run eval -- --videos v --out o',
     date: '2026-11-23',
     weights: [
-      { label: 'warp', url: '/weights/warp/manifest.json', config: 'warp64', kind: 'warp', resolution: 64, frameSize: 256 },
+      {
+        label: 'warp',
+        url: '/weights/warp/manifest.json',
+        config: 'warp64',
+        kind: 'warp',
+        resolution: 64,
+        frameSize: 256,
+        training: 'run train/runs/x, 1,200 cumulative steps, 0.50 CPU-hours',
+      },
       { label: 'paper', url: '/weights/paper/manifest.json', config: 'cpu64', kind: 'paper', resolution: 64, frameSize: 64 },
     ],
     backend: 'webgl',
@@ -179,6 +195,8 @@ describe('renderReport', () => {
   it('writes the table with generators side by side, the command, the grid rows, the paper rows and per-person notes', () => {
     const text = renderReport(summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)], GENERATORS), context);
     expect(text).toContain('npm run eval -- --videos v --out o');
+    expect(text).toContain('frames at 256 px; run train/runs/x, 1,200 cumulative steps, 0.50 CPU-hours)');
+    expect(text).toContain('G at 64 px, frames at 64 px)'); // the paper weights say nothing of their training
     expect(text).toContain('| copy of the first source frame | – | 1 | 2 | 4 |');
     expect(text).toMatch(/\| warp of the nearest source \| – \| 8 \| 2 \| 2 \|/);
     expect(text).toMatch(/\| FF \(feed-forward\) \| warp \(256 px, G at 64\) \| 1 \| 2 \| 4 \| 0\.600 ± [\d.]+ \|/);
@@ -260,6 +278,21 @@ describe('renderReport', () => {
     expect(text).toContain('- **ID source**: separates 1 of 1 pairs of rows');
     expect(text).toContain('- **pose err (°)**: separates no methods');
     expect(text).toContain('[`a` driven by `videos/d`](eval_cross_1.webm)');
+  });
+});
+
+describe('trainingSummary', () => {
+  it('sums the lineage and names the last run; null without one', () => {
+    const meta = {
+      lineage: [
+        { run: 'a', steps: 1000, hours: 0.25 },
+        { run: 'train/runs/b', steps: 12345, hours: 1.5 },
+      ],
+    };
+    expect(trainingSummary(meta)).toBe('run train/runs/b, 13,345 cumulative steps, 1.75 CPU-hours');
+    expect(trainingSummary({ lineage: [] })).toBeNull();
+    expect(trainingSummary({ source: 'checkpoint.pt' })).toBeNull();
+    expect(trainingSummary(undefined)).toBeNull();
   });
 });
 

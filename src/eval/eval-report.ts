@@ -270,6 +270,23 @@ export interface ReportWeights {
   kind: string;
   resolution: number;
   frameSize: number;
+  /** Which training made the weights (trainingSummary of the manifest's meta), when it says. */
+  training?: string | null;
+}
+
+/**
+ * "run train/runs/X, 12,345 cumulative steps, 6.1 CPU-hours" from a manifest's meta (the trainer's
+ * export: `lineage` lists every run, the last one the weights' own); null when the meta says nothing.
+ * Tells apart two reports of the same URL and preset made with different weights.
+ */
+export function trainingSummary(meta: Readonly<Record<string, unknown>> | undefined): string | null {
+  const lineage = meta?.lineage;
+  if (!Array.isArray(lineage) || lineage.length === 0) return null;
+  const runs = lineage.filter((r): r is Record<string, unknown> => typeof r === 'object' && r !== null);
+  const total = (key: string) => runs.reduce((sum, r) => sum + (typeof r[key] === 'number' ? (r[key] as number) : 0), 0);
+  const last = runs[runs.length - 1];
+  const run = typeof last?.run === 'string' ? `run ${last.run}, ` : '';
+  return `${run}${total('steps').toLocaleString('en-US')} cumulative steps, ${total('hours').toFixed(2)} CPU-hours`;
 }
 
 export interface ReportGrid {
@@ -387,7 +404,7 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('- Generators (weights):');
   for (const w of context.weights) {
     lines.push(
-      `  - **${w.label}**: \`${w.url}\` (${w.kind === 'warp' ? 'warp-guided' : w.kind === 'paper' ? "the paper's" : w.kind} generator, preset \`${w.config}\`, G at ${w.resolution} px, frames at ${w.frameSize} px)`,
+      `  - **${w.label}**: \`${w.url}\` (${w.kind === 'warp' ? 'warp-guided' : w.kind === 'paper' ? "the paper's" : w.kind} generator, preset \`${w.config}\`, G at ${w.resolution} px, frames at ${w.frameSize} px${w.training ? `; ${w.training}` : ''})`,
     );
   }
   lines.push(

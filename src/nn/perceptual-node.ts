@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+  CONTENT_INPUT_SIZE,
   PERCEPTUAL_MODELS,
   contentLossConfig,
   createPerceptualNetworks,
@@ -51,6 +52,7 @@ export async function readModelArtifacts(modelDir: string): Promise<tf.io.IOHand
 export async function loadPerceptualNetworksFromDir(
   dir = DEFAULT_PERCEPTUAL_DIR,
   config: ContentLossConfig = contentLossConfig,
+  inputSize: number = CONTENT_INPUT_SIZE,
 ): Promise<PerceptualNetworks> {
   const missing = missingPerceptualModels(dir);
   if (missing) throw new Error(missing);
@@ -58,5 +60,5 @@ export async function loadPerceptualNetworksFromDir(
     readModelArtifacts(join(dir, PERCEPTUAL_MODELS.imagenet.dir)).then((io) => tf.loadLayersModel(io)),
     readModelArtifacts(join(dir, PERCEPTUAL_MODELS.face.dir)).then((io) => tf.loadGraphModel(io)),
   ]);
-  return createPerceptualNetworks({ imagenet, face }, config);
+  return createPerceptualNetworks({ imagenet, face }, config, inputSize);
 }

@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPerceptualNetworksFromDir, missingPerceptualModels } from './perceptual-node.ts';
 import {
+  CONTENT_INPUT_SIZE,
   PERCEPTUAL_ROLES,
   contentLossConfig,
   perceptualContentLoss,
@@ -37,6 +38,8 @@ interface ParityDump {
   readonly real: DumpedArray;
   readonly fake: DumpedArray;
   readonly loss: number;
+  /** The side ContentLoss() resized to (perceptual.json's contentLoss.inputSize). */
+  readonly inputSize: number;
   readonly features: Record<string, (DumpedArray & { layer: string })[]>;
   readonly config: Record<string, { weight: number; layers: string[]; layerWeights: number[] | null }>;
 }
@@ -111,8 +114,10 @@ describe.skipIf(modelsMissing !== null)(modelsMissing ? `${suiteName} (skipped: 
     if (dumpDir) await rm(dumpDir, { recursive: true, force: true });
   });
 
-  it('uses the same layers and weights as contentLossConfig', (ctx) => {
+  it('uses the same layers, weights and input size as contentLossConfig', (ctx) => {
     if (skipReason) ctx.skip(skipReason);
+    expect(dump!.inputSize).toBe(CONTENT_INPUT_SIZE);
+    for (const role of PERCEPTUAL_ROLES) expect(networks![role].inputSize, role).toBe(CONTENT_INPUT_SIZE);
     for (const role of PERCEPTUAL_ROLES) {
       expect(dump!.config[role].weight, role).toBe(contentLossConfig[role].weight);
       expect(dump!.config[role].layers, role).toEqual([...contentLossConfig[role].layers]);

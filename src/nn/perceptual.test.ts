@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CAFFE_BGR_MEAN, preprocess, resizeTo } from './perceptual-preprocess.ts';
 import { DEFAULT_PERCEPTUAL_DIR, loadPerceptualNetworksFromDir, missingPerceptualModels, readModelArtifacts } from './perceptual-node.ts';
 import {
+  CONTENT_INPUT_SIZE,
   PERCEPTUAL_MODELS,
   contentLossConfig,
   perceptualContentLoss,
@@ -120,21 +121,22 @@ describe.skipIf(modelsMissing !== null)('perceptual networks', () => {
     async () => {
       const variableCount = () => Object.keys(tf.engine().registeredVariables).length;
       const variablesBefore = variableCount();
+      // Resized to the content loss's input size (perceptual.json), not the networks' native 224.
       networks = await loadPerceptualNetworksFromDir();
+      expect([networks.imagenet.inputSize, networks.face.inputSize]).toEqual([CONTENT_INPUT_SIZE, CONTENT_INPUT_SIZE]);
       const feats = perceptualFeatures(networks, syntheticImage(256, 0));
-      expect(feats.imagenet.map((t) => t.shape)).toEqual([
-        [1, 112, 112, 96],
-        [1, 56, 56, 144],
-        [1, 28, 28, 192],
-        [1, 14, 14, 384],
-      ]);
-      expect(feats.face.map((t) => t.shape)).toEqual([
-        [1, 112, 112, 64],
-        [1, 56, 56, 128],
-        [1, 28, 28, 256],
-        [1, 14, 14, 512],
-      ]);
+      const at = (n: number, channels: number) => [1, n, n, channels];
+      const n = CONTENT_INPUT_SIZE;
+      expect(feats.imagenet.map((t) => t.shape)).toEqual([at(n / 2, 96), at(n / 4, 144), at(n / 8, 192), at(n / 16, 384)]);
+      expect(feats.face.map((t) => t.shape)).toEqual([at(n / 2, 64), at(n / 4, 128), at(n / 8, 256), at(n / 16, 512)]);
       for (const t of [...feats.imagenet, ...feats.face]) expect(tf.mean(tf.abs(t)).dataSync()[0]).toBeGreaterThan(1e-3);
+      // Any other size on request, the networks' own 224 included.
+      networks.imagenet.dispose();
+      networks.face.dispose();
+      networks = await loadPerceptualNetworksFromDir(DEFAULT_PERCEPTUAL_DIR, contentLossConfig, 224);
+      const native = perceptualFeatures(networks, syntheticImage(256, 0));
+      expect(native.imagenet.map((t) => t.shape)).toEqual([at(112, 96), at(56, 144), at(28, 192), at(14, 384)]);
+      expect(native.face.map((t) => t.shape)).toEqual([at(112, 64), at(56, 128), at(28, 256), at(14, 512)]);
       // No tf.Variable may come from the perceptual networks (optimizer.minimize would train them).
       expect(variableCount()).toBe(variablesBefore);
     },

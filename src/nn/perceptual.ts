@@ -22,6 +22,10 @@
 // constant weights (tf-layers' fused conv would also compute useless filter gradients).
 // perceptual.test.ts checks both numerically.
 //
+// Images are resized to CONTENT_INPUT_SIZE (perceptual.json's contentLoss.inputSize, 128), not to the
+// networks' native 224: both are fully convolutional up to the layers read, and the PyTorch twin
+// meta-learned the shipped weights at the same size. loadPerceptualNetworks takes another size.
+//
 // The real frame's activations are computed outside the gradient closure (that is how they are
 // detached: see losses.ts) with perceptualFeatures(), then perceptualContentLoss() runs the
 // generated frame through the networks inside the closure.
@@ -34,7 +38,7 @@ import settings from './perceptual.json';
 export type PerceptualRole = 'imagenet' | 'face';
 export const PERCEPTUAL_ROLES: readonly PerceptualRole[] = ['imagenet', 'face'];
 
-/** How one shipped network is stored and fed. */
+/** How one shipped network is stored and fed (inputSize: the size it was trained at). */
 export interface PerceptualModelSpec {
   /** Folder under public/models/perceptual/ holding model.json. */
   readonly dir: string;
@@ -84,12 +88,17 @@ export type ContentLossConfig = Readonly<Record<PerceptualRole, ContentTermConfi
  * paper's conv1_1..conv5_1 picks, stopping at 1/16 resolution (mid network) to stay cheap and
  * (for MobileNetV2) inside the frozen ImageNet blocks. From perceptual.json.
  */
-export const contentLossConfig: ContentLossConfig = settings.contentLoss;
+export const contentLossConfig: ContentLossConfig = { imagenet: settings.contentLoss.imagenet, face: settings.contentLoss.face };
+
+/** Side the content loss resizes images to before both networks (the trainer's default --content-size). */
+export const CONTENT_INPUT_SIZE: number = settings.contentLoss.inputSize;
 
 /** A frozen network returning the activations of its configured layers. */
 export interface PerceptualNetwork {
   readonly role: PerceptualRole;
   readonly layers: readonly string[];
+  /** Side images are resized to before the network. */
+  readonly inputSize: number;
   /** Network input for NHWC RGB images in [0,1] (resized and preprocessed); exposed for checks. */
   input(images01: tf.Tensor4D): tf.Tensor4D;
   /** Activations of `layers`, in order, for NHWC RGB images in [0,1] of any size. */
@@ -105,15 +114,18 @@ export type LoadedPerceptualModels = { readonly imagenet: tf.LayersModel; readon
 /**
  * Wraps loaded models as frozen feature extractors for the configured layers, taking ownership:
  * the layers model is disposed at once (its weights are copied into constants, see
- * perceptual-frozen-keras.ts), the graph model when `networks.face.dispose()` is called.
+ * perceptual-frozen-keras.ts), the graph model when `networks.face.dispose()` is called. Images are
+ * resized to `inputSize` (default CONTENT_INPUT_SIZE) before either network.
  */
 export function createPerceptualNetworks(
   models: LoadedPerceptualModels,
   config: ContentLossConfig = contentLossConfig,
+  inputSize: number = CONTENT_INPUT_SIZE,
 ): PerceptualNetworks {
+  if (!Number.isInteger(inputSize) || inputSize < 32) throw new Error(`perceptual: input size must be an integer ≥ 32, got ${inputSize}`);
   return {
-    imagenet: layersNetwork('imagenet', models.imagenet, config.imagenet.layers),
-    face: graphNetwork('face', models.face, config.face.layers),
+    imagenet: layersNetwork('imagenet', models.imagenet, config.imagenet.layers, inputSize),
+    face: graphNetwork('face', models.face, config.face.layers, inputSize),
   };
 }
 
@@ -121,13 +133,14 @@ export function createPerceptualNetworks(
 export async function loadPerceptualNetworks(
   baseUrl = 'models/perceptual/',
   config: ContentLossConfig = contentLossConfig,
+  inputSize: number = CONTENT_INPUT_SIZE,
 ): Promise<PerceptualNetworks> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const [imagenet, face] = await Promise.all([
     tf.loadLayersModel(`${base}${PERCEPTUAL_MODELS.imagenet.dir}/model.json`),
     tf.loadGraphModel(`${base}${PERCEPTUAL_MODELS.face.dir}/model.json`),
   ]);
-  return createPerceptualNetworks({ imagenet, face }, config);
+  return createPerceptualNetworks({ imagenet, face }, config, inputSize);
 }
 
 /** Activations of both networks; call OUTSIDE gradient closures for the real frame. */
@@ -159,12 +172,12 @@ export function perceptualContentLoss(
   });
 }
 
-/** Resize + preprocess for `spec`, from NHWC RGB in [0,1]. */
-function networkInput(spec: PerceptualModelSpec): (images01: tf.Tensor4D) => tf.Tensor4D {
-  return (images01) => tf.tidy(() => preprocess(resizeTo(images01, spec.inputSize), spec.preprocess));
+/** Resize to `size` + preprocess for `spec`, from NHWC RGB in [0,1]. */
+function networkInput(spec: PerceptualModelSpec, size: number): (images01: tf.Tensor4D) => tf.Tensor4D {
+  return (images01) => tf.tidy(() => preprocess(resizeTo(images01, size), spec.preprocess));
 }
 
-function layersNetwork(role: PerceptualRole, model: tf.LayersModel, layers: readonly string[]): PerceptualNetwork {
+function layersNetwork(role: PerceptualRole, model: tf.LayersModel, layers: readonly string[], inputSize: number): PerceptualNetwork {
   const spec = PERCEPTUAL_MODELS[role];
   let frozen: FrozenKerasFunction | undefined;
   try {
@@ -174,23 +187,37 @@ function layersNetwork(role: PerceptualRole, model: tf.LayersModel, layers: read
   } finally {
     model.dispose();
   }
-  const input = networkInput(spec);
+  const input = networkInput(spec, inputSize);
   return {
     role,
     layers,
+    inputSize,
     input,
     features: (images01) => (frozen ? tf.tidy(() => frozen.run(input(images01))) : []),
     dispose: () => frozen?.dispose(),
   };
 }
 
-function graphNetwork(role: PerceptualRole, model: tf.GraphModel, layers: readonly string[]): PerceptualNetwork {
+/**
+ * faceres declares its input as [-1, 224, 224, 3] and GraphModel.execute refuses any other size,
+ * though every op up to the layers read is convolutional. Widens the declared height and width to
+ * -1: GraphModel.inputs hands out the very shape array that execute() checks against.
+ */
+function acceptAnyImageSize(model: tf.GraphModel, dir: string): void {
+  for (const input of model.inputs) if (input.shape?.length === 4) input.shape.splice(1, 2, -1, -1);
+  if (model.inputs.some((input) => input.shape?.length === 4 && (input.shape[1] !== -1 || input.shape[2] !== -1)))
+    throw new Error(`perceptual ${dir}: cannot widen the declared input shape for other input sizes`);
+}
+
+function graphNetwork(role: PerceptualRole, model: tf.GraphModel, layers: readonly string[], inputSize: number): PerceptualNetwork {
   const spec = PERCEPTUAL_MODELS[role];
+  if (inputSize !== spec.inputSize) acceptAnyImageSize(model, spec.dir);
   const nodes = layers.map((layer) => spec.nodeForLayer?.(layer) ?? layer);
-  const input = networkInput(spec);
+  const input = networkInput(spec, inputSize);
   return {
     role,
     layers,
+    inputSize,
     input,
     features: (images01) =>
       tf.tidy(() => {

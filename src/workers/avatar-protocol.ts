@@ -17,6 +17,8 @@ export interface InitOptions {
   backendReason?: string;
   /** Where the content-loss networks are served; fine-tuning runs without L_CNT if they fail to load. */
   perceptualBaseUrl?: string;
+  /** Side the content loss resizes frames to (default perceptual.json's contentLoss.inputSize); for measurements. */
+  contentSize?: number;
   /** Allows the debug actions (`?debug=1` pages only: tests crash the worker or lose the GPU with them). */
   debug?: boolean;
 }

@@ -8,7 +8,13 @@ import { GENERATORS, generatorKindOf, generatorOfSaved } from '../nn/registry.ts
 import { chooseBackend, selectBackend, watchDeviceLoss, type DeviceLossWatch } from '../nn/backend.ts';
 import { loadModelFromUrl, type TalkingHeadModel } from '../nn/model.ts';
 import { decodeWeights, encodeWeights } from '../nn/weights-io.ts';
-import { loadPerceptualNetworks, perceptualContentLoss, perceptualFeatures, type PerceptualNetworks } from '../nn/perceptual.ts';
+import {
+  CONTENT_INPUT_SIZE,
+  loadPerceptualNetworks,
+  perceptualContentLoss,
+  perceptualFeatures,
+  type PerceptualNetworks,
+} from '../nn/perceptual.ts';
 import type { ContentLossFn } from '../nn/finetune.ts';
 import { FineTuneControl, runFineTuneLoop } from '../nn/fine-tune-loop.ts';
 import type { RgbaImage } from '../landmarks/types.ts';
@@ -26,6 +32,7 @@ let model: TalkingHeadModel | undefined;
 let session: AvatarSession | undefined;
 let perceptualBaseUrl = '/models/perceptual/';
 let perceptual: Promise<PerceptualNetworks | undefined> | undefined;
+let contentSize = CONTENT_INPUT_SIZE;
 let control: FineTuneControl | undefined;
 let debugEnabled = false;
 let deviceWatch: DeviceLossWatch | undefined;
@@ -39,7 +46,7 @@ const to01 = (x: tf.Tensor4D) => tf.div(tf.add(x, 1), 2) as tf.Tensor4D;
 
 /** L_CNT on the shipped perceptual networks, or undefined when they cannot be loaded here. */
 function contentLoss(): Promise<ContentLossFn | undefined> {
-  perceptual ??= loadPerceptualNetworks(perceptualBaseUrl).catch((error: unknown) => {
+  perceptual ??= loadPerceptualNetworks(perceptualBaseUrl, undefined, contentSize).catch((error: unknown) => {
     console.warn('content-loss networks unavailable; fine-tuning without L_CNT:', error);
     return undefined;
   });
@@ -68,6 +75,17 @@ const api: AvatarWorkerApi = {
   async init(options) {
     const choice = options.backends ? await selectBackend(options.backends, options.backendReason) : await chooseBackend();
     if (options.perceptualBaseUrl) perceptualBaseUrl = options.perceptualBaseUrl;
+    const wantedContentSize = options.contentSize ?? CONTENT_INPUT_SIZE;
+    if (wantedContentSize !== contentSize) {
+      // Networks loaded at another size are dropped; the next fine-tuning loads them again.
+      const stale = perceptual;
+      perceptual = undefined;
+      contentSize = wantedContentSize;
+      void stale?.then((nets) => {
+        nets?.imagenet.dispose();
+        nets?.face.dispose();
+      });
+    }
     debugEnabled = options.debug === true;
     // A lost GPU cannot be used again in this worker: the UI replaces the worker (and the device).
     deviceWatch ??= watchDeviceLoss((loss) => postEvent({ type: AVATAR_WORKER_EVENT, event: 'device-lost', ...loss }));

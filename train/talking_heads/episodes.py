@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .mouth import mouth_opening
+
 
 @dataclass
 class Episode:
@@ -44,6 +46,7 @@ class EpisodeSampler:
         seed: int = 0,
         points: Optional[np.ndarray] = None,
         display: Optional[Tuple[np.ndarray, np.ndarray]] = None,
+        mouth_focus: float = 0.0,
     ) -> None:
         kept = [list(v) for v in videos if len(v) >= 2]
         if not kept:
@@ -65,6 +68,20 @@ class EpisodeSampler:
             table[i, : len(v)] = torch.tensor(v, dtype=torch.long)
         self.frame_table = table.to(device)
         self.lengths = lengths.to(device)
+        # Mouth-focused episodes (a fraction `mouth_focus` of each batch): the target is among the
+        # clip's most open-mouthed quarter and the sources among its least open half, so the warp
+        # stretches closed lips over an opening mouth and G must paint the interior a warp cannot.
+        self.mouth_focus = float(mouth_focus)
+        self.by_opening = None
+        if self.mouth_focus > 0:
+            if self.points is None:
+                raise ValueError("mouth_focus needs the frames' landmarks (points)")
+            opening = mouth_opening(self.points.cpu())
+            ranked = torch.zeros_like(table)
+            for i, v in enumerate(kept):
+                order = torch.argsort(opening[torch.tensor(v, dtype=torch.long)], stable=True)
+                ranked[i, : len(v)] = torch.tensor(v, dtype=torch.long)[order]
+            self.by_opening = ranked.to(device)
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
 
@@ -93,7 +110,18 @@ class EpisodeSampler:
         offset = 1 + (torch.rand(batch, self.k, device=self.device, generator=g) * (length - 1).unsqueeze(1)).long()
         sources = (t.unsqueeze(1) + offset) % length.unsqueeze(1)
         target_idx = self.frame_table[video, t]
-        source_idx = self.frame_table[video.unsqueeze(1).expand(-1, self.k), sources].reshape(-1)
+        source_idx = self.frame_table[video.unsqueeze(1).expand(-1, self.k), sources]
+        if self.by_opening is not None:
+            focus = torch.rand(batch, device=self.device, generator=g) < self.mouth_focus
+            quarter = (length + 3) // 4
+            half = (length + 1) // 2
+            top = length - 1 - (torch.rand(batch, device=self.device, generator=g) * quarter).long()
+            low = (torch.rand(batch, self.k, device=self.device, generator=g) * half.unsqueeze(1)).long()
+            low = torch.minimum(low, top.unsqueeze(1) - 1).clamp_min(0)  # never the target itself (length ≥ 2)
+            ranked = self.by_opening[video]
+            target_idx = torch.where(focus, ranked.gather(1, top.unsqueeze(1)).squeeze(1), target_idx)
+            source_idx = torch.where(focus.unsqueeze(1), ranked.gather(1, low), source_idx)
+        source_idx = source_idx.reshape(-1)
         s = self.crops.shape[1]
         frames = self._to_float(self.crops[source_idx]).reshape(batch, self.k, 3, s, s)
         landmarks = self._to_float(self.landmark_images[source_idx]).reshape(batch, self.k, 3, s, s)

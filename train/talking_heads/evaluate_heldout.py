@@ -18,7 +18,10 @@ average pool of its last depthwise-separable block). This is *not* the paper's C
 the project's eval command (issue 7) uses mobilefacenet for that. Also the same metrics for the
 trivial baseline "copy a source frame", and for the warp alone (the same nearest source, warped),
 which a warp-guided G must beat. Sharpness: variance of the Laplacian of luma, output over real
-(1.0 = as sharp as the real frame; a blurring network scores below the warp).
+(1.0 = as sharp as the real frame; a blurring network scores below the warp). Mouth: mean absolute
+error (pixels in [-1, 1]) inside the mouth's opening (mouth.py mouth_mask) on the frames whose target
+opens the mouth wider than the warped source by more than MOUTH_GAP (mouth_opening units), the
+case a warp answers with stretched lips; reported with the number of such frames.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ import torch.nn.functional as F
 
 from .checkpoint import load_networks
 from .image_metrics import sharpness, ssim
+from .mouth import mouth_l1, mouth_mask, mouth_opening
 from .nets import GeneratorInputs
 from .perceptual import PerceptualNetwork
 from .warp import nearest_source, warp
@@ -88,6 +92,8 @@ def episodes(person, k: int, targets: int, rng: np.random.Generator, same_clip: 
 
 
 METRICS = ("ssim_ff", "ssim_copy", "ssim_warp", "idcos_ff", "idcos_copy", "idcos_warp", "sharp_ff", "sharp_warp")
+MOUTH_METRICS = ("mouth_ff", "mouth_warp")
+MOUTH_GAP = 0.1  # target opening − source opening (÷ eye-corner distance) for a frame to count
 
 
 def main(argv=None) -> int:
@@ -104,6 +110,12 @@ def main(argv=None) -> int:
         "--display-data",
         default=None,
         help="the same set cut larger (display_data.py): judge warp-guided frames as the app shows them, warp at that size + α↑·Δ↑",
+    )
+    p.add_argument(
+        "--mouth-targets",
+        type=int,
+        default=0,
+        help="also score the mouth on each person's N most open-mouthed frames (outside the sources; not in the other metrics)",
     )
     p.add_argument("--same-clip", action="store_true", help="targets from the sources' own clip (the paper's self-reenactment)")
     p.add_argument(
@@ -133,25 +145,52 @@ def main(argv=None) -> int:
             continue
         src, tgt = picked
         points = torch.from_numpy(data.landmarks[..., :2])
+        frame_points = (torch.from_numpy(twin[1]) if twin is not None else points).float()
         with torch.no_grad():
-            pick = nearest_source(points[src].unsqueeze(0).expand(len(tgt), -1, -1, -1), points[tgt])
-            warped, mask = warp(to_tensor(data.crops[src[pick.numpy()]]), points[src[pick.numpy()]], points[tgt])
             e_hat = embedder(to_tensor(data.crops[src]), to_tensor(data.landmark_images[src])).mean(0)
             psi = generator.psi_from_embedding(e_hat)
-            out = generator.render(psi, GeneratorInputs(to_tensor(data.landmark_images[tgt]), warped, mask))
-            fake = out.frame.float()
-        real = to_tensor(data.crops[tgt])
-        copy = to_tensor(data.crops[src[:1]]).expand_as(real)
-        if twin is not None:  # the frame the app shows: the warp at display size, α and Δ upsampled
-            crops, big_points = twin[0], torch.from_numpy(twin[1])
-            chosen = src[pick.numpy()]
+
+        def frames(tgt):
+            """(FF frame, real, warp, warped source) for targets `tgt`, as the app shows them."""
             with torch.no_grad():
-                warped = warp(to_tensor(crops[chosen]), big_points[chosen], big_points[tgt])[0]
-                size = warped.shape[-1]
-                up = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)  # noqa: E731
-                fake = warped + up(out.alpha) * up(out.delta)
-            real = to_tensor(crops[tgt])
-            copy = to_tensor(crops[src[:1]]).expand_as(real)
+                pick = nearest_source(points[src].unsqueeze(0).expand(len(tgt), -1, -1, -1), points[tgt])
+                chosen = src[pick.numpy()]
+                warped, mask = warp(to_tensor(data.crops[chosen]), points[chosen], points[tgt])
+                out = generator.render(psi, GeneratorInputs(to_tensor(data.landmark_images[tgt]), warped, mask))
+                fake, real = out.frame.float(), to_tensor(data.crops[tgt])
+                if twin is not None:  # the frame the app shows: the warp at display size, α and Δ upsampled
+                    crops = twin[0]
+                    warped = warp(to_tensor(crops[chosen]), frame_points[chosen], frame_points[tgt])[0]
+                    size = warped.shape[-1]
+                    up = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)  # noqa: E731
+                    fake, real = warped + up(out.alpha) * up(out.delta), to_tensor(crops[tgt])
+            return fake, real, warped, chosen
+
+        fake, real, warped, chosen = frames(tgt)
+        copy = to_tensor((twin[0] if twin is not None else data.crops)[src[:1]]).expand_as(real)
+        # Mouth error at the frame's own size, on targets that open the mouth beyond their warped source:
+        # the hold-out targets, plus (--mouth-targets) the person's most open-mouthed frames.
+        mouth_sets = [(tgt, (fake, real, warped, chosen))]
+        if args.mouth_targets > 0:
+            pool = np.setdiff1d(np.concatenate([c.frames for c in person.clips]), src)
+            if twin is not None:
+                pool = pool[twin[2][pool]]
+            widest = pool[np.argsort(-mouth_opening(frame_points[pool]).numpy(), kind="stable")[: args.mouth_targets]]
+            widest = np.setdiff1d(widest, tgt)
+            if len(widest):
+                mouth_sets.append((widest, frames(widest)))
+        errors = {"ff": [], "warp": []}
+        for targets, (shown, truth, warp_only, sources) in mouth_sets:
+            wider = (mouth_opening(frame_points[targets]) - mouth_opening(frame_points[sources])) > MOUTH_GAP
+            for i in wider.nonzero().squeeze(1).tolist():
+                mask = mouth_mask(frame_points[targets[i : i + 1]], truth.shape[-1])
+                errors["ff"].append(mouth_l1(shown[i : i + 1], truth[i : i + 1], mask).item())
+                errors["warp"].append(mouth_l1(warp_only[i : i + 1], truth[i : i + 1], mask).item())
+        mouth = (
+            {"mouth_frames": len(errors["ff"]), "mouth_ff": float(np.mean(errors["ff"])), "mouth_warp": float(np.mean(errors["warp"]))}
+            if errors["ff"]
+            else {}
+        )
         m_fake, m_real, m_copy, m_warp = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy, warped))
         sharp_real = sharpness(m_real).clamp_min(1e-8)
         rows.append(
@@ -168,6 +207,7 @@ def main(argv=None) -> int:
                 "idcos_warp": (identity(m_warp) * identity(m_real)).sum(1).mean().item(),
                 "sharp_ff": (sharpness(m_fake) / sharp_real).mean().item(),
                 "sharp_warp": (sharpness(m_warp) / sharp_real).mean().item(),
+                **mouth,
             }
         )
         if len(grid) < args.grid_people:
@@ -177,8 +217,15 @@ def main(argv=None) -> int:
             grid.append(torch.cat(columns, dim=2))
 
     def mean(key, source=None):
-        vals = [r[key] for r in rows if source is None or r["source"] == source]
+        vals = [r[key] for r in rows if key in r and (source is None or r["source"] == source)]
         return float(np.mean(vals)) if vals else float("nan")
+
+    def mouth_summary(source=None):
+        """Frame-weighted mouth errors over the people who have such frames."""
+        picked = [r for r in rows if "mouth_frames" in r and (source is None or r["source"] == source)]
+        frames = sum(r["mouth_frames"] for r in picked)
+        weighted = {m: sum(r[m] * r["mouth_frames"] for r in picked) / frames if frames else float("nan") for m in MOUTH_METRICS}
+        return {**weighted, "mouth_frames": frames}
 
     summary = {
         "checkpoint": str(args.checkpoint),
@@ -189,7 +236,7 @@ def main(argv=None) -> int:
         "same_clip": args.same_clip,
         "people": len(rows),
         "k": args.k,
-        "metrics": {src or "all": {m: mean(m, src) for m in METRICS} for src in (None, "ytf", "celeba")},
+        "metrics": {src or "all": {**{m: mean(m, src) for m in METRICS}, **mouth_summary(src)} for src in (None, "ytf", "celeba")},
         "per_person": rows,
     }
     out = Path(args.out)

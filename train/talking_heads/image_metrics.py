@@ -6,11 +6,19 @@ import torch
 import torch.nn.functional as F
 
 
-def _gaussian_window(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
+def _gaussian_1d(size: int = 11, sigma: float = 1.5) -> torch.Tensor:
     x = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
     g = torch.exp(-(x**2) / (2 * sigma**2))
-    g = g / g.sum()
-    return (g[:, None] * g[None, :])[None, None]
+    return g / g.sum()
+
+
+def gaussian_filter(x: torch.Tensor) -> torch.Tensor:
+    """'valid' 11×11 Gaussian (σ 1.5) filter of every channel of NCHW x, as two 1-D passes (the 2-D
+    window is their outer product; 22 taps a pixel instead of 121, and a sixth of the backward pass)."""
+    c = x.shape[1]
+    g = _gaussian_1d().to(x.device, x.dtype)
+    x = F.conv2d(x, g.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return F.conv2d(x, g.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
 
 
 def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -24,14 +32,14 @@ def _ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     weights = torch.tensor([0.299, 0.587, 0.114], device=a.device).view(1, 3, 1, 1)
     ya = ((a + 1) / 2 * weights).sum(1, keepdim=True)
     yb = ((b + 1) / 2 * weights).sum(1, keepdim=True)
-    w = _gaussian_window().to(a.device)
-    mu_a, mu_b = F.conv2d(ya, w), F.conv2d(yb, w)
-    var_a = F.conv2d(ya * ya, w) - mu_a**2
-    var_b = F.conv2d(yb * yb, w) - mu_b**2
-    cov = F.conv2d(ya * yb, w) - mu_a * mu_b
+    # The five local moments in one filter pass.
+    mu_a, mu_b, aa, bb, ab = gaussian_filter(torch.cat([ya, yb, ya * ya, yb * yb, ya * yb], dim=1)).unbind(1)
+    var_a = aa - mu_a**2
+    var_b = bb - mu_b**2
+    cov = ab - mu_a * mu_b
     c1, c2 = 0.01**2, 0.03**2
     s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
-    return s.mean(dim=(1, 2, 3))
+    return s.mean(dim=(1, 2))
 
 
 def sharpness(images: torch.Tensor) -> torch.Tensor:

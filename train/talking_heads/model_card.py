@@ -145,6 +145,8 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
     extra_losses = ""
     if options.get("ssim_weight"):
         extra_losses += f", (1 − SSIM) ×{options.get('ssim_weight')}"
+    if options.get("mouth_weight"):
+        extra_losses += f", L1 inside the mouth's opening ×{options.get('mouth_weight')}"
     if warp_guided and options.get("alpha_guard_weight"):
         extra_losses += (
             f", α guard ×{options.get('alpha_guard_weight')} (mean α in [{options.get('alpha_min')}, {options.get('alpha_max')}])"
@@ -156,6 +158,18 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         "its own output with it (frame = warp + α·Δ; `src/nn/README.md`)"
         if warp_guided
         else "the paper's generator (G paints the whole frame from the landmark image)"
+    )
+    episodes = extra.get("episodes")  # recorded since the mouth-focused runs
+    episodes_row = (
+        ""
+        if not episodes
+        else f"\n| episodes | clips of {episodes.get('sources', 'all sources')}"
+        + (
+            f"; {float(episodes['mouth_focus']):.0%} mouth-focused (target among its clip's most open-mouthed quarter, sources among its least open half)"
+            if episodes.get("mouth_focus")
+            else ""
+        )
+        + " |"
     )
     adv, fm = float(options.get("adv_weight", 1.0)), float(options.get("fm_weight", 10.0))
     adversarial = (
@@ -192,7 +206,7 @@ FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held o
 | samples seen (episodes × batch) | {extra.get('samples_seen')} |
 | wall time | {extra.get('wall_seconds', 0) / 3600:.2f} h ({extra.get('samples_seen', 0) / max(extra.get('wall_seconds', 0), 1e-9):.2f} samples/s) |
 | hardware | {extra.get('device')} |
-| batch, K | {options.get('batch')}, {options.get('k')} |
+| batch, K | {options.get('batch')}, {options.get('k')} |{episodes_row}
 | variant | {options.get('variant')} (embedding match weight {options.get('match_weight')}) |
 | losses | content (MobileNetV2 ×{options.get('content_weight')} + faceres, paper weights 0.15 / 0.025), {adversarial}, pixel L1 ×{options.get('l1_weight')}{extra_losses} |
 | Adam | lr G/E {options.get('lr_g')}{head_lr}, lr D {options.get('lr_d')}, betas E/G {options.get('betas_g') or options.get('betas')}, D {options.get('betas')} |

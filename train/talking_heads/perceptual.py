@@ -12,8 +12,10 @@ Only the part of each network up to the deepest configured layer is built. Tenso
 the TF.js side is NHWC, so compare after transposing. src/nn/perceptual-parity.test.ts checks
 activations and loss against TF.js (tolerance 1e-3 relative).
 
-Which networks, how they are fed and the content loss's layers and weights come from
-src/nn/perceptual.json, the file the TF.js side reads too. The TF.js reader and the two converters
+Which networks, how they are fed and the content loss's layers, weights and input size come from
+src/nn/perceptual.json, the file the TF.js side reads too: ContentLoss resizes to its
+contentLoss.inputSize (CONTENT_INPUT_SIZE, 128) unless given another size, like the app's
+fine-tuning; the networks' own size (224) is only the PerceptualNetwork default. The TF.js reader and the two converters
 live in tfjs_reader.py, keras_convert.py and graph_convert.py (on the modules of tf_modules.py).
 """
 from __future__ import annotations
@@ -74,7 +76,12 @@ CONTENT_LOSS_CONFIG: Mapping[str, ContentTermConfig] = {
         float(c["weight"]), tuple(c["layers"]), tuple(float(w) for w in c["layerWeights"]) if "layerWeights" in c else None
     )
     for role, c in _SETTINGS["contentLoss"].items()
+    if role in ROLES
 }
+
+# Side the content loss resizes images to (perceptual.json's contentLoss.inputSize): the app's
+# fine-tuning and the trainer's default --content-size.
+CONTENT_INPUT_SIZE = int(_SETTINGS["contentLoss"]["inputSize"])
 
 
 def missing_perceptual_models(perceptual_dir: Path = DEFAULT_PERCEPTUAL_DIR) -> Optional[str]:
@@ -155,11 +162,12 @@ def weighted_l1_sum(
         raise ValueError(f"L1 sum: {len(real)} real activations vs {len(fake)} fake")
     if layer_weights is not None and len(layer_weights) != len(real):
         raise ValueError(f"L1 sum: {len(layer_weights)} layer weights for {len(real)} activations")
-    total = fake[0].new_zeros(())
+    total = fake[0].new_zeros((), dtype=torch.float32)
     for i, (r, f) in enumerate(zip(real, fake)):
         if r.shape != f.shape:
             raise ValueError(f"L1 loss: shape mismatch {tuple(r.shape)} vs {tuple(f.shape)}")
-        total = total + (r - f).abs().mean() * (1.0 if layer_weights is None else layer_weights[i])
+        # Fused mean |r − f| (and its backward), in float32 whatever the activations' precision.
+        total = total + F.l1_loss(f.float(), r.float()) * (1.0 if layer_weights is None else layer_weights[i])
     return total
 
 
@@ -169,8 +177,9 @@ class ContentLoss(nn.Module):
 
     Images are NCHW RGB, in [0, 1] with input_range='unit' (what the TS function takes) or in
     [-1, 1] with input_range='signed' (the generator's tanh output), mapped by (x + 1) / 2 first.
-    input_size resizes to that size instead of the networks' 224 (a 64 px frame upsampled to 224
-    carries no more detail than at 112, at four times the cost).
+    input_size: the side images are resized to before the networks; None means CONTENT_INPUT_SIZE
+    (perceptual.json's contentLoss.inputSize, what the app fine-tunes with), not the networks'
+    native 224 (a 64 px frame upsampled to 224 carries no more detail, at three times the cost).
     The real images' activations are computed without gradient (they are targets).
     """
 
@@ -185,9 +194,10 @@ class ContentLoss(nn.Module):
         if input_range not in ("unit", "signed"):
             raise ValueError(f"input_range must be 'unit' or 'signed', not {input_range!r}")
         self.input_range = input_range
+        self.input_size = int(input_size or CONTENT_INPUT_SIZE)
         self.config = dict(config)
         self.networks = nn.ModuleDict(
-            {role: PerceptualNetwork(role, self.config[role].layers, perceptual_dir, input_size) for role in ROLES}
+            {role: PerceptualNetwork(role, self.config[role].layers, perceptual_dir, self.input_size) for role in ROLES}
         )
 
     def _unit(self, images: torch.Tensor) -> torch.Tensor:

@@ -4,10 +4,13 @@ side to recompute and compare (src/nn/perceptual-parity.test.ts).
     $PYTHON -m train.talking_heads.perceptual_parity --out DIR [--perceptual-dir DIR]
 
 Writes DIR/manifest.json and raw little-endian float32 NHWC arrays (*.f32) next to it:
-  real, fake                the input images, RGB in [0, 1] (sizes differ from 224 on purpose,
-                            so the bilinear resize is part of the comparison);
+  real, fake                the input images, RGB in [0, 1] (sizes differ from the content
+                            loss's input size on purpose, real larger and fake smaller, so the
+                            bilinear resize both ways is part of the comparison);
   <role>.<layer>.f32        the activations of `real`, transposed to NHWC like TF.js;
-  loss                      ContentLoss()(fake, real) as a number in the manifest.
+  loss                      ContentLoss()(fake, real) as a number in the manifest;
+  inputSize                 the side ContentLoss() resized to (perceptual.json's
+                            contentLoss.inputSize; the TF.js side checks it uses the same).
 """
 from __future__ import annotations
 
@@ -20,8 +23,8 @@ import torch
 
 from .perceptual import DEFAULT_PERCEPTUAL_DIR, ROLES, ContentLoss, missing_perceptual_models
 
-REAL_SIZE = 256  # downscaled to 224 by the networks
-FAKE_SIZE = 192  # upscaled to 224
+REAL_SIZE = 256  # downscaled to the content size (CONTENT_INPUT_SIZE, 128)
+FAKE_SIZE = 96  # upscaled to it
 
 
 def pattern_image(size: int, phase: float, noise: float, seed: int) -> np.ndarray:
@@ -70,6 +73,7 @@ def dump_parity(out: Path, perceptual_dir: Path = DEFAULT_PERCEPTUAL_DIR) -> dic
         "real": _write_f32(out / "real.f32", real),
         "fake": _write_f32(out / "fake.f32", fake),
         "loss": float(loss),
+        "inputSize": loss_module.input_size,
         "features": {
             role: [
                 {"layer": layer, **_write_f32(out / f"{role}.{layer}.f32", activation.permute(0, 2, 3, 1).numpy())}

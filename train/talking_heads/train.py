@@ -57,6 +57,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--l1-weight", type=float, default=0.0)
     p.add_argument("--sources", default=None, help="comma-separated sources whose clips make episodes (default: all, e.g. ytf,celeba)")
     p.add_argument("--ssim-weight", type=float, default=0.0, help="weight of (1 - SSIM) of the generated frame (not in the paper)")
+    p.add_argument("--mouth-weight", type=float, default=0.0, help="weight of an L1 inside the mouth's opening (not in the paper)")
+    p.add_argument(
+        "--mouth-focus",
+        type=float,
+        default=0.0,
+        help="fraction of episodes whose target is among its clip's most open-mouthed frames and sources among the least",
+    )
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
@@ -72,7 +79,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="the same set cut larger (e.g. data/train-128): reconstruction losses on the frame the app shows (display_data.py)",
     )
-    p.add_argument("--content-size", type=int, default=None, help="input size of the content loss's networks (default: their 224)")
+    p.add_argument(
+        "--content-size",
+        type=int,
+        default=None,
+        help="side the content loss resizes to (default: contentLoss.inputSize of src/nn/perceptual.json, as the app's fine-tuning)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)
@@ -148,6 +160,7 @@ def main(argv=None) -> int:
         seed=args.seed + rank,
         points=data.landmarks,
         display=display,
+        mouth_focus=args.mouth_focus,
     )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
@@ -166,6 +179,7 @@ def main(argv=None) -> int:
         betas_g=None if args.beta1_g is None else (args.beta1_g, 0.999),
         head_lr_scale=args.head_lr_scale,
         ssim_weight=args.ssim_weight,
+        mouth_weight=args.mouth_weight,
         content_weight=args.content_weight,
         adv_weight=args.adv_weight,
         fm_weight=args.fm_weight,
@@ -221,6 +235,7 @@ def main(argv=None) -> int:
                 "lineage": parents,
                 "warm_start": warm_from,
                 "options": asdict(options),
+                "episodes": {"sources": args.sources or "all", "mouth_focus": args.mouth_focus},
             },
         )
         print(f"checkpoint at step {trainer.step} ({reason})", flush=True)

@@ -25,6 +25,7 @@ from .episodes import Episode, EpisodeSampler
 from .nets import GeneratorInputs, GeneratorOutput, build_networks
 from .spectral_norm import power_iterate
 from .image_metrics import ssim
+from .mouth import mouth_l1, mouth_mask
 from .warp import AssignmentCache, nearest_source, warp
 
 
@@ -55,6 +56,8 @@ class TrainOptions:
     # Not in the paper: (1 − SSIM) of the frame, on luma (image_metrics.ssim, the evaluation's SSIM).
     # A warp is already sharp and in place; this rewards the local structure a residual must keep.
     ssim_weight: float = 0.0
+    # L1 inside the mouth's opening (mouth.py mouth_mask) on top of the frame's L1 (not in the paper).
+    mouth_weight: float = 0.0
     # Warp-guided G: keeps the batch's mean blend mask ᾱ inside [alpha_min, alpha_max] (a hinge, so
     # it does nothing in between): neither all warp (G unused) nor all generated (the photo unused).
     alpha_guard_weight: float = 1.0
@@ -246,11 +249,17 @@ class MetaTrainer:
         # D judges G's own frame; the reconstruction terms judge the shown one (the display twin's).
         shown, real = self.display_frame(ep, out, pick) if self.display_size else (fake, ep.target.float())
         if self.content_loss is not None and o.content_weight > 0:
-            terms["cnt"] = self.content_loss(shown, real) * o.content_weight
+            # The frozen perceptual networks run in bf16 where the step does (they were half of a CPU
+            # step in fp32); their activations' L1 is taken in fp32 (perceptual.weighted_l1_sum).
+            with self._autocast():
+                terms["cnt"] = self.content_loss(shown, real).float() * o.content_weight
         if o.l1_weight > 0:
             terms["l1"] = F.l1_loss(shown, real) * o.l1_weight
         if o.ssim_weight > 0:
             terms["ssim"] = (1.0 - ssim(shown, real)).mean() * o.ssim_weight
+        if o.mouth_weight > 0 and ep.target_points is not None:
+            points = self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
+            terms["mouth"] = mouth_l1(shown, real, mouth_mask(points, shown.shape[-1])) * o.mouth_weight
         if out.alpha is not None:
             alpha_mean = out.alpha.mean()
             if o.alpha_guard_weight > 0:

@@ -21,7 +21,10 @@ import torch
 from train.talking_heads.graph_convert import build_graph_network
 from train.talking_heads.perceptual import (
     CAFFE_BGR_MEAN,
+    CONTENT_INPUT_SIZE,
     CONTENT_LOSS_CONFIG,
+    PERCEPTUAL_MODELS,
+    SETTINGS_PATH,
     ContentLoss,
     missing_perceptual_models,
     preprocess,
@@ -213,11 +216,26 @@ class ContentLossTest(unittest.TestCase):
         self.assertEqual([p for p in self.loss.parameters() if p.requires_grad], [])
         features = self.loss.features(self.real)
         shapes = {role: [tuple(t.shape) for t in feats] for role, feats in features.items()}
-        self.assertEqual(shapes["imagenet"], [(1, 96, 112, 112), (1, 144, 56, 56), (1, 192, 28, 28), (1, 384, 14, 14)])
-        self.assertEqual(shapes["face"], [(1, 64, 112, 112), (1, 128, 56, 56), (1, 256, 28, 28), (1, 512, 14, 14)])
+        # Resized to perceptual.json's contentLoss.inputSize first; the layers sit at 1/2 .. 1/16 of it.
+        n = CONTENT_INPUT_SIZE
+        self.assertEqual(
+            shapes["imagenet"], [(1, 96, n // 2, n // 2), (1, 144, n // 4, n // 4), (1, 192, n // 8, n // 8), (1, 384, n // 16, n // 16)]
+        )
+        self.assertEqual(
+            shapes["face"], [(1, 64, n // 2, n // 2), (1, 128, n // 4, n // 4), (1, 256, n // 8, n // 8), (1, 512, n // 16, n // 16)]
+        )
         for role, feats in features.items():
             for layer, t in zip(CONTENT_LOSS_CONFIG[role].layers, feats):
                 self.assertGreater(float(t.abs().mean()), 1e-3, f"{role} {layer} is dead")
+
+    def test_input_size_defaults_to_the_shared_setting_and_can_be_overridden(self):
+        self.assertEqual(CONTENT_INPUT_SIZE, json.loads(SETTINGS_PATH.read_text())["contentLoss"]["inputSize"])
+        self.assertEqual(self.loss.input_size, CONTENT_INPUT_SIZE)
+        self.assertEqual({net.input_size for net in self.loss.networks.values()}, {CONTENT_INPUT_SIZE})
+        self.assertEqual(self.loss.networks["face"].input(self.real).shape[-1], CONTENT_INPUT_SIZE)
+        self.assertEqual({spec.input_size for spec in PERCEPTUAL_MODELS.values()}, {224})
+        larger = ContentLoss(input_size=224)
+        self.assertEqual(larger.networks["imagenet"].input(self.real).shape[-1], 224)
 
     def test_loss_is_zero_for_identical_images_and_grows_with_difference(self):
         with torch.no_grad():
