@@ -9,11 +9,12 @@ peak GPU memory. A variant is a precision, fp32 or bf16 (autocast where the devi
 CPUs with AVX-512 BF16), optionally with @N: the content loss's networks at N px instead of perceptual.json's
 contentLoss.inputSize (128), and optionally :RECIPE, the losses and data of a step (RECIPES below):
 `paper` (default: adversarial, feature matching and content losses, D updated every step, frames at
-the preset's size) or `shipped` (what the shipped warp-guided weights were trained with: reconstruction
-only, D skipped, the display twin at twice the size, mouth-focused episodes). E.g. issue 13's
+the preset's size) or `recon` (the reconstruction-only recipe the shipped warp-guided weights were
+trained with: D skipped, the display twin at twice the size; plus warp64s-c's mouth-focused episodes
+and mouth L1, which cost next to nothing). E.g. issue 13's
 comparison, in one run:
 
-    $PYTHON train/bench.py --config warp64s --batch 4 --k 4 --precision fp32@224,bf16@128,bf16@128:shipped
+    $PYTHON train/bench.py --config warp64s --batch 4 --k 4 --precision fp32@224,bf16@128,bf16@128:recon
 """
 import argparse
 import json
@@ -30,11 +31,11 @@ from train.talking_heads.config import load_preset  # noqa: E402
 from train.talking_heads.episodes import EpisodeSampler  # noqa: E402
 from train.talking_heads.trainer import MetaTrainer, TrainOptions  # noqa: E402
 
-# Loss weights and data of a step per recipe; `shipped` is train/README.md's warp64s command
+# Loss weights and data of a step per recipe; `recon` is train/README.md's warp64s-c command
 # (train/runs/warp64s-c), `paper` the trainer's defaults.
 RECIPES = {
     "paper": {"options": {}, "display": False, "mouth_focus": 0.0},
-    "shipped": {
+    "recon": {
         "options": {"l1_weight": 10.0, "ssim_weight": 5.0, "mouth_weight": 5.0, "adv_weight": 0.0, "fm_weight": 0.0},
         "display": True,
         "mouth_focus": 0.3,
