@@ -121,6 +121,15 @@ const size = EVAL_DISPLAY_SIZE;
 const lab = await openLabSession();
 const chromiumVersion = lab.browser.version();
 const results: Record<string, unknown>[] = [];
+
+/** A preset run whole (--ft-preset): a fresh avatar's set-up plus every step. */
+interface WholePresetTiming {
+  preset: FineTunePreset;
+  steps: number;
+  setupMs: number;
+  fineTuneMs: number;
+  seconds: number;
+}
 const renderedFrames = new Map<string, Buffer[]>();
 try {
   for (const backend of backends) {
@@ -169,7 +178,7 @@ try {
         const timesFt = ftSteps > 0 && ftBackends.includes(backend);
         // The whole preset, end to end: a fresh avatar's set-up plus every step (the first fine-tuning
         // of this worker, so it includes loading the content-loss networks and compiling).
-        let wholePreset: { preset: FineTunePreset; steps: number; setupMs: number; fineTuneMs: number; seconds: number } | null = null;
+        let wholePreset: WholePresetTiming | null = null;
         if (ftPreset !== null && ftBackends.includes(backend)) {
           const presetSteps = fineTuneSteps(ftPreset, T);
           const started = performance.now();
@@ -291,7 +300,7 @@ if (reportPath) {
     ...results
       .filter((r) => r.ftWholePreset)
       .map((r) => {
-        const w = r.ftWholePreset as { preset: string; steps: number; setupMs: number; fineTuneMs: number; seconds: number };
+        const w = r.ftWholePreset as WholePresetTiming;
         return `- The "${w.preset}" preset run whole on ${r.backend}, ${r.generator}, T = ${r.T} (${w.steps} steps, content loss ${useContentLoss ? `at ${contentSize} px` : 'off'}): ${w.seconds.toFixed(0)} s end to end (avatar set-up ${(w.setupMs / 1000).toFixed(1)} s, fine-tuning ${(w.fineTuneMs / 1000).toFixed(1)} s).`;
       }),
     `- "vs CPU": the first ${COMPARED_FRAMES} frames against the CPU backend's for the same generator, photos and landmarks (when \`cpu\` is benched): largest and mean absolute difference of the RGB bytes, in 1/255.`,
