@@ -132,9 +132,11 @@ it.skipIf(missing !== null)(
     // T = 64 cannot be met by either person: noted, not silently dropped.
     for (const p of results.people as { notes: string[] }[]) expect(p.notes.join(' ')).toMatch(/T=64: only \d+ few-shot frames/);
     // The grid: one row per person, and a row marked for the widest mouth opening.
-    const gridRows = results.grid as { person: string; mouthRow: boolean; targetOpening: number; sourceOpening: number }[];
+    const gridRows = results.grid as { person: string; T: number; mouthRow: boolean; targetOpening: number; sourceOpening: number }[];
     expect(gridRows.length).toBeGreaterThanOrEqual(2);
     expect(gridRows.filter((r) => r.mouthRow)).toHaveLength(1);
+    // Rows record their T run: T = 1 here, the only one met (T = 64 is not).
+    for (const r of gridRows) expect(r.T).toBe(1);
 
     const report = readFileSync(join(work, 'EVAL.md'), 'utf8');
     expect(report).toContain('| warp of the nearest source | – | 1 | 2 | 4 |');

@@ -116,8 +116,8 @@ describe('summarizeOutcomes', () => {
 
 const CELL: RgbaImage = { width: 1, height: 1, data: new Uint8ClampedArray(4) };
 
-function sample(person: string, target: number, targetOpening: number, sourceOpening: number, widestMouth: boolean): GridSample {
-  return { person, target, targetOpening, sourceOpening, widestMouth, cells: [CELL] };
+function sample(person: string, target: number, targetOpening: number, sourceOpening: number, widestMouth: boolean, T = 8): GridSample {
+  return { person, target, T, targetOpening, sourceOpening, widestMouth, cells: [CELL] };
 }
 
 describe('chooseGridSamples', () => {
@@ -142,6 +142,12 @@ describe('chooseGridSamples', () => {
     expect(capped.rows.map((r) => `${r.person}#${r.target}`)).toEqual(['a#0', 'b#1']);
     expect(capped.mouthRow).toBe(1);
     expect(chooseGridSamples([[], []])).toEqual({ rows: [], mouthRow: null });
+  });
+
+  it('keeps a mouth row of another T run apart from the first row of the same hold-out frame', () => {
+    const choice = chooseGridSamples([[sample('a', 0, 0.1, 0.1, false, 8), sample('a', 0, 0.5, 0.0, true, 1)]]);
+    expect(choice.rows.map((r) => `${r.person}#${r.target}@${r.T}`)).toEqual(['a#0@8', 'a#0@1']);
+    expect(choice.mouthRow).toBe(1);
   });
 });
 
@@ -184,7 +190,7 @@ describe('renderReport', () => {
     grid: {
       image: 'eval_grid.png',
       columns: gridColumns(GENERATORS, ['ff']),
-      choice: { rows: [sample('a', 0, 0.1, 0.1, false), sample('b', 2, 0.52, 0.07, true)], mouthRow: 1 },
+      choice: { rows: [sample('a', 0, 0.1, 0.1, false), sample('b', 2, 0.52, 0.07, true, 1)], mouthRow: 1 },
       cellSize: 256,
     },
     dataDescription: 'clips in `v`',
@@ -206,7 +212,7 @@ describe('renderReport', () => {
     expect(text).toContain('`nearestSource`');
     expect(text).toContain('upsampled bilinearly to 256 px');
     expect(text).toContain('![source, driver landmarks, warp, FF warp, FF paper, ground truth](eval_grid.png)');
-    expect(text).toMatch(/\| 2 \| `b` \| 2 \| 0\.52 \/ 0\.07 \| \*\*mouth-open row\*\*/);
+    expect(text).toMatch(/\| 2 \| `b` \| 2 \| 1 \| 0\.52 \/ 0\.07 \| \*\*mouth-open row\*\*/);
     expect(text).toContain('- `b`: T=8: only 3 few-shot frames with a face');
     for (const row of PAPER_TABLE_1) expect(text).toContain(`| ${row.data} | ${row.method} | ${row.T} | ${row.fid.toFixed(1)} |`);
     expect(text).toMatch(/not comparable/i);

@@ -134,7 +134,7 @@ export function chooseGridSamples(grids: readonly (readonly GridSample[])[], max
     if (mouth === null || sample.targetOpening - sample.sourceOpening > mouth.targetOpening - mouth.sourceOpening) mouth = sample;
   }
   if (mouth === null) return { rows, mouthRow: null };
-  const found = rows.findIndex((r) => r.person === mouth.person && r.target === mouth.target);
+  const found = rows.findIndex((r) => r.person === mouth.person && r.target === mouth.target && r.T === mouth.T);
   if (found >= 0) return { rows, mouthRow: found };
   return { rows: [...rows, mouth], mouthRow: rows.length };
 }
@@ -504,22 +504,23 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
     lines.push('## Samples');
     lines.push('');
     lines.push(`Columns: ${columns.join(' | ')}; ${cellSize} px cells, each generator's frames as shown (smaller ones`);
-    lines.push('upsampled bilinearly), at the largest T run for that person. The source is the few-shot frame the warp');
-    lines.push("used for that hold-out frame (nearest the driver's pose). Mouth opening: inner-lip gap (points 13–14) ÷");
-    lines.push('inter-ocular distance, of the driver and of the source.');
+    lines.push('upsampled bilinearly), at the largest T run for that person; the mouth row at the T run where its driver');
+    lines.push('opens the mouth most beyond the source (at T = 1 the one photo, whatever its mouth). The source is the few-shot');
+    lines.push("frame the warp used for that hold-out frame (nearest the driver's pose). Mouth opening: inner-lip gap (points");
+    lines.push('13–14) ÷ inter-ocular distance, of the driver and of the source.');
     lines.push('');
-    lines.push('| row | person | hold-out frame | mouth opening: driver / source | note |');
-    lines.push('| --- | --- | --- | --- | --- |');
+    lines.push('| row | person | hold-out frame | T | mouth opening: driver / source | note |');
+    lines.push('| --- | --- | --- | --- | --- | --- |');
     choice.rows.forEach((row, r) => {
       const marked = r === choice.mouthRow;
       const gain = row.targetOpening - row.sourceOpening;
       const note = !marked
         ? ''
         : gain > 0
-          ? '**mouth-open row**: the driver opening the mouth most beyond its source, of all hold-out frames'
+          ? '**mouth-open row**: the driver opening the mouth most beyond its source, of all hold-out frames and T runs'
           : '**mouth row**: no driver in this run opens the mouth wider than its source; this one comes closest';
       lines.push(
-        `| ${r + 1} | \`${row.person}\` | ${row.target} | ${row.targetOpening.toFixed(2)} / ${row.sourceOpening.toFixed(2)} | ${note} |`,
+        `| ${r + 1} | \`${row.person}\` | ${row.target} | ${row.T} | ${row.targetOpening.toFixed(2)} / ${row.sourceOpening.toFixed(2)} | ${note} |`,
       );
     });
     lines.push('');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KEYPOINTS } from '../landmarks/contours.ts';
 import { NUM_LANDMARKS, type Landmarks } from '../landmarks/types.ts';
 import { mouthOpening } from '../landmarks/expression.ts';
-import { widestMouthTarget } from './mouth-opening.ts';
+import { widestMouthOverRuns, widestMouthTarget } from './mouth-opening.ts';
 
 /** A face with eyes `eyes` apart and inner lips `gap` apart (everything else at the origin). */
 function face(gap: number, eyes = 40): Landmarks {
@@ -44,5 +44,33 @@ describe('widestMouthTarget', () => {
     expect(widestMouthTarget([face(2), face(0)], [face(10), face(10)]).gain).toBeLessThan(0);
     expect(() => widestMouthTarget([], [])).toThrow(/at least one/);
     expect(() => widestMouthTarget([face(1)], [])).toThrow(/as many sources/);
+  });
+});
+
+describe('widestMouthOverRuns', () => {
+  it('finds the run and target with the widest gap (a T = 1 closed-lipped photo beats T = 8 nearer ones)', () => {
+    const targets = [face(4), face(16)];
+    const runs = new Map([
+      [1, [face(0), face(0)]],
+      [8, [face(4), face(14)]],
+    ]);
+    const widest = widestMouthOverRuns(targets, runs)!;
+    expect(widest.T).toBe(1);
+    expect(widest.index).toBe(1);
+    expect(widest.gain).toBeCloseTo(0.4, 12);
+  });
+
+  it('takes the first run on ties and is null without runs', () => {
+    const same = [face(0)];
+    expect(
+      widestMouthOverRuns(
+        [face(8)],
+        new Map([
+          [8, same],
+          [1, same],
+        ]),
+      )!.T,
+    ).toBe(8);
+    expect(widestMouthOverRuns([face(8)], new Map())).toBeNull();
   });
 });

@@ -36,3 +36,21 @@ export function widestMouthTarget(targets: readonly Landmarks[], sources: readon
   }
   return best!;
 }
+
+/**
+ * widestMouthTarget over several T runs (T → per target, the landmarks of the source photo that run
+ * warps for it): the run and target whose driver opens the mouth most beyond its source, the first
+ * run on ties; null without runs. At T = 1 the one photo serves every target, closed lips or not,
+ * so it is where the widest gap is usually found.
+ */
+export function widestMouthOverRuns(
+  targets: readonly Landmarks[],
+  runs: ReadonlyMap<number, readonly Landmarks[]>,
+): (WidestMouth & { T: number }) | null {
+  let best: (WidestMouth & { T: number }) | null = null;
+  for (const [T, sources] of runs) {
+    const widest = widestMouthTarget(targets, sources);
+    if (best === null || widest.gain > best.gain) best = { ...widest, T };
+  }
+  return best;
+}

@@ -28,7 +28,7 @@ import { decode, encode, toPoints } from './eval-image.ts';
 import { cosine } from './cross-metrics.ts';
 import { averageKeypointDistance } from './keypoint-distance.ts';
 import { mouthOpening } from '../landmarks/expression.ts';
-import { widestMouthTarget } from './mouth-opening.ts';
+import { widestMouthOverRuns } from './mouth-opening.ts';
 import { resizeForComparison } from './resize.ts';
 import { faceBox, relativeSharpness } from './sharpness.ts';
 import { ssim } from './ssim.ts';
@@ -105,10 +105,12 @@ export interface PersonTiming {
 export interface GridSample {
   person: string;
   target: number;
+  /** The T run the row's frames come from: the largest, or for the widest mouth the run it was found in. */
+  T: number;
   /** mouthOpening (mouth-opening.ts) of the driver and of the source photo the row warps. */
   targetOpening: number;
   sourceOpening: number;
-  /** The person's hold-out frame with the largest targetOpening − sourceOpening. */
+  /** The person's hold-out frame and T run with the largest targetOpening − sourceOpening. */
   widestMouth: boolean;
   /** Cells at cropSize, in the order of gridColumns(). */
   cells: (RgbaImage | null)[];
@@ -124,7 +126,10 @@ export interface PersonOutcome {
   timings: PersonTiming[];
   /** Pooled features per methodKey and for the ground truth, for the FID proxy. */
   features: Record<string, number[][]>;
-  /** Sample-grid rows at the largest T run: the first hold-out frame, and the widest mouth when another. */
+  /**
+   * Sample-grid rows: the first hold-out frame at the largest T run, and the widest mouth over all T
+   * runs when another (a T = 1 photo with closed lips is where a warp can only stretch them).
+   */
   grid: GridSample[];
   /** Cross-identity scores of this person's avatars driven by another person's clip (settings.cross). */
   cross?: CrossOutcome;
@@ -247,8 +252,8 @@ export async function evaluatePerson(
     return frames;
   };
 
-  /** Per target, the few-shot frame the warp used at the largest T run (the grid's source column). */
-  let gridSources: number[] = truth.map(() => 0);
+  /** Per T run, per target, the few-shot frame the warp used (the grid's source column). */
+  const warpSources = new Map<number, number[]>();
   let largestT = 0;
   const allSources = sourceCrops.map((_, k) => k);
   for (const T of settings.Ts) {
@@ -337,7 +342,7 @@ export async function evaluatePerson(
       outcome.timings.push(timing);
     }
     largestT = T;
-    gridSources = nearest;
+    warpSources.set(T, nearest);
   }
 
   // Metrics at metricSize. Identity embeddings of all crops in one batch per method keep the page round trips few.
@@ -383,30 +388,34 @@ export async function evaluatePerson(
     }
   }
 
-  // Sample-grid rows at cropSize: the first hold-out frame, and the one whose driver opens the mouth
-  // most beyond its source photo's.
-  const widest = widestMouthTarget(
-    truthPoints,
-    gridSources.map((k) => sourcePoints[k]),
-  );
+  // Sample-grid rows at cropSize: the first hold-out frame at the largest T, and the frame and T run
+  // whose driver opens the mouth most beyond its source photo's (the first T on ties).
   const labels = settings.generators.map((g) => g.label);
-  const shown = (method: Method, generator: string | null, i: number) => {
-    const frame = largestT ? generated.get(methodKey(method, largestT, generator))?.frames[i] : undefined;
-    return frame ? resizeForComparison(frame, cropSize) : null;
-  };
-  for (const i of widest.index === 0 ? [0] : [0, widest.index]) {
+  const widest = widestMouthOverRuns(
+    truthPoints,
+    new Map([...warpSources].map(([T, nearest]) => [T, nearest.map((k) => sourcePoints[k])])),
+  );
+  const rows = largestT ? [{ T: largestT, index: 0 }] : [];
+  if (widest && (widest.T !== largestT || widest.index !== 0)) rows.push({ T: widest.T, index: widest.index });
+  for (const { T, index: i } of rows) {
+    const sourceOf = warpSources.get(T)![i];
+    const shown = (method: Method, generator: string | null) => {
+      const frame = generated.get(methodKey(method, T, generator))?.frames[i];
+      return frame ? resizeForComparison(frame, cropSize) : null;
+    };
     outcome.grid.push({
       person: plan.id,
       target: i,
+      T,
       targetOpening: mouthOpening(truthPoints[i]),
-      sourceOpening: mouthOpening(sourcePoints[gridSources[i]]),
-      widestMouth: i === widest.index,
+      sourceOpening: mouthOpening(sourcePoints[sourceOf]),
+      widestMouth: widest !== null && T === widest.T && i === widest.index,
       cells: [
-        sourceCrops[gridSources[i]],
+        sourceCrops[sourceOf],
         rasterizeLandmarks(truthPoints[i], cropSize),
-        shown('warp', null, i),
-        ...(settings.modes.includes('ff') ? labels.map((g) => shown('ff', g, i)) : []),
-        ...(settings.modes.includes('ft') ? labels.map((g) => shown('ft', g, i)) : []),
+        shown('warp', null),
+        ...(settings.modes.includes('ff') ? labels.map((g) => shown('ff', g)) : []),
+        ...(settings.modes.includes('ft') ? labels.map((g) => shown('ft', g)) : []),
         truth[i],
       ],
     });

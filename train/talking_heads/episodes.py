@@ -47,8 +47,13 @@ class EpisodeSampler:
         points: Optional[np.ndarray] = None,
         display: Optional[Tuple[np.ndarray, np.ndarray]] = None,
         mouth_focus: float = 0.0,
+        cross_clip: float = 0.0,
+        people: Optional[Sequence[object]] = None,
     ) -> None:
-        kept = [list(v) for v in videos if len(v) >= 2]
+        if people is not None and len(people) != len(videos):
+            raise ValueError(f"{len(people)} people for {len(videos)} videos")
+        keep = [len(v) >= 2 for v in videos]
+        kept = [list(v) for v, k in zip(videos, keep) if k]
         if not kept:
             raise ValueError("no video has two frames or more")
         self.k = k
@@ -82,6 +87,22 @@ class EpisodeSampler:
                 order = torch.argsort(opening[torch.tensor(v, dtype=torch.long)], stable=True)
                 ranked[i, : len(v)] = torch.tensor(v, dtype=torch.long)[order]
             self.by_opening = ranked.to(device)
+        # Cross-clip episodes (a fraction `cross_clip` of the episodes that are not mouth-focused):
+        # the target from another clip of the same person, as the app's avatars are driven (photos
+        # from one occasion, the webcam on another: other light, background, hair). A video's
+        # "other" frames are those of its person's other kept videos.
+        self.cross_clip = float(cross_clip)
+        self.other_table = self.other_lengths = None
+        if self.cross_clip > 0:
+            if people is None:
+                raise ValueError("cross_clip needs each video's person (people)")
+            owners = [who for who, k in zip(people, keep) if k]
+            others = [[i for j, v in enumerate(kept) if j != n and owners[j] == owners[n] for i in v] for n in range(len(kept))]
+            other_lengths = torch.tensor([len(o) for o in others], dtype=torch.long)
+            other_table = torch.zeros(self.num_videos, max(int(other_lengths.max()), 1), dtype=torch.long)
+            for i, o in enumerate(others):
+                other_table[i, : len(o)] = torch.tensor(o, dtype=torch.long)
+            self.other_table, self.other_lengths = other_table.to(device), other_lengths.to(device)
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
 
@@ -121,6 +142,13 @@ class EpisodeSampler:
             ranked = self.by_opening[video]
             target_idx = torch.where(focus, ranked.gather(1, top.unsqueeze(1)).squeeze(1), target_idx)
             source_idx = torch.where(focus.unsqueeze(1), ranked.gather(1, low), source_idx)
+        else:
+            focus = torch.zeros(batch, dtype=torch.bool, device=self.device)
+        if self.other_table is not None:
+            others = self.other_lengths[video]
+            cross = (torch.rand(batch, device=self.device, generator=g) < self.cross_clip) & (others > 0) & ~focus
+            pick = (torch.rand(batch, device=self.device, generator=g) * others.clamp_min(1)).long()
+            target_idx = torch.where(cross, self.other_table[video, pick], target_idx)
         source_idx = source_idx.reshape(-1)
         s = self.crops.shape[1]
         frames = self._to_float(self.crops[source_idx]).reshape(batch, self.k, 3, s, s)
@@ -141,8 +169,17 @@ class EpisodeSampler:
 def videos_of(training_set, include_heldout: bool = False, sources: Optional[Sequence[str]] = None) -> List[List[int]]:
     """Frame-index lists, one per clip (a YouTube Faces clip, or a CelebA person's photos); only
     the people of `sources` (e.g. ["ytf"]) when given."""
+    return [clip.frames.tolist() for _, clip in _clips(training_set, include_heldout, sources)]
+
+
+def people_of(training_set, include_heldout: bool = False, sources: Optional[Sequence[str]] = None) -> List[Tuple[str, str]]:
+    """Each `videos_of` clip's person, as (source, id): what cross-clip episodes pair clips by."""
+    return [(person.source, person.id) for person, _ in _clips(training_set, include_heldout, sources)]
+
+
+def _clips(training_set, include_heldout: bool, sources: Optional[Sequence[str]]):
     return [
-        clip.frames.tolist()
+        (person, clip)
         for person in training_set.people
         if (include_heldout or not person.heldout) and (sources is None or person.source in sources)
         for clip in person.clips

@@ -169,6 +169,11 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
             if episodes.get("mouth_focus")
             else ""
         )
+        + (
+            f"; {float(episodes['cross_clip']):.0%} of the others cross-clip (target from another clip of the person)"
+            if episodes.get("cross_clip")
+            else ""
+        )
         + " |"
     )
     adv, fm = float(options.get("adv_weight", 1.0)), float(options.get("fm_weight", 10.0))

@@ -23,7 +23,7 @@ import torch.distributed as dist
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import load_preset
-from .episodes import EpisodeSampler, videos_of
+from .episodes import EpisodeSampler, people_of, videos_of
 from .trainer import MetaTrainer, TrainOptions, format_stats, is_finite
 from .warm_start import default_warm_start, warm_start
 
@@ -63,6 +63,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         type=float,
         default=0.0,
         help="fraction of episodes whose target is among its clip's most open-mouthed frames and sources among the least",
+    )
+    p.add_argument(
+        "--cross-clip",
+        type=float,
+        default=0.0,
+        help="fraction of episodes whose target comes from another clip of the sources' person (as the app is driven)",
     )
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
@@ -137,7 +143,8 @@ def main(argv=None) -> int:
     data = load_training_set(args.data, heldout=False, landmarks=config.generator.uses_warp)
     if data.size != config.resolution:
         raise SystemExit(f"{args.data} is {data.size} px but preset {args.config} is {config.resolution} px")
-    videos = videos_of(data, sources=args.sources.split(",") if args.sources else None)
+    sources = args.sources.split(",") if args.sources else None
+    videos, people = videos_of(data, sources=sources), people_of(data, sources=sources)
     display = None
     if args.display_data:
         if not config.generator.uses_warp:
@@ -161,6 +168,8 @@ def main(argv=None) -> int:
         points=data.landmarks,
         display=display,
         mouth_focus=args.mouth_focus,
+        cross_clip=args.cross_clip,
+        people=people,
     )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
@@ -235,7 +244,7 @@ def main(argv=None) -> int:
                 "lineage": parents,
                 "warm_start": warm_from,
                 "options": asdict(options),
-                "episodes": {"sources": args.sources or "all", "mouth_focus": args.mouth_focus},
+                "episodes": {"sources": args.sources or "all", "mouth_focus": args.mouth_focus, "cross_clip": args.cross_clip},
             },
         )
         print(f"checkpoint at step {trainer.step} ({reason})", flush=True)
