@@ -103,6 +103,24 @@ describe('summarizeOutcomes', () => {
     expect(summary.rows[1].fidProxy).toBeNull(); // no features stored for the warp here
   });
 
+  it("brackets the FID proxy by a bootstrap over people and divides FF's by the warp's at the same T", () => {
+    const withWarp = (person: string, shift: number) => {
+      const o = outcome(person, 0.5);
+      return { ...o, features: { ...o.features, [methodKey('warp', 1)]: features(2, 2 + shift) } };
+    };
+    const rows = summarizeOutcomes([withWarp('a', 0), withWarp('b', 0.5)], GENERATORS).rows;
+    const [warp, ff] = [rows[1], rows[2]];
+    expect(warp.fidProxyCi![0]).toBeLessThanOrEqual(warp.fidProxy!);
+    expect(warp.fidProxyCi![1]).toBeGreaterThan(warp.fidProxyCi![0]); // the two people's warps differ
+    expect(ff.fidProxyToWarp!.ratio).toBeCloseTo(ff.fidProxy! / warp.fidProxy!, 12);
+    // FF is shifted by 3 (54), the warp by 2 for a and 2.5 for b: every draw's ratio lies in [54/37.5, 54/24].
+    const [lo, hi] = ff.fidProxyToWarp!.ci!;
+    expect(lo).toBeGreaterThanOrEqual(54 / 37.5 - 1e-9);
+    expect(hi).toBeLessThanOrEqual(54 / 24 + 1e-9);
+    expect(hi).toBeGreaterThan(lo);
+    expect(warp.fidProxyToWarp).toBeNull(); // only FF and FT rows
+  });
+
   it('summarises timings per generator and T', () => {
     expect(summary.timings.map((t) => `${t.generator}@${t.T}`)).toEqual(['warp@1', 'paper@1']);
     const t = summary.timings[0];

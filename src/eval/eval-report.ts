@@ -3,9 +3,9 @@
 // sample grid's rows, the cross-identity table and its videos (with --cross), which metrics separate
 // the methods at all, and the paper's Table 1 for context.
 import { CROSS_METRICS, type CrossMetricKey, type CrossRow } from './cross-identity.ts';
-import { frechetDistance } from './frechet.ts';
+import { bootstrapFrechet, frechetDistance } from './frechet.ts';
 import { GROUND_TRUTH_KEY, methodKey, methodName, type GridSample, type Method, type PersonOutcome } from './run-evaluation.ts';
-import { summarize } from './summary-stats.ts';
+import { percentile95, summarize } from './summary-stats.ts';
 
 export interface MetricSummary {
   n: number;
@@ -31,7 +31,17 @@ export interface MethodRow {
   sharpness: MetricSummary;
   /** Null with fewer than two frames on either side. */
   fidProxy: number | null;
+  /** 95% bootstrap interval of fidProxy over people (FID_BOOTSTRAP); null where it cannot be formed. */
+  fidProxyCi: [number, number] | null;
+  /**
+   * FF and FT rows: fidProxy ÷ the warp's at the same T, and the 95% interval of that ratio over the
+   * same bootstrap draws (paired: both distances from the same people); null without a warp row.
+   */
+  fidProxyToWarp: { ratio: number; ci: [number, number] | null } | null;
 }
+
+/** Replicates and seed of the FID proxy's bootstrap over people (a draw of people per replicate). */
+export const FID_BOOTSTRAP = { replicates: 200, seed: 20190522 };
 
 export interface TimingRow {
   generator: string;
@@ -69,7 +79,14 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
     ...new Map(scores.map((s) => [methodKey(s.method, s.T, s.generator), { method: s.method, generator: s.generator, T: s.T }])).values(),
   ].sort((a, b) => a.T - b.T || METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || rank(a.generator) - rank(b.generator));
   const truthFeatures = outcomes.flatMap((o) => o.features[GROUND_TRUTH_KEY] ?? []);
-  const rows = keys.map(({ method, generator, T }): MethodRow => {
+  // The FID proxy's spread over people: every row's features and the truth's, by person, drawn together.
+  const replicates = bootstrapFrechet(
+    keys.map(({ method, generator, T }) => outcomes.map((o) => o.features[methodKey(method, T, generator)] ?? [])),
+    outcomes.map((o) => o.features[GROUND_TRUTH_KEY] ?? []),
+    FID_BOOTSTRAP.replicates,
+    FID_BOOTSTRAP.seed,
+  );
+  const rows = keys.map(({ method, generator, T }, index): MethodRow => {
     const mine = scores.filter((s) => s.method === method && s.generator === generator && s.T === T);
     const akd = mine.map((s) => s.akd).filter((v): v is number => v !== null);
     const features = outcomes.flatMap((o) => o.features[methodKey(method, T, generator)] ?? []);
@@ -86,8 +103,20 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
       faceFound: mine.length ? akd.length / mine.length : 0,
       sharpness: stats(mine.map((s) => s.sharpness).filter((v) => Number.isFinite(v))),
       fidProxy: features.length >= 2 && truthFeatures.length >= 2 ? frechetDistance(features, truthFeatures) : null,
+      fidProxyCi: percentile95(replicates[index]),
+      fidProxyToWarp: null,
     };
   });
+  for (const row of rows) {
+    if (row.method !== 'ff' && row.method !== 'ft') continue;
+    const warp = rows.findIndex((r) => r.method === 'warp' && r.T === row.T);
+    if (warp < 0 || row.fidProxy === null || !rows[warp].fidProxy) continue;
+    const mine = replicates[rows.indexOf(row)];
+    row.fidProxyToWarp = {
+      ratio: row.fidProxy / rows[warp].fidProxy!,
+      ci: percentile95(mine.map((d, r) => d / replicates[warp][r])),
+    };
+  }
   const timingsByKey = new Map<string, PersonOutcome['timings']>();
   for (const t of outcomes.flatMap((o) => o.timings)) {
     const key = `${t.generator}|${t.T}`;
@@ -438,7 +467,7 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of summary.rows) {
     lines.push(
-      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)} |`,
+      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)}${row.fidProxyCi ? ` (${row.fidProxyCi[0].toFixed(1)}–${row.fidProxyCi[1].toFixed(1)})` : ''} |`,
     );
   }
   lines.push('');
@@ -459,7 +488,20 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('- **FID-proxy**: Fréchet distance between Gaussians fitted to global-average-pooled MobileNetV2 `out_relu`');
   lines.push('  features (nsfwjs weights) of generated and ground-truth frames. **Not comparable with standard FID**');
   lines.push('  (other network, a few dozen frames instead of thousands); useful only to compare rows of this table.');
+  lines.push(`  In brackets: the 95% bootstrap interval over people (${FID_BOOTSTRAP.replicates} draws of the people with replacement).`);
   lines.push('');
+  const toWarp = summary.rows.filter((r) => r.fidProxyToWarp);
+  if (toWarp.length) {
+    lines.push("FID-proxy of each generator ÷ the warp's at the same T (95% interval over the same draws of people, paired):");
+    lines.push('');
+    for (const row of toWarp) {
+      const { ratio, ci } = row.fidProxyToWarp!;
+      lines.push(
+        `- ${METHOD_LABEL[row.method]}, ${generatorLabel(row, context.weights)}, T = ${row.T}: ${ratio.toFixed(2)}${ci ? ` (${ci[0].toFixed(2)}–${ci[1].toFixed(2)})` : ''}`,
+      );
+    }
+    lines.push('');
+  }
   lines.push('Which metrics separate the methods here (pairs of rows at the same T whose 95% intervals do not overlap):');
   lines.push('');
   const selfMetrics: [string, (row: MethodRow) => MetricSummary][] = [

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frechetDistance } from './frechet.ts';
+import { bootstrapFrechet, frechetDistance } from './frechet.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 import { seededRandom } from '../util/random.ts';
 
@@ -90,5 +90,27 @@ describe('frechetDistance', () => {
     expect(() => frechetDistance(randomRows(1, 4, 1), randomRows(5, 4, 2))).toThrow(/at least 2/);
     expect(() => frechetDistance(randomRows(3, 4, 1), randomRows(3, 5, 2))).toThrow(/feature sizes differ/);
     expect(() => frechetDistance([[1, 2], [3]], randomRows(3, 2, 2))).toThrow(/row 1/);
+  });
+});
+
+describe('bootstrapFrechet', () => {
+  const truth = [randomRows(3, 8, 11), randomRows(3, 8, 12), randomRows(3, 8, 13), randomRows(3, 8, 14)];
+  const shifted = truth.map((rows) => rows.map((row) => row.map((v) => v + 1)));
+
+  it('draws the same people for every set: a copy of the truth is 0 in every draw, a shift of 1 in 8 dims is 8', () => {
+    const [same, moved] = bootstrapFrechet([truth, shifted], truth, 25, 3);
+    expect(same).toHaveLength(25);
+    for (const d of same) expect(d).toBeCloseTo(0, 6);
+    for (const d of moved) expect(d).toBeCloseTo(8, 6);
+  });
+
+  it('varies across draws for unrelated sets, reproducibly for a seed, and leaves empty draws NaN', () => {
+    const other = truth.map((_, g) => randomRows(3, 8, 40 + g, 2));
+    const first = bootstrapFrechet([other], truth, 30, 5)[0];
+    expect(new Set(first.map((d) => d.toFixed(6))).size).toBeGreaterThan(5);
+    expect(bootstrapFrechet([other], truth, 30, 5)[0]).toEqual(first);
+    const sparse = [[], [], [], randomRows(1, 8, 9)];
+    expect(bootstrapFrechet([sparse], truth, 40, 5)[0].some((d) => Number.isNaN(d))).toBe(true);
+    expect(() => bootstrapFrechet([truth.slice(1)], truth, 2, 1)).toThrow(/3 groups, the truth 4/);
   });
 });

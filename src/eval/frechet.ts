@@ -14,6 +14,7 @@
  * exact, with nothing larger than n×n ever formed.
  */
 import { psdEigenvalues } from './symmetric-eigen.ts';
+import { seededRandom } from '../util/random.ts';
 
 /** Samples as rows, all of the same length (the feature size). */
 export type FeatureRows = readonly ArrayLike<number>[];
@@ -89,4 +90,35 @@ export function frechetDistance(a: FeatureRows, b: FeatureRows): number {
   const traceSqrtProduct = sumOfSingularValues(centredA, centredB, d) / Math.sqrt((a.length - 1) * (b.length - 1));
 
   return Math.max(0, meanDistanceSquared + traceA + traceB - 2 * traceSqrtProduct);
+}
+
+/**
+ * Bootstrap replicates of Fréchet distances over groups (one group per person): each replicate
+ * draws the groups with replacement, one draw shared by every set so that the distances of
+ * different methods stay paired, and measures each set's rows of the drawn groups (pooled) against
+ * the truth's rows of the same groups. `sets[s][g]` are set s's rows for group g, `truth[g]` the
+ * truth's; a group may be empty in a set. Returns distances [set][replicate], NaN where a side has
+ * fewer than 2 rows. Seeded, so a report is reproducible.
+ */
+export function bootstrapFrechet(
+  sets: readonly (readonly FeatureRows[])[],
+  truth: readonly FeatureRows[],
+  replicates: number,
+  seed: number,
+): number[][] {
+  const groups = truth.length;
+  sets.forEach((set, s) => {
+    if (set.length !== groups) throw new Error(`bootstrapFrechet: set ${s} has ${set.length} groups, the truth ${groups}`);
+  });
+  const random = seededRandom(seed);
+  const out = sets.map(() => [] as number[]);
+  for (let r = 0; r < replicates; r++) {
+    const drawn = Array.from({ length: groups }, () => Math.floor(random() * groups));
+    const truthRows = drawn.flatMap((g) => [...truth[g]]);
+    sets.forEach((set, s) => {
+      const rows = drawn.flatMap((g) => [...set[g]]);
+      out[s].push(rows.length >= 2 && truthRows.length >= 2 ? frechetDistance(rows, truthRows) : NaN);
+    });
+  }
+  return out;
 }

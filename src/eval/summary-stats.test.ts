@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { studentT975, summarize } from './summary-stats.ts';
+import { percentile95, studentT975, summarize } from './summary-stats.ts';
 
 describe('studentT975', () => {
   it('matches scipy.stats.t.ppf(0.975, df) in and past the table', () => {
@@ -65,5 +65,16 @@ describe('summarize', () => {
     const few = summarize([0, 1, 0, 1]);
     const many = summarize(Array.from({ length: 100 }, (_, k) => k % 2));
     expect(many.ci95).toBeLessThan(few.ci95);
+  });
+});
+
+describe('percentile95', () => {
+  it('is the 2.5th and 97.5th percentiles, interpolated, over the finite values', () => {
+    const values = Array.from({ length: 201 }, (_, k) => k); // 0 … 200
+    expect(percentile95([...values].reverse())).toEqual([5, 195]);
+    const [lo, hi] = percentile95([0, 1, Number.NaN])!;
+    expect(lo).toBeCloseTo(0.025, 12);
+    expect(hi).toBeCloseTo(0.975, 12);
+    expect(percentile95([1, Number.NaN])).toBeNull();
   });
 });

@@ -63,3 +63,19 @@ export function summarize(values: readonly number[]): Summary {
   const std = Math.sqrt(finite.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
   return { n, missing, mean, std, ci95: (studentT975(n - 1) * std) / Math.sqrt(n) };
 }
+
+/**
+ * The central 95 % of the finite values (2.5th and 97.5th percentiles, linear between order
+ * statistics): a bootstrap's percentile interval. Null with fewer than 2 finite values.
+ */
+export function percentile95(values: readonly number[]): [number, number] | null {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length < 2) return null;
+  const at = (q: number) => {
+    const position = q * (sorted.length - 1);
+    const below = Math.floor(position);
+    const above = Math.min(below + 1, sorted.length - 1);
+    return sorted[below] + (sorted[above] - sorted[below]) * (position - below);
+  };
+  return [at(0.025), at(0.975)];
+}
