@@ -107,14 +107,13 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
       fidProxyToWarp: null,
     };
   });
-  for (const row of rows) {
+  for (const [index, row] of rows.entries()) {
     if (row.method !== 'ff' && row.method !== 'ft') continue;
     const warp = rows.findIndex((r) => r.method === 'warp' && r.T === row.T);
     if (warp < 0 || row.fidProxy === null || !rows[warp].fidProxy) continue;
-    const mine = replicates[rows.indexOf(row)];
     row.fidProxyToWarp = {
       ratio: row.fidProxy / rows[warp].fidProxy!,
-      ci: percentile95(mine.map((d, r) => d / replicates[warp][r])),
+      ci: percentile95(replicates[index].map((d, r) => d / replicates[warp][r])),
     };
   }
   const timingsByKey = new Map<string, PersonOutcome['timings']>();

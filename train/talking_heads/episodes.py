@@ -6,6 +6,7 @@ at most) and episodes are drawn there with index tensors, so a step needs no hos
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
@@ -66,11 +67,7 @@ class EpisodeSampler:
         self.display_crops = None if display is None else torch.from_numpy(np.ascontiguousarray(display[0])).to(device)
         self.display_points = None if display is None else torch.from_numpy(np.ascontiguousarray(display[1], np.float32)).to(device)
         self.num_videos = len(kept)
-        lengths = torch.tensor([len(v) for v in kept], dtype=torch.long)
-        width = int(lengths.max())
-        table = torch.zeros(self.num_videos, width, dtype=torch.long)
-        for i, v in enumerate(kept):
-            table[i, : len(v)] = torch.tensor(v, dtype=torch.long)
+        table, lengths = _padded(kept)
         self.frame_table = table.to(device)
         self.lengths = lengths.to(device)
         # Mouth-focused episodes (a fraction `mouth_focus` of each batch): the target is among the
@@ -82,11 +79,8 @@ class EpisodeSampler:
             if self.points is None:
                 raise ValueError("mouth_focus needs the frames' landmarks (points)")
             opening = mouth_opening(self.points.cpu())
-            ranked = torch.zeros_like(table)
-            for i, v in enumerate(kept):
-                order = torch.argsort(opening[torch.tensor(v, dtype=torch.long)], stable=True)
-                ranked[i, : len(v)] = torch.tensor(v, dtype=torch.long)[order]
-            self.by_opening = ranked.to(device)
+            ranked = [torch.tensor(v)[torch.argsort(opening[torch.tensor(v)], stable=True)].tolist() for v in kept]
+            self.by_opening = _padded(ranked)[0].to(device)
         # Cross-clip episodes (a fraction `cross_clip` of the episodes that are not mouth-focused):
         # the target from another clip of the same person, as the app's avatars are driven (photos
         # from one occasion, the webcam on another: other light, background, hair). A video's
@@ -97,11 +91,11 @@ class EpisodeSampler:
             if people is None:
                 raise ValueError("cross_clip needs each video's person (people)")
             owners = [who for who, k in zip(people, keep) if k]
-            others = [[i for j, v in enumerate(kept) if j != n and owners[j] == owners[n] for i in v] for n in range(len(kept))]
-            other_lengths = torch.tensor([len(o) for o in others], dtype=torch.long)
-            other_table = torch.zeros(self.num_videos, max(int(other_lengths.max()), 1), dtype=torch.long)
-            for i, o in enumerate(others):
-                other_table[i, : len(o)] = torch.tensor(o, dtype=torch.long)
+            clips_of = defaultdict(list)
+            for n, who in enumerate(owners):
+                clips_of[who].append(n)
+            others = [[i for j in clips_of[owners[n]] if j != n for i in kept[j]] for n in range(len(kept))]
+            other_table, other_lengths = _padded(others)
             self.other_table, self.other_lengths = other_table.to(device), other_lengths.to(device)
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
@@ -164,6 +158,15 @@ class EpisodeSampler:
             target_index=target_idx,
             source_index=source_idx.reshape(batch, self.k),
         )
+
+
+def _padded(rows: Sequence[Sequence[int]]) -> Tuple[Tensor, Tensor]:
+    """Ragged lists of frame indices as one zero-padded long table [len(rows), longest (≥ 1)] and their lengths."""
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+    table = torch.zeros(len(rows), max(int(lengths.max()), 1), dtype=torch.long)
+    for i, r in enumerate(rows):
+        table[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+    return table, lengths
 
 
 def videos_of(training_set, include_heldout: bool = False, sources: Optional[Sequence[str]] = None) -> List[List[int]]:
