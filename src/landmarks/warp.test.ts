@@ -12,6 +12,7 @@ import { WARP_MESH } from './warp-mesh.ts';
 import {
   alignmentError,
   controlPoints,
+  displace,
   heldSource,
   nearestSource,
   NUM_CONTROL_POINTS,
@@ -374,5 +375,88 @@ describe('warpTensor (TF.js, CPU backend)', () => {
     const wide = tf.zeros([1, 8, 16, 3]) as tf.Tensor4D;
     expect(() => warpTensor(wide, face, face)).toThrow(/square/);
     wide.dispose();
+  });
+});
+
+describe('displace (the learned flow, on the model backend)', () => {
+  beforeAll(async () => {
+    await useCpuBackend();
+  });
+
+  const size = 8;
+  const image = () =>
+    tf.tensor4d(
+      Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => Math.sin(i * 0.37) + (i % 5) * 0.1),
+      [2, size, size, 3],
+    );
+  /** A constant flow of (fx, fy) crop units for image b = 0 and (−fx, −fy) for b = 1. */
+  const constantFlow = (fx: number, fy: number) =>
+    tf.tensor4d(
+      Float32Array.from({ length: 2 * size * size * 2 }, (_, i) => (i % 2 === 0 ? fx : fy) * (i < size * size * 2 ? 1 : -1)),
+      [2, size, size, 2],
+    );
+
+  it('returns the image for a zero flow and shifts it by whole pixels with edge clamping', () => {
+    const img = image();
+    const still = displace(img, tf.zeros([2, size, size, 2]) as tf.Tensor4D);
+    expect(tf.max(tf.abs(tf.sub(still, img))).dataSync()[0]).toBeLessThan(1e-6);
+    // One pixel right in x for image 0: pixel i reads i + 1 (the last column reads itself).
+    const shifted = displace(img, constantFlow(1 / size, 0));
+    const values = shifted.arraySync() as number[][][][];
+    const source = img.arraySync() as number[][][][];
+    for (let j = 0; j < size; j++) {
+      for (let i = 0; i < size; i++) {
+        expect(values[0][j][i][1]).toBeCloseTo(source[0][j][Math.min(i + 1, size - 1)][1], 5);
+        // Image 1 moved the other way: pixel i reads i − 1 (the first column reads itself).
+        expect(values[1][j][i][2]).toBeCloseTo(source[1][j][Math.max(i - 1, 0)][2], 5);
+      }
+    }
+    tf.dispose([img, still, shifted]);
+  });
+
+  it('interpolates between pixels as sampleBilinearPixels and gives the flow the finite-difference gradient', () => {
+    const img = image();
+    const flow = tf.tensor4d(
+      Float32Array.from({ length: 2 * size * size * 2 }, (_, i) => 0.06 * Math.sin(i * 1.3)),
+      [2, size, size, 2],
+    );
+    // Reference: positions (pixel centres) moved by flow × size, sampled by the plain-JS sampler.
+    const flowValues = flow.dataSync();
+    const imgValues = img.dataSync();
+    const got = displace(img, flow).dataSync();
+    for (let b = 0; b < 2; b++) {
+      const positions = new Float32Array(2 * size * size);
+      for (let p = 0; p < size * size; p++) {
+        positions[2 * p] = (p % size) + 0.5 + flowValues[2 * (b * size * size + p)] * size;
+        positions[2 * p + 1] = Math.floor(p / size) + 0.5 + flowValues[2 * (b * size * size + p) + 1] * size;
+      }
+      const plain = sampleBilinearPixels(imgValues.subarray(b * size * size * 3, (b + 1) * size * size * 3), size, 3, positions);
+      for (let k = 0; k < plain.length; k++) expect(got[b * size * size * 3 + k]).toBeCloseTo(plain[k], 5);
+    }
+    // d/dflow of Σ displace(img, flow) · w against central differences, at a few interior entries.
+    const weights = tf.tensor4d(
+      Float32Array.from({ length: 2 * size * size * 3 }, (_, i) => Math.cos(i * 0.71)),
+      [2, size, size, 3],
+    );
+    const loss = (f: tf.Tensor) => tf.sum(tf.mul(displace(img, f as tf.Tensor4D), weights));
+    const grad = tf.grad(loss)(flow).dataSync();
+    expect(Array.from(grad).some((g) => Math.abs(g) > 1e-3)).toBe(true);
+    for (const k of [2 * 27, 2 * 27 + 1, 2 * (64 + 36), 2 * (64 + 45) + 1]) {
+      const eps = 1e-3;
+      const at = (delta: number) => {
+        const values = Float32Array.from(flowValues);
+        values[k] += delta;
+        return tf.tidy(() => loss(tf.tensor4d(values, [2, size, size, 2])).dataSync()[0]);
+      };
+      expect(grad[k]).toBeCloseTo((at(eps) - at(-eps)) / (2 * eps), 1);
+    }
+    tf.dispose([img, flow, weights]);
+  });
+
+  it('rejects a flow that does not fit the image', () => {
+    const img = image();
+    const flow = tf.zeros([2, size, size, 3]) as tf.Tensor4D;
+    expect(() => displace(img, flow)).toThrow(/does not fit/);
+    tf.dispose([img, flow]);
   });
 });

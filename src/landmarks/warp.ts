@@ -385,6 +385,68 @@ export function sampleWarpGrid(source: tf.Tensor4D, positions: Float32Array): tf
 }
 
 /**
+ * `image` [B, S, S, C] resampled at p + flow(p) for `flow` [B, S, S, 2] (x, y in crop units: 1 is the
+ * crop's side), bilinear and edge-clamped as sampleBilinear, on the tensors' backend (a warp-guided
+ * G's learned flow, generator.flow; warp.py's displace). Pixel (i, j) reads the pixel grid at
+ * (i + S·flow_x, j + S·flow_y), clamped to [0, S − 1]. Differentiable in the flow, as torch's
+ * grid_sample (no gradient where a coordinate is clamped); the image is G's input, a constant here
+ * (its gradient is zero). A custom gradient: tf.js cannot differentiate through gather's int32
+ * indices computed from the flow.
+ */
+export function displace(image: tf.Tensor4D, flow: tf.Tensor4D): tf.Tensor4D {
+  const [batch, size, width, channels] = image.shape;
+  if (size !== width || !tf.util.arraysEqual(flow.shape, [batch, size, size, 2])) {
+    throw new Error(`displace: flow [${flow.shape.join(', ')}] does not fit image [${image.shape.join(', ')}]`);
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [img, offsets, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const last = size - 1;
+    const centres = tf.range(0, size, 1, 'float32');
+    const [flowX, flowY] = tf.split(tf.mul(offsets, size), 2, 3);
+    const rawX = tf.add(tf.reshape(flowX, [batch, size, size, 1]), tf.reshape(centres, [1, 1, size, 1]));
+    const rawY = tf.add(tf.reshape(flowY, [batch, size, size, 1]), tf.reshape(centres, [1, size, 1, 1]));
+    const fx = tf.clipByValue(rawX, 0, last);
+    const fy = tf.clipByValue(rawY, 0, last);
+    const x0 = tf.floor(fx);
+    const y0 = tf.floor(fy);
+    const tx = tf.sub(fx, x0);
+    const ty = tf.sub(fy, y0);
+    const x1 = tf.minimum(tf.add(x0, 1), last);
+    const y1 = tf.minimum(tf.add(y0, 1), last);
+    // Row offsets of each image in the flattened batch.
+    const base = tf.reshape(tf.mul(tf.range(0, batch, 1, 'float32'), size * size), [batch, 1, 1, 1]);
+    const flat = tf.reshape(img, [batch * size * size, channels]);
+    const tap = (y: tf.Tensor, x: tf.Tensor) =>
+      tf.reshape(tf.gather(flat, tf.cast(tf.reshape(tf.add(tf.add(tf.mul(y, size), x), base), [-1]), 'int32')), [
+        batch,
+        size,
+        size,
+        channels,
+      ]);
+    const [v00, v01, v10, v11] = [tap(y0, x0), tap(y0, x1), tap(y1, x0), tap(y1, x1)];
+    const top = tf.add(v00, tf.mul(tf.sub(v01, v00), tx));
+    const bottom = tf.add(v10, tf.mul(tf.sub(v11, v10), tx));
+    const value = tf.add(top, tf.mul(tf.sub(bottom, top), ty));
+    // Where a coordinate was clamped its gradient is 0 (grid_sample's border padding).
+    const inside = (raw: tf.Tensor) => tf.cast(tf.logicalAnd(tf.greater(raw, 0), tf.less(raw, last)), 'float32');
+    save([v00, v01, v10, v11, tx, ty, inside(rawX), inside(rawY)]);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [s00, s01, s10, s11, sx, sy, insideX, insideY] = saved;
+        // d value / d fx and d fy of the bilinear sample, summed over channels against dy.
+        const dfx = tf.add(tf.mul(tf.sub(s01, s00), tf.sub(1, sy)), tf.mul(tf.sub(s11, s10), sy));
+        const dfy = tf.add(tf.mul(tf.sub(s10, s00), tf.sub(1, sx)), tf.mul(tf.sub(s11, s01), sx));
+        const gx = tf.mul(tf.sum(tf.mul(dy, dfx), 3, true), tf.mul(insideX, size));
+        const gy = tf.mul(tf.sum(tf.mul(dy, dfy), 3, true), tf.mul(insideY, size));
+        return [tf.zerosLike(img), tf.concat([gx, gy], 3)];
+      },
+    };
+  });
+  return op(image, flow) as tf.Tensor4D;
+}
+
+/**
  * Per source, the residual of the best similarity from its landmarks onto the target's (mean squared
  * distance over the points), as a fraction of the target's spread (mean squared distance to its
  * centre): warp.py's alignment_error. 0 for a similarity-transformed copy of the target.

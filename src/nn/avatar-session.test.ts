@@ -3,8 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { computeFaceCrop, mapLandmarksToCrop } from '../landmarks/crop.ts';
 import { loadRealFaceFixture } from '../landmarks/real-face-fixture.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
-import { warpImage } from '../landmarks/warp.ts';
+import { sampleBilinearPixels, warpGrid, warpImage } from '../landmarks/warp.ts';
 import { AVATAR_PSI, AVATAR_SOURCE_CROPS, AvatarSession, WARP_DISPLAY_SIZE, type AvatarPhoto } from './avatar-session.ts';
+import { displacePositions } from './compose.ts';
+import { FLOW_RANGE } from './generator.ts';
 import { decodeWeights, encodeWeights } from './weights-io.ts';
 import { loadPreset } from './config.ts';
 import { createModel, type TalkingHeadModel } from './model.ts';
@@ -232,6 +234,30 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     const session = new AvatarSession(model);
     const named = new Map([[AVATAR_PSI, { shape: [1, 4], data: new Float32Array(4) }]]);
     expect(() => session.importAvatar(named)).toThrow(/no photos.*paper generator/);
+  });
+
+  it('with a learned flow (tiny-warp-flow), samples the photo once at the warp positions moved by the flow', async () => {
+    const flowModel = createModel(loadPreset('tiny-warp-flow'));
+    const r = flowModel.config.resolution;
+    const bias = flowModel.generator.params.get('generator/output/conv/bias');
+    // Zero Δ, a constant flow of 3 display pixels to the right: raw = atanh(flow / FLOW_RANGE).
+    const flowX = 3 / D;
+    bias.assign(tf.tensor1d([0, 0, 0, 0, Math.atanh(flowX / FLOW_RANGE), 0]));
+    const session = new AvatarSession(flowModel);
+    const photo = bigPhoto(8, face);
+    session.setPhotos([photo]);
+    const driver = mouthOpen;
+    const frame = await session.render(driver, CROP);
+    const target = driver.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
+    const grid = warpGrid(photo.landmarks, target, D);
+    const flow = Float32Array.from({ length: r * r * 2 }, (_, k) => (k % 2 === 0 ? Math.fround(flowX) : 0));
+    const rgba = Float32Array.from(photo.crop.data);
+    const moved = sampleBilinearPixels(rgba, D, 4, displacePositions(grid.positions, D, flow, r));
+    const expected: RgbaImage = { width: D, height: D, data: new Uint8ClampedArray(moved) };
+    expect(meanAbs(frame, expected)).toBeLessThan(1);
+    expect(meanAbs(frame, warpImage(photo.crop, photo.landmarks, target).image)).toBeGreaterThan(3);
+    session.clear();
+    flowModel.dispose();
   });
 
   it('leaks no tensors across warp-guided renders, fine-tuning and clearing', async () => {

@@ -19,9 +19,9 @@ import { createGenerator, type Generator } from './generator.ts';
 import { usesWarp } from './config.ts';
 import type { TalkingHeadModel } from './model.ts';
 import { WeightsError, type NamedWeights } from './weights-format.ts';
-import { heldSource, nearestSource, sampleBilinearPixels, warpGrid, warpTensor } from '../landmarks/warp.ts';
+import { heldSource, nearestSource, sampleBilinearPixels, sampleWarpGrid, warpGrid, warpTensor } from '../landmarks/warp.ts';
 import { tensorsInCpuMemory } from './backend.ts';
-import { composeWarpGuided } from './compose.ts';
+import { composeWarpGuided, displacePositions } from './compose.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
 export const AVATAR_PSI = 'avatar/psi';
@@ -244,30 +244,48 @@ export class AvatarSession {
     return { j, target };
   }
 
-  /** G's α and Δ [1, r, r, ·] for photo j warped onto `target` (D px), at G's resolution (inside a tidy). */
+  /** G's α, Δ (and flow) [1, r, r, ·] for photo j warped onto `target` (D px), at G's resolution (inside a tidy). */
   private generatorBlend(
     renderer: Renderer,
     sources: WarpSources,
     j: number,
     target: Landmarks,
-  ): { alpha: tf.Tensor4D; delta: tf.Tensor4D } {
+  ): { alpha: tf.Tensor4D; delta: tf.Tensor4D; flow?: tf.Tensor4D } {
     const d = WARP_DISPLAY_SIZE;
     const r = this.resolution;
     const frame = tf.slice(sources.frames, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
     const small = warpTensor(frame, scalePoints(sources.points[j], d, r), scalePoints(target, d, r));
     const out = renderer.renderOutput({ landmarks: rgbaToTensor(landmarkImageAt(target, d, r)), warped: small.warped, mask: small.mask });
     if (!out.alpha || !out.delta) throw new Error('a warp-guided generator returned no α / Δ');
-    return { alpha: out.alpha, delta: out.delta };
+    return { alpha: out.alpha, delta: out.delta, flow: out.flow };
   }
 
-  /** The warp-guided frame [1, D, D, 3] for target landmarks in a square of side frameSize (inside a tidy). */
-  private warpGuidedFrame(renderer: Renderer, sources: WarpSources, points: Landmarks, frameSize: number, hold: boolean): tf.Tensor4D {
+  /**
+   * Where the display frame samples photo j for `target` (D px): the warp's grid, moved by G's flow
+   * (`displacePositions`) when G has one, so the photo is sampled once.
+   */
+  private displayPositions(sources: WarpSources, j: number, target: Landmarks, flow?: ArrayLike<number>): Float32Array {
     const d = WARP_DISPLAY_SIZE;
-    const { j, target } = this.pickSource(sources, points, frameSize, hold);
-    const out = this.generatorBlend(renderer, sources, j, target);
-    const big = warpTensor(tf.slice(sources.crops, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D, sources.points[j], target).warped;
-    const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
-    return tf.add(big, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
+    const positions = warpGrid(sources.points[j], target, d).positions;
+    return flow ? displacePositions(positions, d, flow, this.resolution) : positions;
+  }
+
+  /** The warp-guided frame [1, D, D, 3] on a GPU backend: the photo sampled there, α↑·Δ↑ added. */
+  private async warpGuidedFrame(renderer: Renderer, sources: WarpSources, j: number, target: Landmarks): Promise<tf.Tensor4D> {
+    const d = WARP_DISPLAY_SIZE;
+    const out = tf.tidy(() => this.generatorBlend(renderer, sources, j, target));
+    try {
+      // The flow's values steer the gathers' taps (computed in JS): an asynchronous read, as the frame's.
+      const flow = out.flow ? await out.flow.data() : undefined;
+      return tf.tidy(() => {
+        const photo = tf.slice(sources.crops, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+        const warped = sampleWarpGrid(photo, this.displayPositions(sources, j, target, flow));
+        const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
+        return tf.add(warped, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
+      });
+    } finally {
+      tf.dispose([out.alpha, out.delta, ...(out.flow ? [out.flow] : [])]);
+    }
   }
 
   /**
@@ -310,21 +328,23 @@ export class AvatarSession {
       // WASM / CPU: the display-size warp, α↑·Δ↑ and the bytes in one JS pass (compose.ts).
       const d = WARP_DISPLAY_SIZE;
       const { j, target } = this.pickSource(sources, points, frameSize, options.holdSource === true);
-      const { alpha, delta } = tf.tidy(() => this.generatorBlend(renderer, sources, j, target));
+      const { alpha, delta, flow } = tf.tidy(() => this.generatorBlend(renderer, sources, j, target));
       try {
         sources.cropValues ??= sources.crops.dataSync() as Float32Array;
         const crop = sources.cropValues.subarray(j * d * d * 3, (j + 1) * d * d * 3);
-        const warped = sampleBilinearPixels(crop, d, 3, warpGrid(sources.points[j], target, d).positions);
+        const warped = sampleBilinearPixels(crop, d, 3, this.displayPositions(sources, j, target, flow?.dataSync()));
         return composeWarpGuided(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
       } finally {
-        tf.dispose([alpha, delta]);
+        tf.dispose([alpha, delta, ...(flow ? [flow] : [])]);
       }
     }
-    const frame = tf.tidy(() => {
-      if (sources) return this.warpGuidedFrame(renderer, sources, points, frameSize, options.holdSource === true);
-      const landmarkImage = rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution));
-      return renderer.render({ landmarks: landmarkImage });
-    });
+    let frame: tf.Tensor4D;
+    if (sources) {
+      const { j, target } = this.pickSource(sources, points, frameSize, options.holdSource === true);
+      frame = await this.warpGuidedFrame(renderer, sources, j, target);
+    } else {
+      frame = tf.tidy(() => renderer.render({ landmarks: rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution)) }));
+    }
     try {
       return await tensorToRgba(frame);
     } finally {

@@ -2,7 +2,10 @@
 // CPU): the photo warped at display size plus G's α and Δ upsampled, α↑·Δ↑ (each bilinear with
 // half-pixel centres, as tf.image.resizeBilinear on the GPU path and the trainer's display twin),
 // straight to RGBA bytes. On WASM the two 64 → 256 px resizes alone took about 10 ms of a 50 ms frame.
+// With a learned flow (generator.flow), displacePositions moves the warp's sampling positions by it
+// first, so the photo is sampled once (on every backend; nets.py compose with the source given).
 import type { RgbaImage } from '../landmarks/types.ts';
+import { sampleBilinearPixels } from '../landmarks/warp.ts';
 
 /** Per output index, the two input indices and the fraction between them (resizeBilinear, halfPixelCenters). */
 interface ResizeTaps {
@@ -67,4 +70,35 @@ export function composeWarpGuided(
     }
   }
   return { width: size, height: size, data };
+}
+
+/**
+ * A warp's sampling positions (a WarpGrid's: [size, size, 2] crop pixels, pixel (i, j) centred on
+ * (i + 0.5, j + 0.5)) read at p + flow↑(p): the warp followed by G's learned flow as one map, so the
+ * frame samples the photo once (warp.py displace_positions). The flow [lowSize, lowSize, 2] (crop
+ * units) is resized to `size` as resizeBilinear does; the positions are read bilinearly at pixel-grid
+ * coordinates (i + size·flow_x, j + size·flow_y), clamped to [0, size − 1] (warp.ts displace).
+ */
+export function displacePositions(positions: Float32Array, size: number, flow: ArrayLike<number>, lowSize: number): Float32Array {
+  if (positions.length !== size * size * 2) throw new Error(`displacePositions: ${positions.length} position values for ${size}×${size}×2`);
+  if (flow.length !== lowSize * lowSize * 2)
+    throw new Error(`displacePositions: the flow has ${flow.length} values for ${lowSize}×${lowSize}×2`);
+  // Where each pixel reads the position field: its centre plus the flow resized to `size` (in pixels).
+  const taps = resizeTaps(size, lowSize);
+  const query = new Float32Array(size * size * 2);
+  for (let y = 0, p = 0; y < size; y++) {
+    const r0 = taps.lo[y] * lowSize;
+    const r1 = taps.hi[y] * lowSize;
+    const ry = taps.frac[y];
+    for (let x = 0; x < size; x++, p++) {
+      const rx = taps.frac[x];
+      for (let c = 0; c < 2; c++) {
+        const top = flow[2 * (r0 + taps.lo[x]) + c] + (flow[2 * (r0 + taps.hi[x]) + c] - flow[2 * (r0 + taps.lo[x]) + c]) * rx;
+        const bottom = flow[2 * (r1 + taps.lo[x]) + c] + (flow[2 * (r1 + taps.hi[x]) + c] - flow[2 * (r1 + taps.lo[x]) + c]) * rx;
+        query[2 * p + c] = (c === 0 ? x : y) + 0.5 + Math.fround(top + (bottom - top) * ry) * size;
+      }
+    }
+  }
+  // The position field as a two-channel image, sampled as the warp samples the photo.
+  return sampleBilinearPixels(positions, size, 2, query);
 }

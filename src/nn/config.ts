@@ -37,6 +37,13 @@ export interface GeneratorConfig {
    * sharp as the warp they correct. Zero at the start: weights without them load and render the same.
    */
   readonly encoderSkips?: boolean;
+  /**
+   * A learned flow (warp input only; absent: false): the output head also gives a displacement field
+   * (2 more channels, FLOW_RANGE · tanh, in crop units) and the warp is resampled at p + flow(p) before
+   * the blend, so G moves the photo's own pixels where the mesh misplaced them instead of repainting
+   * them blurred. Zero at the start: a warm-started G renders what its parent did.
+   */
+  readonly flow?: boolean;
 }
 
 export interface DiscriminatorConfig {
@@ -131,6 +138,11 @@ export function validateConfig(raw: unknown): NetConfig {
     problems.push('generator.encoderSkips must be true or false');
   } else if (g.encoderSkips === true && input !== 'landmarks+warp') {
     problems.push('generator.encoderSkips needs generator.input landmarks+warp');
+  }
+  if (g.flow !== undefined && typeof g.flow !== 'boolean') {
+    problems.push('generator.flow must be true or false');
+  } else if (g.flow === true && input !== 'landmarks+warp') {
+    problems.push('generator.flow needs generator.input landmarks+warp');
   }
   if (problems.length === 0) {
     if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');

@@ -3,9 +3,12 @@
 // A warp-guided G (generator.input "landmarks+warp") also reads the source photo warped to the
 // driving landmarks and the warp's validity mask, and blends: frame = warp + α·Δ, where its head
 // (zero at initialisation) gives Δ = 2·tanh(raw[:3]) and α = sigmoid(raw[3] + alphaBias + alphaMaskGain·(1 − mask)).
+// With generator.flow the head also gives flow = FLOW_RANGE·tanh(raw[4:6]) (crop units) and the warp is
+// first resampled at p + flow(p): frame = warp(p + flow) + α·Δ.
 import * as tf from '@tensorflow/tfjs';
 import { usesWarp, type NetConfig } from './config.ts';
 import { applyBlock } from './layers/blocks.ts';
+import { displace } from '../landmarks/warp.ts';
 import { createParams, type ParamRegistry } from './params.ts';
 import {
   adainSlots,
@@ -24,6 +27,8 @@ export const PROJECTION_KERNEL = 'generator/projection/kernel';
 
 /** Δ = DELTA_RANGE · tanh(raw): a residual can take any frame in [-1, 1] to any other. */
 export const DELTA_RANGE = 2;
+/** flow = FLOW_RANGE · tanh(raw), crop units: at most 1/20 of the crop (3.2 px at 64, 12.8 at 256). */
+export const FLOW_RANGE = 0.05;
 
 /** G's inputs by name (the config says which it needs); images NHWC in [-1, 1], batch B. */
 export interface GeneratorInputs {
@@ -42,6 +47,8 @@ export interface GeneratorOutput {
   readonly alpha?: tf.Tensor4D;
   /** [B, H, W, 3] residual added where α is high; absent for the paper's G. */
   readonly delta?: tf.Tensor4D;
+  /** [B, H, W, 2] the learned flow's x, y in crop units (generator.flow); absent otherwise. */
+  readonly flow?: tf.Tensor4D;
 }
 
 export interface Generator {
@@ -96,6 +103,7 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
   const blend = usesWarp(config);
   const alphaBias = config.generator.alphaBias ?? 0;
   const alphaMaskGain = usesWarp(config) ? (config.generator.alphaMaskGain ?? 0) : 0;
+  const flow = usesWarp(config) && config.generator.flow === true;
   return {
     config,
     plan,
@@ -129,8 +137,12 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
         // The landmark prior: α starts high where the warp stretched or folded the photo (mask → 0).
         if (alphaMaskGain !== 0) logit = tf.add(logit, tf.mul(tf.sub(1, inputs.mask as tf.Tensor4D), alphaMaskGain));
         const alpha = tf.sigmoid(logit) as tf.Tensor4D;
-        const frame = tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D;
-        return { frame, alpha, delta };
+        if (!flow) return { frame: tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D, alpha, delta };
+        const offsets = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS + 1], [-1, -1, -1, 2])), FLOW_RANGE) as tf.Tensor4D;
+        // G's own frame: the warp itself resampled (the app's display frame samples the photo once
+        // at the warp's positions moved by the flow: avatar-session.ts, compose.ts displacePositions).
+        const frame = tf.add(displace(inputs.warped as tf.Tensor4D, offsets), tf.mul(alpha, delta)) as tf.Tensor4D;
+        return { frame, alpha, delta, flow: offsets };
       });
     },
     dispose: () => params.dispose(),

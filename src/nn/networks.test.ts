@@ -4,7 +4,8 @@ import { loadPreset } from './config.ts';
 import { specSize } from './cost.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { createGenerator, DELTA_RANGE, generatorInputTensor, PROJECTION_KERNEL, type Generator } from './generator.ts';
+import { createGenerator, DELTA_RANGE, FLOW_RANGE, generatorInputTensor, PROJECTION_KERNEL, type Generator } from './generator.ts';
+import { displace } from '../landmarks/warp.ts';
 import { conv2d, selfAttention, upsampleNearest2 } from './layers/ops.ts';
 import { SN_U_SUFFIX } from './params.ts';
 import { networkParamSpecs } from './plan.ts';
@@ -237,6 +238,64 @@ describe('warp-guided tiny generator (tiny-warp)', () => {
     expect(() => warpG.render(psi, { landmarks: x.landmarks })).toThrow();
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([psi, x.landmarks, x.warped, x.mask]);
+  });
+});
+
+describe('warp-guided tiny generator with a learned flow (tiny-warp-flow)', () => {
+  const flowConfig = loadPreset('tiny-warp-flow');
+  let flowG: Generator;
+  const inputs = (batch: number, seed: number) => ({
+    landmarks: randomImages(batch, size, seed),
+    warped: randomImages(batch, size, seed + 1),
+    mask: randomMasks(batch, size, seed + 2),
+  });
+
+  beforeAll(() => {
+    flowG = createGenerator(flowConfig);
+  });
+
+  afterAll(() => flowG.dispose());
+
+  it('untrained, returns the warp exactly with a zero flow; once the head is non-zero, frame = displace(warp, flow) + α·Δ', () => {
+    const head = flowG.params.get('generator/output/conv/kernel');
+    const bias = flowG.params.get('generator/output/conv/bias');
+    expect(head.shape[3]).toBe(6);
+    const x = inputs(2, 70);
+    const psi = tf.tidy(() => flowG.psiFromEmbedding(tf.randomNormal([2, flowConfig.embedDim], 0, 1, 'float32', 71)));
+    try {
+      tf.tidy(() => {
+        const out = flowG.render(psi, x);
+        expect(out.flow?.shape).toEqual([2, size, size, 2]);
+        expect(tf.max(tf.abs(out.flow as tf.Tensor)).dataSync()[0]).toBe(0);
+        expect(tf.max(tf.abs(tf.sub(out.frame, x.warped))).dataSync()[0]).toBe(0);
+      });
+      tf.tidy(() => {
+        head.assign(tf.randomNormal(head.shape, 0, 0.2, 'float32', 72));
+        bias.assign(tf.randomNormal(bias.shape, 0, 0.5, 'float32', 73));
+      });
+      tf.tidy(() => {
+        const out = flowG.render(psi, x);
+        const flow = out.flow as tf.Tensor4D;
+        expect(tf.max(tf.abs(flow)).dataSync()[0]).toBeLessThanOrEqual(FLOW_RANGE);
+        expect(tf.max(tf.abs(flow)).dataSync()[0]).toBeGreaterThan(1e-3);
+        const expected = tf.add(displace(x.warped, flow), tf.mul(out.alpha as tf.Tensor4D, out.delta as tf.Tensor4D));
+        expect(tf.max(tf.abs(tf.sub(out.frame, expected))).dataSync()[0]).toBeLessThan(1e-5);
+        // The flow moved the warp: not the plain blend.
+        const plain = tf.add(x.warped, tf.mul(out.alpha as tf.Tensor4D, out.delta as tf.Tensor4D));
+        expect(tf.max(tf.abs(tf.sub(out.frame, plain))).dataSync()[0]).toBeGreaterThan(1e-3);
+      });
+      // A gradient reaches the flow's channels of the head through the resampling.
+      const { grads } = tf.variableGrads(() => tf.sum(tf.mul(flowG.render(psi, x).frame, randomImages(2, size, 74))) as tf.Scalar, [head]);
+      const flowGrad = tf.tidy(() => tf.max(tf.abs(tf.slice(grads[head.name], [0, 0, 0, 4], [-1, -1, -1, 2]))).dataSync()[0]);
+      expect(flowGrad).toBeGreaterThan(0);
+      tf.dispose(grads);
+    } finally {
+      tf.tidy(() => {
+        head.assign(tf.zerosLike(head));
+        bias.assign(tf.zerosLike(bias));
+      });
+      tf.dispose([psi, x.landmarks, x.warped, x.mask]);
+    }
   });
 });
 

@@ -7,6 +7,7 @@ import {
   blockParamSpecs,
   BLEND_OUTPUT_CHANNELS,
   discriminatorPlan,
+  FLOW_CHANNELS,
   embedderPlan,
   generatorInputChannels,
   generatorPlan,
@@ -48,7 +49,10 @@ function outputShape(blocks: readonly Block[], inputSize: number, inputChannels:
 describe.each(PRESET_NAMES)('preset %s', (name) => {
   const config = loadPreset(name);
 
-  it('chains block shapes: E → N at the final size, G → image (warp-guided: Δ and α logit) at full resolution', () => {
+  /** The warp-guided head's outputs: Δ, the α logit and, with generator.flow, the flow's x and y. */
+  const blendChannels = BLEND_OUTPUT_CHANNELS + (config.generator.flow === true ? FLOW_CHANNELS : 0);
+
+  it('chains block shapes: E → N at the final size, G → image (warp-guided: Δ, α logit, flow) at full resolution', () => {
     const eFinal = config.resolution / 2 ** config.embedder.downBlocks;
     expect(outputShape(embedderPlan(config).blocks, config.resolution, 6)).toEqual([eFinal, config.embedDim]);
     const dFinal = config.resolution / 2 ** config.discriminator.downBlocks;
@@ -57,7 +61,8 @@ describe.each(PRESET_NAMES)('preset %s', (name) => {
     const warp = usesWarp(config);
     expect(g.inputChannels).toBe(warp ? 7 : 3);
     expect(g.inputChannels).toBe(generatorInputChannels(config));
-    expect(outputShape(g.blocks, config.resolution, g.inputChannels)).toEqual([config.resolution, warp ? 4 : 3]);
+    expect(outputShape(g.blocks, config.resolution, g.inputChannels)).toEqual([config.resolution, warp ? blendChannels : 3]);
+    expect(blendChannels).toBe(config.generator.flow === true ? 6 : 4);
   });
 
   it('gives G a zero-initialised, non-spectral blend head exactly when warp-guided', () => {
@@ -68,7 +73,7 @@ describe.each(PRESET_NAMES)('preset %s', (name) => {
     expect(head.blend).toBe(usesWarp(config));
     const specs = blockParamSpecs(head);
     expect(specs.map((spec) => spec.name)).toEqual(['generator/output/conv/kernel', 'generator/output/conv/bias']);
-    expect(specs[0].shape).toEqual([3, 3, head.inChannels, head.blend ? BLEND_OUTPUT_CHANNELS : IMAGE_CHANNELS]);
+    expect(specs[0].shape).toEqual([3, 3, head.inChannels, head.blend ? blendChannels : IMAGE_CHANNELS]);
     expect(specs[0].spectralNorm).toBe(!head.blend);
     expect(specs[0].init).toBe(head.blend ? 'zeros' : 'glorot');
     expect(specs[1].init).toBe('zeros');
@@ -78,12 +83,12 @@ describe.each(PRESET_NAMES)('preset %s', (name) => {
     expect(psiSize(g)).toBe(psiSize(paperG));
   });
 
-  it('counts parameters and FLOPs from the plan (the warp adds 4 input channels and one head channel)', () => {
+  it('counts parameters and FLOPs from the plan (the warp adds 4 input channels and one head channel, the flow two)', () => {
     const g = generatorPlan(config);
     const fromSpecs = networkParamSpecs(config, g, 0).reduce((sum, spec) => sum + spec.shape.reduce((p, d) => p * d, 1), 0);
     expect(countParams(config, 'generator')).toBe(fromSpecs);
     if (!usesWarp(config)) return;
-    const paper = { ...config, generator: { ...config.generator, input: 'landmarks' as const, encoderSkips: false } };
+    const paper = { ...config, generator: { ...config.generator, input: 'landmarks' as const, encoderSkips: false, flow: false } };
     const first = config.minChannels;
     const head = g.blocks[g.blocks.length - 1];
     const headIn = head.kind === 'output' ? head.inChannels : 0;
@@ -93,8 +98,8 @@ describe.each(PRESET_NAMES)('preset %s', (name) => {
       0,
     );
     expect(laterals > 0).toBe(config.generator.encoderSkips === true);
-    // down0: conv1 (3×3) and skip (1×1) read 4 more channels; the head has one more output channel.
-    const extra = (9 + 1) * 4 * first + (9 * headIn + 1) + laterals;
+    // down0: conv1 (3×3) and skip (1×1) read 4 more channels; the head has one (flow: three) more output channels.
+    const extra = (9 + 1) * 4 * first + (9 * headIn + 1) * (blendChannels - IMAGE_CHANNELS) + laterals;
     expect(countParams(config, 'generator') - countParams(paper, 'generator')).toBe(extra);
     expect(generatorGflopsPerFrame(config)).toBeGreaterThan(generatorGflopsPerFrame(paper));
   });
@@ -159,6 +164,27 @@ describe('PRESET_NAMES', () => {
       const up = generatorPlan(loadPreset(skipsName)).blocks.filter((b) => b.kind === 'up');
       // The last up block reads G's raw input (landmarks, warp, mask) at full size.
       expect(up.map((b) => (b.kind === 'up' ? b.lateralChannels : -1)).at(-1)).toBe(7);
+    }
+  });
+
+  it('accepts generator.flow only as a boolean on a warp-guided generator', () => {
+    const warp = loadPreset('tiny-warp');
+    const paper = loadPreset('tiny');
+    expect(validateConfig({ ...warp, generator: { ...warp.generator, flow: true } }).generator.flow).toBe(true);
+    expect(() => validateConfig({ ...paper, generator: { ...paper.generator, flow: true } })).toThrow(
+      /generator.flow needs generator.input landmarks\+warp/,
+    );
+    expect(() => validateConfig({ ...warp, generator: { ...warp.generator, flow: 1 } })).toThrow(/generator.flow must be true or false/);
+  });
+
+  it('has learned-flow presets that differ from their encoder-skip base only in generator.flow', () => {
+    for (const [flowName, baseName] of [
+      ['warp64sf', 'warp64s'],
+      ['tiny-warp-flow', 'tiny-warp-skips'],
+    ] as const) {
+      const { flow, ...rest } = loadPreset(flowName).generator;
+      expect(flow).toBe(true);
+      expect(rest).toEqual(loadPreset(baseName).generator);
     }
   });
 

@@ -54,8 +54,8 @@ export interface AttentionBlock {
 /**
  * Generator head: AdaIN → ReLU → 3×3 conv. The paper's (blend false): tanh of a spectrally
  * normalised conv to RGB. Warp-guided (blend true): the raw output of a plain conv to 4 channels
- * (Δ before its tanh, then the α logit), zero-initialised so the untrained G returns the warp;
- * generator.ts blends it: frame = warp + α·Δ.
+ * (Δ before its tanh, then the α logit; generator.flow: 2 more, the flow's x and y), zero-initialised
+ * so the untrained G returns the warp; generator.ts blends it: frame = warp(p + flow) + α·Δ.
  */
 export interface OutputBlock {
   readonly kind: 'output';
@@ -97,6 +97,8 @@ export const WARP_CHANNELS = 3;
 export const MASK_CHANNELS = 1;
 /** Warp-guided G's output conv: the residual Δ (RGB) and the blend-mask logit. */
 export const BLEND_OUTPUT_CHANNELS = IMAGE_CHANNELS + 1;
+/** generator.flow: two more output channels, the flow's x and y (before FLOW_RANGE · tanh). */
+export const FLOW_CHANNELS = 2;
 
 /** Side of the final feature map of E and V. */
 export function finalSize(config: NetConfig, downBlocks: number): number {
@@ -189,7 +191,7 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
     if (g.attentionAfterUpBlock === i) blocks.push(attention('generator/attention_up', channels, size));
   }
   const blend = usesWarp(config);
-  const outChannels = blend ? BLEND_OUTPUT_CHANNELS : IMAGE_CHANNELS;
+  const outChannels = blend ? BLEND_OUTPUT_CHANNELS + (g.flow ? FLOW_CHANNELS : 0) : IMAGE_CHANNELS;
   blocks.push({ kind: 'output', name: 'generator/output', inChannels: channels, outChannels, size, blend });
   return { network: 'generator', inputChannels, blocks };
 }

@@ -42,6 +42,11 @@ class GeneratorConfig:
     # encoder's activation at its output size (the raw input at full size), so Δ and α can be as
     # sharp as the warp they correct. Zero at the start: a warm-started G is unchanged.
     encoder_skips: bool = False
+    # A learned flow (warp input only): the output head also gives a displacement field (2 more
+    # channels, FLOW_RANGE · tanh, in crop units) and the warp is resampled at p + flow(p) before the
+    # blend, so G can move the photo's own pixels (a strand of hair, a jaw line the mesh misplaced)
+    # instead of repainting them blurred. Zero at the start: a warm-started G is unchanged.
+    flow: bool = False
 
     @property
     def uses_warp(self) -> bool:
@@ -99,6 +104,7 @@ class NetConfig:
                     else {}
                 ),
                 **({"encoderSkips": True} if self.generator.encoder_skips else {}),
+                **({"flow": True} if self.generator.flow else {}),
             },
             "discriminator": {
                 "downBlocks": self.discriminator.down_blocks,
@@ -215,6 +221,11 @@ def validate_config(raw: Any) -> NetConfig:
         problems.append("generator.encoderSkips must be true or false")
     elif skips and generator_input != "landmarks+warp":
         problems.append("generator.encoderSkips needs generator.input landmarks+warp")
+    flow = g.get("flow", False)
+    if not isinstance(flow, bool):
+        problems.append("generator.flow must be true or false")
+    elif flow and generator_input != "landmarks+warp":
+        problems.append("generator.flow needs generator.input landmarks+warp")
     if problems:
         raise ValueError(f"Invalid network config: {'; '.join(problems)}")
 
@@ -235,6 +246,7 @@ def validate_config(raw: Any) -> NetConfig:
             float(g.get("alphaBias", 0.0)) if generator_input == "landmarks+warp" else 0.0,
             float(g.get("alphaMaskGain", 0.0)) if generator_input == "landmarks+warp" else 0.0,
             bool(g.get("encoderSkips", False)),
+            bool(g.get("flow", False)),
         ),
         discriminator=DiscriminatorConfig(
             int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])

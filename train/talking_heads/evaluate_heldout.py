@@ -37,9 +37,9 @@ import torch.nn.functional as F
 from .checkpoint import load_networks
 from .image_metrics import sharpness, ssim
 from .mouth import mouth_l1, mouth_mask, mouth_opening
-from .nets import GeneratorInputs
+from .nets import GeneratorInputs, compose
 from .perceptual import PerceptualNetwork
-from .warp import nearest_source, warp
+from .warp import nearest_source, sample, warp, warp_grid
 
 from .dataset_io import load_training_set
 
@@ -158,12 +158,11 @@ def main(argv=None) -> int:
                 warped, mask = warp(to_tensor(data.crops[chosen]), points[chosen], points[tgt])
                 out = generator.render(psi, GeneratorInputs(to_tensor(data.landmark_images[tgt]), warped, mask))
                 fake, real = out.frame.float(), to_tensor(data.crops[tgt])
-                if twin is not None:  # the frame the app shows: the warp at display size, α and Δ upsampled
-                    crops = twin[0]
-                    warped = warp(to_tensor(crops[chosen]), frame_points[chosen], frame_points[tgt])[0]
-                    size = warped.shape[-1]
-                    up = lambda x: F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)  # noqa: E731
-                    fake, real = warped + up(out.alpha) * up(out.delta), to_tensor(crops[tgt])
+                if twin is not None:  # the frame the app shows: the warp at display size (moved by the flow), α and Δ upsampled
+                    image = to_tensor(twin[0][chosen])
+                    position = warp_grid(frame_points[chosen], frame_points[tgt], image.shape[-1])[0]
+                    warped = sample(image, position)
+                    fake, real = compose(warped, out, image, position), to_tensor(twin[0][tgt])
             return fake, real, warped, chosen
 
         fake, real, warped, chosen = frames(tgt)

@@ -7,7 +7,7 @@ PyTorch outputs of E, G and D, for src/nn/parity.test.ts to compare with the TF.
 For a warp-guided preset (generator.input "landmarks+warp") G also reads random "warped" images in
 [-1, 1] and "mask" values in [0, 1], its zero-initialised output head gets random weights (else G
 would return the warp and the test would not see the head), and the fixture adds G's "alpha" and
-"delta" next to its frames ("generated").
+"delta" (and, generator.flow, "flow") next to its frames ("generated").
 
 DIR receives weights.json (+ shards, float32), weights-fp16.json (+ shards, the same weights as
 float16), app/weights.json (the same networks as export_weights.py writes them for the app), one raw little-endian float32 file per array (images and feature maps in NHWC, the TS
@@ -104,6 +104,8 @@ def compute_outputs(E: Embedder, G: Generator, D: Discriminator, frames: Tensor,
             arrays["mask"] = nhwc(inputs.mask)
             arrays["alpha"] = nhwc(rendered.alpha)
             arrays["delta"] = nhwc(rendered.delta)
+            if rendered.flow is not None:
+                arrays["flow"] = nhwc(rendered.flow)
     return arrays
 
 

@@ -193,7 +193,8 @@ class ZeroConv2d(nn.Module):
 
 class OutputBlockModule(nn.Module):
     """tanh(conv(relu(AdaIN(x)))), a 3×3 conv to RGB; for a blend block conv(relu(AdaIN(x))) raw,
-    4 channels (Δ before its tanh, then the α logit), which Generator.forward blends with the warp."""
+    4 channels (Δ before its tanh, then the α logit; generator.flow: then the flow's x and y before
+    their tanh), which Generator.render blends with the warp."""
 
     def __init__(self, block: OutputBlock) -> None:
         super().__init__()

@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import List, NamedTuple, Optional, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from .config import NetConfig
 from .layers import AdainContext, block_module, relu_sum_pool
 from .plan import AttentionBlock, NetworkPlan, UpBlock, adain_slots, discriminator_plan, embedder_plan, generator_plan, psi_size
 from .spectral_norm import SNLinear
+from .warp import displace, displace_positions, sample
 
 
 def _short_name(block_name: str) -> str:
@@ -71,10 +73,13 @@ class GeneratorOutput(NamedTuple):
     frame: Tensor  # [B, 3, H, W]
     alpha: Optional[Tensor]  # [B, 1, H, W] blend mask in (0, 1); None for the paper's G
     delta: Optional[Tensor]  # [B, 3, H, W] residual added where α is high; None for the paper's G
+    flow: Optional[Tensor] = None  # [B, 2, H, W] x, y in crop units (generator.flow); else None
 
 
 # Δ = DELTA_RANGE · tanh(raw): a residual can take any frame in [-1, 1] to any other.
 DELTA_RANGE = 2.0
+# flow = FLOW_RANGE · tanh(raw), crop units: at most 1/20 of the crop (3.2 px at 64, 12.8 at 256).
+FLOW_RANGE = 0.05
 
 
 def generator_input_tensor(config: NetConfig, inputs: GeneratorInputs) -> Tensor:
@@ -85,6 +90,28 @@ def generator_input_tensor(config: NetConfig, inputs: GeneratorInputs) -> Tensor
         raise ValueError("this generator blends with the warped source: pass warped and mask")
     mask = inputs.mask.to(inputs.landmarks.dtype) * 2.0 - 1.0
     return torch.cat([inputs.landmarks, inputs.warped.to(inputs.landmarks.dtype), mask], dim=1)
+
+
+def compose(warped: Tensor, out: GeneratorOutput, source: Optional[Tensor] = None, position: Optional[Tensor] = None) -> Tensor:
+    """The warp-guided frame from a warp [B, 3, S, S] of any size S and G's α, Δ (and flow) at G's
+    size, upsampled bilinearly (half-pixel centres, as the app's resizeBilinear) when smaller:
+    warp + α·Δ. With a flow (generator.flow) the warp moves by it first. Given the warp's source
+    [B, 3, S, S] and sampling positions [B, S, S, 2] (warp.py grid_from_assignment; the frame the app
+    shows), the source is sampled once at the positions read at p + flow(p) (displace_positions);
+    without them (G's own frame, render) the warp itself is resampled at p + flow(p)."""
+    size = warped.shape[-1]
+
+    def up(x: Tensor) -> Tensor:
+        x = x.float()
+        return x if x.shape[-1] == size else F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False)
+
+    if out.flow is None:
+        base = warped.float()
+    elif source is not None and position is not None:
+        base = sample(source.float(), displace_positions(position, up(out.flow)))
+    else:
+        base = displace(warped.float(), up(out.flow))
+    return base + up(out.alpha) * up(out.delta)
 
 
 class Generator(_PlannedNetwork):
@@ -126,8 +153,9 @@ class Generator(_PlannedNetwork):
             g = self.config.generator
             prior = g.alpha_mask_gain * (1.0 - inputs.mask.float()) if g.alpha_mask_gain else 0.0
             alpha = torch.sigmoid(raw[:, 3:4] + g.alpha_bias + prior)
-            frame = inputs.warped.float() + alpha * delta
-        return GeneratorOutput(frame, alpha, delta)
+            flow = FLOW_RANGE * torch.tanh(raw[:, 4:6]) if g.flow else None
+            frame = compose(inputs.warped.float(), GeneratorOutput(inputs.warped, alpha, delta, flow))
+        return GeneratorOutput(frame, alpha, delta, flow)
 
     def forward(self, psi: Tensor, inputs: GeneratorInputs) -> Tensor:
         """Frames [B, 3, H, W] (≈ [-1, 1]) for ψ [B or 1, psiSize] and the named inputs."""

@@ -17,6 +17,8 @@ WARP_CHANNELS = 3
 MASK_CHANNELS = 1
 # Warp-guided G's output conv: the residual Δ (RGB) and the blend-mask logit.
 BLEND_OUTPUT_CHANNELS = IMAGE_CHANNELS + 1
+# generator.flow: two more output channels, the flow's x and y.
+FLOW_CHANNELS = 2
 SN_U_SUFFIX = "_u"
 
 NETWORK_NAMES = ("embedder", "generator", "discriminator")
@@ -172,7 +174,8 @@ def generator_plan(config: NetConfig) -> NetworkPlan:
         if g.attention_after_up_block == i:
             blocks.append(_attention("generator/attention_up", channels, size))
     if g.uses_warp:
-        blocks.append(OutputBlock("generator/output", channels, BLEND_OUTPUT_CHANNELS, size, blend=True))
+        out = BLEND_OUTPUT_CHANNELS + (FLOW_CHANNELS if g.flow else 0)
+        blocks.append(OutputBlock("generator/output", channels, out, size, blend=True))
     else:
         blocks.append(OutputBlock("generator/output", channels, IMAGE_CHANNELS, size))
     return NetworkPlan("generator", generator_input_channels(config), tuple(blocks))

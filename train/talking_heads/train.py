@@ -59,6 +59,14 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--ssim-weight", type=float, default=0.0, help="weight of (1 - SSIM) of the generated frame (not in the paper)")
     p.add_argument("--mouth-weight", type=float, default=0.0, help="weight of an L1 inside the mouth's opening (not in the paper)")
     p.add_argument(
+        "--ignore-target-padding",
+        action="store_true",
+        help="take the target's black padding bands (its crop past the video's edge) out of the reconstruction losses",
+    )
+    p.add_argument(
+        "--mouth-content-weight", type=float, default=0.0, help="weight of the content loss on a crop around the mouth (not in the paper)"
+    )
+    p.add_argument(
         "--mouth-focus",
         type=float,
         default=0.0,
@@ -189,6 +197,8 @@ def main(argv=None) -> int:
         head_lr_scale=args.head_lr_scale,
         ssim_weight=args.ssim_weight,
         mouth_weight=args.mouth_weight,
+        mouth_content_weight=args.mouth_content_weight,
+        ignore_target_padding=args.ignore_target_padding,
         content_weight=args.content_weight,
         adv_weight=args.adv_weight,
         fm_weight=args.fm_weight,

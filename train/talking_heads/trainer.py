@@ -22,11 +22,12 @@ from torch import Tensor
 
 from .config import NetConfig
 from .episodes import Episode, EpisodeSampler
-from .nets import GeneratorInputs, GeneratorOutput, build_networks
+from .nets import GeneratorInputs, GeneratorOutput, build_networks, compose
 from .spectral_norm import power_iterate
 from .image_metrics import ssim
-from .mouth import mouth_l1, mouth_mask
-from .warp import AssignmentCache, nearest_source, warp
+from .mouth import MOUTH_CROP_SIZE, mouth_crops, mouth_l1, mouth_mask
+from .padding import ignore_padding
+from .warp import AssignmentCache, grid_from_assignment, nearest_source, sample, warp
 
 
 @dataclass
@@ -58,6 +59,12 @@ class TrainOptions:
     ssim_weight: float = 0.0
     # L1 inside the mouth's opening (mouth.py mouth_mask) on top of the frame's L1 (not in the paper).
     mouth_weight: float = 0.0
+    # The content loss (the same networks) on a square crop around the mouth (mouth.py mouth_crops, 64
+    # px), so the mouth's texture (teeth, the dark gap) counts, not only its mean colour (not in the paper).
+    mouth_content_weight: float = 0.0
+    # Take the target's padding bands (padding.py: black where its crop reached past the video's
+    # edge) out of the reconstruction losses (not in the paper).
+    ignore_target_padding: bool = False
     # Warp-guided G: keeps the batch's mean blend mask ᾱ inside [alpha_min, alpha_max] (a hinge, so
     # it does nothing in between): neither all warp (G unused) nor all generated (the photo unused).
     alpha_guard_weight: float = 1.0
@@ -190,20 +197,18 @@ class MetaTrainer:
 
     def display_frame(self, ep: Episode, out: GeneratorOutput, pick: Tensor) -> Tuple[Tensor, Tensor]:
         """(frame, target) at the display twin's size: the picked source's twin warped onto the
-        target's twin landmarks, plus G's α and Δ upsampled, as the app composes what it shows."""
+        target's twin landmarks (moved by G's flow, in one sampling), plus G's α and Δ upsampled, as
+        the app composes what it shows."""
         s = self.sampler
         rows = torch.arange(pick.shape[0], device=pick.device)
         source = ep.source_index[rows, pick]
         with torch.no_grad():
             target_points = s.display_points[ep.target_index]
             assignment = self.display_cache(ep.target_index, target_points)
-            warped, _ = warp(s.display(source).float(), s.display_points[source], target_points, assignment)
-        size = warped.shape[-1]
-
-        def up(x: Tensor) -> Tensor:  # tf.image.resizeBilinear(halfPixelCenters) in the app
-            return F.interpolate(x.float(), size=(size, size), mode="bilinear", align_corners=False)
-
-        return warped + up(out.alpha) * up(out.delta), s.display(ep.target_index).float()
+            image = s.display(source).float()
+            position, _ = grid_from_assignment(s.display_points[source], assignment, image.shape[-1])
+            warped = sample(image, position)
+        return compose(warped, out, image, position), s.display(ep.target_index).float()
 
     def _projection(self, video: Tensor) -> Tensor:
         # W_i + w0 gathered on the device (video_projection takes Python ints: a host sync).
@@ -248,6 +253,8 @@ class MetaTrainer:
                 terms["fm"] = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
         # D judges G's own frame; the reconstruction terms judge the shown one (the display twin's).
         shown, real = self.display_frame(ep, out, pick) if self.display_size else (fake, ep.target.float())
+        if o.ignore_target_padding:
+            real = ignore_padding(shown, real)
         if self.content_loss is not None and o.content_weight > 0:
             # The frozen perceptual networks run in bf16 where the step does (they were half of a CPU
             # step in fp32); their activations' L1 is taken in fp32 (perceptual.weighted_l1_sum).
@@ -260,6 +267,11 @@ class MetaTrainer:
         if o.mouth_weight > 0 and ep.target_points is not None:
             points = self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
             terms["mouth"] = mouth_l1(shown, real, mouth_mask(points, shown.shape[-1])) * o.mouth_weight
+        if o.mouth_content_weight > 0 and self.content_loss is not None and ep.target_points is not None:
+            points = self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
+            with self._autocast():
+                crops = mouth_crops(torch.cat([shown, real]), torch.cat([points, points]), MOUTH_CROP_SIZE)
+                terms["mcnt"] = self.content_loss(*crops.chunk(2)).float() * o.mouth_content_weight
         if out.alpha is not None:
             alpha_mean = out.alpha.mean()
             if o.alpha_guard_weight > 0:

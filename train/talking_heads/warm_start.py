@@ -10,7 +10,8 @@ computes what the old one did:
   columns leave a kernel's singular values, and so its spectral-norm σ and u, unchanged.
 - The warp-guided output head (plain conv, zero-initialised) stays at zero: the warm-started G
   returns the warp exactly, and learns from there. So do encoder skips' lateral convs (warp64 →
-  warp64s): zero, so the warm-started G computes what the old one did.
+  warp64s): zero, so the warm-started G computes what the old one did. A head that gained output
+  channels (generator.flow: warp64s → warp64sf) keeps the old ones and gets zeros on the new: flow 0.
 - D's per-video matrix W belongs to the data set and stays freshly initialised.
 
 Lineage: every run records the runs its weights descend from (cumulative steps, samples and
@@ -25,6 +26,7 @@ import numpy as np
 
 from .checkpoint import load_networks
 from .config import REPO_ROOT
+from .plan import BLEND_OUTPUT_CHANNELS
 from .weights_io import WeightsError, load_named_into, network_to_named
 
 SHIPPED_WEIGHTS = REPO_ROOT / "public" / "weights"
@@ -49,6 +51,18 @@ def _adapt(name: str, old: np.ndarray, new_shape: tuple) -> np.ndarray | None:
     ):
         grown = np.zeros(new_shape, np.float32)
         grown[:, :, : old.shape[2], :] = old
+        return grown
+    # A warp-guided head (Δ and α: BLEND_OUTPUT_CHANNELS) that gained output channels (generator.flow):
+    # zeros on the new ones (its kernel's last axis, its bias), so the flow starts at 0. The paper's
+    # RGB head (3 channels, another layer) is not grown: the warp-guided head starts at zero instead.
+    if (
+        name.startswith("generator/output/")
+        and old.ndim == len(new_shape)
+        and old.shape[:-1] == new_shape[:-1]
+        and BLEND_OUTPUT_CHANNELS <= old.shape[-1] < new_shape[-1]
+    ):
+        grown = np.zeros(new_shape, np.float32)
+        grown[..., : old.shape[-1]] = old
         return grown
     return None
 

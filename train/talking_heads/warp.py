@@ -251,6 +251,26 @@ def sample(source: Tensor, position: Tensor) -> Tensor:
     return F.grid_sample(source, grid, mode="bilinear", padding_mode="border", align_corners=False)
 
 
+def displace(image: Tensor, flow: Tensor) -> Tensor:
+    """image [B, C, S, S] resampled at p + flow(p) for flow [B, 2, S, S] (x, y in crop units):
+    bilinear, edge-clamped, as `sample` (the learned flow of generator.flow, applied to a warp)."""
+    size = image.shape[-1]
+    if flow.shape[-2:] != image.shape[-2:] or flow.shape[1] != 2:
+        raise ValueError(f"displace: flow {tuple(flow.shape)} does not fit image {tuple(image.shape)}")
+    centres = (torch.arange(size, dtype=flow.dtype, device=flow.device) + 0.5) * (2.0 / size) - 1.0
+    gy, gx = torch.meshgrid(centres, centres, indexing="ij")
+    # Crop units → grid_sample's [-1, 1] (the crop's side is 2 there).
+    grid = torch.stack([gx, gy], dim=-1)[None] + 2.0 * flow.permute(0, 2, 3, 1)
+    return F.grid_sample(image, grid.to(image.dtype), mode="bilinear", padding_mode="border", align_corners=False)
+
+
+def displace_positions(position: Tensor, flow: Tensor) -> Tensor:
+    """A warp's sampling positions [B, S, S, 2] (crop pixels) read at p + flow(p) for flow [B, 2, S, S]
+    (crop units), bilinear and edge-clamped: the warp followed by the learned flow as one map, so a
+    frame samples its source once (a second resampling of the warped image would blur it)."""
+    return displace(position.permute(0, 3, 1, 2).float(), flow.float()).permute(0, 2, 3, 1)
+
+
 def warp(source: Tensor, source_points: Tensor, target_points: Tensor, assignment: TargetAssignment | None = None) -> Tuple[Tensor, Tensor]:
     """(warped [B, C, S, S] in source's dtype, mask [B, 1, S, S] float32) for square sources; pass
     the targets' assignment when it is known (cached) to skip the search."""

@@ -1,13 +1,14 @@
 """The mouth measures (train/talking_heads/mouth.py) and the mouth-focused episodes that use them:
 the opening follows the inner lips, the mask covers the opening and moves with it, its L1 ignores
-what lies outside, and focused episodes pair an open-mouthed target with closed-mouthed sources."""
+what lies outside, the crops for the mouth content loss are centred on the mouth and follow it, and
+focused episodes pair an open-mouthed target with closed-mouthed sources."""
 import unittest
 
 import numpy as np
 import torch
 
 from train.talking_heads.episodes import EpisodeSampler
-from train.talking_heads.mouth import LOWER_INNER_LIP, UPPER_INNER_LIP, mouth_l1, mouth_mask, mouth_opening
+from train.talking_heads.mouth import LOWER_INNER_LIP, UPPER_INNER_LIP, mouth_crops, mouth_l1, mouth_mask, mouth_opening
 from train.talking_heads.warp import load_mesh
 
 
@@ -43,6 +44,29 @@ class MouthTest(unittest.TestCase):
         self.assertAlmostEqual(mouth_l1(outside, real, mask).item(), 0.0, places=6)
         self.assertAlmostEqual(mouth_l1(real + 0.5 * mask, real, mask).item(), 0.5, places=5)
         self.assertEqual(mouth_l1(real + 1, real, torch.zeros_like(mask)).item(), 0.0)  # an empty mask counts 0
+
+    def test_crops_are_centred_on_the_mouth_and_follow_it(self):
+        size = 64
+        points = face(size=size, opening=0.4, count=2)
+        points[1, :, 0] += 6  # the second face 6 px to the right
+        # An image that is its own x coordinate (channel 0) and y coordinate (channel 1), in pixels.
+        centres = torch.arange(size, dtype=torch.float32) + 0.5
+        py, px = torch.meshgrid(centres, centres, indexing="ij")
+        image = torch.stack([px, py, torch.zeros_like(px)])[None].repeat(2, 1, 1, 1)
+        crops = mouth_crops(image, points, 32)
+        self.assertEqual(tuple(crops.shape), (2, 3, 32, 32))
+        p = points[0]
+        centre = (p[78] + p[308] + p[UPPER_INNER_LIP] + p[LOWER_INNER_LIP]) / 4
+        # The crop's middle reads the mouth's centre; its columns increase left to right (no flip).
+        middle = crops[0, :2, 15:17, 15:17].mean(dim=(1, 2))
+        self.assertLess(float((middle - centre).abs().max()), 0.6)
+        self.assertTrue(bool((crops[0, 0, 16, 1:] > crops[0, 0, 16, :-1]).all()))
+        # The second face's crop is the first one's moved 6 px.
+        self.assertLess(float((crops[1, 0] - crops[0, 0] - 6).abs().max()), 1e-3)
+        # Wider than the mouth's corners: both corners lie inside the crop's span.
+        span = (float(crops[0, 0, 16, 0]), float(crops[0, 0, 16, -1]))
+        self.assertLess(span[0], float(p[78, 0]))
+        self.assertGreater(span[1], float(p[308, 0]))
 
     def test_focused_episodes_pair_an_open_target_with_closed_sources(self):
         openings = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35]

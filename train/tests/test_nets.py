@@ -7,21 +7,28 @@ from __future__ import annotations
 import json
 import math
 import unittest
+from dataclasses import replace
 
 import torch
+import torch.nn.functional as F
 
 from train.talking_heads.config import CONFIGS_PATH, PRESET_NAMES, load_preset, validate_config
 from train.talking_heads.layers import instance_normalize, upsample_nearest2
 from train.talking_heads.nets import (
     DELTA_RANGE,
+    FLOW_RANGE,
     Discriminator,
     Embedder,
     Generator,
     GeneratorInputs,
+    GeneratorOutput,
     build_networks,
+    compose,
     generator_input_tensor,
 )
 from train.talking_heads.plan import (
+    BLEND_OUTPUT_CHANNELS,
+    FLOW_CHANNELS,
     NETWORK_NAMES,
     adain_slots,
     count_params,
@@ -32,7 +39,9 @@ from train.talking_heads.plan import (
     registry_names_and_shapes,
 )
 from train.talking_heads.spectral_norm import SNConv2d, power_iterate, spectral_modules
-from train.talking_heads.weights_io import networks_to_named
+from train.talking_heads.warm_start import _adapt
+from train.talking_heads.warp import displace, displace_positions, sample
+from train.talking_heads.weights_io import load_named_into, network_to_named, networks_to_named
 
 # What `npm run nn:summary -- --config NAME` prints (src/nn/cost.ts countParams).
 TS_PARAM_COUNTS = {
@@ -44,6 +53,7 @@ TS_PARAM_COUNTS = {
     "tiny-warp": {"embedder": 4_803, "generator": 15_578, "discriminator": 9_460},
     "warp64s": {"embedder": 1_222_001, "generator": 2_001_862, "discriminator": 2_402_418},
     "tiny-warp-skips": {"embedder": 4_803, "generator": 16_674, "discriminator": 9_460},
+    "tiny-warp-flow": {"embedder": 4_803, "generator": 16_820, "discriminator": 9_460},
 }
 
 
@@ -74,10 +84,22 @@ class ParamCountTest(unittest.TestCase):
         for network, paper_size in zip(NETWORK_NAMES, (15e6, 38e6, 20e6)):
             self.assertLess(abs(count_params(config, network) / paper_size - 1), 0.05, network)
 
+    def test_flow_adds_two_output_channels_to_the_head_and_nothing_else(self) -> None:
+        flow, skips = load_preset("tiny-warp-flow"), load_preset("tiny-warp-skips")
+        head = generator_plan(flow).blocks[-1]
+        self.assertEqual(head.out_channels, BLEND_OUTPUT_CHANNELS + FLOW_CHANNELS)
+        self.assertEqual(generator_plan(skips).blocks[-1].out_channels, BLEND_OUTPUT_CHANNELS)
+        # A 3×3 kernel and a bias for each of the 2 new output channels.
+        extra = 3 * 3 * head.in_channels * FLOW_CHANNELS + FLOW_CHANNELS
+        self.assertEqual(count_params(flow, "generator"), count_params(skips, "generator") + extra)
+        for network in ("embedder", "discriminator"):
+            self.assertEqual(count_params(flow, network), count_params(skips, network), network)
+        self.assertEqual(psi_size(generator_plan(flow)), psi_size(generator_plan(skips)))
+
 
 class NamesTest(unittest.TestCase):
     def test_state_dict_names_and_ts_shapes_equal_the_plan(self) -> None:
-        for preset in ("tiny", "default", "tiny-warp", "tiny-warp-skips"):
+        for preset in ("tiny", "default", "tiny-warp", "tiny-warp-skips", "tiny-warp-flow"):
             config = load_preset(preset)
             networks = dict(zip(NETWORK_NAMES, build_networks(config)))
             named = networks_to_named(networks)
@@ -303,6 +325,158 @@ class EncoderSkipsTest(unittest.TestCase):
             validate_config({**raw, "name": "t"})
 
 
+def warp_inputs(batch: int, size: int, seed: int) -> GeneratorInputs:
+    rng = torch.Generator().manual_seed(seed)
+    return GeneratorInputs(images(batch, size, seed + 1), images(batch, size, seed + 2), torch.rand((batch, 1, size, size), generator=rng))
+
+
+class LearnedFlowTest(unittest.TestCase):
+    """generator.flow (tiny-warp-flow): a zero flow head leaves G as tiny-warp-skips; a flow of one
+    pixel resamples the warp one pixel over (edge-clamped); compose upsamples α, Δ and the flow to a
+    larger warp."""
+
+    def test_a_zero_flow_head_renders_what_the_skips_generator_renders(self) -> None:
+        skips, flow = load_preset("tiny-warp-skips"), load_preset("tiny-warp-flow")
+        torch.manual_seed(40)
+        g_skips = Generator(skips).eval()
+        g_flow = Generator(flow).eval()
+        self.assertEqual(float(g_flow.output.conv.kernel.detach().abs().max()), 0.0)  # zero-initialised
+        self.assertEqual(float(g_flow.output.conv.bias.detach().abs().max()), 0.0)
+        rng = torch.Generator().manual_seed(41)
+        with torch.no_grad():  # a trained-looking skips G: non-zero head and laterals
+            for p in (g_skips.output.conv.kernel, g_skips.up0.lateral.kernel, g_skips.up1.lateral.kernel):
+                p.copy_(torch.randn(p.shape, generator=rng) * 0.2)
+            g_skips.output.conv.bias.copy_(torch.randn(g_skips.output.conv.bias.shape, generator=rng) * 0.5)
+        # The warm start's copy: every tensor through _adapt, the head's 2 new output channels zero-filled.
+        old = network_to_named("generator", g_skips)
+        new = network_to_named("generator", g_flow)
+        self.assertEqual(set(old), set(new))
+        fitted = {name: _adapt(name, old[name], target.shape) for name, target in new.items()}
+        self.assertEqual([name for name, value in fitted.items() if value is None], [])
+        load_named_into("generator", g_flow, fitted, strict=True)
+        kernel, bias = g_flow.output.conv.kernel.detach(), g_flow.output.conv.bias.detach()
+        self.assertTrue(torch.equal(kernel[:4], g_skips.output.conv.kernel.detach()))
+        self.assertTrue(torch.equal(bias[:4], g_skips.output.conv.bias.detach()))
+        self.assertEqual(float(kernel[4:].abs().max()), 0.0)
+        self.assertEqual(float(bias[4:].abs().max()), 0.0)
+
+        size = flow.resolution
+        inputs = warp_inputs(2, size, 42)
+        psi = torch.randn(2, g_flow.psi_size, generator=rng)
+        with torch.no_grad():
+            a, b = g_skips.render(psi, inputs), g_flow.render(psi, inputs)
+        self.assertIsNone(a.flow)
+        self.assertEqual(tuple(b.flow.shape), (2, 2, size, size))
+        self.assertEqual(float(b.flow.abs().max()), 0.0)
+        self.assertTrue(torch.equal(b.frame, a.frame))
+        self.assertTrue(torch.equal(b.alpha, a.alpha))
+        self.assertTrue(torch.equal(b.delta, a.delta))
+        self.assertGreater(float((b.frame - inputs.warped).abs().max()), 1e-3)  # the head does act
+
+    def test_a_flow_of_one_pixel_resamples_the_warp_one_pixel_over(self) -> None:
+        # At tiny's 16 px one pixel (1/16 of the crop) is beyond FLOW_RANGE = 1/20: the same net at 32 px.
+        raw = load_preset("tiny-warp-flow").to_json()
+        raw["resolution"] = 32
+        config = validate_config(raw)
+        size = config.resolution
+        self.assertLess(1 / size, FLOW_RANGE)
+        torch.manual_seed(43)
+        G = Generator(config).eval()
+        with torch.no_grad():
+            G.output.conv.bias[3] = 4.0  # α above ½ (alphaBias −3): only Δ = 0 removes its contribution
+            G.output.conv.bias[4] = math.atanh((1 / size) / FLOW_RANGE)  # flow x = +1/S crop units
+        inputs = warp_inputs(2, size, 44)
+        psi = torch.randn(2, G.psi_size, generator=torch.Generator().manual_seed(45))
+        with torch.no_grad():
+            out = G.render(psi, inputs)
+        self.assertEqual(float(out.delta.abs().max()), 0.0)
+        self.assertGreater(float(out.alpha.min()), 0.5)
+        self.assertLess(float((out.flow[:, 0] - 1 / size).abs().max()), 1e-7)
+        self.assertEqual(float(out.flow[:, 1].abs().max()), 0.0)
+        warped = inputs.warped
+        self.assertLess(float((out.frame[..., :, :-1] - warped[..., :, 1:]).abs().max()), 1e-5)
+        self.assertLess(float((out.frame[..., :, -1] - warped[..., :, -1]).abs().max()), 1e-5)  # edge-clamped
+        self.assertGreater(float((out.frame - warped).abs().max()), 0.1)
+        self.assertTrue(torch.equal(compose(warped, out), out.frame))  # at G's size compose is render's frame
+
+    def test_gradients_reach_the_flow_channels(self) -> None:
+        config = load_preset("tiny-warp-flow")
+        G = Generator(config).train()
+        with torch.no_grad():
+            G.output.conv.bias[4:].fill_(0.3)
+        inputs = warp_inputs(2, config.resolution, 46)
+        psi = torch.randn(2, G.psi_size, generator=torch.Generator().manual_seed(47))
+        G(psi, inputs).square().sum().backward()
+        grad = G.output.conv.bias.grad
+        self.assertTrue(bool(torch.isfinite(grad).all()))
+        self.assertGreater(float(grad[4].abs()), 0.0)
+        self.assertGreater(float(grad[5].abs()), 0.0)
+
+
+class ComposeTest(unittest.TestCase):
+    """compose(warped, out[, source, position]): the warp moved by the flow (resampled, or given its
+    source and positions, sampled once at the moved positions), plus α·Δ, G's outputs upsampled
+    bilinearly (half-pixel centres) to the warp's size."""
+
+    def setUp(self) -> None:
+        rng = torch.Generator().manual_seed(50)
+        self.small, self.large = 16, 32
+        s = self.small
+        self.alpha = torch.rand((2, 1, s, s), generator=rng)
+        self.delta = (torch.rand((2, 3, s, s), generator=rng) * 2 - 1) * DELTA_RANGE
+        self.flow = (torch.rand((2, 2, s, s), generator=rng) * 2 - 1) * FLOW_RANGE
+        self.warped = images(2, self.large, 51)
+
+    def up(self, x: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(x, size=(self.large, self.large), mode="bilinear", align_corners=False)
+
+    def test_a_larger_warp_gets_the_upsampled_flow_alpha_and_delta(self) -> None:
+        out = GeneratorOutput(self.warped, self.alpha, self.delta, self.flow)
+        expected = displace(self.warped, self.up(self.flow)) + self.up(self.alpha) * self.up(self.delta)
+        self.assertEqual(tuple(compose(self.warped, out).shape), (2, 3, self.large, self.large))
+        self.assertLess(float((compose(self.warped, out) - expected).abs().max()), 1e-6)
+        plain = GeneratorOutput(self.warped, self.alpha, self.delta)
+        self.assertIsNone(plain.flow)
+        expected_plain = self.warped + self.up(self.alpha) * self.up(self.delta)
+        self.assertLess(float((compose(self.warped, plain) - expected_plain).abs().max()), 1e-6)
+        self.assertGreater(float((compose(self.warped, out) - compose(self.warped, plain)).abs().max()), 1e-2)
+
+    def test_at_g_size_nothing_is_resized(self) -> None:
+        warped = images(2, self.small, 52)
+        out = GeneratorOutput(warped, self.alpha, self.delta, self.flow)
+        expected = displace(warped, self.flow) + self.alpha * self.delta
+        self.assertTrue(torch.equal(compose(warped, out), expected))
+
+    def test_the_flow_is_in_crop_units_whatever_the_warp_size(self) -> None:
+        # 1/32 of the crop: half a pixel of G's 16 px, one pixel of the 32 px warp.
+        flow = torch.zeros(2, 2, self.small, self.small)
+        flow[:, 0] = 1 / self.large
+        out = GeneratorOutput(self.warped, self.alpha, torch.zeros_like(self.delta), flow)
+        frame = compose(self.warped, out)
+        self.assertLess(float((frame[..., :, :-1] - self.warped[..., :, 1:]).abs().max()), 1e-5)
+        self.assertLess(float((frame[..., :, -1] - self.warped[..., :, -1]).abs().max()), 1e-5)
+
+    def test_given_the_source_and_positions_the_source_is_sampled_once(self) -> None:
+        # The display frame: the warp's positions moved by the flow, the source sampled there once.
+        size = self.large
+        source = images(2, size, 53)
+        centres = torch.arange(size, dtype=torch.float64) + 0.5
+        py, px = torch.meshgrid(centres, centres, indexing="ij")
+        position = torch.stack([px + 2 * torch.sin(py * 0.2), py + 1.5 * torch.cos(px * 0.15)], dim=-1)[None].expand(2, -1, -1, -1)
+        warped = sample(source, position)
+        out = GeneratorOutput(warped, self.alpha, self.delta, self.flow)
+        once = compose(warped, out, source, position)
+        expected = sample(source, displace_positions(position, self.up(self.flow))) + self.up(self.alpha) * self.up(self.delta)
+        self.assertLess(float((once - expected).abs().max()), 1e-6)
+        # Not the warp resampled (which blurs): the two differ, and without a flow both are warp + α·Δ.
+        self.assertGreater(float((once - compose(warped, out)).abs().max()), 1e-3)
+        plain = GeneratorOutput(warped, self.alpha, self.delta)
+        self.assertLess(float((compose(warped, plain, source, position) - compose(warped, plain)).abs().max()), 1e-6)
+        # A zero flow samples exactly the warp's positions.
+        zero = GeneratorOutput(warped, self.alpha, self.delta, torch.zeros_like(self.flow))
+        self.assertLess(float((compose(warped, zero, source, position) - compose(warped, plain)).abs().max()), 1e-5)
+
+
 class SpectralNormTest(unittest.TestCase):
     def test_sigma_converges_to_the_largest_singular_value(self) -> None:
         torch.manual_seed(11)
@@ -387,6 +561,36 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(validate_config(raw).generator.alpha_bias, -2.0)
         warp = load_preset("tiny-warp")
         self.assertEqual(validate_config(warp.to_json()), warp)
+
+    def test_flow_presets_and_validation(self) -> None:
+        for preset in ("warp64sf", "tiny-warp-flow"):
+            config = load_preset(preset)
+            self.assertTrue(config.generator.flow, preset)
+            self.assertTrue(config.generator.encoder_skips, preset)
+            self.assertEqual(config.generator.input, "landmarks+warp", preset)
+            self.assertEqual(config.to_json()["generator"]["flow"], True, preset)
+            self.assertEqual(validate_config(config.to_json()), config, preset)
+        for preset in ("tiny", "tiny-warp", "tiny-warp-skips", "warp64s"):
+            config = load_preset(preset)
+            self.assertFalse(config.generator.flow, preset)
+            self.assertNotIn("flow", config.to_json()["generator"], preset)  # present only when true
+            self.assertEqual(validate_config(config.to_json()), config, preset)
+        # warp64sf is warp64s plus the flow.
+        self.assertEqual(load_preset("warp64sf").generator, replace(load_preset("warp64s").generator, flow=True))
+
+        raw = json.loads(CONFIGS_PATH.read_text(encoding="utf-8"))["tiny"]
+        raw["generator"]["flow"] = True
+        with self.assertRaisesRegex(ValueError, "generator.flow needs generator.input landmarks\\+warp"):
+            validate_config({**raw, "name": "t"})
+        raw["generator"]["flow"] = False
+        self.assertFalse(validate_config({**raw, "name": "t"}).generator.flow)
+        warp = load_preset("tiny-warp-flow").to_json()
+        for value in (1, 0, "true", None, [True]):
+            warp["generator"]["flow"] = value
+            with self.assertRaisesRegex(ValueError, "generator.flow must be true or false"):
+                validate_config(warp)
+        del warp["generator"]["flow"]
+        self.assertFalse(validate_config(warp).generator.flow)  # absent: false
 
     def test_unknown_preset_is_named(self) -> None:
         with self.assertRaisesRegex(ValueError, 'Unknown network preset "huge"'):

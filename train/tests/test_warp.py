@@ -1,11 +1,12 @@
-"""The PyTorch warp (warp.py): identity, rigid motion, the mask, and the nearest-source choice.
-Its equality with the TS warp is src/landmarks/warp-parity.test.ts."""
+"""The PyTorch warp (warp.py): identity, rigid motion, the mask, and the nearest-source choice; and
+displace, the learned flow's resample of a warp. Its equality with the TS warp is
+src/landmarks/warp-parity.test.ts."""
 import math
 import unittest
 
 import torch
 
-from train.talking_heads.warp import alignment_error, load_mesh, nearest_source, similarity_fit, warp, warp_grid
+from train.talking_heads.warp import alignment_error, displace, load_mesh, nearest_source, sample, similarity_fit, warp, warp_grid
 
 SIZE = 32
 
@@ -78,8 +79,46 @@ class WarpTest(unittest.TestCase):
         self.assertLess(float((both[1:] - one).abs().max()), 1e-6)
 
 
-if __name__ == "__main__":
-    unittest.main()
+class DisplaceTest(unittest.TestCase):
+    """displace(image, flow): image resampled at p + flow(p), flow in crop units, bilinear, edge-clamped."""
+
+    def test_zero_flow_returns_the_image(self):
+        for size in (16, 24, 32):
+            src = image(size=size, seed=size)
+            out = displace(src, torch.zeros(1, 2, size, size))
+            self.assertEqual(out.shape, src.shape)
+            self.assertLess(float((out - src).abs().max()), 1e-5, size)  # 2/S rounds in float32 unless S is a power of 2
+
+    def test_a_flow_is_sample_at_the_pixel_centres_plus_the_flow_in_pixels(self):
+        size = 24
+        src = torch.cat([image(size=size, seed=3), image(size=size, seed=4)])
+        flow = (torch.rand(2, 2, size, size, generator=torch.Generator().manual_seed(5)) * 2 - 1) * 0.1
+        centres = torch.arange(size, dtype=torch.float32) + 0.5
+        gy, gx = torch.meshgrid(centres, centres, indexing="ij")
+        position = torch.stack([gx, gy], dim=-1)[None] + flow.permute(0, 2, 3, 1) * size
+        self.assertLess(float((displace(src, flow) - sample(src, position)).abs().max()), 1e-5)
+        # A whole-pixel flow in y: row r shows row r + 2, the bottom rows the last one (edge-clamped).
+        down = torch.zeros(2, 2, size, size)
+        down[:, 1] = 2 / size
+        moved = displace(src, down)
+        self.assertLess(float((moved[..., :-2, :] - src[..., 2:, :]).abs().max()), 1e-5)
+        self.assertLess(float((moved[..., -2:, :] - src[..., -1:, :]).abs().max()), 1e-5)
+
+    def test_the_gradient_reaches_the_flow(self):
+        size = 16
+        src = image(size=size, seed=6)
+        flow = ((torch.rand(1, 2, size, size, generator=torch.Generator().manual_seed(7)) * 2 - 1) * 0.02).requires_grad_()
+        weights = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(8))
+        (displace(src, flow) * weights).sum().backward()
+        self.assertTrue(bool(torch.isfinite(flow.grad).all()))
+        self.assertGreater(float(flow.grad[:, 0].abs().sum()), 0.0)
+        self.assertGreater(float(flow.grad[:, 1].abs().sum()), 0.0)
+
+    def test_refuses_a_flow_that_does_not_fit(self):
+        src = image(size=16)
+        for shape in ((1, 2, 8, 8), (1, 2, 16, 8), (1, 3, 16, 16), (1, 1, 16, 16)):
+            with self.assertRaisesRegex(ValueError, "displace"):
+                displace(src, torch.zeros(shape))
 
 
 class AssignmentCacheTest(unittest.TestCase):
@@ -118,3 +157,7 @@ class TiledSearchTest(unittest.TestCase):
             self.assertEqual(tuple(tiled.triangle.shape), (3, size * size))
             self.assertTrue(torch.equal(tiled.inside, brute.inside), size)
             self.assertTrue(torch.equal(tiled.triangle[tiled.inside], brute.triangle[brute.inside]), size)
+
+
+if __name__ == "__main__":
+    unittest.main()
