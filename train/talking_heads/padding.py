@@ -6,6 +6,11 @@ landmark says where they are: a generator asked to reproduce them learns to dark
 borders on average, which the app then shows on every frame (on the held-out talking-head clips,
 FF was further from the truth than the warp in the outer 12 px of every clip at T = 8).
 `ignore_padding` takes them out of the reconstruction losses.
+
+The bands are found from the pixels (dark rows and columns from each edge) because the training set
+does not record where a crop left its video; scripts/prepare-training-set.ts knows, and once its
+shards store that rectangle, this detection should give way to it (a dark studio wall at a crop's
+edge is taken for padding here: it only drops that band from the losses).
 """
 from __future__ import annotations
 

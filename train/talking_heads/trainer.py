@@ -270,8 +270,8 @@ class MetaTrainer:
         if o.mouth_content_weight > 0 and self.content_loss is not None and ep.target_points is not None:
             points = self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
             with self._autocast():
-                crops = mouth_crops(torch.cat([shown, real]), torch.cat([points, points]), MOUTH_CROP_SIZE)
-                terms["mcnt"] = self.content_loss(*crops.chunk(2)).float() * o.mouth_content_weight
+                fake_mouth, real_mouth = (mouth_crops(x, points, MOUTH_CROP_SIZE) for x in (shown, real))
+                terms["mcnt"] = self.content_loss(fake_mouth, real_mouth).float() * o.mouth_content_weight
         if out.alpha is not None:
             alpha_mean = out.alpha.mean()
             if o.alpha_guard_weight > 0:
