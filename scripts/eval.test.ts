@@ -110,6 +110,14 @@ it.skipIf(missing !== null)(
       expect(row.sharpness.mean).toBeGreaterThan(0);
       expect(row.fidProxy).not.toBeNull();
     }
+    // The FID proxy's inputs by person: the ground truth's and every row's, one feature vector per frame.
+    const features = JSON.parse(readFileSync(join(out, 'features.json'), 'utf8')) as {
+      person: string;
+      features: Record<string, number[][]>;
+    }[];
+    expect(features.map((f) => f.person)).toEqual(results.people.map((p: { person: string }) => p.person));
+    for (const f of features) expect(Object.keys(f.features).sort()).toEqual(['ground-truth', ...rows.map(name)].sort());
+    expect(features.flatMap((f) => f.features['ff-warp@1']).length).toBe(4);
     const byName = Object.fromEntries(rows.map((r) => [name(r), r]));
     // The copy is a real frame of the same person: identity agrees better than with a 16 px avatar.
     expect(byName['copy@1'].idcos.mean).toBeGreaterThan(byName['ff-paper@1'].idcos.mean);

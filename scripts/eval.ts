@@ -9,7 +9,8 @@
 // src/eval/cross-identity.ts): the clips of --videos are the drivers, tracked once each through the
 // app's drive loop in the page, paired deterministically with the people evaluated.
 //
-// Writes OUT/results.json (every number), OUT/report.md and OUT/grid.png (and, with --cross, two
+// Writes OUT/results.json (every number), OUT/features.json (the FID proxy's features by person and
+// row, to find which people carry a distance), OUT/report.md and OUT/grid.png (and, with --cross, two
 // side-by-side videos OUT/cross_1.webm, OUT/cross_2.webm); with --report PATH also the report at PATH
 // and its grid and videos next to it (docs/EVAL.md is made this way).
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -387,6 +388,8 @@ async function main() {
         1,
       ),
     );
+    // The FID proxy's inputs, per person and row key, for diagnosing which people carry a distance.
+    writeFileSync(join(out, 'features.json'), JSON.stringify(outcomes.map((o) => ({ person: o.person, features: o.features }))));
     if (options.report) {
       const reportPath = resolve(options.report);
       mkdirSync(dirname(reportPath), { recursive: true });

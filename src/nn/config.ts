@@ -32,6 +32,13 @@ export interface GeneratorConfig {
    */
   readonly alphaMaskGain?: number;
   /**
+   * A fixed border on α (warp input only; absent: 0): α is multiplied by alphaBorderRamp, which rises
+   * from 0 at the crop's edge to 1 at this many pixels (at G's resolution) in, so the frame's outer band
+   * is the photo's own pixels. There a crop that follows the face shows what G cannot know (background
+   * that moved into view, a video's padding), and G's guess there was a dark, blurred frame.
+   */
+  readonly alphaBorder?: number;
+  /**
    * U-Net skips (warp input only; absent: false): each up block also adds a zero-initialised 3×3 conv
    * of the encoder's activation at its output size (the raw input at full size), so Δ and α can be as
    * sharp as the warp they correct. Zero at the start: weights without them load and render the same.
@@ -133,6 +140,10 @@ export function validateConfig(raw: unknown): NetConfig {
   }
   if (g.alphaMaskGain !== undefined && !(typeof g.alphaMaskGain === 'number' && Number.isFinite(g.alphaMaskGain))) {
     problems.push('generator.alphaMaskGain must be a finite number');
+  }
+  if (g.alphaBorder !== undefined) nonNegativeInt(g.alphaBorder, 'generator.alphaBorder', problems);
+  if (Number.isInteger(g.alphaBorder) && (g.alphaBorder as number) > 0 && input !== 'landmarks+warp') {
+    problems.push('generator.alphaBorder needs generator.input landmarks+warp');
   }
   if (g.encoderSkips !== undefined && typeof g.encoderSkips !== 'boolean') {
     problems.push('generator.encoderSkips must be true or false');

@@ -4,7 +4,8 @@
 // driving landmarks and the warp's validity mask, and blends: frame = warp + α·Δ, where its head
 // (zero at initialisation) gives Δ = 2·tanh(raw[:3]) and α = sigmoid(raw[3] + alphaBias + alphaMaskGain·(1 − mask)).
 // With generator.flow the head also gives flow = FLOW_RANGE·tanh(raw[4:6]) (crop units) and the warp is
-// first resampled at p + flow(p): frame = warp(p + flow) + α·Δ.
+// first resampled at p + flow(p): frame = warp(p + flow) + α·Δ. With generator.alphaBorder, α is
+// multiplied by a fixed ramp (alphaBorderRamp) that is 0 at the crop's edge.
 import * as tf from '@tensorflow/tfjs';
 import { usesWarp, type NetConfig } from './config.ts';
 import { applyBlock } from './layers/blocks.ts';
@@ -88,6 +89,18 @@ export function generatorInputTensor(config: NetConfig, inputs: GeneratorInputs)
   return tf.tidy(() => tf.concat([landmarks, warped, tf.sub(tf.mul(mask, 2), 1)], 3));
 }
 
+/**
+ * The fixed factor on α of generator.alphaBorder = `width`: [size × size], row-major, the product of
+ * min(1, (d + 0.5) / width) over both axes, d the pixel's distance in pixels from the nearer edge
+ * (0 for the outermost row). All ones for width 0. nets.py alpha_border_ramp is its twin.
+ */
+export function alphaBorderRamp(size: number, width: number): Float32Array {
+  const axis = Array.from({ length: size }, (_, i) => (width > 0 ? Math.min(1, (Math.min(i, size - 1 - i) + 0.5) / width) : 1));
+  const ramp = new Float32Array(size * size);
+  for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) ramp[y * size + x] = axis[y] * axis[x];
+  return ramp;
+}
+
 function checkShape(label: string, tensor: tf.Tensor, expected: readonly number[]): void {
   if (!tf.util.arraysEqual(tensor.shape, expected as number[])) {
     throw new Error(`Generator input "${label}" has shape [${tensor.shape}], expected [${expected}]`);
@@ -104,6 +117,7 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
   const alphaBias = config.generator.alphaBias ?? 0;
   const alphaMaskGain = usesWarp(config) ? (config.generator.alphaMaskGain ?? 0) : 0;
   const flow = usesWarp(config) && config.generator.flow === true;
+  const alphaBorder = usesWarp(config) ? (config.generator.alphaBorder ?? 0) : 0;
   return {
     config,
     plan,
@@ -136,7 +150,12 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
         let logit = tf.add(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS], [-1, -1, -1, 1]), alphaBias);
         // The landmark prior: α starts high where the warp stretched or folded the photo (mask → 0).
         if (alphaMaskGain !== 0) logit = tf.add(logit, tf.mul(tf.sub(1, inputs.mask as tf.Tensor4D), alphaMaskGain));
-        const alpha = tf.sigmoid(logit) as tf.Tensor4D;
+        let alpha = tf.sigmoid(logit) as tf.Tensor4D;
+        if (alphaBorder > 0) {
+          const [, h, w] = alpha.shape;
+          if (h !== w) throw new Error(`generator.alphaBorder needs a square output, got ${h}×${w}`);
+          alpha = tf.mul(alpha, tf.tensor4d(alphaBorderRamp(h, alphaBorder), [1, h, w, 1]));
+        }
         if (!flow) return { frame: tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D, alpha, delta };
         const offsets = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS + 1], [-1, -1, -1, 2])), FLOW_RANGE) as tf.Tensor4D;
         // G's own frame: the warp itself resampled (the app's display frame samples the photo once

@@ -4,7 +4,15 @@ import { loadPreset } from './config.ts';
 import { specSize } from './cost.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
-import { createGenerator, DELTA_RANGE, FLOW_RANGE, generatorInputTensor, PROJECTION_KERNEL, type Generator } from './generator.ts';
+import {
+  alphaBorderRamp,
+  createGenerator,
+  DELTA_RANGE,
+  FLOW_RANGE,
+  generatorInputTensor,
+  PROJECTION_KERNEL,
+  type Generator,
+} from './generator.ts';
 import { displace } from '../landmarks/warp.ts';
 import { conv2d, selfAttention, upsampleNearest2 } from './layers/ops.ts';
 import { SN_U_SUFFIX } from './params.ts';
@@ -360,3 +368,59 @@ function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance: number):
   const scale = Math.max(1, tf.max(tf.abs(expected)).dataSync()[0]);
   expect(diff / scale).toBeLessThan(tolerance);
 }
+
+describe('alphaBorderRamp', () => {
+  it('rises from (0.5 / width) at the edge to 1 at width pixels in, on both axes, and is all ones for width 0', () => {
+    const ramp = alphaBorderRamp(8, 2);
+    const axis = [0.25, 0.75, 1, 1, 1, 1, 0.75, 0.25];
+    for (let y = 0; y < 8; y++) for (let x = 0; x < 8; x++) expect(ramp[y * 8 + x]).toBeCloseTo(axis[y] * axis[x], 7);
+    expect([...alphaBorderRamp(4, 0)]).toEqual([...new Float32Array(16).fill(1)]);
+    // An odd size has one centre row; a border wider than half the size never reaches 1.
+    const odd = [0.125, 0.375, 0.125];
+    const oddRamp = alphaBorderRamp(3, 4);
+    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) expect(oddRamp[y * 3 + x]).toBeCloseTo(odd[y] * odd[x], 7);
+  });
+});
+
+describe('warp-guided tiny generator with an α border (tiny-warp-border)', () => {
+  it('multiplies α by the ramp, so the outermost pixels stay nearly the warp, and is otherwise tiny-warp-skips', () => {
+    const borderConfig = loadPreset('tiny-warp-border');
+    const width = borderConfig.generator.alphaBorder ?? 0;
+    expect(width).toBeGreaterThan(0);
+    const bordered = createGenerator(borderConfig);
+    const plain = createGenerator(loadPreset('tiny-warp-skips'));
+    const x = { landmarks: randomImages(2, size, 80), warped: randomImages(2, size, 81), mask: randomMasks(2, size, 82) };
+    try {
+      // Same weights in both (same seed, same plan), with a non-zero head so that α·Δ is not zero.
+      for (const g of [bordered, plain]) {
+        tf.tidy(() => {
+          g.params
+            .get('generator/output/conv/kernel')
+            .assign(tf.randomNormal(g.params.get('generator/output/conv/kernel').shape, 0, 0.2, 'float32', 83));
+          g.params
+            .get('generator/output/conv/bias')
+            .assign(tf.randomNormal(g.params.get('generator/output/conv/bias').shape, 0, 0.5, 'float32', 84));
+        });
+      }
+      tf.tidy(() => {
+        const psi = bordered.psiFromEmbedding(tf.randomNormal([2, borderConfig.embedDim], 0, 1, 'float32', 85));
+        const a = bordered.render(psi, x);
+        const b = plain.render(psi, x);
+        const ramp = tf.tensor4d(alphaBorderRamp(size, width), [1, size, size, 1]);
+        expect(tf.max(tf.abs(tf.sub(a.alpha as tf.Tensor, tf.mul(b.alpha as tf.Tensor, ramp)))).dataSync()[0]).toBeLessThan(1e-6);
+        expect(tf.max(tf.abs(tf.sub(a.delta as tf.Tensor, b.delta as tf.Tensor))).dataSync()[0]).toBe(0);
+        const expected = tf.add(x.warped, tf.mul(a.alpha as tf.Tensor4D, a.delta as tf.Tensor4D));
+        expect(tf.max(tf.abs(tf.sub(a.frame, expected))).dataSync()[0]).toBeLessThan(1e-6);
+        // The corner moves at most (0.5 / width)² · α · |Δ| ≤ DELTA_RANGE / (2·width)² from the warp; inside, the two agree.
+        const corner = (t: tf.Tensor) => tf.slice(t, [0, 0, 0, 0], [-1, 1, 1, -1]);
+        expect(tf.max(tf.abs(tf.sub(corner(a.frame), corner(x.warped)))).dataSync()[0]).toBeLessThanOrEqual(DELTA_RANGE / (2 * width) ** 2);
+        const inside = (t: tf.Tensor) => tf.slice(t, [0, width, width, 0], [-1, size - 2 * width, size - 2 * width, -1]);
+        expect(tf.max(tf.abs(tf.sub(inside(a.frame), inside(b.frame)))).dataSync()[0]).toBeLessThan(1e-6);
+      });
+    } finally {
+      bordered.dispose();
+      plain.dispose();
+      tf.dispose([x.landmarks, x.warped, x.mask]);
+    }
+  });
+});

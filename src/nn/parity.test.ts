@@ -3,7 +3,8 @@
 // those weights and must reproduce every output within 1e-3 relative (max |Δ| / max |expected|).
 // Runs for the paper's generator (tiny) and the warp-guided one (tiny-warp: random warped images and
 // masks as G's extra inputs, a random output head, and α and Δ compared besides the frames; with
-// encoder skips; with the learned flow, tiny-warp-flow: the flow too, and the gradients through it).
+// encoder skips; with the learned flow, tiny-warp-flow: the flow too, and the gradients through it;
+// with the α border, tiny-warp-border).
 //
 // Needs a Python with torch and numpy: $PYTHON, default /usr/bin/python3 (Debian python3-torch).
 // Without it the test fails with the reason, except when SKIP_PARITY=1 (local machines).
@@ -29,7 +30,7 @@ import { loadWeightsFromFile } from './weights-io-node.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const TOLERANCE = 1e-3;
-const PRESETS = ['tiny', 'tiny-warp', 'tiny-warp-skips', 'tiny-warp-flow'] as const;
+const PRESETS = ['tiny', 'tiny-warp', 'tiny-warp-skips', 'tiny-warp-flow', 'tiny-warp-border'] as const;
 
 interface FixtureIndex {
   readonly config: string;

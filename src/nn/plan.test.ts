@@ -188,6 +188,34 @@ describe('PRESET_NAMES', () => {
     }
   });
 
+  it('has α-border presets that differ from their encoder-skip base only in generator.alphaBorder', () => {
+    for (const [borderName, baseName, width] of [
+      ['warp64sb', 'warp64s', 3],
+      ['tiny-warp-border', 'tiny-warp-skips', 2],
+    ] as const) {
+      const { alphaBorder, ...rest } = loadPreset(borderName).generator;
+      expect(alphaBorder).toBe(width);
+      expect(rest).toEqual(loadPreset(baseName).generator);
+      // No weights of its own: the plan (and so the weight layout) is the base's.
+      expect(generatorPlan(loadPreset(borderName))).toEqual(generatorPlan(loadPreset(baseName)));
+    }
+  });
+
+  it('accepts generator.alphaBorder only as an integer ≥ 0, above 0 only on a warp-guided generator', () => {
+    const warp = loadPreset('tiny-warp');
+    const paper = loadPreset('tiny');
+    expect(validateConfig({ ...warp, generator: { ...warp.generator, alphaBorder: 3 } }).generator.alphaBorder).toBe(3);
+    expect(validateConfig({ ...paper, generator: { ...paper.generator, alphaBorder: 0 } }).generator.alphaBorder).toBe(0);
+    expect(() => validateConfig({ ...paper, generator: { ...paper.generator, alphaBorder: 2 } })).toThrow(
+      /generator.alphaBorder needs generator.input landmarks\+warp/,
+    );
+    for (const alphaBorder of [-1, 1.5, '2', true, null, Number.NaN]) {
+      expect(() => validateConfig({ ...warp, generator: { ...warp.generator, alphaBorder } })).toThrow(
+        'generator.alphaBorder must be an integer ≥ 0',
+      );
+    }
+  });
+
   it('has warp-guided presets that differ from their base only in the generator input', () => {
     for (const [warpName, baseName] of [
       ['warp64', 'cpu64'],

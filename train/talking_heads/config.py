@@ -38,6 +38,10 @@ class GeneratorConfig:
     # the warp stretched, squeezed or folded the photo (an opening mouth, closing eyes), where a warp
     # cannot be right. The untrained G still returns the warp (Δ = 0 there).
     alpha_mask_gain: float = 0.0
+    # A fixed border on α (warp input only): α is multiplied by nets.alpha_border_ramp, 0 at the crop's
+    # edge and 1 at this many pixels (at G's resolution) in, so the frame's outer band is the photo's
+    # own pixels: a crop that follows the face shows there what G cannot know.
+    alpha_border: int = 0
     # U-Net skips (warp input only): each up block also adds a zero-initialised 3×3 conv of the
     # encoder's activation at its output size (the raw input at full size), so Δ and α can be as
     # sharp as the warp they correct. Zero at the start: a warm-started G is unchanged.
@@ -103,6 +107,7 @@ class NetConfig:
                     if self.generator.uses_warp
                     else {}
                 ),
+                **({"alphaBorder": self.generator.alpha_border} if self.generator.alpha_border else {}),
                 **({"encoderSkips": True} if self.generator.encoder_skips else {}),
                 **({"flow": True} if self.generator.flow else {}),
             },
@@ -216,6 +221,11 @@ def validate_config(raw: Any) -> NetConfig:
         gain = g.get("alphaMaskGain", 0)
         if isinstance(gain, bool) or not isinstance(gain, (int, float)) or not math.isfinite(gain):
             problems.append("generator.alphaMaskGain must be a finite number")
+    border = g.get("alphaBorder", 0)
+    if isinstance(border, bool) or not isinstance(border, (int, float)) or border != int(border) or border < 0:
+        problems.append("generator.alphaBorder must be an integer ≥ 0")
+    elif border > 0 and generator_input != "landmarks+warp":
+        problems.append("generator.alphaBorder needs generator.input landmarks+warp")
     skips = g.get("encoderSkips", False)
     if not isinstance(skips, bool):
         problems.append("generator.encoderSkips must be true or false")
@@ -245,6 +255,7 @@ def validate_config(raw: Any) -> NetConfig:
             generator_input,
             float(g.get("alphaBias", 0.0)) if generator_input == "landmarks+warp" else 0.0,
             float(g.get("alphaMaskGain", 0.0)) if generator_input == "landmarks+warp" else 0.0,
+            int(g.get("alphaBorder", 0)) if generator_input == "landmarks+warp" else 0,
             bool(g.get("encoderSkips", False)),
             bool(g.get("flow", False)),
         ),

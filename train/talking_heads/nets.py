@@ -92,6 +92,16 @@ def generator_input_tensor(config: NetConfig, inputs: GeneratorInputs) -> Tensor
     return torch.cat([inputs.landmarks, inputs.warped.to(inputs.landmarks.dtype), mask], dim=1)
 
 
+def alpha_border_ramp(size: int, width: int, device: Optional[torch.device] = None) -> Tensor:
+    """The fixed factor on α of generator.alpha_border = width, [1, 1, size, size]: the product over
+    both axes of min(1, (d + 0.5) / width), d the distance in pixels from the nearer edge (0 for the
+    outermost row). All ones for width 0. generator.ts alphaBorderRamp is its twin."""
+    index = torch.arange(size, device=device, dtype=torch.float32)
+    distance = torch.minimum(index, size - 1 - index)
+    axis = torch.clamp((distance + 0.5) / width, max=1.0) if width > 0 else torch.ones_like(index)
+    return (axis[:, None] * axis[None, :]).reshape(1, 1, size, size)
+
+
 def compose(warped: Tensor, out: GeneratorOutput, source: Optional[Tensor] = None, position: Optional[Tensor] = None) -> Tensor:
     """The warp-guided frame from a warp [B, 3, S, S] of any size S and G's α, Δ (and flow) at G's
     size, upsampled bilinearly (half-pixel centres, as the app's resizeBilinear) when smaller:
@@ -153,6 +163,8 @@ class Generator(_PlannedNetwork):
             g = self.config.generator
             prior = g.alpha_mask_gain * (1.0 - inputs.mask.float()) if g.alpha_mask_gain else 0.0
             alpha = torch.sigmoid(raw[:, 3:4] + g.alpha_bias + prior)
+            if g.alpha_border:
+                alpha = alpha * alpha_border_ramp(alpha.shape[-1], g.alpha_border, alpha.device)
             flow = FLOW_RANGE * torch.tanh(raw[:, 4:6]) if g.flow else None
             frame = compose(inputs.warped.float(), GeneratorOutput(inputs.warped, alpha, delta, flow))
         return GeneratorOutput(frame, alpha, delta, flow)

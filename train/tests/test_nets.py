@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from train.talking_heads.config import CONFIGS_PATH, PRESET_NAMES, load_preset, validate_config
 from train.talking_heads.layers import instance_normalize, upsample_nearest2
 from train.talking_heads.nets import (
+    alpha_border_ramp,
     DELTA_RANGE,
     FLOW_RANGE,
     Discriminator,
@@ -54,6 +55,8 @@ TS_PARAM_COUNTS = {
     "warp64s": {"embedder": 1_222_001, "generator": 2_001_862, "discriminator": 2_402_418},
     "tiny-warp-skips": {"embedder": 4_803, "generator": 16_674, "discriminator": 9_460},
     "tiny-warp-flow": {"embedder": 4_803, "generator": 16_820, "discriminator": 9_460},
+    "warp64sb": {"embedder": 1_222_001, "generator": 2_001_862, "discriminator": 2_402_418},
+    "tiny-warp-border": {"embedder": 4_803, "generator": 16_674, "discriminator": 9_460},
 }
 
 
@@ -323,6 +326,52 @@ class EncoderSkipsTest(unittest.TestCase):
         raw["generator"]["encoderSkips"] = True
         with self.assertRaisesRegex(ValueError, "encoderSkips needs generator.input"):
             validate_config({**raw, "name": "t"})
+
+
+class AlphaBorderTest(unittest.TestCase):
+    """generator.alpha_border (tiny-warp-border): α times a fixed ramp that is 0 at the crop's edge; no
+    weights of its own, so it loads tiny-warp-skips weights and agrees with it away from the edge."""
+
+    def test_ramp_values(self) -> None:
+        axis = torch.tensor([0.25, 0.75, 1, 1, 1, 1, 0.75, 0.25])
+        self.assertTrue(torch.allclose(alpha_border_ramp(8, 2)[0, 0], axis[:, None] * axis[None, :]))
+        self.assertTrue(torch.equal(alpha_border_ramp(4, 0), torch.ones(1, 1, 4, 4)))
+
+    def test_alpha_is_the_skips_generators_times_the_ramp(self) -> None:
+        border, skips = load_preset("tiny-warp-border"), load_preset("tiny-warp-skips")
+        self.assertEqual(border.generator, replace(skips.generator, alpha_border=2))
+        self.assertEqual(validate_config(border.to_json()), border)
+        self.assertNotIn("alphaBorder", skips.to_json()["generator"])  # present only when above 0
+        torch.manual_seed(60)
+        g_skips = Generator(skips).eval()
+        g_border = Generator(border).eval()
+        with torch.no_grad():
+            g_skips.output.conv.kernel.normal_(0, 0.2)
+            g_skips.output.conv.bias.normal_(0, 0.5)
+        g_border.load_state_dict(g_skips.state_dict())
+        size, width = border.resolution, border.generator.alpha_border
+        inputs = warp_inputs(2, size, 61)
+        psi = torch.randn(2, g_skips.psi_size, generator=torch.Generator().manual_seed(62))
+        with torch.no_grad():
+            a, b = g_border.render(psi, inputs), g_skips.render(psi, inputs)
+        self.assertTrue(torch.allclose(a.alpha, b.alpha * alpha_border_ramp(size, width), atol=1e-6))
+        self.assertTrue(torch.allclose(a.frame, inputs.warped + a.alpha * a.delta, atol=1e-6))
+        inner = (slice(None), slice(None), slice(width, size - width), slice(width, size - width))
+        self.assertTrue(torch.allclose(a.frame[inner], b.frame[inner], atol=1e-6))
+        self.assertGreater(float((a.frame - b.frame).abs().max()), 1e-3)  # the border changed something
+
+    def test_validation(self) -> None:
+        raw = json.loads(CONFIGS_PATH.read_text(encoding="utf-8"))["tiny"]
+        raw["generator"]["alphaBorder"] = 2
+        with self.assertRaisesRegex(ValueError, "alphaBorder needs generator.input landmarks\\+warp"):
+            validate_config({**raw, "name": "t"})
+        warp = load_preset("tiny-warp").to_json()
+        for value in (-1, 1.5, "2", True, None):
+            warp["generator"]["alphaBorder"] = value
+            with self.assertRaisesRegex(ValueError, "generator.alphaBorder must be an integer ≥ 0"):
+                validate_config(warp)
+        warp["generator"]["alphaBorder"] = 0
+        self.assertEqual(validate_config(warp).generator.alpha_border, 0)
 
 
 def warp_inputs(batch: int, size: int, seed: int) -> GeneratorInputs:
