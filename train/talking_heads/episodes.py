@@ -29,6 +29,22 @@ class Episode:
     target_points: Optional[Tensor] = None  # [B, 478, 2]
     target_index: Optional[Tensor] = None  # [B] long: the target's frame in the set (warp caches key on it)
     source_index: Optional[Tensor] = None  # [B, K] long: the sources' frames in the set
+    # Colour jitter (EpisodeSampler colour_jitter > 0): per episode, a gain per channel and one offset,
+    # [B, 2, 3]; `frames` and `target` carry it already, the display twins get it by jitter_colour.
+    colour: Optional[Tensor] = None
+
+
+def jitter_colour(images: Tensor, colour: Optional[Tensor]) -> Tensor:
+    """Episode b's colour change on images [B, 3, S, S] or [B, K, 3, S, S] in [-1, 1]: (x + 1)·gain − 1 +
+    offset, clamped to [-1, 1]. One change for every frame of an episode (sources, target, their display
+    twins), so the target stays the sources' person in the sources' light, in a light the data set may
+    not have. The warp is taken from the changed sources; without clamping the two orders agree (a
+    bilinear warp is an average of pixels). None: the images as they are."""
+    if colour is None:
+        return images
+    shape = (colour.shape[0],) + (1,) * (images.dim() - 4) + (3, 1, 1)
+    gain, offset = colour[:, 0].reshape(shape), colour[:, 1].reshape(shape)
+    return ((images + 1) * gain - 1 + offset).clamp(-1, 1)
 
 
 class EpisodeSampler:
@@ -50,6 +66,7 @@ class EpisodeSampler:
         mouth_focus: float = 0.0,
         cross_clip: float = 0.0,
         people: Optional[Sequence[object]] = None,
+        colour_jitter: float = 0.0,
     ) -> None:
         if people is not None and len(people) != len(videos):
             raise ValueError(f"{len(people)} people for {len(videos)} videos")
@@ -97,6 +114,11 @@ class EpisodeSampler:
             others = [[i for j in clips_of[owners[n]] if j != n for i in kept[j]] for n in range(len(kept))]
             other_table, other_lengths = _padded(others)
             self.other_table, self.other_lengths = other_table.to(device), other_lengths.to(device)
+        # Colour jitter: gains uniform in [1 − c, 1 + c] per channel and an offset uniform in [−c, c]
+        # (of the [-1, 1] range) per episode; 0 draws nothing, so the episodes are those without it.
+        if not 0.0 <= colour_jitter < 1.0:
+            raise ValueError(f"colour_jitter must be in [0, 1), got {colour_jitter}")
+        self.colour_jitter = float(colour_jitter)
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
 
@@ -143,20 +165,27 @@ class EpisodeSampler:
             cross = (torch.rand(batch, device=self.device, generator=g) < self.cross_clip) & (others > 0) & ~focus
             pick = (torch.rand(batch, device=self.device, generator=g) * others.clamp_min(1)).long()
             target_idx = torch.where(cross, self.other_table[video, pick], target_idx)
+        colour = None
+        if self.colour_jitter > 0:
+            c = self.colour_jitter
+            gain = 1 + c * (2 * torch.rand(batch, 3, device=self.device, generator=g) - 1)
+            offset = c * (2 * torch.rand(batch, 1, device=self.device, generator=g) - 1)
+            colour = torch.stack([gain, offset.expand(-1, 3)], dim=1)
         source_idx = source_idx.reshape(-1)
         s = self.crops.shape[1]
-        frames = self._to_float(self.crops[source_idx]).reshape(batch, self.k, 3, s, s)
+        frames = jitter_colour(self._to_float(self.crops[source_idx]).reshape(batch, self.k, 3, s, s), colour)
         landmarks = self._to_float(self.landmark_images[source_idx]).reshape(batch, self.k, 3, s, s)
         return Episode(
             video=video,
             frames=frames,
             landmarks=landmarks,
-            target=self._to_float(self.crops[target_idx]),
+            target=jitter_colour(self._to_float(self.crops[target_idx]), colour),
             target_landmarks=self._to_float(self.landmark_images[target_idx]),
             source_points=None if self.points is None else self.points[source_idx].reshape(batch, self.k, -1, 2),
             target_points=None if self.points is None else self.points[target_idx],
             target_index=target_idx,
             source_index=source_idx.reshape(batch, self.k),
+            colour=colour,
         )
 
 

@@ -174,6 +174,11 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
             if episodes.get("cross_clip")
             else ""
         )
+        + (
+            f"; colour jitter {float(episodes['colour_jitter']):g} (per episode, channel gains and an offset on every frame)"
+            if episodes.get("colour_jitter")
+            else ""
+        )
         + " |"
     )
     adv, fm = float(options.get("adv_weight", 1.0)), float(options.get("fm_weight", 10.0))

@@ -64,6 +64,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="take the target's black padding bands (its crop past the video's edge) out of the reconstruction losses",
     )
     p.add_argument(
+        "--colour-jitter",
+        type=float,
+        default=0.0,
+        help="per episode, gains in [1 - C, 1 + C] per channel and an offset in [-C, C] on every frame (0: none)",
+    )
+    p.add_argument(
         "--mouth-content-weight", type=float, default=0.0, help="weight of the content loss on a crop around the mouth (not in the paper)"
     )
     p.add_argument(
@@ -178,6 +184,7 @@ def main(argv=None) -> int:
         mouth_focus=args.mouth_focus,
         cross_clip=args.cross_clip,
         people=people,
+        colour_jitter=args.colour_jitter,
     )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
@@ -254,7 +261,12 @@ def main(argv=None) -> int:
                 "lineage": parents,
                 "warm_start": warm_from,
                 "options": asdict(options),
-                "episodes": {"sources": args.sources or "all", "mouth_focus": args.mouth_focus, "cross_clip": args.cross_clip},
+                "episodes": {
+                    "sources": args.sources or "all",
+                    "mouth_focus": args.mouth_focus,
+                    "cross_clip": args.cross_clip,
+                    "colour_jitter": args.colour_jitter,
+                },
             },
         )
         print(f"checkpoint at step {trainer.step} ({reason})", flush=True)

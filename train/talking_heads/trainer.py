@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .config import NetConfig
-from .episodes import Episode, EpisodeSampler
+from .episodes import Episode, EpisodeSampler, jitter_colour
 from .nets import GeneratorInputs, GeneratorOutput, build_networks, compose
 from .spectral_norm import power_iterate
 from .image_metrics import ssim
@@ -205,10 +205,10 @@ class MetaTrainer:
         with torch.no_grad():
             target_points = s.display_points[ep.target_index]
             assignment = self.display_cache(ep.target_index, target_points)
-            image = s.display(source).float()
+            image = jitter_colour(s.display(source).float(), ep.colour)
             position, _ = grid_from_assignment(s.display_points[source], assignment, image.shape[-1])
             warped = sample(image, position)
-        return compose(warped, out, image, position), s.display(ep.target_index).float()
+        return compose(warped, out, image, position), jitter_colour(s.display(ep.target_index).float(), ep.colour)
 
     def _projection(self, video: Tensor) -> Tensor:
         # W_i + w0 gathered on the device (video_projection takes Python ints: a host sync).

@@ -10,7 +10,7 @@ import torch
 
 from train.talking_heads.checkpoint import load_checkpoint, save_checkpoint
 from train.talking_heads.config import load_preset
-from train.talking_heads.episodes import EpisodeSampler
+from train.talking_heads.episodes import EpisodeSampler, jitter_colour
 from train.talking_heads.export_weights import export_app_weights
 from train.talking_heads.mouth import MOUTH_CROP_SIZE
 from train.talking_heads.trainer import MetaTrainer, TrainOptions, is_finite
@@ -123,6 +123,30 @@ class TrainerSmokeTest(unittest.TestCase):
             stats = trainer.train_step(log=True)
             self.assertTrue(is_finite(stats), stats)
         self.assertIn("l1", stats.terms)
+
+    def test_colour_jitter_reaches_the_display_twins(self):
+        torch.manual_seed(0)
+        crops, lmks, videos = synthetic_videos()
+        points = synthetic_points(len(crops))
+        big = crops.repeat(2, axis=1).repeat(2, axis=2)
+        sampler = EpisodeSampler(
+            crops, lmks, videos, k=3, device=torch.device("cpu"), points=points, display=(big, points * 2), colour_jitter=0.3
+        )
+        options = TrainOptions(batch=4, k=3, lr_g=2e-3, lr_d=2e-3, l1_weight=10.0, content_weight=0.0, bf16=False)
+        trainer = MetaTrainer(load_preset("tiny-warp"), sampler, options)
+        ep = sampler.sample(4)
+        inputs, pick = trainer._inputs_and_pick(ep)
+        with torch.no_grad():
+            out = trainer.generator.render(trainer.generator.psi_from_embedding(trainer._embed(ep)), inputs)
+            shown, real = trainer.display_frame(ep, out, pick)
+        # The shown target and the warped source (untrained G: the warp) carry the episode's colour change.
+        self.assertTrue(torch.allclose(real, jitter_colour(sampler.display(ep.target_index), ep.colour), atol=1e-6))
+        source = ep.source_index[torch.arange(4), pick]
+        want, _ = warp(
+            jitter_colour(sampler.display(source), ep.colour), sampler.display_points[source], sampler.display_points[ep.target_index]
+        )
+        self.assertLess(float((shown - want).abs().max()), 1e-5)
+        self.assertTrue(is_finite(trainer.train_step(log=True)))
 
     def test_learned_flow_and_mouth_content_on_the_shown_frame(self):
         """tiny-warp-flow on a display twin: untrained, the shown frame is still the display warp (zero
