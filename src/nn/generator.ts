@@ -118,6 +118,9 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
   const alphaMaskGain = usesWarp(config) ? (config.generator.alphaMaskGain ?? 0) : 0;
   const flow = usesWarp(config) && config.generator.flow === true;
   const alphaBorder = usesWarp(config) ? (config.generator.alphaBorder ?? 0) : 0;
+  // The border's ramp, computed once per output size (a render is per frame).
+  const ramps = new Map<number, Float32Array>();
+  const rampFor = (size: number) => ramps.get(size) ?? ramps.set(size, alphaBorderRamp(size, alphaBorder)).get(size)!;
   return {
     config,
     plan,
@@ -154,7 +157,7 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
         if (alphaBorder > 0) {
           const [, h, w] = alpha.shape;
           if (h !== w) throw new Error(`generator.alphaBorder needs a square output, got ${h}×${w}`);
-          alpha = tf.mul(alpha, tf.tensor4d(alphaBorderRamp(h, alphaBorder), [1, h, w, 1]));
+          alpha = tf.mul(alpha, tf.tensor4d(rampFor(h), [1, h, w, 1]));
         }
         if (!flow) return { frame: tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D, alpha, delta };
         const offsets = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS + 1], [-1, -1, -1, 2])), FLOW_RANGE) as tf.Tensor4D;
