@@ -35,6 +35,8 @@
  * left from right and outer from inner lip, which a shared colour would hide.
  */
 
+import MOUTH_REGION from './mouth-region.json';
+
 export type Rgb = readonly [number, number, number];
 
 export type ContourPartName =
@@ -87,18 +89,9 @@ export const CONTOUR_PARTS: readonly ContourPart[] = [
     closed: true,
     color: [152, 223, 138],
   },
-  {
-    name: 'outerLips',
-    indices: [61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146],
-    closed: true,
-    color: [214, 39, 40],
-  },
-  {
-    name: 'innerLips',
-    indices: [78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95],
-    closed: true,
-    color: [255, 152, 150],
-  },
+  // The lips' loops live in mouth-region.json, which the mouth generator's region reads too.
+  { name: 'outerLips', indices: MOUTH_REGION.outerLips, closed: true, color: [214, 39, 40] },
+  { name: 'innerLips', indices: MOUTH_REGION.innerLips, closed: true, color: [255, 152, 150] },
 ];
 
 export const IRIS_PARTS: readonly IrisPart[] = [

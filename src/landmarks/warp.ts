@@ -233,6 +233,15 @@ export function warpGrid(sourcePoints: WarpPoints, targetPoints: WarpPoints, siz
   return { positions, mask };
 }
 
+/** Pixels of the square grid that `positions` (x, y per pixel) describe; throws when it is not square. */
+export function gridPixels(positions: Float32Array): number {
+  const side = Math.round(Math.sqrt(positions.length / 2));
+  if (2 * side * side !== positions.length) {
+    throw new Error(`warp: ${positions.length} position values do not make a square grid (need 2·n² values)`);
+  }
+  return side * side;
+}
+
 /** Per output pixel, the four neighbours (flat pixel indices) and bilinear weights of its sample. */
 interface BilinearTaps {
   index: [Int32Array, Int32Array, Int32Array, Int32Array];
@@ -242,13 +251,11 @@ interface BilinearTaps {
 /**
  * Bilinear taps at crop-pixel positions, clamped to the edge pixels: the sample at (x, y) reads the
  * pixel grid at (x − 0.5, y − 0.5) clamped to [0, S − 1], as torch's grid_sample with
- * align_corners=False and padding_mode="border".
+ * align_corners=False and padding_mode="border". The positions make a square grid of any side (a
+ * warp's: S; the mouth region's crop and paste: another).
  */
 function bilinearTaps(positions: Float32Array, size: number): BilinearTaps {
-  const pixels = size * size;
-  if (positions.length !== 2 * pixels) {
-    throw new Error(`warp: ${positions.length} position values for a ${size}×${size} grid (need ${2 * pixels})`);
-  }
+  const pixels = gridPixels(positions);
   const index: BilinearTaps['index'] = [0, 1, 2, 3].map(() => new Int32Array(pixels)) as BilinearTaps['index'];
   const weight: BilinearTaps['weight'] = [0, 1, 2, 3].map(() => new Float32Array(pixels)) as BilinearTaps['weight'];
   const last = size - 1;
@@ -275,19 +282,18 @@ function bilinearTaps(positions: Float32Array, size: number): BilinearTaps {
 
 /**
  * Plain-JS bilinear sampling of a square, channel-interleaved S × S × C image at crop-pixel
- * `positions` (a WarpGrid's), edge-clamped; the reference the TF.js path is tested against.
+ * `positions` (a WarpGrid's, or any square grid's), edge-clamped; the reference the TF.js path is
+ * tested against.
  */
 export function sampleBilinearPixels(values: ArrayLike<number>, size: number, channels: number, positions: Float32Array): Float32Array {
   if (values.length !== size * size * channels) {
     throw new Error(`sampleBilinearPixels: ${values.length} values for ${size}×${size}×${channels}`);
   }
-  if (positions.length !== 2 * size * size) {
-    throw new Error(`warp: ${positions.length} position values for a ${size}×${size} grid (need ${2 * size * size})`);
-  }
+  const pixels = gridPixels(positions);
   // bilinearTaps's arithmetic inline (weights rounded to float32 as it stores them), without its arrays.
-  const out = new Float32Array(size * size * channels);
+  const out = new Float32Array(pixels * channels);
   const last = size - 1;
-  for (let p = 0; p < size * size; p++) {
+  for (let p = 0; p < pixels; p++) {
     const fx = Math.min(Math.max(positions[2 * p] - 0.5, 0), last);
     const fy = Math.min(Math.max(positions[2 * p + 1] - 0.5, 0), last);
     const x0 = Math.floor(fx);
@@ -328,9 +334,10 @@ export function warpImage(source: RgbaImage, sourcePoints: WarpPoints, targetPoi
 }
 
 /**
- * Bilinear samples of `image` [1, S, S, C] at crop-pixel `positions` (a WarpGrid's), edge-clamped,
- * on the image's backend: four gathers on the flattened image, weighted and summed. The taps are
- * computed in JS from the grid; no tensor is left behind but the result.
+ * Bilinear samples of `image` [1, S, S, C] at crop-pixel `positions` (a WarpGrid's, or any square
+ * grid's: the output has its side), edge-clamped, on the image's backend: four gathers on the
+ * flattened image, weighted and summed. The taps are computed in JS from the grid; no tensor is left
+ * behind but the result.
  */
 export function sampleBilinear(image: tf.Tensor4D, positions: Float32Array, size: number): tf.Tensor4D {
   const [batch, height, width, channels] = image.shape;
@@ -338,15 +345,16 @@ export function sampleBilinear(image: tf.Tensor4D, positions: Float32Array, size
     throw new Error(`sampleBilinear: expected an image of shape [1, ${size}, ${size}, C], got [${image.shape.join(', ')}]`);
   }
   const { index, weight } = bilinearTaps(positions, size);
-  const pixels = size * size;
+  const pixels = index[0].length;
+  const side = Math.round(Math.sqrt(pixels));
   return tf.tidy(() => {
-    const flat = tf.reshape(image, [pixels, channels]);
+    const flat = tf.reshape(image, [size * size, channels]);
     let sum: tf.Tensor | null = null;
     for (let k = 0; k < 4; k++) {
       const term = tf.mul(tf.gather(flat, tf.tensor1d(index[k], 'int32')), tf.tensor2d(weight[k], [pixels, 1]));
       sum = sum === null ? term : tf.add(sum, term);
     }
-    return tf.reshape(sum!, [1, size, size, channels]);
+    return tf.reshape(sum!, [1, side, side, channels]);
   });
 }
 
@@ -379,8 +387,9 @@ export function warpTensor(
  */
 export function sampleWarpGrid(source: tf.Tensor4D, positions: Float32Array): tf.Tensor4D {
   const [, , width, channels] = source.shape;
+  const side = Math.round(Math.sqrt(gridPixels(positions)));
   return tensorsInCpuMemory()
-    ? tf.tensor4d(sampleBilinearPixels(source.dataSync(), width, channels, positions), [1, width, width, channels])
+    ? tf.tensor4d(sampleBilinearPixels(source.dataSync(), width, channels, positions), [1, side, side, channels])
     : sampleBilinear(source, positions, width);
 }
 

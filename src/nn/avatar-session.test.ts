@@ -4,7 +4,9 @@ import { computeFaceCrop, mapLandmarksToCrop } from '../landmarks/crop.ts';
 import { loadRealFaceFixture } from '../landmarks/real-face-fixture.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { sampleBilinearPixels, warpGrid, warpImage } from '../landmarks/warp.ts';
-import { AVATAR_PSI, AVATAR_SOURCE_CROPS, AvatarSession, WARP_DISPLAY_SIZE, type AvatarPhoto } from './avatar-session.ts';
+import { AVATAR_MOUTH_PSI, AVATAR_PSI, AVATAR_SOURCE_CROPS, AvatarSession, WARP_DISPLAY_SIZE, type AvatarPhoto } from './avatar-session.ts';
+import { mouthBox } from '../landmarks/mouth-region.ts';
+import { MOUTH_PREFIX } from './plan.ts';
 import { displacePositions } from './compose.ts';
 import { FLOW_RANGE } from './generator.ts';
 import { decodeWeights, encodeWeights } from './weights-io.ts';
@@ -258,6 +260,64 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     expect(meanAbs(frame, warpImage(photo.crop, photo.landmarks, target).image)).toBeGreaterThan(3);
     session.clear();
     flowModel.dispose();
+  });
+
+  it('with a mouth generator (tiny-warp-mouth): repaints only around the driving mouth, and fine-tunes, saves and reloads with it', async () => {
+    const mouthModel = createModel(loadPreset('tiny-warp-mouth'));
+    const session = new AvatarSession(mouthModel);
+    const photo = bigPhoto(9, face);
+    const target = mouthOpen.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
+    session.setPhotos([photo]);
+    // Zero heads: the frame is the warp, the mouth generator adds nothing.
+    const plain = await session.render(mouthOpen, CROP);
+    expect(meanAbs(plain, warpImage(photo.crop, photo.landmarks, target).image)).toBeLessThan(1);
+
+    // A constant Δ with α well above 0 (a zero kernel, a bias): the mouth's square changes, nothing else.
+    mouthModel.generator.params.get(`${MOUTH_PREFIX}/output/conv/bias`).assign(tf.tensor1d([1, -1, 1, 3]));
+    session.setPhotos([photo]);
+    const painted = await session.render(mouthOpen, CROP);
+    const box = mouthBox(target, mouthModel.config.mouth!.pad);
+    const reach = box.side / 2 + box.side / mouthModel.config.mouth!.resolution + 1; // a crop pixel of bilinear spill
+    let inside = 0;
+    let outside = 0;
+    for (let p = 0; p < D * D; p++) {
+      if (painted.data[4 * p] === plain.data[4 * p] && painted.data[4 * p + 1] === plain.data[4 * p + 1]) continue;
+      const far = Math.max(Math.abs((p % D) + 0.5 - box.x), Math.abs(Math.floor(p / D) + 0.5 - box.y)) > reach;
+      if (far) outside++;
+      else inside++;
+    }
+    expect(outside).toBe(0);
+    expect(inside).toBeGreaterThan(0.3 * box.side ** 2);
+
+    // Fine-tuning keeps the mouth generator and ψ_m; the saved avatar reloads to the same frame.
+    const mouthPsi = Array.from((await session.exportAvatar()).get(AVATAR_MOUTH_PSI)!.data);
+    session.startFineTune({ seed: 5, learningRateG: 1e-2 });
+    for (let i = 0; i < 2; i++) await session.fineTuneStep();
+    session.adoptFineTuned();
+    session.stopFineTune();
+    const tuned = await session.render(mouthOpen, CROP);
+    const named = await session.exportAvatar();
+    expect(Array.from(named.get(AVATAR_MOUTH_PSI)!.data)).toEqual(mouthPsi);
+    const kernel = mouthModel.generator.params.get(`${MOUTH_PREFIX}/down0/conv1/kernel`).dataSync();
+    expect(Array.from(named.get(`${MOUTH_PREFIX}/down0/conv1/kernel`)!.data)).toEqual(Array.from(kernel));
+    session.clear();
+    const restored = new AvatarSession(mouthModel);
+    restored.importAvatar(named);
+    expect((await restored.render(mouthOpen, CROP)).data).toEqual(tuned.data);
+
+    // An avatar saved before the weights had a mouth generator loads and renders without one.
+    const old = new Map([...named].filter(([name]) => !name.startsWith(`${MOUTH_PREFIX}/`) && name !== AVATAR_MOUTH_PSI));
+    restored.importAvatar(old);
+    const withoutMouth = await restored.render(mouthOpen, CROP);
+    expect(differs(withoutMouth, tuned)).toBeGreaterThan(0);
+    restored.importAvatar(named);
+    await restored.render(mouthOpen, CROP);
+    const start = tf.memory().numTensors;
+    restored.importAvatar(named);
+    await restored.render(mouthOpen, CROP);
+    expect(tf.memory().numTensors).toBe(start);
+    restored.clear();
+    mouthModel.dispose();
   });
 
   it('leaks no tensors across warp-guided renders, fine-tuning and clearing', async () => {

@@ -21,7 +21,9 @@ import type { TalkingHeadModel } from './model.ts';
 import { WeightsError, type NamedWeights } from './weights-format.ts';
 import { heldSource, nearestSource, sampleBilinearPixels, sampleWarpGrid, warpGrid, warpTensor } from '../landmarks/warp.ts';
 import { tensorsInCpuMemory } from './backend.ts';
-import { composeWarpGuided, displacePositions } from './compose.ts';
+import { composeWarpGuidedValues, displacePositions, signedToRgba } from './compose.ts';
+import { refineMouth, refineMouthValues } from './mouth.ts';
+import { MOUTH_PREFIX } from './plan.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
 export const AVATAR_PSI = 'avatar/psi';
@@ -31,6 +33,8 @@ export const AVATAR_SOURCE_CROPS = 'avatar/sources/crops';
 export const AVATAR_SOURCE_FRAMES = 'avatar/sources/frames';
 /** …and their landmarks [T, 478, 3] in WARP_DISPLAY_SIZE pixels (store as float32). */
 export const AVATAR_SOURCE_POINTS = 'avatar/sources/points';
+/** The mouth generator's ψ_m = P_m ê ([1, psiSize of the mouth]; config.mouth), when the avatar has one. */
+export const AVATAR_MOUTH_PSI = 'avatar/mouth/psi';
 /** Side of the frames a warp-guided avatar shows: the warp runs at this size, G's α and Δ are upsampled to it. */
 export const WARP_DISPLAY_SIZE = 256;
 
@@ -81,8 +85,10 @@ export class AvatarSession {
   private landmarkImages: tf.Tensor4D | undefined;
   private embedding: tf.Tensor1D | undefined;
   private renderer: Renderer | undefined;
-  /** What renders: G (the meta-learned one, or an owned fine-tuned copy) and ψ. */
-  private avatar: { generator: Generator; ownsGenerator: boolean; psi: tf.Tensor2D; fineTuned: boolean } | undefined;
+  /** What renders: G (the meta-learned one, or an owned fine-tuned copy), ψ and the mouth generator's ψ_m. */
+  private avatar:
+    | { generator: Generator; ownsGenerator: boolean; psi: tf.Tensor2D; fineTuned: boolean; mouthPsi?: tf.Tensor2D }
+    | undefined;
   private tuning:
     | { generator: Generator; discriminator: Discriminator; tuner: FineTuner; warps?: { warped: tf.Tensor4D; mask: tf.Tensor4D } }
     | undefined;
@@ -129,14 +135,15 @@ export class AvatarSession {
       };
       tf.dispose(crops);
     }
-    this.useAvatar(this.model.generator, false, this.model.generator.psiFromEmbedding(this.embedding), false);
+    const generator = this.model.generator;
+    this.useAvatar(generator, false, generator.psiFromEmbedding(this.embedding), false, generator.mouth?.psiFromEmbedding(this.embedding));
   }
 
-  /** Takes ownership of `psi` (and of `generator` when `owns`); the renderer is rebuilt. */
-  private useAvatar(generator: Generator, owns: boolean, psi: tf.Tensor2D, fineTuned: boolean): void {
+  /** Takes ownership of `psi` and `mouthPsi` (and of `generator` when `owns`); the renderer is rebuilt. */
+  private useAvatar(generator: Generator, owns: boolean, psi: tf.Tensor2D, fineTuned: boolean, mouthPsi?: tf.Tensor2D): void {
     this.releaseAvatar();
-    this.avatar = { generator, ownsGenerator: owns, psi, fineTuned };
-    this.renderer = createRenderer(generator, psi);
+    this.avatar = { generator, ownsGenerator: owns, psi, fineTuned, mouthPsi };
+    this.renderer = createRenderer(generator, psi, mouthPsi);
   }
 
   private releaseAvatar(): void {
@@ -144,6 +151,7 @@ export class AvatarSession {
     this.renderer = undefined;
     if (!this.avatar) return;
     this.avatar.psi.dispose();
+    this.avatar.mouthPsi?.dispose();
     if (this.avatar.ownsGenerator) this.avatar.generator.dispose();
     this.avatar = undefined;
   }
@@ -163,6 +171,8 @@ export class AvatarSession {
       named.set(entry.name, { shape: [...entry.variable.shape], data: (await entry.variable.data()) as Float32Array });
     }
     named.set(AVATAR_PSI, { shape: [...this.avatar.psi.shape], data: (await this.avatar.psi.data()) as Float32Array });
+    const mouthPsi = this.avatar.mouthPsi;
+    if (mouthPsi) named.set(AVATAR_MOUTH_PSI, { shape: [...mouthPsi.shape], data: (await mouthPsi.data()) as Float32Array });
     if (this.sources) {
       const { crops, frames, points } = this.sources;
       named.set(AVATAR_SOURCE_CROPS, { shape: [...crops.shape], data: (await crops.data()) as Float32Array });
@@ -183,10 +193,25 @@ export class AvatarSession {
     const generator = createGenerator(this.model.config);
     try {
       const values = new Map<string, tf.Tensor>();
+      // An avatar saved before the weights had a mouth generator renders without one, as it did.
+      const mouthPsi = named.get(AVATAR_MOUTH_PSI);
+      const ownMouth = generator.mouth !== undefined && mouthPsi !== undefined;
       for (const entry of generator.params.list()) {
+        if (!ownMouth && entry.name.startsWith(`${MOUTH_PREFIX}/`)) {
+          values.set(entry.name, tf.clone(this.model.generator.params.get(entry.name)));
+          continue;
+        }
         const w = named.get(entry.name);
         if (!w) throw new WeightsError(`avatar weights: "${entry.name}" is missing`);
         values.set(entry.name, tf.tensor(w.data, [...w.shape]));
+      }
+      if (ownMouth) {
+        const expected = generator.mouth!.psiSize;
+        if (mouthPsi.shape.length !== 2 || mouthPsi.shape[1] !== expected) {
+          throw new WeightsError(
+            `avatar weights: "${AVATAR_MOUTH_PSI}" has shape [${mouthPsi.shape}], the mouth generator needs [1, ${expected}]`,
+          );
+        }
       }
       try {
         generator.params.assign(values);
@@ -202,7 +227,14 @@ export class AvatarSession {
       if (this.sources) tf.dispose([this.sources.crops, this.sources.frames]);
       this.sources = sources;
     }
-    this.useAvatar(generator, true, tf.tensor2d(psi.data, psi.shape as [number, number]), fineTuned);
+    const mouthPsi = generator.mouth ? named.get(AVATAR_MOUTH_PSI) : undefined;
+    this.useAvatar(
+      generator,
+      true,
+      tf.tensor2d(psi.data, psi.shape as [number, number]),
+      fineTuned,
+      mouthPsi && tf.tensor2d(mouthPsi.data, mouthPsi.shape as [number, number]),
+    );
   }
 
   /** The photos stored in a saved warp-guided avatar, checked against this model. */
@@ -281,7 +313,8 @@ export class AvatarSession {
         const photo = tf.slice(sources.crops, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
         const warped = sampleWarpGrid(photo, this.displayPositions(sources, j, target, flow));
         const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
-        return tf.add(warped, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
+        const frame = tf.add(warped, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
+        return renderer.mouth ? refineMouth(renderer.mouth, frame, target) : frame;
       });
     } finally {
       tf.dispose([out.alpha, out.delta, ...(out.flow ? [out.flow] : [])]);
@@ -333,7 +366,9 @@ export class AvatarSession {
         sources.cropValues ??= sources.crops.dataSync() as Float32Array;
         const crop = sources.cropValues.subarray(j * d * d * 3, (j + 1) * d * d * 3);
         const warped = sampleBilinearPixels(crop, d, 3, this.displayPositions(sources, j, target, flow?.dataSync()));
-        return composeWarpGuided(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
+        const frame = composeWarpGuidedValues(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
+        if (renderer.mouth) refineMouthValues(renderer.mouth, frame, d, target);
+        return signedToRgba(frame, d);
       } finally {
         tf.dispose([alpha, delta, ...(flow ? [flow] : [])]);
       }
@@ -392,7 +427,9 @@ export class AvatarSession {
     if (!this.tuning) throw new Error('Fine-tuning has not been started');
     const generator = createGenerator(this.model.config);
     generator.params.assign(new Map(this.tuning.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
-    this.useAvatar(generator, true, tf.clone(this.tuning.tuner.psi) as tf.Tensor2D, true);
+    // Fine-tuning leaves the mouth generator and its ψ_m as they were (finetune.ts).
+    const mouthPsi = this.avatar?.mouthPsi && tf.clone(this.avatar.mouthPsi);
+    this.useAvatar(generator, true, tf.clone(this.tuning.tuner.psi) as tf.Tensor2D, true, mouthPsi);
   }
 
   stopFineTune(): void {

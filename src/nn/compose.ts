@@ -1,7 +1,7 @@
 // The warp-guided frame composed in one JS pass, for backends whose tensors live in CPU memory (WASM,
 // CPU): the photo warped at display size plus G's α and Δ upsampled, α↑·Δ↑ (each bilinear with
 // half-pixel centres, as tf.image.resizeBilinear on the GPU path and the trainer's display twin),
-// straight to RGBA bytes. On WASM the two 64 → 256 px resizes alone took about 10 ms of a 50 ms frame.
+// then to RGBA bytes (the mouth generator, config.mouth, repaints its square in between: mouth.ts). On WASM the two 64 → 256 px resizes alone took about 10 ms of a 50 ms frame.
 // With a learned flow (generator.flow), displacePositions moves the warp's sampling positions by it
 // first, so the photo is sampled once (on every backend; nets.py compose with the source given).
 import type { RgbaImage } from '../landmarks/types.ts';
@@ -39,12 +39,23 @@ export function composeWarpGuided(
   delta: ArrayLike<number>,
   lowSize: number,
 ): RgbaImage {
+  return signedToRgba(composeWarpGuidedValues(warped, size, alpha, delta, lowSize), size);
+}
+
+/** The same frame as float32 values [size, size, 3] in [-1, 1] (the mouth generator then reads and adds to it). */
+export function composeWarpGuidedValues(
+  warped: ArrayLike<number>,
+  size: number,
+  alpha: ArrayLike<number>,
+  delta: ArrayLike<number>,
+  lowSize: number,
+): Float32Array {
   if (warped.length !== size * size * 3) throw new Error(`composeWarpGuided: ${warped.length} warp values for ${size}×${size}×3`);
   if (alpha.length !== lowSize * lowSize || delta.length !== lowSize * lowSize * 3) {
     throw new Error(`composeWarpGuided: α has ${alpha.length} and Δ ${delta.length} values for ${lowSize}×${lowSize}`);
   }
   const taps = resizeTaps(size, lowSize);
-  const data = new Uint8ClampedArray(size * size * 4);
+  const values = new Float32Array(size * size * 3);
   // resizeBilinear's arithmetic: top = tl + (tr − tl)·fx, bottom likewise, value = top + (bottom − top)·fy.
   for (let y = 0, p = 0; y < size; y++) {
     const r0 = taps.lo[y] * lowSize;
@@ -63,11 +74,20 @@ export function composeWarpGuided(
         top = delta[3 * i00 + c] + (delta[3 * i01 + c] - delta[3 * i00 + c]) * fx;
         bottom = delta[3 * i10 + c] + (delta[3 * i11 + c] - delta[3 * i10 + c]) * fx;
         const d = Math.fround(top + (bottom - top) * fy);
-        // Uint8ClampedArray clamps and rounds half to even (ToUint8Clamp): signedToByte's bytes, without its calls.
-        data[4 * p + c] = Math.fround(Math.fround(Math.fround(warped[3 * p + c] + Math.fround(a * d)) + 1) * 127.5);
+        values[3 * p + c] = warped[3 * p + c] + Math.fround(a * d); // stored as float32, as the tensors' sum
       }
-      data[4 * p + 3] = 255;
     }
+  }
+  return values;
+}
+
+/** RGBA bytes of [size, size, 3] values in [-1, 1]: round((v + 1)·127.5), clamped (ff.ts toRgbaBytes's arithmetic). */
+export function signedToRgba(values: Float32Array, size: number): RgbaImage {
+  const data = new Uint8ClampedArray(size * size * 4);
+  for (let p = 0; p < size * size; p++) {
+    // Uint8ClampedArray clamps and rounds half to even (ToUint8Clamp): signedToByte's bytes, without its calls.
+    for (let c = 0; c < 3; c++) data[4 * p + c] = Math.fround(Math.fround(values[3 * p + c] + 1) * 127.5);
+    data[4 * p + 3] = 255;
   }
   return { width: size, height: size, data };
 }

@@ -53,6 +53,28 @@ export interface GeneratorConfig {
   readonly flow?: boolean;
 }
 
+/**
+ * A second, small warp-guided generator that repaints a square around the driving mouth at the
+ * frame's own resolution (src/landmarks/mouth-region.ts): it reads the shown frame's crop there and
+ * the lips' polygons, and adds α·Δ back into the frame. Its AdaIN comes from the same embedding
+ * through its own projection (ψ_m = P_m ê); its α starts near sigmoid(alphaBias), higher inside the
+ * inner lips (alphaLipGain), and falls to 0 over the crop's outer alphaBorder pixels, so the paste
+ * has no seam. Needs generator.input "landmarks+warp". train/talking_heads/config.py MouthConfig is its twin.
+ */
+export interface MouthConfig {
+  /** Side of the mouth generator's crop, in pixels. */
+  readonly resolution: number;
+  readonly minChannels: number;
+  readonly maxChannels: number;
+  readonly downBlocks: number;
+  readonly bottleneckBlocks: number;
+  /** The crop's side: the inner lips' extent plus 2·pad outer-eye-corner distances. */
+  readonly pad: number;
+  readonly alphaBias: number;
+  readonly alphaLipGain: number;
+  readonly alphaBorder: number;
+}
+
 export interface DiscriminatorConfig {
   readonly downBlocks: number;
   /** Residual blocks (no down-sampling) after the last down block, e.g. the paper's one at 4×4. */
@@ -78,12 +100,18 @@ export interface NetConfig {
   readonly embedder: EmbedderConfig;
   readonly generator: GeneratorConfig;
   readonly discriminator: DiscriminatorConfig;
+  /** The mouth generator (absent: none). */
+  readonly mouth?: MouthConfig;
 }
 
-/** G's inputs: the paper's landmark image alone, or with the warped source photo and its mask. */
-export type GeneratorInput = 'landmarks' | 'landmarks+warp';
+/**
+ * G's inputs: the paper's landmark image alone, or with the warped source photo and its mask.
+ * "mouth" is the mouth generator's own (the frame's crop and the lips; mouthNetConfig), never a preset's.
+ */
+export type GeneratorInput = 'landmarks' | 'landmarks+warp' | 'mouth';
 
 export const GENERATOR_INPUTS: readonly GeneratorInput[] = ['landmarks', 'landmarks+warp'];
+export const MOUTH_INPUT = 'mouth';
 
 export type PresetName = keyof typeof presets;
 
@@ -93,6 +121,40 @@ export const PRESET_NAMES = Object.keys(presets) as readonly PresetName[];
 /** True when G blends its output with a warped source photo (generator.input "landmarks+warp"). */
 export function usesWarp(config: NetConfig): boolean {
   return config.generator.input === 'landmarks+warp';
+}
+
+/** True when G's head gives Δ and α (frame = base + α·Δ): warp-guided G and the mouth generator. */
+export function blends(config: NetConfig): boolean {
+  return (config.generator.input ?? 'landmarks') !== 'landmarks';
+}
+
+/**
+ * The mouth generator as a network config of its own (generator.input "mouth", encoder skips), from
+ * which plan.ts builds it like G; E and D are the parent's (unused). config.py mouth_net_config is its twin.
+ */
+export function mouthNetConfig(config: NetConfig): NetConfig {
+  const m = config.mouth;
+  if (!m) throw new Error(`preset ${config.name} has no mouth generator`);
+  return {
+    ...config,
+    name: `${config.name}/mouth`,
+    resolution: m.resolution,
+    minChannels: m.minChannels,
+    maxChannels: m.maxChannels,
+    generator: {
+      downBlocks: m.downBlocks,
+      bottleneckBlocks: m.bottleneckBlocks,
+      attentionAfterDownBlock: null,
+      attentionAfterUpBlock: null,
+      input: MOUTH_INPUT,
+      alphaBias: m.alphaBias,
+      alphaMaskGain: m.alphaLipGain,
+      alphaBorder: m.alphaBorder,
+      encoderSkips: true,
+      flow: false,
+    },
+    mouth: undefined,
+  };
 }
 
 /** Channels after down block `index` (0-based): minChannels · 2^index, capped at maxChannels. */
@@ -155,6 +217,7 @@ export function validateConfig(raw: unknown): NetConfig {
   } else if (g.flow === true && input !== 'landmarks+warp') {
     problems.push('generator.flow needs generator.input landmarks+warp');
   }
+  if (obj.mouth !== undefined) validateMouth(obj.mouth, input, problems);
   if (problems.length === 0) {
     if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');
     for (const [label, blocks] of [
@@ -179,6 +242,33 @@ export function validateConfig(raw: unknown): NetConfig {
   }
   if (problems.length > 0) throw new Error(`Invalid network config: ${problems.join('; ')}`);
   return config;
+}
+
+/** The optional "mouth" section, checked as config.py _mouth_config does (same messages). */
+function validateMouth(raw: unknown, input: unknown, problems: string[]): void {
+  const before = problems.length;
+  if (typeof raw !== 'object' || raw === null) {
+    problems.push('mouth must be an object');
+    return;
+  }
+  const m = raw as Record<string, unknown>;
+  if (input !== 'landmarks+warp') problems.push('mouth needs generator.input landmarks+warp');
+  for (const key of ['resolution', 'minChannels', 'maxChannels', 'downBlocks']) positiveInt(m[key], `mouth.${key}`, problems);
+  nonNegativeInt(m.bottleneckBlocks, 'mouth.bottleneckBlocks', problems);
+  nonNegativeInt(m.alphaBorder, 'mouth.alphaBorder', problems);
+  for (const key of ['alphaBias', 'alphaLipGain']) {
+    if (!isFiniteNumber(m[key])) problems.push(`mouth.${key} must be a finite number`);
+  }
+  if (!isFiniteNumber(m.pad) || (m.pad as number) < 0) problems.push('mouth.pad must be a finite number ≥ 0');
+  if (problems.length > before) return;
+  const [resolution, downBlocks, border] = [m.resolution, m.downBlocks, m.alphaBorder] as number[];
+  if (resolution % 2 ** downBlocks !== 0) problems.push(`mouth.resolution ${resolution} is not divisible by 2^mouth.downBlocks`);
+  if ((m.minChannels as number) > (m.maxChannels as number)) problems.push('mouth.minChannels exceeds mouth.maxChannels');
+  if (2 * border >= resolution) problems.push('mouth.alphaBorder must be less than half of mouth.resolution');
+}
+
+function isFiniteNumber(value: unknown): boolean {
+  return typeof value === 'number' && Number.isFinite(value);
 }
 
 function asObject(value: unknown, label: string, problems: string[]): Record<string, unknown> {

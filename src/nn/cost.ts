@@ -1,7 +1,7 @@
 // Parameter counts and per-frame compute of the planned networks, from shapes alone (no tensors),
 // so the paper-size networks can be summarised instantly.
 import type { NetConfig } from './config.ts';
-import { networkParamSpecs, planFor, type Block, type NetworkName, type ParamSpec } from './plan.ts';
+import { mouthPlan, networkParamSpecs, planFor, type Block, type NetworkName, type ParamSpec } from './plan.ts';
 
 export function specSize(spec: Pick<ParamSpec, 'shape'>): number {
   return spec.shape.reduce((product, dim) => product * dim, 1);
@@ -48,11 +48,12 @@ export function blockMacs(block: Block): number {
 }
 
 /**
- * GFLOPs (2 × multiply-accumulates) of G rendering one frame from a fixed ψ. P ê is excluded:
- * it runs once per avatar, not per frame.
+ * GFLOPs (2 × multiply-accumulates) of G rendering one frame from a fixed ψ, the mouth generator
+ * (config.mouth) included. P ê is excluded: it runs once per avatar, not per frame.
  */
 export function generatorGflopsPerFrame(config: NetConfig): number {
-  const macs = planFor(config, 'generator').blocks.reduce((sum, block) => sum + blockMacs(block), 0);
+  const plans = [planFor(config, 'generator'), mouthPlan(config)];
+  const macs = plans.reduce((sum, plan) => sum + (plan?.blocks.reduce((s, block) => s + blockMacs(block), 0) ?? 0), 0);
   return (2 * macs) / 1e9;
 }
 

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { RgbaImage } from '../landmarks/types.ts';
 import type { Embedder } from './embedder.ts';
 import type { Generator, GeneratorInputs, GeneratorOutput } from './generator.ts';
+import type { MouthPass } from './mouth.ts';
 import { freezeWeights, type WeightSource } from './spectral-norm.ts';
 import { tensorsInCpuMemory } from './backend.ts';
 
@@ -77,23 +78,29 @@ export interface Renderer {
   render(inputs: FrameInputs): tf.Tensor4D;
   /** Frame, α and Δ (warp-guided G), e.g. to show the blend mask; the caller disposes each. */
   renderOutput(inputs: FrameInputs): GeneratorOutput;
+  /** The mouth generator's pass (mouth.ts), with its ψ_m and the frozen weights; absent without one. */
+  readonly mouth?: MouthPass;
   dispose(): void;
 }
 
 /**
- * Driving loop helper: ψ and the spectral-normalised weights are computed once, so each frame costs
- * one G pass. Build a new renderer after the generator's weights change (e.g. after fine-tuning).
+ * Driving loop helper: ψ (and the mouth generator's ψ_m, when given) and the spectral-normalised
+ * weights are computed once, so each frame costs one G pass. Build a new renderer after the
+ * generator's weights change (e.g. after fine-tuning).
  */
-export function createRenderer(generator: Generator, psi: tf.Tensor2D): Renderer {
+export function createRenderer(generator: Generator, psi: tf.Tensor2D, mouthPsi?: tf.Tensor2D): Renderer {
   const frozen = freezeWeights(generator.params);
   const ownPsi = tf.clone(psi);
+  const mouth = generator.mouth && mouthPsi ? { generator: generator.mouth, psi: tf.clone(mouthPsi), weights: frozen.get } : undefined;
   return {
     psi: ownPsi,
     render: (inputs) => renderFrame(generator, ownPsi, inputs, frozen.get),
     renderOutput: (inputs) => renderOutput(generator, ownPsi, inputs, frozen.get),
+    mouth,
     dispose: () => {
       frozen.dispose();
       ownPsi.dispose();
+      mouth?.psi.dispose();
     },
   };
 }

@@ -10,6 +10,7 @@ import { EMBEDDING_MATRIX, W0, type Discriminator } from './discriminator.ts';
 import { PROJECTION_KERNEL, type Generator, type GeneratorInputs } from './generator.ts';
 import { advLossG, featureMatchingLoss, hingeLossD } from './losses.ts';
 import { powerIterate } from './spectral-norm.ts';
+import { MOUTH_PREFIX } from './plan.ts';
 import { seededRandom } from '../util/random.ts';
 
 /** Perceptual content loss L_CNT on generated vs real frames (e.g. VGG19 + VGGFace), injected. */
@@ -109,8 +110,17 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
 
   const psi = tf.tidy(() => tf.variable(g.psiFromEmbedding(inputs.embedding), true));
   const projection = tf.tidy(() => tf.variable(tf.add(d.params.get(W0), tf.reshape(inputs.embedding, [-1])) as tf.Tensor1D, true));
-  // P is replaced by ψ′, and W / w0 by w′, so they get no gradient during fine-tuning.
-  const generatorVars = [...g.params.trainableVariables().filter((v) => v !== g.params.get(PROJECTION_KERNEL)), psi];
+  // P is replaced by ψ′, and W / w0 by w′, so they get no gradient during fine-tuning. The mouth
+  // generator (config.mouth) works on the shown frame, after G: it is not on this loss's path and
+  // keeps its meta-learned weights and ψ_m.
+  const untouched = new Set<tf.Variable>([
+    g.params.get(PROJECTION_KERNEL),
+    ...g.params
+      .list()
+      .filter((e) => e.name.startsWith(`${MOUTH_PREFIX}/`))
+      .map((e) => e.variable),
+  ]);
+  const generatorVars = [...g.params.trainableVariables().filter((v) => !untouched.has(v)), psi];
   const discriminatorVars = [...d.params.trainableVariables().filter((v) => !isOneOf(d, v, [EMBEDDING_MATRIX, W0])), projection];
   const optimizerG = tf.train.adam(opts.learningRateG, opts.beta1, opts.beta2);
   const optimizerD = tf.train.adam(opts.learningRateD, opts.beta1, opts.beta2);

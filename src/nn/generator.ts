@@ -5,9 +5,11 @@
 // (zero at initialisation) gives Δ = 2·tanh(raw[:3]) and α = sigmoid(raw[3] + alphaBias + alphaMaskGain·(1 − mask)).
 // With generator.flow the head also gives flow = FLOW_RANGE·tanh(raw[4:6]) (crop units) and the warp is
 // first resampled at p + flow(p): frame = warp(p + flow) + α·Δ. With generator.alphaBorder, α is
-// multiplied by a fixed ramp (alphaBorderRamp) that is 0 at the crop's edge.
+// multiplied by a fixed ramp (alphaBorderRamp) that is 0 at the crop's edge. With config.mouth, G also
+// holds the mouth generator (`mouth`): the same forward pass over its own plan and projection, reading
+// a crop of the shown frame and the lips (mouth.ts runs it; src/nn/README.md, "Mouth generator").
 import * as tf from '@tensorflow/tfjs';
-import { usesWarp, type NetConfig } from './config.ts';
+import { blends, MOUTH_INPUT, mouthNetConfig, usesWarp, type NetConfig } from './config.ts';
 import { applyBlock } from './layers/blocks.ts';
 import { displace } from '../landmarks/warp.ts';
 import { createParams, type ParamRegistry } from './params.ts';
@@ -15,7 +17,10 @@ import {
   adainSlots,
   generatorPlan,
   IMAGE_CHANNELS,
+  LIP_CHANNELS,
   MASK_CHANNELS,
+  MOUTH_PREFIX,
+  MOUTH_PROJECTION_KERNEL,
   networkParamSpecs,
   psiSize,
   WARP_CHANNELS,
@@ -52,6 +57,17 @@ export interface GeneratorOutput {
   readonly flow?: tf.Tensor4D;
 }
 
+/**
+ * The mouth generator (config.mouth): G's blocks at the mouth's own size, reading the shown frame's
+ * crop around the driving mouth as `warped` and the lips' polygons [B, R, R, 2] in [0, 1] as
+ * `landmarks` (src/landmarks/mouth-region.ts); its frame is crop + α·Δ. Its weights live in G's
+ * registry under MOUTH_PREFIX, ψ_m = P_m ê.
+ */
+export type MouthGenerator = Omit<Generator, 'mouth' | 'dispose'> & {
+  /** The crop's side: the inner lips' extent plus 2·pad outer-eye-corner distances (config.mouth.pad). */
+  readonly pad: number;
+};
+
 export interface Generator {
   readonly config: NetConfig;
   readonly plan: NetworkPlan;
@@ -66,6 +82,8 @@ export interface Generator {
    * returned tensor is the caller's to dispose.
    */
   render(psi: tf.Tensor2D, inputs: GeneratorInputs, weights?: WeightSource): GeneratorOutput;
+  /** config.mouth's generator (its parameters are in `params`), absent without one. */
+  readonly mouth?: MouthGenerator;
   dispose(): void;
 }
 
@@ -76,6 +94,13 @@ export interface Generator {
 export function generatorInputTensor(config: NetConfig, inputs: GeneratorInputs): tf.Tensor4D {
   const { landmarks, warped, mask } = inputs;
   const [b, h, w] = landmarks.shape;
+  if (config.generator.input === MOUTH_INPUT) {
+    // The mouth generator: the frame's crop, then 2·lips − 1.
+    checkShape('lips', landmarks, [b, h, w, LIP_CHANNELS]);
+    if (warped === undefined) throw new Error("The mouth generator needs inputs.warped: the frame's crop around the mouth");
+    checkShape('crop', warped, [b, h, w, IMAGE_CHANNELS]);
+    return tf.tidy(() => tf.concat([warped, tf.sub(tf.mul(landmarks, 2), 1)], 3));
+  }
   checkShape('landmarks', landmarks, [b, h, w, IMAGE_CHANNELS]);
   if (!usesWarp(config)) return landmarks;
   if (warped === undefined || mask === undefined) {
@@ -110,25 +135,41 @@ function checkShape(label: string, tensor: tf.Tensor, expected: readonly number[
 export function createGenerator(config: NetConfig, seed = 2): Generator {
   const plan = generatorPlan(config);
   const params = createParams(networkParamSpecs(config, plan), seed);
+  const mouthConfig = config.mouth ? mouthNetConfig(config) : undefined;
+  const mouth = mouthConfig && {
+    ...forward(mouthConfig, generatorPlan(mouthConfig, MOUTH_PREFIX), params, MOUTH_PROJECTION_KERNEL),
+    params,
+    pad: config.mouth!.pad,
+  };
+  return { ...forward(config, plan, params, PROJECTION_KERNEL), params, mouth, dispose: () => params.dispose() };
+}
+
+/** G's (or the mouth generator's) forward passes over `plan`'s blocks, reading weights from `params`. */
+function forward(
+  config: NetConfig,
+  plan: NetworkPlan,
+  params: ParamRegistry,
+  projection: string,
+): Omit<Generator, 'mouth' | 'dispose' | 'params'> {
   const slots = adainSlots(plan);
   const slotsByName = new Map(slots.map((slot) => [slot.name, slot]));
   const size = psiSize(plan);
-  const blend = usesWarp(config);
+  const blend = blends(config);
+  const mouthInput = config.generator.input === MOUTH_INPUT;
   const alphaBias = config.generator.alphaBias ?? 0;
-  const alphaMaskGain = usesWarp(config) ? (config.generator.alphaMaskGain ?? 0) : 0;
+  const alphaMaskGain = blend ? (config.generator.alphaMaskGain ?? 0) : 0;
   const flow = usesWarp(config) && config.generator.flow === true;
-  const alphaBorder = usesWarp(config) ? (config.generator.alphaBorder ?? 0) : 0;
+  const alphaBorder = blend ? (config.generator.alphaBorder ?? 0) : 0;
   // The border's ramp, computed once per output size (a render is per frame).
   const ramps = new Map<number, Float32Array>();
   const rampFor = (size: number) => ramps.get(size) ?? ramps.set(size, alphaBorderRamp(size, alphaBorder)).get(size)!;
   return {
     config,
     plan,
-    params,
     psiSize: size,
     adainSlots: slots,
     psiFromEmbedding(embedding, weights = liveWeights(params)) {
-      return tf.tidy(() => tf.matMul(tf.reshape(embedding, [-1, config.embedDim]), weights(PROJECTION_KERNEL) as tf.Tensor2D));
+      return tf.tidy(() => tf.matMul(tf.reshape(embedding, [-1, config.embedDim]), weights(projection) as tf.Tensor2D));
     },
     render(psi, inputs, weights = liveWeights(params)) {
       if (psi.shape[1] !== size) throw new Error(`ψ has ${psi.shape[1]} values, the generator needs ${size}`);
@@ -151,8 +192,12 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
         // frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp): the untrained head (raw = 0) returns the warp.
         const delta = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, IMAGE_CHANNELS])), DELTA_RANGE) as tf.Tensor4D;
         let logit = tf.add(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS], [-1, -1, -1, 1]), alphaBias);
-        // The landmark prior: α starts high where the warp stretched or folded the photo (mask → 0).
-        if (alphaMaskGain !== 0) logit = tf.add(logit, tf.mul(tf.sub(1, inputs.mask as tf.Tensor4D), alphaMaskGain));
+        // The landmark prior: α starts high where the warp stretched or folded the photo (mask → 0);
+        // the mouth generator's, inside the inner lips.
+        if (alphaMaskGain !== 0) {
+          const prior = mouthInput ? tf.slice(inputs.landmarks, [0, 0, 0, 0], [-1, -1, -1, 1]) : tf.sub(1, inputs.mask as tf.Tensor4D);
+          logit = tf.add(logit, tf.mul(prior, alphaMaskGain));
+        }
         let alpha = tf.sigmoid(logit) as tf.Tensor4D;
         if (alphaBorder > 0) {
           const [, h, w] = alpha.shape;
@@ -167,6 +212,5 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
         return { frame, alpha, delta, flow: offsets };
       });
     },
-    dispose: () => params.dispose(),
   };
 }

@@ -4,7 +4,8 @@
 // Runs for the paper's generator (tiny) and the warp-guided one (tiny-warp: random warped images and
 // masks as G's extra inputs, a random output head, and α and Δ compared besides the frames; with
 // encoder skips; with the learned flow, tiny-warp-flow: the flow too, and the gradients through it;
-// with the α border, tiny-warp-border).
+// with the α border, tiny-warp-border; with the mouth generator, tiny-warp-mouth: its box, lips, crop,
+// α, Δ and the refined frame, on the tensor path and on the values path the WASM backend takes).
 //
 // Needs a Python with torch and numpy: $PYTHON, default /usr/bin/python3 (Debian python3-torch).
 // Without it the test fails with the reason, except when SKIP_PARITY=1 (local machines).
@@ -20,6 +21,10 @@ import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
 import { computeEmbedding, createRenderer } from './ff.ts';
 import { createGenerator, type Generator, type GeneratorInputs } from './generator.ts';
+import { cropPositions, lipMasks, mouthBox } from '../landmarks/mouth-region.ts';
+import { sampleBilinearPixels } from '../landmarks/warp.ts';
+import { refineMouth, refineMouthValues } from './mouth.ts';
+import { MOUTH_PREFIX } from './plan.ts';
 import type { ParamEntry, ParamRegistry } from './params.ts';
 import { powerIterate } from './spectral-norm.ts';
 import { useCpuBackend } from './testing.ts';
@@ -30,7 +35,7 @@ import { loadWeightsFromFile } from './weights-io-node.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const TOLERANCE = 1e-3;
-const PRESETS = ['tiny', 'tiny-warp', 'tiny-warp-skips', 'tiny-warp-flow', 'tiny-warp-border'] as const;
+const PRESETS = ['tiny', 'tiny-warp', 'tiny-warp-skips', 'tiny-warp-flow', 'tiny-warp-border', 'tiny-warp-mouth'] as const;
 
 interface FixtureIndex {
   readonly config: string;
@@ -218,6 +223,46 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
     renderer.dispose();
   });
 
+  it.runIf(loadPreset(preset).mouth !== undefined)('the mouth generator: ψ_m, box, lips, crop, α, Δ and the refined frame', () => {
+    const mouth = G.mouth!;
+    const psi = mouth.psiFromEmbedding(fixture('e_hat'));
+    expectClose(psi, 'mouth_psi');
+    const size = mouth.config.resolution;
+    const frames = fixture('mouth_frames') as tf.Tensor4D;
+    const frameSize = frames.shape[1];
+    const allPoints = fixture('mouth_points').arraySync() as number[][][];
+    const boxes = fixture('mouth_box').arraySync() as number[][];
+    const crops: tf.Tensor4D[] = [];
+    const lips: tf.Tensor4D[] = [];
+    const refined: tf.Tensor4D[] = [];
+    const valuesPath: tf.Tensor4D[] = [];
+    allPoints.forEach((rows, b) => {
+      const points = rows.map(([x, y]) => ({ x, y }));
+      const box = mouthBox(points, mouth.pad);
+      expect(Math.max(...[box.x, box.y, box.side].map((v, k) => Math.abs(v - boxes[b][k])))).toBeLessThan(1e-4);
+      const frame = tf.slice(frames, [b, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+      const values = frame.dataSync() as Float32Array;
+      crops.push(tf.tensor4d(sampleBilinearPixels(values, frameSize, 3, cropPositions(box, size)), [1, size, size, 3]));
+      lips.push(tf.tensor4d(lipMasks(points, box, size), [1, size, size, 2]));
+      const pass = { generator: mouth, psi };
+      refined.push(refineMouth(pass, frame, points));
+      const copy = Float32Array.from(values);
+      refineMouthValues(pass, copy, frameSize, points);
+      valuesPath.push(tf.tensor4d(copy, [1, frameSize, frameSize, 3]));
+    });
+    const crop = tf.concat(crops) as tf.Tensor4D;
+    const lip = tf.concat(lips) as tf.Tensor4D;
+    expectClose(lip, 'mouth_lips');
+    expectClose(crop, 'mouth_crop');
+    const out = mouth.render(tf.tile(psi, [2, 1]) as tf.Tensor2D, { landmarks: lip, warped: crop });
+    expectClose(out.alpha as tf.Tensor, 'mouth_alpha');
+    expectClose(out.delta as tf.Tensor, 'mouth_delta');
+    expectClose(tf.concat(refined), 'mouth_refined');
+    expectClose(tf.concat(valuesPath), 'mouth_refined');
+    // The mouth changed the frame (else the comparison above says nothing about the paste).
+    expect(tf.max(tf.abs(tf.sub(tf.concat(refined), frames))).dataSync()[0]).toBeGreaterThan(0.05);
+  });
+
   it('D: W_i + w0, realism scores, V and every feature map', () => {
     expectClose(D.videoProjection(index.videoIndices), 'projection');
     const out = D.score(fixture('frames') as tf.Tensor4D, fixture('landmarks') as tf.Tensor4D, fixture('projection'));
@@ -236,13 +281,19 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
     const lossWeights = fixture('loss_weights');
     const loss = (p: tf.Tensor2D): tf.Scalar => tf.sum(tf.mul(G.render(p, inputs).frame, lossWeights));
     const reached = G.params.list().filter((e) => index.arrays[`grad:${e.name}`] !== undefined);
-    // Every trainable G weight but P (not on the path from ψ to the frame) gets a gradient.
+    // Every trainable G weight but P (not on the path from ψ to the frame) and the mouth generator's
+    // (it works on the shown frame, after G) gets a gradient.
+    const mouthWeights = G.params
+      .list()
+      .filter((e) => e.trainable && e.name.startsWith(`${MOUTH_PREFIX}/`))
+      .map((e) => e.name);
+    expect(mouthWeights.length > 0).toBe(G.mouth !== undefined);
     expect(
       G.params
         .list()
         .filter((e) => e.trainable && index.arrays[`grad:${e.name}`] === undefined)
         .map((e) => e.name),
-    ).toEqual(['generator/projection/kernel']);
+    ).toEqual(['generator/projection/kernel', ...mouthWeights]);
     const { grads } = tf.variableGrads(
       () => loss(psi),
       reached.map((e) => e.variable),

@@ -12,6 +12,10 @@ import {
   generatorInputChannels,
   generatorPlan,
   IMAGE_CHANNELS,
+  LIP_CHANNELS,
+  MOUTH_PREFIX,
+  MOUTH_PROJECTION_KERNEL,
+  mouthPlan,
   networkParamSpecs,
   psiSize,
   type Block,
@@ -214,6 +218,56 @@ describe('PRESET_NAMES', () => {
         'generator.alphaBorder must be an integer ≥ 0',
       );
     }
+  });
+
+  it('has mouth presets that add only the mouth generator: its blocks, its projection and its FLOPs', () => {
+    for (const [mouthName, baseName] of [
+      ['warp64sm', 'warp64sb'],
+      ['tiny-warp-mouth', 'tiny-warp-border'],
+    ] as const) {
+      const { mouth, description: _d, name: _n, ...rest } = loadPreset(mouthName);
+      const { description: _bd, name: _bn, ...base } = loadPreset(baseName);
+      expect(rest).toEqual(base);
+      const plan = mouthPlan(loadPreset(mouthName))!;
+      expect(plan.inputChannels).toBe(IMAGE_CHANNELS + LIP_CHANNELS);
+      expect(plan.blocks.every((b) => b.name.startsWith(`${MOUTH_PREFIX}/`))).toBe(true);
+      expect(plan.blocks.at(-1)).toMatchObject({
+        kind: 'output',
+        blend: true,
+        outChannels: BLEND_OUTPUT_CHANNELS,
+        size: mouth!.resolution,
+      });
+      // G's own plan is the base's: its weights load unchanged, the mouth's come on top.
+      expect(generatorPlan(loadPreset(mouthName))).toEqual(generatorPlan(loadPreset(baseName)));
+      const specs = networkParamSpecs(loadPreset(mouthName), generatorPlan(loadPreset(mouthName)));
+      const baseSpecs = networkParamSpecs(loadPreset(baseName), generatorPlan(loadPreset(baseName)));
+      expect(specs.slice(0, baseSpecs.length)).toEqual(baseSpecs);
+      const extra = specs.slice(baseSpecs.length);
+      expect(extra.every((spec) => spec.name.startsWith(`${MOUTH_PREFIX}/`))).toBe(true);
+      expect(extra.at(-1)).toMatchObject({ name: MOUTH_PROJECTION_KERNEL, shape: [base.embedDim, psiSize(plan)] });
+      expect(generatorGflopsPerFrame(loadPreset(mouthName))).toBeGreaterThan(generatorGflopsPerFrame(loadPreset(baseName)));
+    }
+    expect(mouthPlan(loadPreset('warp64sb'))).toBeUndefined();
+  });
+
+  it('checks the mouth section as the trainer does (config.py, same messages)', () => {
+    const raw = loadPreset('tiny-warp-mouth');
+    const m = raw.mouth!;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ alphaBorder: 8 }, 'mouth.alphaBorder must be less than half of mouth.resolution'],
+      [{ pad: -1 }, 'mouth.pad must be a finite number ≥ 0'],
+      [{ downBlocks: 5 }, 'mouth.resolution 16 is not divisible by 2^mouth.downBlocks'],
+      [{ alphaLipGain: '4' }, 'mouth.alphaLipGain must be a finite number'],
+      [{ minChannels: 16 }, 'mouth.minChannels exceeds mouth.maxChannels'],
+      [{ resolution: 0 }, 'mouth.resolution must be an integer ≥ 1'],
+    ];
+    for (const [change, message] of cases) {
+      expect(() => validateConfig({ ...raw, mouth: { ...m, ...change } })).toThrow(message);
+    }
+    expect(() => validateConfig({ ...raw, mouth: null })).toThrow('mouth must be an object');
+    const paper = loadPreset('tiny');
+    expect(() => validateConfig({ ...paper, mouth: m })).toThrow(/mouth needs generator.input landmarks\+warp/);
+    expect(validateConfig({ ...raw }).mouth).toEqual(m);
   });
 
   it('has warp-guided presets that differ from their base only in the generator input', () => {

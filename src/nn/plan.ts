@@ -2,7 +2,7 @@
 // feature-map sizes, derived from a NetConfig. The forward passes (tf.js), the parameter list,
 // the parameter counts and the FLOP estimate all read this one plan, so they cannot disagree.
 // No tf.js import here: scripts/nn-summary.ts counts the paper network without allocating it.
-import { channelsAt, usesWarp, type NetConfig } from './config.ts';
+import { blends, channelsAt, MOUTH_INPUT, mouthNetConfig, usesWarp, type NetConfig } from './config.ts';
 
 export type NetworkName = 'embedder' | 'generator' | 'discriminator';
 
@@ -99,6 +99,13 @@ export const MASK_CHANNELS = 1;
 export const BLEND_OUTPUT_CHANNELS = IMAGE_CHANNELS + 1;
 /** generator.flow: two more output channels, the flow's x and y (before FLOW_RANGE · tanh). */
 export const FLOW_CHANNELS = 2;
+/**
+ * The mouth generator's inputs (config.ts MouthConfig): the frame's crop (RGB) and the inner and outer
+ * lips' polygons (2 channels); its blocks and projection live in G under this prefix.
+ */
+export const LIP_CHANNELS = 2;
+export const MOUTH_PREFIX = 'generator/mouth';
+export const MOUTH_PROJECTION_KERNEL = `${MOUTH_PREFIX}/projection/kernel`;
 
 /** Side of the final feature map of E and V. */
 export function finalSize(config: NetConfig, downBlocks: number): number {
@@ -149,12 +156,17 @@ export function discriminatorPlan(config: NetConfig): NetworkPlan {
   return { network: 'discriminator', inputChannels: 2 * IMAGE_CHANNELS, blocks };
 }
 
-/** Channels of G's input: the landmark image (3), plus the warped source (3) and its mask (1) when warp-guided. */
+/**
+ * Channels of G's input: the landmark image (3), plus the warped source (3) and its mask (1) when
+ * warp-guided; the frame's crop (3) and the lips (2) for the mouth generator.
+ */
 export function generatorInputChannels(config: NetConfig): number {
+  if (config.generator.input === MOUTH_INPUT) return IMAGE_CHANNELS + LIP_CHANNELS;
   return usesWarp(config) ? IMAGE_CHANNELS + WARP_CHANNELS + MASK_CHANNELS : IMAGE_CHANNELS;
 }
 
-export function generatorPlan(config: NetConfig): NetworkPlan {
+/** G's blocks, named `${prefix}/<block>` (the mouth generator's: MOUTH_PREFIX, mouthPlan). */
+export function generatorPlan(config: NetConfig, prefix = 'generator'): NetworkPlan {
   const g = config.generator;
   const blocks: Block[] = [];
   const inputChannels = generatorInputChannels(config);
@@ -166,7 +178,7 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
     const out = channelsAt(config, i);
     blocks.push({
       kind: 'down',
-      name: `generator/down${i}`,
+      name: `${prefix}/down${i}`,
       inChannels: channels,
       outChannels: out,
       inputSize: size,
@@ -176,24 +188,29 @@ export function generatorPlan(config: NetConfig): NetworkPlan {
     channels = out;
     size /= 2;
     encoder.set(size, channels);
-    if (g.attentionAfterDownBlock === i) blocks.push(attention('generator/attention_down', channels, size));
+    if (g.attentionAfterDownBlock === i) blocks.push(attention(`${prefix}/attention_down`, channels, size));
   }
   for (let i = 0; i < g.bottleneckBlocks; i++) {
-    blocks.push({ kind: 'res', name: `generator/res${i}`, channels, size, norm: 'adain' });
+    blocks.push({ kind: 'res', name: `${prefix}/res${i}`, channels, size, norm: 'adain' });
   }
   for (let i = 0; i < g.downBlocks; i++) {
     // Mirror of the down path; the last up block keeps minChannels (paper: 512→256→128→64→64).
     const out = channelsAt(config, Math.max(g.downBlocks - 2 - i, 0));
     const lateralChannels = g.encoderSkips ? (encoder.get(2 * size) ?? 0) : 0;
-    blocks.push({ kind: 'up', name: `generator/up${i}`, inChannels: channels, outChannels: out, inputSize: size, lateralChannels });
+    blocks.push({ kind: 'up', name: `${prefix}/up${i}`, inChannels: channels, outChannels: out, inputSize: size, lateralChannels });
     channels = out;
     size *= 2;
-    if (g.attentionAfterUpBlock === i) blocks.push(attention('generator/attention_up', channels, size));
+    if (g.attentionAfterUpBlock === i) blocks.push(attention(`${prefix}/attention_up`, channels, size));
   }
-  const blend = usesWarp(config);
+  const blend = blends(config);
   const outChannels = blend ? BLEND_OUTPUT_CHANNELS + (g.flow ? FLOW_CHANNELS : 0) : IMAGE_CHANNELS;
-  blocks.push({ kind: 'output', name: 'generator/output', inChannels: channels, outChannels, size, blend });
+  blocks.push({ kind: 'output', name: `${prefix}/output`, inChannels: channels, outChannels, size, blend });
   return { network: 'generator', inputChannels, blocks };
+}
+
+/** The mouth generator's blocks (config.mouth), or undefined for a preset without one. */
+export function mouthPlan(config: NetConfig): NetworkPlan | undefined {
+  return config.mouth ? generatorPlan(mouthNetConfig(config), MOUTH_PREFIX) : undefined;
 }
 
 export function planFor(config: NetConfig, network: NetworkName): NetworkPlan {
@@ -306,6 +323,12 @@ export function networkParamSpecs(config: NetConfig, plan: NetworkPlan, numVideo
   const specs = plan.blocks.flatMap(blockParamSpecs);
   if (plan.network === 'generator') {
     specs.push({ name: 'generator/projection/kernel', shape: [config.embedDim, psiSize(plan)], init: 'glorot', spectralNorm: true });
+    const mouth = mouthPlan(config);
+    if (mouth) {
+      // The mouth generator: its blocks and its own projection P_m (ψ_m = P_m ê).
+      specs.push(...mouth.blocks.flatMap(blockParamSpecs));
+      specs.push({ name: MOUTH_PROJECTION_KERNEL, shape: [config.embedDim, psiSize(mouth)], init: 'glorot', spectralNorm: true });
+    }
   }
   if (plan.network === 'discriminator') {
     // W and w0 are not spectrally normalised: L_MCH compares W_i with ê directly.

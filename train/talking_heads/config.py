@@ -15,6 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS_PATH = REPO_ROOT / "src" / "nn" / "configs.json"
 
 GENERATOR_INPUTS = ("landmarks", "landmarks+warp")
+# The mouth generator's input (never a preset's generator.input): the frame's crop around the mouth
+# and the lips' polygons (mouth_region.py), see MouthConfig.
+MOUTH_INPUT = "mouth"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,44 @@ class GeneratorConfig:
     def uses_warp(self) -> bool:
         return self.input == "landmarks+warp"
 
+    @property
+    def blends(self) -> bool:
+        """Whether the output head gives Δ and α (frame = base + α·Δ) instead of an RGB frame."""
+        return self.input != "landmarks"
+
+
+@dataclass(frozen=True)
+class MouthConfig:
+    """A second, small warp-guided generator that repaints a square around the driving mouth at the
+    frame's own resolution (mouth_region.py): it reads the shown frame's crop there and the lips'
+    polygons, and adds α·Δ back into the frame. Its AdaIN comes from the same embedding through its
+    own projection; its α starts near 0 (alpha_bias), higher inside the inner lips (alpha_lip_gain),
+    and falls to 0 over its crop's outer alpha_border pixels, so the paste has no seam."""
+
+    resolution: int
+    min_channels: int
+    max_channels: int
+    down_blocks: int
+    bottleneck_blocks: int
+    # The crop's side: the inner lips' extent plus 2·pad outer-eye-corner distances.
+    pad: float
+    alpha_bias: float
+    alpha_lip_gain: float
+    alpha_border: int
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "resolution": self.resolution,
+            "minChannels": self.min_channels,
+            "maxChannels": self.max_channels,
+            "downBlocks": self.down_blocks,
+            "bottleneckBlocks": self.bottleneck_blocks,
+            "pad": self.pad,
+            "alphaBias": self.alpha_bias,
+            "alphaLipGain": self.alpha_lip_gain,
+            "alphaBorder": self.alpha_border,
+        }
+
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
@@ -77,6 +118,7 @@ class NetConfig:
     embedder: EmbedderConfig
     generator: GeneratorConfig
     discriminator: DiscriminatorConfig
+    mouth: Optional[MouthConfig] = None
 
     def with_num_videos(self, num_videos: int) -> "NetConfig":
         """The same networks with a W of `num_videos` columns (the trainer's dataset size)."""
@@ -117,7 +159,27 @@ class NetConfig:
                 "attentionAfterBlock": self.discriminator.attention_after_block,
                 "numVideos": self.discriminator.num_videos,
             },
+            **({"mouth": self.mouth.to_json()} if self.mouth else {}),
         }
+
+
+def mouth_net_config(config: NetConfig) -> NetConfig:
+    """The mouth generator as a network config of its own (generator.input "mouth", encoder skips),
+    from which plan.py builds it like G; E and D are the parent's (unused)."""
+    m = config.mouth
+    if m is None:
+        raise ValueError(f"preset {config.name} has no mouth generator")
+    return replace(
+        config,
+        name=f"{config.name}/mouth",
+        resolution=m.resolution,
+        min_channels=m.min_channels,
+        max_channels=m.max_channels,
+        generator=GeneratorConfig(
+            m.down_blocks, m.bottleneck_blocks, None, None, MOUTH_INPUT, m.alpha_bias, m.alpha_lip_gain, m.alpha_border, True, False
+        ),
+        mouth=None,
+    )
 
 
 def channels_at(config: NetConfig, index: int) -> int:
@@ -178,6 +240,49 @@ def _block_index(value: Any, blocks: Any, label: str, problems: List[str]) -> No
         problems.append(f"{label} must be null or a block index in [0, {blocks})")
 
 
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _mouth_config(raw: Any, generator_input: str, problems: List[str]) -> Optional[MouthConfig]:
+    """The optional "mouth" section, checked as config.ts validateMouth does (same messages)."""
+    before = len(problems)
+    if not isinstance(raw, Mapping):
+        problems.append("mouth must be an object")
+        return None
+    m = raw
+    if generator_input != "landmarks+warp":
+        problems.append("mouth needs generator.input landmarks+warp")
+    for key in ("resolution", "minChannels", "maxChannels", "downBlocks"):
+        _positive_int(m.get(key), f"mouth.{key}", problems)
+    _non_negative_int(m.get("bottleneckBlocks"), "mouth.bottleneckBlocks", problems)
+    _non_negative_int(m.get("alphaBorder"), "mouth.alphaBorder", problems)
+    for key in ("alphaBias", "alphaLipGain"):
+        if not _finite(m.get(key)):
+            problems.append(f"mouth.{key} must be a finite number")
+    if not _finite(m.get("pad")) or m.get("pad") < 0:
+        problems.append("mouth.pad must be a finite number ≥ 0")
+    if len(problems) > before:
+        return None
+    if m["resolution"] % 2 ** m["downBlocks"] != 0:
+        problems.append(f"mouth.resolution {m['resolution']} is not divisible by 2^mouth.downBlocks")
+    if m["minChannels"] > m["maxChannels"]:
+        problems.append("mouth.minChannels exceeds mouth.maxChannels")
+    if 2 * m["alphaBorder"] >= m["resolution"]:
+        problems.append("mouth.alphaBorder must be less than half of mouth.resolution")
+    return MouthConfig(
+        int(m["resolution"]),
+        int(m["minChannels"]),
+        int(m["maxChannels"]),
+        int(m["downBlocks"]),
+        int(m["bottleneckBlocks"]),
+        float(m["pad"]),
+        float(m["alphaBias"]),
+        float(m["alphaLipGain"]),
+        int(m["alphaBorder"]),
+    )
+
+
 def _opt_int(value: Any) -> Optional[int]:
     return None if value is None else int(value)
 
@@ -236,6 +341,7 @@ def validate_config(raw: Any) -> NetConfig:
         problems.append("generator.flow must be true or false")
     elif flow and generator_input != "landmarks+warp":
         problems.append("generator.flow needs generator.input landmarks+warp")
+    mouth = _mouth_config(obj["mouth"], generator_input, problems) if "mouth" in obj else None
     if problems:
         raise ValueError(f"Invalid network config: {'; '.join(problems)}")
 
@@ -262,6 +368,7 @@ def validate_config(raw: Any) -> NetConfig:
         discriminator=DiscriminatorConfig(
             int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])
         ),
+        mouth=mouth,
     )
     if config.min_channels > config.max_channels:
         problems.append("minChannels exceeds maxChannels")

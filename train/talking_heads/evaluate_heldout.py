@@ -21,7 +21,11 @@ which a warp-guided G must beat. Sharpness: variance of the Laplacian of luma, o
 (1.0 = as sharp as the real frame; a blurring network scores below the warp). Mouth: mean absolute
 error (pixels in [-1, 1]) inside the mouth's opening (mouth.py mouth_mask) on the frames whose target
 opens the mouth wider than the warped source by more than MOUTH_GAP (mouth_opening units), the
-case a warp answers with stretched lips; reported with the number of such frames.
+case a warp answers with stretched lips; reported with the number of such frames. On the same frames,
+mouth_ssim: SSIM of a MOUTH_VIEW-px square around the target's mouth (mouth.py mouth_crops), the
+teeth's and the dark gap's structure; mouth_grid.png shows, per person, the frame that opens the mouth
+most beyond its source (source, warp, FF, target around the mouth). With a mouth generator
+(config.mouth) FF includes its pass, as the app shows it.
 """
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ import torch.nn.functional as F
 
 from .checkpoint import load_networks
 from .image_metrics import sharpness, ssim
-from .mouth import mouth_l1, mouth_mask, mouth_opening
+from .mouth import mouth_crops, mouth_l1, mouth_mask, mouth_opening
 from .nets import GeneratorInputs, compose
 from .perceptual import PerceptualNetwork
 from .warp import nearest_source, sample, warp, warp_grid
@@ -92,7 +96,9 @@ def episodes(person, k: int, targets: int, rng: np.random.Generator, same_clip: 
 
 
 METRICS = ("ssim_ff", "ssim_copy", "ssim_warp", "idcos_ff", "idcos_copy", "idcos_warp", "sharp_ff", "sharp_warp")
-MOUTH_METRICS = ("mouth_ff", "mouth_warp")
+MOUTH_METRICS = ("mouth_ff", "mouth_warp", "mouth_ssim_ff", "mouth_ssim_warp")
+# Side of the squares around the mouth that mouth_ssim compares and the mouth grid shows.
+MOUTH_VIEW = 64
 MOUTH_GAP = 0.1  # target opening − source opening (÷ eye-corner distance) for a frame to count
 
 
@@ -138,7 +144,7 @@ def main(argv=None) -> int:
         twin = display_twin(data, load_training_set(args.display_data, heldout=True, landmarks=True, training=False))
     identity = IdentityEmbedding()
     rng = np.random.default_rng(args.seed)
-    rows, grid = [], []
+    rows, grid, mouth_grid = [], [], []
     for person in (p for p in data.people if p.heldout):
         picked = episodes(person, args.k, args.targets, rng, args.same_clip, None if twin is None else twin[2])
         if picked is None:
@@ -163,6 +169,9 @@ def main(argv=None) -> int:
                     position = warp_grid(frame_points[chosen], frame_points[tgt], image.shape[-1])[0]
                     warped = sample(image, position)
                     fake, real = compose(warped, out, image, position), to_tensor(twin[0][tgt])
+                if generator.mouth is not None:  # the mouth generator repaints around the mouth (config.mouth)
+                    mouth_psi = generator.mouth.psi_from_embedding(e_hat)
+                    fake = generator.mouth.refine(mouth_psi.expand(len(tgt), -1), fake, frame_points[tgt])[0]
             return fake, real, warped, chosen
 
         fake, real, warped, chosen = frames(tgt)
@@ -178,18 +187,26 @@ def main(argv=None) -> int:
             widest = np.setdiff1d(widest, tgt)
             if len(widest):
                 mouth_sets.append((widest, frames(widest)))
-        errors = {"ff": [], "warp": []}
+        errors = {m: [] for m in MOUTH_METRICS}
+        widest_row = None  # (opening gap, [source, warp, FF, target] around the target's mouth)
         for targets, (shown, truth, warp_only, sources) in mouth_sets:
-            wider = (mouth_opening(frame_points[targets]) - mouth_opening(frame_points[sources])) > MOUTH_GAP
-            for i in wider.nonzero().squeeze(1).tolist():
-                mask = mouth_mask(frame_points[targets[i : i + 1]], truth.shape[-1])
-                errors["ff"].append(mouth_l1(shown[i : i + 1], truth[i : i + 1], mask).item())
-                errors["warp"].append(mouth_l1(warp_only[i : i + 1], truth[i : i + 1], mask).item())
-        mouth = (
-            {"mouth_frames": len(errors["ff"]), "mouth_ff": float(np.mean(errors["ff"])), "mouth_warp": float(np.mean(errors["warp"]))}
-            if errors["ff"]
-            else {}
-        )
+            gap = mouth_opening(frame_points[targets]) - mouth_opening(frame_points[sources])
+            for i in (gap > MOUTH_GAP).nonzero().squeeze(1).tolist():
+                at = frame_points[targets[i : i + 1]]
+                mask = mouth_mask(at, truth.shape[-1])
+                errors["mouth_ff"].append(mouth_l1(shown[i : i + 1], truth[i : i + 1], mask).item())
+                errors["mouth_warp"].append(mouth_l1(warp_only[i : i + 1], truth[i : i + 1], mask).item())
+                # SSIM of a square around the mouth: the teeth and the dark gap's structure, not only its colour.
+                views = [mouth_crops(x[i : i + 1].float(), at, MOUTH_VIEW) for x in (shown, warp_only, truth)]
+                errors["mouth_ssim_ff"].append(ssim(views[0], views[2]).mean().item())
+                errors["mouth_ssim_warp"].append(ssim(views[1], views[2]).mean().item())
+                if widest_row is None or gap[i] > widest_row[0]:
+                    source_frames = to_tensor((twin[0] if twin is not None else data.crops)[sources[i : i + 1]])
+                    source_view = mouth_crops(source_frames, frame_points[sources[i : i + 1]], MOUTH_VIEW)
+                    widest_row = (float(gap[i]), [source_view[0], views[1][0], views[0][0], views[2][0]])
+        mouth = {"mouth_frames": len(errors["mouth_ff"]), **{m: float(np.mean(v)) for m, v in errors.items()}} if errors["mouth_ff"] else {}
+        if widest_row is not None and len(mouth_grid) < args.grid_people:
+            mouth_grid.append(torch.cat(widest_row[1], dim=2))
         m_fake, m_real, m_copy, m_warp = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy, warped))
         sharp_real = sharpness(m_real).clamp_min(1e-8)
         rows.append(
@@ -248,6 +265,13 @@ def main(argv=None) -> int:
         if image.shape[-2] // len(grid) < 128:  # small frames: tiles of at least 128 px, pixels kept sharp
             image = F.interpolate(image[None], scale_factor=128 // (image.shape[-2] // len(grid)), mode="nearest")[0]
         Image.fromarray(((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()).save(out / "heldout_grid.png")
+    if mouth_grid:
+        # Per person, the frame opening the mouth most beyond its source: source, warp, FF, target, each
+        # a MOUTH_VIEW square around the mouth (the source's own, the others' the target's), 2× up.
+        from PIL import Image
+
+        image = F.interpolate(torch.cat(mouth_grid, dim=1).clamp(-1, 1)[None], scale_factor=2, mode="nearest")[0]
+        Image.fromarray(((image + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()).save(out / "mouth_grid.png")
     if args.curve:
         # Cumulative over the lineage (warm starts) plus this run so far.
         # A checkpoint lists its parents and counts itself; exported weights list every run, themselves too.

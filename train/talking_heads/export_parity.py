@@ -7,7 +7,8 @@ PyTorch outputs of E, G and D, for src/nn/parity.test.ts to compare with the TF.
 For a warp-guided preset (generator.input "landmarks+warp") G also reads random "warped" images in
 [-1, 1] and "mask" values in [0, 1], its zero-initialised output head gets random weights (else G
 would return the warp and the test would not see the head), and the fixture adds G's "alpha" and
-"delta" (and, generator.flow, "flow") next to its frames ("generated").
+"delta" (and, generator.flow, "flow") next to its frames ("generated"). With a mouth generator
+(config.mouth) the fixture adds its pass over random frames ("mouth_*", mouth_arrays).
 
 DIR receives weights.json (+ shards, float32), weights-fp16.json (+ shards, the same weights as
 float16), app/weights.json (the same networks as export_weights.py writes them for the app), one raw little-endian float32 file per array (images and feature maps in NHWC, the TS
@@ -26,11 +27,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from . import mouth_region
 from .config import NetConfig, load_preset
 from .layers import InstanceNorm, SelfAttention, ZeroConv2d
 from .nets import Discriminator, Embedder, Generator, GeneratorInputs, build_networks
 from .export_weights import export_app_weights
 from .spectral_norm import SNConv2d, power_iterate
+from .warp import load_mesh
 from .weights_io import networks_to_named, save_weights, torch_to_ts_array
 
 BATCH = 2
@@ -144,6 +147,36 @@ def discriminator_training_arrays(D: Discriminator, frames: Tensor, landmarks: T
     return arrays
 
 
+def mouth_arrays(G: Generator, e_hat: Tensor, rng: torch.Generator) -> Dict[str, np.ndarray]:
+    """The mouth generator's pass (config.mouth) over random frames of 3× its size, driven by the
+    canonical face with its lower lip pulled down and jittered landmarks: ψ_m, the box, the lips, the
+    crop, α, Δ and the refined frames."""
+    mouth = G.mouth
+    size = 3 * mouth.config.resolution
+    canonical = load_mesh().canonical.float()
+    points = canonical[None].repeat(BATCH, 1, 1) * size + torch.randn((BATCH, canonical.shape[0], 2), generator=rng) * 0.3
+    lower = canonical[:, 1] > canonical[14, 1] - 1e-6  # the lower lip and everything below it
+    points[:, lower, 1] += torch.tensor([0.02, 0.05])[:, None] * size  # two different openings
+    frames = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
+    with torch.no_grad():
+        psi = mouth.psi_from_embedding(e_hat)
+        box, lips = mouth_region.region(points, mouth.pad, mouth.config.resolution)
+        crop = mouth_region.crop(frames, box, mouth.config.resolution)
+        out = mouth.render(psi.expand(BATCH, -1), GeneratorInputs(lips, crop))
+        refined, _ = mouth.refine(psi.expand(BATCH, -1), frames, points)
+    return {
+        "mouth_points": points.numpy(),
+        "mouth_frames": nhwc(frames),
+        "mouth_psi": psi.numpy(),
+        "mouth_box": box.float().numpy(),
+        "mouth_lips": nhwc(lips),
+        "mouth_crop": nhwc(crop),
+        "mouth_alpha": nhwc(out.alpha),
+        "mouth_delta": nhwc(out.delta),
+        "mouth_refined": nhwc(refined),
+    }
+
+
 def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
     torch.manual_seed(seed)
     rng = torch.Generator().manual_seed(seed + 1)
@@ -162,6 +195,8 @@ def write_fixture(config: NetConfig, out: Path, seed: int) -> Dict[str, object]:
     arrays = compute_outputs(E, G, D, frames, inputs)
     arrays.update(generator_training_arrays(G, torch.from_numpy(arrays["psi"]), inputs, rng))
     arrays.update(discriminator_training_arrays(D, frames, landmarks))
+    if G.mouth is not None:
+        arrays.update(mouth_arrays(G, torch.from_numpy(arrays["e_hat"]), rng))
 
     out.mkdir(parents=True, exist_ok=True)
     named = networks_to_named(networks)

@@ -159,6 +159,16 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         if warp_guided
         else "the paper's generator (G paints the whole frame from the landmark image)"
     )
+    if config.get("mouth"):
+        m = config["mouth"]
+        kind += (
+            f", plus a **mouth generator** ({m['resolution']} px, {m['minChannels']}→{m['maxChannels']} channels) that repaints "
+            "a square around the driving mouth at the shown frame's own resolution and pastes its α·Δ back"
+        )
+    if options.get("train_only"):
+        kind += f" (this run trained only the {options['train_only']} generator; the other networks are its warm start's)"
+    if options.get("mouth_content_weight"):
+        extra_losses += f", content loss on a square around the mouth ×{options.get('mouth_content_weight')}"
     episodes = extra.get("episodes")  # recorded since the mouth-focused runs
     episodes_row = (
         ""

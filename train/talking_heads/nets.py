@@ -13,9 +13,20 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .config import NetConfig
+from .config import MOUTH_INPUT, NetConfig, mouth_net_config
 from .layers import AdainContext, block_module, relu_sum_pool
-from .plan import AttentionBlock, NetworkPlan, UpBlock, adain_slots, discriminator_plan, embedder_plan, generator_plan, psi_size
+from . import mouth_region
+from .plan import (
+    MOUTH_PREFIX,
+    AttentionBlock,
+    NetworkPlan,
+    UpBlock,
+    adain_slots,
+    discriminator_plan,
+    embedder_plan,
+    generator_plan,
+    psi_size,
+)
 from .spectral_norm import SNLinear
 from .warp import displace, displace_positions, sample
 
@@ -29,13 +40,13 @@ class _PlannedNetwork(nn.Module):
 
     network_name: str
 
-    def __init__(self, config: NetConfig, plan: NetworkPlan) -> None:
+    def __init__(self, config: NetConfig, plan: NetworkPlan, prefix: Optional[str] = None) -> None:
         super().__init__()
         self.config = config
         self.plan = plan
         self.block_names: List[str] = []
         for block in plan.blocks:
-            name = _short_name(block.name)
+            name = block.name[len(prefix) + 1 :] if prefix else _short_name(block.name)
             self.add_module(name, block_module(block))
             self.block_names.append(name)
 
@@ -62,7 +73,9 @@ class Embedder(_PlannedNetwork):
 
 
 class GeneratorInputs(NamedTuple):
-    """G's inputs by name (the plan says which a preset needs); images NCHW in [-1, 1]."""
+    """G's inputs by name (the plan says which a preset needs); images NCHW in [-1, 1]. The mouth
+    generator reads the lips' polygons [B, 2, H, W] in [0, 1] as its landmarks and the frame's crop
+    as its warped image (no mask)."""
 
     landmarks: Tensor  # [B, 3, H, W] the driving landmark image
     warped: Optional[Tensor] = None  # [B, 3, H, W] the source warped to the driving landmarks
@@ -83,7 +96,10 @@ FLOW_RANGE = 0.05
 
 
 def generator_input_tensor(config: NetConfig, inputs: GeneratorInputs) -> Tensor:
-    """The channels G's first block reads: landmark image, then (warp input) warp and 2·mask − 1."""
+    """The channels G's first block reads: landmark image, then (warp input) warp and 2·mask − 1; for
+    the mouth generator the crop, then 2·lips − 1."""
+    if config.generator.input == MOUTH_INPUT:
+        return torch.cat([inputs.warped, inputs.landmarks.to(inputs.warped.dtype) * 2.0 - 1.0], dim=1)
     if not config.generator.uses_warp:
         return inputs.landmarks
     if inputs.warped is None or inputs.mask is None:
@@ -127,11 +143,13 @@ def compose(warped: Tensor, out: GeneratorOutput, source: Optional[Tensor] = Non
 class Generator(_PlannedNetwork):
     network_name = "generator"
 
-    def __init__(self, config: NetConfig) -> None:
-        super().__init__(config, generator_plan(config))
+    def __init__(self, config: NetConfig, plan: Optional[NetworkPlan] = None, prefix: Optional[str] = None) -> None:
+        super().__init__(config, plan or generator_plan(config), prefix)
         self.psi_size = psi_size(self.plan)
         self.adain_slots = {slot.name: slot for slot in adain_slots(self.plan)}
         self.projection = SNLinear(config.embed_dim, self.psi_size)
+        # config.mouth: the mouth generator, registered last (its names: "generator/mouth/...").
+        self.mouth = MouthGenerator(config) if config.mouth else None
 
     def psi_from_embedding(self, embedding: Tensor) -> Tensor:
         """ψ̂ = P ê for embeddings [N] or [B, N]; returns [B, psiSize]."""
@@ -154,14 +172,19 @@ class Generator(_PlannedNetwork):
                 x = module(x, adain)
                 if not decoding:
                     encoder[x.shape[-1]] = x
-        if not self.config.generator.uses_warp:
+        if not self.config.generator.blends:
             return GeneratorOutput(x, None, None)
         # The blend in float32 even under autocast: frame = warp + α·Δ (= α·(warp + Δ) + (1 − α)·warp).
         with torch.autocast(device_type=x.device.type, enabled=False):
             raw = x.float()
             delta = DELTA_RANGE * torch.tanh(raw[:, :3])
             g = self.config.generator
-            prior = g.alpha_mask_gain * (1.0 - inputs.mask.float()) if g.alpha_mask_gain else 0.0
+            if not g.alpha_mask_gain:
+                prior = 0.0
+            elif g.input == MOUTH_INPUT:
+                prior = g.alpha_mask_gain * inputs.landmarks[:, :1].float()  # inside the inner lips
+            else:
+                prior = g.alpha_mask_gain * (1.0 - inputs.mask.float())
             alpha = torch.sigmoid(raw[:, 3:4] + g.alpha_bias + prior)
             if g.alpha_border:
                 alpha = alpha * alpha_border_ramp(alpha.shape[-1], g.alpha_border, alpha.device)
@@ -172,6 +195,25 @@ class Generator(_PlannedNetwork):
     def forward(self, psi: Tensor, inputs: GeneratorInputs) -> Tensor:
         """Frames [B, 3, H, W] (≈ [-1, 1]) for ψ [B or 1, psiSize] and the named inputs."""
         return self.render(psi, inputs).frame
+
+
+class MouthGenerator(Generator):
+    """config.mouth's generator: G's blocks at the mouth's own resolution and channels, reading the
+    shown frame's crop around the driving mouth and the lips (mouth_region.py); ψ_m = P_m ê."""
+
+    def __init__(self, parent: NetConfig) -> None:
+        config = mouth_net_config(parent)
+        super().__init__(config, generator_plan(config, MOUTH_PREFIX), MOUTH_PREFIX)
+        self.pad = parent.mouth.pad
+
+    def refine(self, psi: Tensor, frame: Tensor, points: Tensor):
+        """(frame + the pasted α·Δ, the mouth's GeneratorOutput) for shown frames [B, 3, F, F] and
+        their driving points [B, 478, ≥2] in frame pixels."""
+        size = self.config.resolution
+        box, lips = mouth_region.region(points, self.pad, size)
+        crop = mouth_region.crop(frame.float(), box, size)
+        out = self.render(psi, GeneratorInputs(lips.to(crop.device), crop))
+        return mouth_region.paste(frame.float(), out.frame - crop, box), out
 
 
 class DiscriminatorOutput(NamedTuple):

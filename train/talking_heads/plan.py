@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple, Union
 
-from .config import NetConfig, channels_at
+from .config import MOUTH_INPUT, NetConfig, channels_at, mouth_net_config
 
 IMAGE_CHANNELS = 3
 # Warp-guided G's extra inputs: the warped source (RGB) and its validity mask (1 channel).
@@ -19,6 +19,10 @@ MASK_CHANNELS = 1
 BLEND_OUTPUT_CHANNELS = IMAGE_CHANNELS + 1
 # generator.flow: two more output channels, the flow's x and y.
 FLOW_CHANNELS = 2
+# The mouth generator's inputs (config.MouthConfig): the frame's crop (RGB) and the inner and outer
+# lips' polygons (2 channels); its blocks and projection live in G under this prefix.
+LIP_CHANNELS = 2
+MOUTH_PREFIX = "generator/mouth"
 SN_U_SUFFIX = "_u"
 
 NETWORK_NAMES = ("embedder", "generator", "discriminator")
@@ -141,13 +145,17 @@ def discriminator_plan(config: NetConfig) -> NetworkPlan:
 
 
 def generator_input_channels(config: NetConfig) -> int:
-    """Landmark image (3), plus the warped source (3) and its mask (1) for warp-guided G."""
+    """Landmark image (3), plus the warped source (3) and its mask (1) for warp-guided G; the frame's
+    crop (3) and the lips (2) for the mouth generator."""
+    if config.generator.input == MOUTH_INPUT:
+        return IMAGE_CHANNELS + LIP_CHANNELS
     if config.generator.uses_warp:
         return IMAGE_CHANNELS + WARP_CHANNELS + MASK_CHANNELS
     return IMAGE_CHANNELS
 
 
-def generator_plan(config: NetConfig) -> NetworkPlan:
+def generator_plan(config: NetConfig, prefix: str = "generator") -> NetworkPlan:
+    """G's blocks, named "<prefix>/<block>" (the mouth generator's: MOUTH_PREFIX, mouth_plan)."""
     g = config.generator
     blocks: List[Block] = []
     channels = generator_input_channels(config)
@@ -156,29 +164,34 @@ def generator_plan(config: NetConfig) -> NetworkPlan:
     encoder = {size: channels}
     for i in range(g.down_blocks):
         out = channels_at(config, i)
-        blocks.append(DownBlock(f"generator/down{i}", channels, out, size, "instance", i > 0))
+        blocks.append(DownBlock(f"{prefix}/down{i}", channels, out, size, "instance", i > 0))
         channels = out
         size //= 2
         encoder[size] = channels
         if g.attention_after_down_block == i:
-            blocks.append(_attention("generator/attention_down", channels, size))
+            blocks.append(_attention(f"{prefix}/attention_down", channels, size))
     for i in range(g.bottleneck_blocks):
-        blocks.append(ResBlock(f"generator/res{i}", channels, size, "adain"))
+        blocks.append(ResBlock(f"{prefix}/res{i}", channels, size, "adain"))
     for i in range(g.down_blocks):
         # Mirror of the down path; the last up block keeps min_channels (paper: 512→256→128→64→64).
         out = channels_at(config, max(g.down_blocks - 2 - i, 0))
         lateral = encoder.get(2 * size, 0) if g.encoder_skips else 0
-        blocks.append(UpBlock(f"generator/up{i}", channels, out, size, lateral_channels=lateral))
+        blocks.append(UpBlock(f"{prefix}/up{i}", channels, out, size, lateral_channels=lateral))
         channels = out
         size *= 2
         if g.attention_after_up_block == i:
-            blocks.append(_attention("generator/attention_up", channels, size))
-    if g.uses_warp:
+            blocks.append(_attention(f"{prefix}/attention_up", channels, size))
+    if g.blends:
         out = BLEND_OUTPUT_CHANNELS + (FLOW_CHANNELS if g.flow else 0)
-        blocks.append(OutputBlock("generator/output", channels, out, size, blend=True))
+        blocks.append(OutputBlock(f"{prefix}/output", channels, out, size, blend=True))
     else:
-        blocks.append(OutputBlock("generator/output", channels, IMAGE_CHANNELS, size))
+        blocks.append(OutputBlock(f"{prefix}/output", channels, IMAGE_CHANNELS, size))
     return NetworkPlan("generator", generator_input_channels(config), tuple(blocks))
+
+
+def mouth_plan(config: NetConfig) -> Optional[NetworkPlan]:
+    """The mouth generator's blocks (config.mouth), or None for a preset without one."""
+    return generator_plan(mouth_net_config(config), MOUTH_PREFIX) if config.mouth else None
 
 
 def plan_for(config: NetConfig, network: str) -> NetworkPlan:
@@ -279,6 +292,11 @@ def network_param_specs(config: NetConfig, plan: NetworkPlan, num_videos: Option
     specs = [spec for block in plan.blocks for spec in block_param_specs(block)]
     if plan.network == "generator":
         specs.append(ParamSpec("generator/projection/kernel", (config.embed_dim, psi_size(plan)), "glorot", True))
+        mouth = mouth_plan(config)
+        if mouth is not None:
+            # The mouth generator: its blocks and its own projection P_m (ψ_m = P_m ê).
+            specs += [spec for block in mouth.blocks for spec in block_param_specs(block)]
+            specs.append(ParamSpec(f"{MOUTH_PREFIX}/projection/kernel", (config.embed_dim, psi_size(mouth)), "glorot", True))
     if plan.network == "discriminator":
         # W and w0 are not spectrally normalised: L_MCH compares W_i with ê directly.
         if num_videos > 0:

@@ -105,6 +105,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help="side the content loss resizes to (default: contentLoss.inputSize of src/nn/perceptual.json, as the app's fine-tuning)",
     )
+    p.add_argument(
+        "--train-only",
+        choices=["", "mouth"],
+        default="",
+        help="mouth: only the mouth generator (config.mouth) learns; E, G and D stay as loaded",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)
@@ -190,7 +196,7 @@ def main(argv=None) -> int:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
 
     content = None
-    if args.content_weight > 0:
+    if args.content_weight > 0 or args.mouth_content_weight > 0:
         from .perceptual import ContentLoss
 
         content = ContentLoss(input_range="signed", input_size=args.content_size).to(device)
@@ -211,6 +217,7 @@ def main(argv=None) -> int:
         fm_weight=args.fm_weight,
         bf16=not args.no_bf16,
         variant=args.variant,
+        train_only=args.train_only,
         match_weight=(args.match_weight if args.match_weight is not None else 1e-2) if args.variant == "ft" else 0.0,
         match_detach_target=args.variant == "ft" and args.match_weight is None,
     )

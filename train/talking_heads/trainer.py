@@ -72,6 +72,9 @@ class TrainOptions:
     alpha_max: float = 0.6
     bf16: bool = True  # autocast on CUDA, and on CPUs with native bfloat16 (AVX-512 BF16 / AMX)
     variant: str = "ff"
+    # "mouth": only the mouth generator (config.mouth) learns; E, G and D stay as loaded, and neither
+    # their backward pass nor D's step runs. "": everything learns.
+    train_only: str = ""
 
 
 def cpu_has_bf16() -> bool:
@@ -114,12 +117,24 @@ class MetaTrainer:
         )
         self.content_loss = content_loss
         betas = tuple(options.betas)
-        head = {id(p) for p in self.generator.output.parameters()} if self.config.generator.uses_warp else set()
+        mouth = self.generator.mouth
+        if options.train_only not in ("", "mouth"):
+            raise ValueError(f"train_only must be '' or 'mouth', got {options.train_only!r}")
+        if options.train_only == "mouth":
+            if mouth is None:
+                raise ValueError(f"train_only mouth: preset {self.config.name} has no mouth generator")
+            learning = {id(p) for p in mouth.parameters()}
+            for net in (self.embedder, self.generator):  # D is not stepped (train_step)
+                for p in net.parameters():
+                    p.requires_grad_(id(p) in learning)
+        # The zero-initialised output heads (G's and the mouth's) learn at head_lr_scale × lr_g.
+        heads = [g.output for g in (self.generator, mouth) if g is not None and g.config.generator.blends]
+        head = {id(p) for h in heads for p in h.parameters() if p.requires_grad}
         trunk = [p for n in (self.embedder, self.generator) for p in n.parameters() if p.requires_grad and id(p) not in head]
         groups = [{"params": trunk}]
         if head:
             groups.append(
-                {"params": [p for p in self.generator.output.parameters() if p.requires_grad], "lr": options.lr_g * options.head_lr_scale}
+                {"params": [p for h in heads for p in h.parameters() if p.requires_grad], "lr": options.lr_g * options.head_lr_scale}
             )
         self.opt_g = torch.optim.Adam(groups, lr=options.lr_g, betas=tuple(options.betas_g) if options.betas_g else betas)
         # W receives gradients from L_MCH in the E/G step too, but is owned by D's optimiser.
@@ -210,6 +225,20 @@ class MetaTrainer:
             warped = sample(image, position)
         return compose(warped, out, image, position), jitter_colour(s.display(ep.target_index).float(), ep.colour)
 
+    def _shown_points(self, ep: Episode) -> Tensor:
+        """The target's landmarks in the shown frame's pixels (the display twin's when there is one)."""
+        return self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
+
+    def refine_mouth(self, ep: Episode, e_hat: Tensor, shown: Tensor) -> Tuple[Tensor, Optional[GeneratorOutput]]:
+        """(shown frame, mouth output): with config.mouth, the mouth generator's α·Δ pasted into the
+        shown frame around the target's mouth (ψ_m = P_m ê), as the app does; else unchanged."""
+        mouth = self.generator.mouth
+        if mouth is None:
+            return shown, None
+        with self._autocast():
+            frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep))
+        return frame.float(), out
+
     def _projection(self, video: Tensor) -> Tensor:
         # W_i + w0 gathered on the device (video_projection takes Python ints: a host sync).
         d = self.discriminator
@@ -231,8 +260,11 @@ class MetaTrainer:
             net.train()
 
         # E and G step.
-        power_iterate(self.embedder)
-        power_iterate(self.generator)
+        if o.train_only == "mouth":
+            power_iterate(self.generator.mouth)  # the frozen networks' u vectors stay as loaded
+        else:
+            power_iterate(self.embedder)
+            power_iterate(self.generator)
         # Without the adversarial and feature-matching terms (a reconstruction-only phase) D neither
         # steers G nor learns: its forward passes and its update are skipped.
         uses_d = o.adv_weight > 0 or o.fm_weight > 0
@@ -253,6 +285,7 @@ class MetaTrainer:
                 terms["fm"] = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
         # D judges G's own frame; the reconstruction terms judge the shown one (the display twin's).
         shown, real = self.display_frame(ep, out, pick) if self.display_size else (fake, ep.target.float())
+        shown, mouth_out = self.refine_mouth(ep, e_hat, shown)
         if o.ignore_target_padding:
             real = ignore_padding(shown, real)
         if self.content_loss is not None and o.content_weight > 0:
@@ -265,13 +298,15 @@ class MetaTrainer:
         if o.ssim_weight > 0:
             terms["ssim"] = (1.0 - ssim(shown, real)).mean() * o.ssim_weight
         if o.mouth_weight > 0 and ep.target_points is not None:
-            points = self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
+            points = self._shown_points(ep)
             terms["mouth"] = mouth_l1(shown, real, mouth_mask(points, shown.shape[-1])) * o.mouth_weight
         if o.mouth_content_weight > 0 and self.content_loss is not None and ep.target_points is not None:
-            points = self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
+            points = self._shown_points(ep)
             with self._autocast():
                 fake_mouth, real_mouth = (mouth_crops(x, points, MOUTH_CROP_SIZE) for x in (shown, real))
                 terms["mcnt"] = self.content_loss(fake_mouth, real_mouth).float() * o.mouth_content_weight
+        if mouth_out is not None and self.options.train_only == "mouth":
+            out = mouth_out  # the α guard and the logged ᾱ are the mouth's
         if out.alpha is not None:
             alpha_mean = out.alpha.mean()
             if o.alpha_guard_weight > 0:
@@ -293,7 +328,7 @@ class MetaTrainer:
         # D step(s): hinge on the real target and the (detached) generated frame.
         fake_d = fake.detach()
         loss_d, r_real, r_fake = torch.zeros(()), torch.tensor(float("nan")), torch.tensor(float("nan"))
-        for _ in range(o.d_steps if uses_d else 0):
+        for _ in range(o.d_steps if uses_d and o.train_only != "mouth" else 0):
             power_iterate(self.discriminator)
             with self._autocast():
                 projection = self._projection(ep.video)

@@ -12,6 +12,7 @@ computes what the old one did:
   returns the warp exactly, and learns from there. So do encoder skips' lateral convs (warp64 →
   warp64s): zero, so the warm-started G computes what the old one did. A head that gained output
   channels (generator.flow: warp64s → warp64sf) keeps the old ones and gets zeros on the new: flow 0.
+- A mouth generator (config.mouth) the old weights lack starts fresh, its head at zero: no-op.
 - D's per-video matrix W belongs to the data set and stays freshly initialised.
 
 Lineage: every run records the runs its weights descend from (cumulative steps, samples and
@@ -26,7 +27,7 @@ import numpy as np
 
 from .checkpoint import load_networks
 from .config import REPO_ROOT
-from .plan import BLEND_OUTPUT_CHANNELS
+from .plan import BLEND_OUTPUT_CHANNELS, MOUTH_PREFIX
 from .weights_io import WeightsError, load_named_into, network_to_named
 
 SHIPPED_WEIGHTS = REPO_ROOT / "public" / "weights"
@@ -104,6 +105,9 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
         allowed = {"discriminator/embedding", "generator/output/conv/kernel", "generator/output/conv/bias"}
         # Encoder skips (generator.encoderSkips) start at zero, as the output head does.
         allowed |= {name for name in skipped if "/lateral/" in name}
+        # A mouth generator (config.mouth) the old weights lack starts fresh: its head is zero, so the
+        # warm-started frame is the old one.
+        allowed |= {name for name in skipped if name.startswith(f"{MOUTH_PREFIX}/")}
         if set(skipped) - allowed:
             raise WeightsError(f"warm start from {path}: cannot fit {sorted(set(skipped) - allowed)}")
         load_named_into(prefix, new, fitted, strict=False)

@@ -57,6 +57,8 @@ TS_PARAM_COUNTS = {
     "tiny-warp-flow": {"embedder": 4_803, "generator": 16_820, "discriminator": 9_460},
     "warp64sb": {"embedder": 1_222_001, "generator": 2_001_862, "discriminator": 2_402_418},
     "tiny-warp-border": {"embedder": 4_803, "generator": 16_674, "discriminator": 9_460},
+    "warp64sm": {"embedder": 1_222_001, "generator": 2_509_178, "discriminator": 2_402_418},
+    "tiny-warp-mouth": {"embedder": 4_803, "generator": 21_682, "discriminator": 9_460},
 }
 
 
@@ -102,7 +104,7 @@ class ParamCountTest(unittest.TestCase):
 
 class NamesTest(unittest.TestCase):
     def test_state_dict_names_and_ts_shapes_equal_the_plan(self) -> None:
-        for preset in ("tiny", "default", "tiny-warp", "tiny-warp-skips", "tiny-warp-flow"):
+        for preset in ("tiny", "default", "tiny-warp", "tiny-warp-skips", "tiny-warp-flow", "tiny-warp-mouth"):
             config = load_preset(preset)
             networks = dict(zip(NETWORK_NAMES, build_networks(config)))
             named = networks_to_named(networks)

@@ -1,0 +1,103 @@
+// The mouth generator's region (mouth-region.ts): the box follows the inner lips and the face's
+// scale, crop and paste place the square where the box says, the lips' soft polygons are 1 inside
+// and 0 outside, and the indices are the landmark image's lip contours. The torch twin's values are
+// compared in src/nn/parity.test.ts (tiny-warp-mouth).
+import { describe, expect, it } from 'vitest';
+import { CONTOUR_PARTS } from './contours.ts';
+import { cropPositions, INNER_LIPS, lipMasks, mouthBox, OUTER_LIPS, pastePositions, polygonMask, zeroRing } from './mouth-region.ts';
+import { loadRealFaceFixture } from './real-face-fixture.ts';
+import { sampleBilinearPixels } from './warp.ts';
+import type { Vec2 } from './geometry.ts';
+
+const face = (): Vec2[] => loadRealFaceFixture().landmarks.map((p) => ({ x: p.x, y: p.y }));
+
+describe('mouthBox', () => {
+  it('centres on the inner lips, moves with them and scales with the face', () => {
+    const points = face();
+    const box = mouthBox(points, 0.25);
+    const lips = [78, 308, 13, 14].map((i) => points[i]);
+    expect(box.x).toBeCloseTo(lips.reduce((s, p) => s + p.x, 0) / 4, 9);
+    expect(box.y).toBeCloseTo(lips.reduce((s, p) => s + p.y, 0) / 4, 9);
+    const moved = mouthBox(
+      points.map((p) => ({ x: p.x + 10, y: p.y - 4 })),
+      0.25,
+    );
+    expect([moved.x - box.x, moved.y - box.y, moved.side - box.side].map((v) => Math.round(v * 1e6) / 1e6)).toEqual([10, -4, 0]);
+    const doubled = mouthBox(
+      points.map((p) => ({ x: 2 * p.x, y: 2 * p.y })),
+      0.25,
+    );
+    expect(doubled.side / box.side).toBeCloseTo(2, 9);
+    const eyes = Math.hypot(points[263].x - points[33].x, points[263].y - points[33].y);
+    expect(mouthBox(points, 0.5).side - box.side).toBeCloseTo(0.5 * eyes, 6);
+  });
+
+  it('refuses points that are not MediaPipe landmarks', () => {
+    expect(() => mouthBox(face().slice(0, 68), 0.25)).toThrow(/478 landmarks, got 68/);
+  });
+});
+
+describe('crop and paste', () => {
+  it('the crop samples the box: a ramp in x reads back as the box’s x range', () => {
+    const size = 32;
+    const frame = 128;
+    const values = Float32Array.from({ length: frame * frame }, (_, p) => (p % frame) + 0.5);
+    const box = { x: 60, y: 70, side: 40 };
+    const crop = sampleBilinearPixels(values, frame, 1, cropPositions(box, size));
+    for (let i = 0; i < size; i++) expect(crop[5 * size + i]).toBeCloseTo(40 + ((i + 0.5) * 40) / size, 4);
+  });
+
+  it('a constant residual pasted back covers the box and nothing beyond a crop pixel of it', () => {
+    const size = 16;
+    const frame = 100;
+    const box = { x: 50, y: 40, side: 30 };
+    const ringed = zeroRing(new Float32Array(size * size).fill(1), size, 1);
+    expect(ringed.length).toBe((size + 2) ** 2);
+    const pasted = sampleBilinearPixels(ringed, size + 2, 1, pastePositions(box, frame, size));
+    const sum = pasted.reduce((s, v) => s + v, 0);
+    expect(Math.abs(sum - box.side ** 2)).toBeLessThan(30);
+    expect(pasted[40 * frame + 50]).toBe(1);
+    expect(pasted[40 * frame + 80]).toBe(0);
+    expect(pasted[5 * frame + 50]).toBe(0);
+  });
+});
+
+describe('lips', () => {
+  it('are the landmark image’s lip contours', () => {
+    expect(CONTOUR_PARTS.find((p) => p.name === 'innerLips')?.indices).toEqual(INNER_LIPS);
+    expect(CONTOUR_PARTS.find((p) => p.name === 'outerLips')?.indices).toEqual(OUTER_LIPS);
+  });
+
+  it('a polygon mask is 1 inside, 0 outside and ½ on the edge, whatever its orientation', () => {
+    const square = [
+      { x: 4, y: 4 },
+      { x: 12, y: 4 },
+      { x: 12, y: 12 },
+      { x: 4, y: 12 },
+    ];
+    const mask = polygonMask(square, 16);
+    expect(mask[8 * 16 + 8]).toBe(1);
+    expect(mask[16 + 1]).toBe(0);
+    expect(mask[8 * 16 + 4]).toBeCloseTo(1, 9); // centre 4.5: half a pixel inside
+    expect(mask[8 * 16 + 3]).toBeCloseTo(0, 9); // centre 3.5: half a pixel outside
+    expect(Array.from(polygonMask([...square].reverse(), 16))).toEqual(Array.from(mask));
+  });
+
+  it('of a real face: the outer lips enclose the inner ones, both inside the crop', () => {
+    const points = face();
+    const size = 64;
+    const masks = lipMasks(points, mouthBox(points, 0.25), size);
+    let inner = 0;
+    let outer = 0;
+    for (let p = 0; p < size * size; p++) {
+      inner += masks[2 * p];
+      outer += masks[2 * p + 1];
+      expect(masks[2 * p + 1] + 1e-9).toBeGreaterThanOrEqual(masks[2 * p] > 0.99 ? 0.99 : 0);
+    }
+    expect(outer).toBeGreaterThan(inner);
+    expect(outer).toBeGreaterThan(0.05 * size * size);
+    // Nothing of the lips on the crop's outer ring: the box holds the whole mouth.
+    for (let i = 0; i < size; i++)
+      for (const p of [i, (size - 1) * size + i, i * size, i * size + size - 1]) expect(masks[2 * p + 1]).toBe(0);
+  });
+});

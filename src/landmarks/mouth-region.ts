@@ -1,0 +1,139 @@
+/**
+ * Where the mouth generator (config.ts MouthConfig) works: a square around the driving mouth, cut
+ * from the shown frame, the lips drawn there as soft polygons, and its residual pasted back. This is
+ * the TypeScript twin of train/talking_heads/mouth_region.py, whose docstring is the definition; in
+ * short, for a frame of side F with landmarks in its pixels (pixel (i, j) centred on (i + 0.5, j + 0.5)):
+ *
+ * 1. The box: centre c = the mean of the inner lips' corners and midpoints; side
+ *    s = max(corner distance, midpoint distance) + 2·pad·(outer-eye-corner distance); axis-aligned.
+ * 2. The crop of side R: pixel (i, j) samples the frame at c − s/2 + (i + 0.5, j + 0.5)·s/R, bilinear,
+ *    edge-clamped (warp.ts sampleBilinearPixels / sampleWarpGrid).
+ * 3. The lips, [inner, outer] at R: per pixel centre, 0.5 + the signed distance (crop pixels, positive
+ *    inside by the even-odd rule) to the lip loop, clamped to [0, 1].
+ * 4. The paste: the residual r = α·Δ at R gets a ring of zeros (R + 2) and frame pixel x adds r sampled
+ *    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box).
+ *
+ * Geometry is float64 JS math on a few thousand pixels (well under a millisecond), run per driving
+ * frame where the render runs (the model worker). The indices come from mouth-region.json, which the
+ * landmark image's contours (contours.ts) read too.
+ */
+import region from './mouth-region.json';
+import type { Vec2 } from './geometry.ts';
+
+export const INNER_LIPS: readonly number[] = region.innerLips;
+export const OUTER_LIPS: readonly number[] = region.outerLips;
+
+/** The mouth generator's square in frame pixels: centre (x, y) and side. */
+export interface MouthBox {
+  readonly x: number;
+  readonly y: number;
+  readonly side: number;
+}
+
+const distance = (a: Vec2, b: Vec2) => Math.hypot(a.x - b.x, a.y - b.y);
+
+/** The box around the inner lips of `points` (frame pixels), grown by 2·pad eye-corner distances. */
+export function mouthBox(points: readonly Vec2[], pad: number): MouthBox {
+  const [right, left] = region.innerCorners.map((i) => points[i]);
+  const [upper, lower] = region.innerMidpoints.map((i) => points[i]);
+  const [eyeA, eyeB] = region.eyeCorners.map((i) => points[i]);
+  if (!right || !left || !upper || !lower || !eyeA || !eyeB) {
+    throw new Error(`mouthBox: needs MediaPipe's 478 landmarks, got ${points.length} points`);
+  }
+  const side = Math.max(distance(left, right), distance(lower, upper)) + 2 * pad * distance(eyeB, eyeA);
+  return {
+    x: (right.x + left.x + upper.x + lower.x) / 4,
+    y: (right.y + left.y + upper.y + lower.y) / 4,
+    side: Math.max(side, 1e-3),
+  };
+}
+
+/** Frame-pixel positions (x, y per crop pixel, row-major) that the R × R crop's pixel centres sample. */
+export function cropPositions(box: MouthBox, size: number): Float32Array {
+  const positions = new Float32Array(2 * size * size);
+  const step = box.side / size;
+  const x0 = box.x - box.side / 2;
+  const y0 = box.y - box.side / 2;
+  for (let j = 0; j < size; j++) {
+    for (let i = 0; i < size; i++) {
+      positions[2 * (j * size + i)] = x0 + (i + 0.5) * step;
+      positions[2 * (j * size + i) + 1] = y0 + (j + 0.5) * step;
+    }
+  }
+  return positions;
+}
+
+/** Positions in the zero-ringed residual (R + 2 px) that the F × F frame's pixels read. */
+export function pastePositions(box: MouthBox, frameSize: number, size: number): Float32Array {
+  const positions = new Float32Array(2 * frameSize * frameSize);
+  const scale = size / box.side;
+  const x0 = box.x - box.side / 2;
+  const y0 = box.y - box.side / 2;
+  for (let j = 0; j < frameSize; j++) {
+    const y = (j + 0.5 - y0) * scale + 1;
+    for (let i = 0; i < frameSize; i++) {
+      positions[2 * (j * frameSize + i)] = (i + 0.5 - x0) * scale + 1;
+      positions[2 * (j * frameSize + i) + 1] = y;
+    }
+  }
+  return positions;
+}
+
+/**
+ * Soft mask [R × R] of the closed polygon `vertices` (crop pixels): 0.5 + the signed distance from
+ * each pixel centre to its edges (positive inside, even-odd rule), clamped to [0, 1].
+ */
+export function polygonMask(vertices: readonly Vec2[], size: number): Float32Array {
+  const mask = new Float32Array(size * size);
+  const n = vertices.length;
+  for (let j = 0; j < size; j++) {
+    const py = j + 0.5;
+    for (let i = 0; i < size; i++) {
+      const px = i + 0.5;
+      let nearest = Infinity;
+      let inside = false;
+      for (let k = 0; k < n; k++) {
+        const a = vertices[k];
+        const b = vertices[(k + 1) % n];
+        const ex = b.x - a.x;
+        const ey = b.y - a.y;
+        const t = Math.min(Math.max(((px - a.x) * ex + (py - a.y) * ey) / Math.max(ex * ex + ey * ey, 1e-12), 0), 1);
+        nearest = Math.min(nearest, Math.hypot(px - a.x - t * ex, py - a.y - t * ey));
+        if (a.y > py !== b.y > py && px < a.x + ((py - a.y) * ex) / ey) inside = !inside;
+      }
+      mask[j * size + i] = Math.min(Math.max(0.5 + (inside ? nearest : -nearest), 0), 1);
+    }
+  }
+  return mask;
+}
+
+/** The inner and outer lips' soft polygons in the box's R × R crop, channel-interleaved [R, R, 2]. */
+export function lipMasks(points: readonly Vec2[], box: MouthBox, size: number): Float32Array {
+  const scale = size / box.side;
+  const x0 = box.x - box.side / 2;
+  const y0 = box.y - box.side / 2;
+  const [inner, outer] = [INNER_LIPS, OUTER_LIPS].map((loop) =>
+    polygonMask(
+      loop.map((k) => ({ x: (points[k].x - x0) * scale, y: (points[k].y - y0) * scale })),
+      size,
+    ),
+  );
+  const out = new Float32Array(2 * size * size);
+  for (let p = 0; p < size * size; p++) {
+    out[2 * p] = inner[p];
+    out[2 * p + 1] = outer[p];
+  }
+  return out;
+}
+
+/** A channel-interleaved R × R × C image with a ring of zeros: (R + 2) × (R + 2) × C. */
+export function zeroRing(values: ArrayLike<number>, size: number, channels: number): Float32Array {
+  const side = size + 2;
+  const out = new Float32Array(side * side * channels);
+  for (let j = 0; j < size; j++) {
+    for (let i = 0; i < size; i++) {
+      for (let c = 0; c < channels; c++) out[((j + 1) * side + i + 1) * channels + c] = values[(j * size + i) * channels + c];
+    }
+  }
+  return out;
+}
