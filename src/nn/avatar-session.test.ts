@@ -232,6 +232,24 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     restored.clear();
   });
 
+  it('fine-tunes on the frames as shown (a weights recipe with shownSize and l1Weight) without leaking', async () => {
+    const session = new AvatarSession(model);
+    const start = tf.memory().numTensors;
+    session.setPhotos([bigPhoto(3, face), bigPhoto(4, mouthOpen)]);
+    const ff = await session.render(face, CROP);
+    session.startFineTune({ seed: 5, learningRateG: 1e-2, shownSize: 64, l1Weight: 10, adversarialWeight: 0, featureMatchingWeight: 0 });
+    for (let i = 0; i < 3; i++) {
+      const { terms } = await session.fineTuneStep();
+      expect(terms.l1).toBeGreaterThan(0);
+      expect(Math.abs(terms.adversarial)).toBe(0);
+    }
+    session.adoptFineTuned();
+    session.stopFineTune();
+    expect(differs(ff, await session.render(face, CROP))).toBeGreaterThan(0);
+    session.clear();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('refuses a saved avatar without photos with a clear message', () => {
     const session = new AvatarSession(model);
     const named = new Map([[AVATAR_PSI, { shape: [1, 4], data: new Float32Array(4) }]]);

@@ -14,7 +14,7 @@ import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { computeEmbedding, createRenderer, rgbaToTensor, tensorToRgba, type Renderer } from './ff.ts';
-import { createFineTuner, type ContentLossFn, type FineTuneOptions, type FineTuner, type FineTuneStepResult } from './finetune.ts';
+import { createFineTuner, type ContentLossFn, type FineTuneRecipe, type FineTuner, type FineTuneStepResult } from './finetune.ts';
 import { createGenerator, type Generator } from './generator.ts';
 import { usesWarp } from './config.ts';
 import type { TalkingHeadModel } from './model.ts';
@@ -35,6 +35,17 @@ export const AVATAR_SOURCE_FRAMES = 'avatar/sources/frames';
 export const AVATAR_SOURCE_POINTS = 'avatar/sources/points';
 /** The mouth generator's ψ_m = P_m ê ([1, psiSize of the mouth]; config.mouth), when the avatar has one. */
 export const AVATAR_MOUTH_PSI = 'avatar/mouth/psi';
+/** Fine-tuning's warp inputs (FineTuneInputs' warped, mask and shown). */
+interface FineTuneWarps {
+  warped: tf.Tensor4D;
+  mask: tf.Tensor4D;
+  shown?: { warped: tf.Tensor4D; real: tf.Tensor4D };
+}
+
+function disposeWarps(warps: FineTuneWarps): void {
+  tf.dispose([warps.warped, warps.mask, ...(warps.shown ? [warps.shown.warped, warps.shown.real] : [])]);
+}
+
 /** Side of the frames a warp-guided avatar shows: the warp runs at this size, G's α and Δ are upsampled to it. */
 export const WARP_DISPLAY_SIZE = 256;
 
@@ -68,7 +79,7 @@ export function landmarkImageAt(points: Landmarks, pointsFrameSize: number, reso
   return rasterizeLandmarks(scalePoints(points, pointsFrameSize, resolution), resolution);
 }
 
-export interface FineTuneSetup extends FineTuneOptions {
+export interface FineTuneSetup extends FineTuneRecipe {
   contentLoss?: ContentLossFn;
 }
 
@@ -89,9 +100,7 @@ export class AvatarSession {
   private avatar:
     | { generator: Generator; ownsGenerator: boolean; psi: tf.Tensor2D; fineTuned: boolean; mouthPsi?: tf.Tensor2D }
     | undefined;
-  private tuning:
-    | { generator: Generator; discriminator: Discriminator; tuner: FineTuner; warps?: { warped: tf.Tensor4D; mask: tf.Tensor4D } }
-    | undefined;
+  private tuning: { generator: Generator; discriminator: Discriminator; tuner: FineTuner; warps?: FineTuneWarps } | undefined;
 
   constructor(private readonly model: TalkingHeadModel) {
     this.resolution = model.config.resolution;
@@ -323,14 +332,19 @@ export class AvatarSession {
 
   /**
    * G's warp inputs for fine-tuning: for photo k, the other photo nearest its pose warped onto its
-   * landmarks (itself when there is one photo), at G's resolution: [K, r, r, 3] and [K, r, r, 1].
+   * landmarks (itself when there is one photo), at G's resolution: [K, r, r, 3] and [K, r, r, 1];
+   * with `shownSize` S > 0 also the frames as shown at S (FineTuneInputs.shown): the same warp of the
+   * photo at S and photo k at S (the 256 px crops resized bilinearly).
    */
-  private fineTuneWarps(sources: WarpSources): { warped: tf.Tensor4D; mask: tf.Tensor4D } {
+  private fineTuneWarps(sources: WarpSources, shownSize: number): FineTuneWarps {
     const d = WARP_DISPLAY_SIZE;
     const r = this.resolution;
     return tf.tidy(() => {
       const warped: tf.Tensor4D[] = [];
       const masks: tf.Tensor4D[] = [];
+      const shownWarped: tf.Tensor4D[] = [];
+      const photos =
+        shownSize > 0 ? (tf.image.resizeBilinear(sources.crops, [shownSize, shownSize], false, true) as tf.Tensor4D) : undefined;
       sources.points.forEach((target, k) => {
         const others = sources.points.map((p, i) => (i === k && sources.points.length > 1 ? null : p));
         const candidates = others.filter((p): p is Landmarks => p !== null);
@@ -342,8 +356,21 @@ export class AvatarSession {
         );
         warped.push(w.warped);
         masks.push(w.mask);
+        if (photos) {
+          const shown = warpTensor(
+            tf.slice(photos, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D,
+            scalePoints(sources.points[j], d, shownSize),
+            scalePoints(target, d, shownSize),
+          );
+          shownWarped.push(shown.warped);
+          shown.mask.dispose();
+        }
       });
-      return { warped: tf.concat(warped, 0) as tf.Tensor4D, mask: tf.concat(masks, 0) as tf.Tensor4D };
+      return {
+        warped: tf.concat(warped, 0) as tf.Tensor4D,
+        mask: tf.concat(masks, 0) as tf.Tensor4D,
+        ...(photos && { shown: { warped: tf.concat(shownWarped, 0) as tf.Tensor4D, real: photos } }),
+      };
     });
   }
 
@@ -399,7 +426,7 @@ export class AvatarSession {
     generator.params.assign(new Map(this.model.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
     const discriminator = createDiscriminator(config, 0);
     discriminator.params.assign(new Map(this.model.discriminator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
-    const warps = this.sources ? this.fineTuneWarps(this.sources) : undefined;
+    const warps = this.sources ? this.fineTuneWarps(this.sources, setup.shownSize ?? 0) : undefined;
     try {
       const tuner = createFineTuner(
         { generator, discriminator, embedding: this.embedding, frames: this.frames, landmarkImages: this.landmarkImages, ...warps },
@@ -409,7 +436,7 @@ export class AvatarSession {
     } catch (error) {
       generator.dispose();
       discriminator.dispose();
-      if (warps) tf.dispose([warps.warped, warps.mask]);
+      if (warps) disposeWarps(warps);
       throw error;
     }
   }
@@ -437,7 +464,7 @@ export class AvatarSession {
     this.tuning.tuner.dispose();
     this.tuning.generator.dispose();
     this.tuning.discriminator.dispose();
-    if (this.tuning.warps) tf.dispose([this.tuning.warps.warped, this.tuning.warps.mask]);
+    if (this.tuning.warps) disposeWarps(this.tuning.warps);
     this.tuning = undefined;
   }
 

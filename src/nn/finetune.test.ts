@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPreset } from './config.ts';
 import { createDiscriminator, W0 } from './discriminator.ts';
-import { createFineTuner } from './finetune.ts';
+import { createFineTuner, fineTuneOptionsFromMeta } from './finetune.ts';
 import { createGenerator, PROJECTION_KERNEL } from './generator.ts';
 import { meanAbsoluteError } from './losses.ts';
 import { fineTuneFixture, microConfig, microWarpConfig, randomImages, randomMasks, syntheticFrame, useCpuBackend } from './testing.ts';
@@ -41,7 +41,8 @@ describe('createFineTuner', () => {
     expect(second.step).toBe(2);
     for (const result of [first, second]) {
       expect(Number.isFinite(result.lossG) && Number.isFinite(result.lossD)).toBe(true);
-      const { adversarial, featureMatching, content } = result.terms;
+      const { adversarial, featureMatching, content, l1 } = result.terms;
+      expect(l1).toBe(0);
       expect(adversarial + featureMatching + content).toBeCloseTo(result.lossG, 4);
       expect(featureMatching).toBeGreaterThan(0);
       expect(content).toBeGreaterThan(0);
@@ -59,6 +60,28 @@ describe('createFineTuner', () => {
     expect(result.terms.content).toBe(0);
     expect(Number.isNaN(result.lossD)).toBe(true);
     s.dispose();
+  });
+
+  it('adds a pixel L1 term when l1Weight is set, and the weights can set the recipe (meta.fineTune)', async () => {
+    const s = fineTuneFixture(microConfig(), 1, { l1Weight: 10, adversarialWeight: 0, featureMatchingWeight: 0 });
+    const result = await s.tuner.step();
+    const { adversarial, featureMatching, content, l1 } = result.terms;
+    expect([adversarial, featureMatching, content].map(Math.abs)).toEqual([0, 0, 0]);
+    expect(l1).toBeGreaterThan(0);
+    expect(result.lossG).toBeCloseTo(l1, 5);
+    s.dispose();
+    const plain = fineTuneFixture(microConfig(), 1);
+    expect((await plain.tuner.step()).terms.l1).toBe(0);
+    plain.dispose();
+
+    expect(fineTuneOptionsFromMeta(undefined)).toEqual({});
+    expect(fineTuneOptionsFromMeta({ steps: 3 })).toEqual({});
+    expect(fineTuneOptionsFromMeta({ fineTune: { adversarialWeight: 0, l1Weight: 10 } })).toEqual({ adversarialWeight: 0, l1Weight: 10 });
+    expect(() => fineTuneOptionsFromMeta({ fineTune: { l1weight: 1 } })).toThrow(/meta.fineTune.l1weight is not a fine-tuning option/);
+    expect(() => fineTuneOptionsFromMeta({ fineTune: { l1Weight: -1 } })).toThrow('meta.fineTune.l1Weight must be a finite number ≥ 0');
+    expect(() => fineTuneOptionsFromMeta({ fineTune: [1] })).toThrow('meta.fineTune must be an object');
+    expect(fineTuneOptionsFromMeta({ fineTune: { shownSize: 128 } })).toEqual({ shownSize: 128 });
+    expect(() => fineTuneOptionsFromMeta({ fineTune: { shownSize: 12.5 } })).toThrow('meta.fineTune.shownSize must be an integer');
   });
 
   it('leaks no tensor over 100 steps', async () => {
@@ -139,6 +162,36 @@ describe('createFineTuner', () => {
       expect(changed('p')).toBe(false);
       expect(fromWarp()).toBeGreaterThan(0);
       s.dispose();
+    });
+
+    it('with the shown frames, judges warp_S + α↑·Δ↑ against the photo at S (the zero head: the warp at S)', async () => {
+      const config = loadPreset('tiny-warp');
+      const [generator, discriminator] = [createGenerator(config), createDiscriminator(config, 0)];
+      const k = 2;
+      const size = 2 * config.resolution;
+      const frames = randomImages(k, config.resolution, 1);
+      const landmarkImages = randomImages(k, config.resolution, 2);
+      const warped = randomImages(k, config.resolution, 3);
+      const mask = randomMasks(k, config.resolution, 4);
+      const shown = { warped: randomImages(k, size, 5), real: randomImages(k, size, 6) };
+      const embedding = tf.zeros([config.embedDim]);
+      const base = { generator, discriminator, embedding, frames, landmarkImages, warped, mask };
+      const options = { l1Weight: 10, adversarialWeight: 0, featureMatchingWeight: 0, batchSize: 2 };
+      const tuner = createFineTuner({ ...base, shown }, options);
+      // Batch 2 of K = 2 drawn with replacement: the expected L1 is the mean over the drawn pairs, so
+      // compare with the per-photo errors' range instead of a single number.
+      const perPhoto = tf.tidy(() => Array.from(tf.mean(tf.abs(tf.sub(shown.warped, shown.real)), [1, 2, 3]).dataSync()));
+      const { l1 } = (await tuner.step()).terms;
+      expect(l1).toBeGreaterThanOrEqual(10 * Math.min(...perPhoto) - 1e-4);
+      expect(l1).toBeLessThanOrEqual(10 * Math.max(...perPhoto) + 1e-4);
+      const atG = tf.tidy(() => tf.mean(tf.abs(tf.sub(warped, frames))).dataSync()[0]);
+      expect(Math.abs(l1 - 10 * atG)).toBeGreaterThan(1e-3); // not G's own frame against the photo at G's size
+      tuner.dispose();
+      const bad = { warped: shown.warped, real: randomImages(k, config.resolution, 7) };
+      expect(() => createFineTuner({ ...base, shown: bad }, options)).toThrow(/shown frames need warped and real of one shape/);
+      tf.dispose([frames, landmarkImages, warped, mask, shown.warped, shown.real, bad.real, embedding]);
+      generator.dispose();
+      discriminator.dispose();
     });
 
     it('leaks no tensor over 30 steps', async () => {

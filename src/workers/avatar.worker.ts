@@ -15,7 +15,7 @@ import {
   perceptualFeatures,
   type PerceptualNetworks,
 } from '../nn/perceptual.ts';
-import type { ContentLossFn } from '../nn/finetune.ts';
+import { fineTuneOptionsFromMeta, type ContentLossFn, type FineTuneRecipe } from '../nn/finetune.ts';
 import { FineTuneControl, runFineTuneLoop } from '../nn/fine-tune-loop.ts';
 import type { RgbaImage } from '../landmarks/types.ts';
 import {
@@ -34,6 +34,8 @@ let perceptualBaseUrl = '/models/perceptual/';
 let perceptual: Promise<PerceptualNetworks | undefined> | undefined;
 let contentSize = CONTENT_INPUT_SIZE;
 let control: FineTuneControl | undefined;
+/** How the loaded weights fine-tune (their manifest's meta.fineTune; finetune.ts fineTuneOptionsFromMeta). */
+let fineTuneRecipe: FineTuneRecipe = {};
 let debugEnabled = false;
 let deviceWatch: DeviceLossWatch | undefined;
 
@@ -92,6 +94,12 @@ const api: AvatarWorkerApi = {
     session?.clear();
     model?.dispose();
     const loaded = await loadModelFromUrl(options.weightsUrl);
+    try {
+      fineTuneRecipe = fineTuneOptionsFromMeta(loaded.manifest.meta);
+    } catch (error) {
+      loaded.model.dispose();
+      throw error;
+    }
     model = loaded.model;
     session = new AvatarSession(model);
     const info: ModelInfo = {
@@ -126,7 +134,7 @@ const api: AvatarWorkerApi = {
     if (!session) throw new Error('The model is not loaded yet');
     const tuning = session;
     const loss = request.useContentLoss === false ? undefined : await contentLoss();
-    tuning.startFineTune({ contentLoss: loss });
+    tuning.startFineTune({ contentLoss: loss, ...fineTuneRecipe });
     const preview = request.preview;
     control = new FineTuneControl();
     try {
