@@ -52,6 +52,73 @@ test.describe('model worker', () => {
     expect(result.after).toBe(result.before);
   });
 
+  // The mouth generator's pass on the GPU (its crop and paste are gathers there; WASM and the CPU run
+  // them as JS loops): the warp-guided test weights with a mouth generator whose head paints a magenta
+  // mouth (scripts/make-test-weights.ts) render the same frame on WebGPU as on the CPU, the magenta
+  // lies around the driving mouth, and frames leak no tensor.
+  test('renders the mouth generator on WebGPU as on the CPU, around the mouth, without leaking', async ({ page }) => {
+    test.setTimeout(300_000);
+    await openLab(page);
+    const result = await page.evaluate(
+      async ({ weights, fixture }) => {
+        const size = 64;
+        const data = new Uint8ClampedArray(size * size * 4);
+        for (let i = 0; i < size * size; i++) data.set([128, 128, 128, 255], i * 4);
+        const s = size / Math.max(fixture.width, fixture.height);
+        const points = fixture.landmarks.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
+        const runs: { backend: string; width: number; data: number[]; leaked: number }[] = [];
+        for (const backend of ['webgpu', 'cpu'] as const) {
+          const w = window.lab.avatarWorker();
+          const model = await w.init({ weightsUrl: weights, backends: [backend] });
+          await w.createAvatar([{ crop: { width: size, height: size, data }, landmarks: points }]);
+          const first = await w.render(points, size);
+          const before = await w.memory();
+          for (let i = 0; i < 5; i++) await w.render(points, size);
+          const after = await w.memory();
+          runs.push({
+            backend: model.backend,
+            width: first.width,
+            data: Array.from(first.data),
+            leaked: after.numTensors - before.numTensors,
+          });
+        }
+        const [gpu, cpu] = runs;
+        let maxDiff = 0;
+        for (let i = 0; i < gpu.data.length; i++) maxDiff = Math.max(maxDiff, Math.abs(gpu.data[i] - cpu.data[i]));
+        // Magenta pixels (the test head's Δ) and their centre, against the inner lips' centre at 256 px.
+        let magenta = 0;
+        let cx = 0;
+        let cy = 0;
+        for (let p = 0; p < cpu.width * cpu.width; p++) {
+          if (cpu.data[4 * p] - cpu.data[4 * p + 1] < 100) continue;
+          magenta++;
+          cx += (p % cpu.width) + 0.5;
+          cy += Math.floor(p / cpu.width) + 0.5;
+        }
+        const k = cpu.width / size;
+        const lips = [78, 308, 13, 14].map((i) => points[i]);
+        const mouth = { x: (k * lips.reduce((a, p) => a + p.x, 0)) / 4, y: (k * lips.reduce((a, p) => a + p.y, 0)) / 4 };
+        return {
+          backends: runs.map((r) => r.backend),
+          widths: runs.map((r) => r.width),
+          leaked: runs.map((r) => r.leaked),
+          maxDiff,
+          magenta,
+          centre: { x: cx / magenta, y: cy / magenta },
+          mouth,
+        };
+      },
+      { weights: '/weights/test-tiny-warp-mouth/manifest.json', fixture },
+    );
+    expect(result.backends).toEqual(['webgpu', 'cpu']);
+    expect(result.widths).toEqual([256, 256]);
+    expect(result.leaked).toEqual([0, 0]);
+    expect(result.maxDiff).toBeLessThanOrEqual(2);
+    expect(result.magenta).toBeGreaterThan(300);
+    expect(result.magenta).toBeLessThan(256 * 256 * 0.15);
+    expect(Math.hypot(result.centre.x - result.mouth.x, result.centre.y - result.mouth.y)).toBeLessThan(8);
+  });
+
   // 1,000 frames take ~25 s on the CPU and ~45 s on WebGL here, but ~4 min on SwiftShader's WebGPU
   // (~250 ms a frame, mostly per-dispatch overhead), so WebGPU is covered by the 100-frame test
   // above and joins this one on request: PW_MEMORY_BACKENDS=cpu,wasm,webgl,webgpu.

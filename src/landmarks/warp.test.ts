@@ -370,6 +370,20 @@ describe('warpTensor (TF.js, CPU backend)', () => {
     input.dispose();
   });
 
+  it("samples grids of another size (the mouth region's crop and paste) alike on both paths, and refuses non-square ones", () => {
+    const values = Float32Array.from({ length: SIZE * SIZE * 3 }, (_, i) => Math.cos(i * 0.21));
+    const input = tf.tensor4d(values, [1, SIZE, SIZE, 3]);
+    const side = 7;
+    const positions = Float32Array.from({ length: 2 * side * side }, (_, i) => ((i * 13.7) % (SIZE + 4)) - 2);
+    const gathered = sampleBilinear(input, positions, SIZE);
+    expect(gathered.shape).toEqual([1, side, side, 3]);
+    const plain = sampleBilinearPixels(values, SIZE, 3, positions);
+    expect(plain.length).toBe(side * side * 3);
+    expect(maxAbsDifference(gathered.dataSync(), plain)).toBeLessThan(1e-5);
+    expect(() => sampleBilinearPixels(values, SIZE, 3, new Float32Array(2 * 12))).toThrow(/do not make a square grid/);
+    tf.dispose([input, gathered]);
+  });
+
   it('rejects non-square or batched sources', () => {
     const face = realFace();
     const wide = tf.zeros([1, 8, 16, 3]) as tf.Tensor4D;
