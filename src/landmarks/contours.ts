@@ -35,7 +35,7 @@
  * left from right and outer from inner lip, which a shared colour would hide.
  */
 
-import MOUTH_REGION from './mouth-region.json';
+import MOUTH_REGION from './mouth-region.json' with { type: 'json' };
 
 export type Rgb = readonly [number, number, number];
 

@@ -17,7 +17,7 @@
  * frame where the render runs (the model worker). The indices come from mouth-region.json, which the
  * landmark image's contours (contours.ts) read too.
  */
-import region from './mouth-region.json';
+import region from './mouth-region.json' with { type: 'json' };
 import type { Vec2 } from './geometry.ts';
 
 export const INNER_LIPS: readonly number[] = region.innerLips;
