@@ -4,7 +4,17 @@
 // compared in src/nn/parity.test.ts (tiny-warp-mouth).
 import { describe, expect, it } from 'vitest';
 import { CONTOUR_PARTS } from './contours.ts';
-import { cropPositions, INNER_LIPS, lipMasks, mouthBox, OUTER_LIPS, pastePositions, polygonMask, zeroRing } from './mouth-region.ts';
+import {
+  cropPositions,
+  INNER_LIPS,
+  lipMasks,
+  mouthBox,
+  OUTER_LIPS,
+  pastePositions,
+  pasteWindow,
+  polygonMask,
+  zeroRing,
+} from './mouth-region.ts';
 import { loadRealFaceFixture } from './real-face-fixture.ts';
 import { sampleBilinearPixels } from './warp.ts';
 import type { Vec2 } from './geometry.ts';
@@ -59,6 +69,45 @@ describe('crop and paste', () => {
     expect(pasted[40 * frame + 50]).toBe(1);
     expect(pasted[40 * frame + 80]).toBe(0);
     expect(pasted[5 * frame + 50]).toBe(0);
+  });
+
+  it('the paste’s window holds every pixel it changes, with the same values, wherever the box lies', () => {
+    const size = 16;
+    const frame = 100;
+    const residual = zeroRing(
+      Float32Array.from({ length: size * size * 3 }, (_, k) => 1 + Math.sin(k)),
+      size,
+      3,
+    );
+    const boxes = [
+      { x: 50.3, y: 40.7, side: 30.2 },
+      { x: 3, y: 97, side: 25 }, // over the frame's corner
+      { x: 50, y: 50, side: 180 }, // larger than the frame
+      { x: 20.5, y: 60.25, side: 7.5 }, // crop pixels under half a frame pixel
+    ];
+    for (const box of boxes) {
+      const full = sampleBilinearPixels(residual, size + 2, 3, pastePositions(box, frame, size));
+      const window = pasteWindow(box, frame, size);
+      expect(window.side).toBeLessThanOrEqual(frame);
+      expect(Math.min(window.x, window.y)).toBeGreaterThanOrEqual(0);
+      expect(Math.max(window.x, window.y) + window.side).toBeLessThanOrEqual(frame);
+      const part = sampleBilinearPixels(residual, size + 2, 3, pastePositions(box, frame, size, window));
+      let changed = 0;
+      for (let y = 0; y < frame; y++) {
+        for (let x = 0; x < frame; x++) {
+          const inside = x >= window.x && x < window.x + window.side && y >= window.y && y < window.y + window.side;
+          for (let c = 0; c < 3; c++) {
+            const value = full[(y * frame + x) * 3 + c];
+            if (value !== 0) changed++;
+            if (inside) expect(part[((y - window.y) * window.side + x - window.x) * 3 + c]).toBe(value);
+            else expect(value).toBe(0);
+          }
+        }
+      }
+      expect(changed).toBeGreaterThan(0);
+    }
+    // A box well inside the frame gets a window about its own size, not the frame.
+    expect(pasteWindow(boxes[0], frame, size).side).toBeLessThan(40);
   });
 });
 

@@ -11,7 +11,8 @@
  * 3. The lips, [inner, outer] at R: per pixel centre, 0.5 + the signed distance (crop pixels, positive
  *    inside by the even-odd rule) to the lip loop, clamped to [0, 1].
  * 4. The paste: the residual r = α·Δ at R gets a ring of zeros (R + 2) and frame pixel x adds r sampled
- *    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box).
+ *    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box). Only a square
+ *    a little larger than the box can change (pasteWindow); the app samples that square alone.
  *
  * Geometry is float64 JS math on a few thousand pixels (well under a millisecond), run per driving
  * frame where the render runs (the model worker). The indices come from mouth-region.json, which the
@@ -63,17 +64,48 @@ export function cropPositions(box: MouthBox, size: number): Float32Array {
   return positions;
 }
 
-/** Positions in the zero-ringed residual (R + 2 px) that the F × F frame's pixels read. */
-export function pastePositions(box: MouthBox, frameSize: number, size: number): Float32Array {
-  const positions = new Float32Array(2 * frameSize * frameSize);
+/**
+ * The square of frame pixels that the paste can change: every pixel outside it reads the zero ring
+ * (a sample at p in the ringed residual is non-zero only for 0.5 < p < R + 1.5, in x and in y), with a
+ * pixel's margin for float32 positions. Clamped into the frame; `side` ≤ F.
+ */
+export interface PasteWindow {
+  readonly x: number;
+  readonly y: number;
+  readonly side: number;
+}
+
+export function pasteWindow(box: MouthBox, frameSize: number, size: number): PasteWindow {
+  const reach = (0.5 * box.side) / size; // half a crop pixel, in frame pixels
+  const lo = (origin: number) => Math.floor(origin - 0.5 - reach) - 1;
+  const hi = (origin: number) => Math.ceil(origin + box.side - 0.5 + reach) + 1;
+  const x0 = box.x - box.side / 2;
+  const y0 = box.y - box.side / 2;
+  const side = Math.min(frameSize, Math.max(hi(x0) - lo(x0), hi(y0) - lo(y0)) + 1);
+  const place = (first: number) => Math.min(Math.max(first, 0), frameSize - side);
+  return { x: place(lo(x0)), y: place(lo(y0)), side };
+}
+
+/**
+ * Positions in the zero-ringed residual (R + 2 px) that the frame's pixels read, for the pixels of
+ * `window` (row-major; by default the whole F × F frame, whose other pixels read zeros).
+ */
+export function pastePositions(
+  box: MouthBox,
+  frameSize: number,
+  size: number,
+  window: PasteWindow = { x: 0, y: 0, side: frameSize },
+): Float32Array {
+  const n = window.side;
+  const positions = new Float32Array(2 * n * n);
   const scale = size / box.side;
   const x0 = box.x - box.side / 2;
   const y0 = box.y - box.side / 2;
-  for (let j = 0; j < frameSize; j++) {
-    const y = (j + 0.5 - y0) * scale + 1;
-    for (let i = 0; i < frameSize; i++) {
-      positions[2 * (j * frameSize + i)] = (i + 0.5 - x0) * scale + 1;
-      positions[2 * (j * frameSize + i) + 1] = y;
+  for (let j = 0; j < n; j++) {
+    const y = (window.y + j + 0.5 - y0) * scale + 1;
+    for (let i = 0; i < n; i++) {
+      positions[2 * (j * n + i)] = (window.x + i + 0.5 - x0) * scale + 1;
+      positions[2 * (j * n + i) + 1] = y;
     }
   }
   return positions;

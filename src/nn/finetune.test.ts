@@ -54,6 +54,31 @@ describe('createFineTuner', () => {
     s.dispose();
   });
 
+  it('with learningRateG 0 trains ψ′ alone, at its own rate (learningRatePsi)', async () => {
+    const recipe = { learningRateG: 0, learningRatePsi: 1e-2, l1Weight: 10, adversarialWeight: 0, featureMatchingWeight: 0 };
+    const s = fineTuneFixture(loadPreset('tiny'), 2, recipe);
+    const gConv = s.generator.params.get('generator/res0/conv1/kernel');
+    const before = { psi: snapshot(s.tuner.psi), gConv: snapshot(gConv) };
+    const l1 = [];
+    for (let i = 0; i < 5; i++) l1.push((await s.tuner.step()).terms.l1);
+    expect(snapshot(gConv)).toEqual(before.gConv);
+    const moved = snapshot(s.tuner.psi).map((x, i) => Math.abs(x - before.psi[i]));
+    // Adam (β1 = 0) moves an entry by about the rate per step (up to √t of it when a gradient
+    // outgrows the earlier ones), whatever the gradient's scale.
+    expect(Math.max(...moved)).toBeGreaterThan(5e-3);
+    expect(Math.max(...moved)).toBeLessThan(5 * Math.sqrt(5) * 1e-2);
+    expect(l1.every(Number.isFinite)).toBe(true);
+    s.dispose();
+    expect(() => fineTuneFixture(loadPreset('tiny'), 1, { learningRateG: 0 })).toThrow('learning rate > 0 for ψ′');
+    expect(fineTuneOptionsFromMeta({ fineTune: { learningRateG: 0, learningRatePsi: 1e-3, batchSize: 4 } })).toEqual({
+      learningRateG: 0,
+      learningRatePsi: 1e-3,
+      batchSize: 4,
+    });
+    expect(() => fineTuneOptionsFromMeta({ fineTune: { batchSize: 0 } })).toThrow('meta.fineTune.batchSize must be > 0');
+    expect(() => fineTuneOptionsFromMeta({ fineTune: { batchSize: 2.5 } })).toThrow('meta.fineTune.batchSize must be an integer');
+  });
+
   it('runs G on adversarial and feature-matching terms alone without a content loss', async () => {
     const s = fineTuneFixture(microConfig(), 1, { discriminatorStepsPerGeneratorStep: 0 });
     const result = await s.tuner.step();

@@ -1,5 +1,5 @@
 // Fine-tuning on the new person's K frames (paper §3.3): ψ′ starts at P ê_new and trains together
-// with G's generic weights; D's w′ starts at w0 + ê_new and trains with V and b. D and G updates
+// with G's generic weights (or alone, learningRateG 0, at its own rate); D's w′ starts at w0 + ê_new and trains with V and b. D and G updates
 // alternate (Adam, β1 = 0), several D steps per G step. G and D are trained in place: to keep the
 // meta-learned weights, fine-tune fresh networks whose params were `assign`ed from them. A
 // warp-guided G renders each photo from its landmarks and another photo warped onto them (the
@@ -19,8 +19,10 @@ import { seededRandom } from '../util/random.ts';
 export type ContentLossFn = (fake: tf.Tensor4D, real: tf.Tensor4D) => tf.Scalar;
 
 export interface FineTuneOptions {
-  /** Adam learning rate of G and ψ′ (paper: 5e-5). */
+  /** Adam learning rate of G's weights (paper: 5e-5); 0 leaves them as meta-learned (only ψ′ trains). */
   readonly learningRateG?: number;
+  /** Adam learning rate of ψ′ (paper: that of G); omitted: learningRateG. */
+  readonly learningRatePsi?: number;
   /** Adam learning rate of D (paper: 2e-4). */
   readonly learningRateD?: number;
   readonly beta1?: number;
@@ -139,9 +141,14 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
       .filter((e) => e.name.startsWith(`${MOUTH_PREFIX}/`))
       .map((e) => e.variable),
   ]);
-  const generatorVars = [...g.params.trainableVariables().filter((v) => !untouched.has(v)), psi];
+  // ψ′ has its own optimiser: Adam's steps do not scale with the gradient, so its rate is its own.
+  const weightVars = opts.learningRateG > 0 ? g.params.trainableVariables().filter((v) => !untouched.has(v)) : [];
+  const generatorVars = [...weightVars, psi];
+  const learningRatePsi = opts.learningRatePsi ?? opts.learningRateG;
+  if (!(learningRatePsi > 0)) throw new Error('Fine-tuning needs a learning rate > 0 for ψ′');
   const discriminatorVars = [...d.params.trainableVariables().filter((v) => !isOneOf(d, v, [EMBEDDING_MATRIX, W0])), projection];
   const optimizerG = tf.train.adam(opts.learningRateG, opts.beta1, opts.beta2);
+  const optimizerPsi = tf.train.adam(learningRatePsi, opts.beta1, opts.beta2);
   const optimizerD = tf.train.adam(opts.learningRateD, opts.beta1, opts.beta2);
   const nextRandom = seededRandom(opts.seed);
   let steps = 0;
@@ -207,7 +214,9 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
         terms = tf.keep(tf.stack([adversarial, matching, content, l1]) as tf.Tensor1D);
         return tf.addN([adversarial, matching, content, l1]) as tf.Scalar;
       }, generatorVars);
-      optimizerG.applyGradients(asNamedList(grads));
+      const { [psi.name]: psiGrad, ...weightGrads } = grads;
+      if (weightVars.length > 0) optimizerG.applyGradients(asNamedList(weightGrads));
+      optimizerPsi.applyGradients([{ name: psi.name, tensor: psiGrad }]);
       const all = tf.concat([tf.reshape(value, [1]), terms as tf.Tensor1D]) as tf.Tensor1D;
       (terms as tf.Tensor1D).dispose();
       return all;
@@ -234,6 +243,7 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
     preview: (previewInputs) => tf.tidy(() => g.render(psi, previewInputs).frame),
     dispose() {
       optimizerG.dispose();
+      optimizerPsi.dispose();
       optimizerD.dispose();
       psi.dispose();
       projection.dispose();
@@ -268,11 +278,13 @@ export interface FineTuneRecipe extends FineTuneOptions {
 /** The options a weights manifest may set for fine-tuning its networks (meta.fineTune). */
 const META_OPTIONS = [
   'learningRateG',
+  'learningRatePsi',
   'learningRateD',
   'discriminatorStepsPerGeneratorStep',
   'featureMatchingWeight',
   'adversarialWeight',
   'l1Weight',
+  'batchSize',
   'shownSize',
 ] as const;
 
@@ -293,7 +305,10 @@ export function fineTuneOptionsFromMeta(meta: Readonly<Record<string, unknown>> 
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new Error(`weights: meta.fineTune.${key} must be a finite number ≥ 0`);
     }
-    if ((key === 'shownSize' || key === 'discriminatorStepsPerGeneratorStep') && !Number.isInteger(value)) {
+    if ((key === 'batchSize' || key === 'learningRatePsi') && value === 0) {
+      throw new Error(`weights: meta.fineTune.${key} must be > 0`);
+    }
+    if (['shownSize', 'discriminatorStepsPerGeneratorStep', 'batchSize'].includes(key) && !Number.isInteger(value)) {
       throw new Error(`weights: meta.fineTune.${key} must be an integer`);
     }
     options[key] = value;

@@ -5,7 +5,7 @@
 // gathers there) and on a frame's float values (WASM / CPU, where compose.ts builds the frame in JS).
 import * as tf from '@tensorflow/tfjs';
 import type { Vec2 } from '../landmarks/geometry.ts';
-import { cropPositions, lipMasks, mouthBox, pastePositions, zeroRing } from '../landmarks/mouth-region.ts';
+import { cropPositions, lipMasks, mouthBox, pastePositions, pasteWindow, zeroRing } from '../landmarks/mouth-region.ts';
 import { sampleBilinearPixels, sampleWarpGrid } from '../landmarks/warp.ts';
 import type { MouthGenerator } from './generator.ts';
 import { IMAGE_CHANNELS, LIP_CHANNELS } from './plan.ts';
@@ -41,7 +41,19 @@ export function refineMouth(pass: MouthPass, frame: tf.Tensor4D, points: readonl
       [1, 1],
       [0, 0],
     ]) as tf.Tensor4D;
-    return tf.add(frame, sampleWarpGrid(ringed, pastePositions(box, frameSize, size))) as tf.Tensor4D;
+    // Only the paste's window can change: its patch is padded into place (zeros elsewhere).
+    const window = pasteWindow(box, frameSize, size);
+    const patch = sampleWarpGrid(ringed, pastePositions(box, frameSize, size, window));
+    const after = (start: number) => frameSize - start - window.side;
+    return tf.add(
+      frame,
+      tf.pad(patch, [
+        [0, 0],
+        [window.y, after(window.y)],
+        [window.x, after(window.x)],
+        [0, 0],
+      ]),
+    ) as tf.Tensor4D;
   });
 }
 
@@ -62,6 +74,13 @@ export function refineMouthValues(pass: MouthPass, values: Float32Array, frameSi
   } finally {
     out.dispose();
   }
-  const pasted = sampleBilinearPixels(ringed, size + 2, IMAGE_CHANNELS, pastePositions(box, frameSize, size));
-  for (let i = 0; i < values.length; i++) values[i] = Math.fround(values[i] + pasted[i]);
+  const window = pasteWindow(box, frameSize, size);
+  const pasted = sampleBilinearPixels(ringed, size + 2, IMAGE_CHANNELS, pastePositions(box, frameSize, size, window));
+  const n = window.side;
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < n * IMAGE_CHANNELS; i++) {
+      const at = ((window.y + j) * frameSize + window.x) * IMAGE_CHANNELS + i;
+      values[at] = Math.fround(values[at] + pasted[j * n * IMAGE_CHANNELS + i]);
+    }
+  }
 }
