@@ -1,6 +1,7 @@
 // Fine-tuning on the new person's K frames (paper §3.3): ψ′ starts at P ê_new and trains together
-// with G's generic weights (or alone, learningRateG 0, at its own rate); D's w′ starts at w0 + ê_new and trains with V and b. D and G updates
-// alternate (Adam, β1 = 0), several D steps per G step. G and D are trained in place: to keep the
+// with G's generic weights (or alone: learningRateG 0; at its own rate); D's w′ starts at
+// w0 + ê_new and trains with V and b. D and G updates alternate (Adam, β1 = 0), several D steps
+// per G step. G and D are trained in place: to keep the
 // meta-learned weights, fine-tune fresh networks whose params were `assign`ed from them. A
 // warp-guided G renders each photo from its landmarks and another photo warped onto them (the
 // caller precomputes those warps); its output head trains like the rest of G. The weights may carry
