@@ -17,7 +17,7 @@ describe('interOcularDistance', () => {
   });
 
   it('explains itself when the points are too few', () => {
-    expect(() => interOcularDistance([{ x: 0, y: 0, z: 0 }])).toThrow(/33 and 263, got 1 points/);
+    expect(() => interOcularDistance([{ x: 0, y: 0 }])).toThrow(/33 and 263, got 1 points/);
   });
 });
 

@@ -1,13 +1,14 @@
 /**
  * Measures of expression from the landmarks, in units of the inter-ocular distance so faces of any
  * size and crop compare: used by landmark adaptation (adapt.ts picks a closed-mouth driver frame as
- * its neutral reference) and by the evaluation (AKD, mouth opening, cross-identity metrics).
+ * its neutral reference), by the evaluation (AKD, mouth opening, cross-identity metrics) and by the
+ * mouth generator's opening gate (mouth-region.ts openingGate).
  */
 import { KEYPOINTS } from './contours.ts';
-import type { Landmarks } from './types.ts';
+import type { Vec2 } from './geometry.ts';
 
 /** Distance between the outer eye corners (MediaPipe 33 and 263), in the points' own units. */
-export function interOcularDistance(points: Landmarks): number {
+export function interOcularDistance(points: readonly Vec2[]): number {
   const right = points[KEYPOINTS.rightEyeOuter];
   const left = points[KEYPOINTS.leftEyeOuter];
   if (right === undefined || left === undefined) {
@@ -19,7 +20,7 @@ export function interOcularDistance(points: Landmarks): number {
 }
 
 /** Inner-lip gap (points 13–14) ÷ inter-ocular distance (outer eye corners); 0 for closed lips. */
-export function mouthOpening(points: Landmarks): number {
+export function mouthOpening(points: readonly Vec2[]): number {
   const upper = points[KEYPOINTS.upperInnerLip];
   const lower = points[KEYPOINTS.lowerInnerLip];
   if (upper === undefined || lower === undefined) {

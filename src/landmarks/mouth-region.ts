@@ -13,12 +13,15 @@
  * 4. The paste: the residual r = α·Δ at R gets a ring of zeros (R + 2) and frame pixel x adds r sampled
  *    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box). Only a square
  *    a little larger than the box can change (pasteWindow); the app samples that square alone.
+ * 5. With an opening ramp [lo, hi], r is first scaled by clamp((opening − lo) / (hi − lo), 0, 1), the
+ *    opening being expression.ts mouthOpening; at 0 nothing changes and the pass is skipped.
  *
  * Geometry is float64 JS math on a few thousand pixels (well under a millisecond), run per driving
  * frame where the render runs (the model worker). The indices come from mouth-region.json, which the
  * landmark image's contours (contours.ts) read too.
  */
 import region from './mouth-region.json' with { type: 'json' };
+import { mouthOpening } from './expression.ts';
 import type { Vec2 } from './geometry.ts';
 
 export const INNER_LIPS: readonly number[] = region.innerLips;
@@ -47,6 +50,16 @@ export function mouthBox(points: readonly Vec2[], pad: number): MouthBox {
     y: (right.y + left.y + upper.y + lower.y) / 4,
     side: Math.max(side, 1e-3),
   };
+}
+
+/**
+ * How much of the mouth generator's residual a driving mouth gets: clamp((opening − lo) / (hi − lo),
+ * 0, 1) (opening: mouthOpening, the inner-lip gap ÷ the outer-eye-corner distance); 1 without a ramp.
+ */
+export function openingGate(points: readonly Vec2[], ramp: readonly [number, number] | undefined): number {
+  if (!ramp) return 1;
+  const [lo, hi] = ramp;
+  return Math.min(Math.max((mouthOpening(points) - lo) / (hi - lo), 0), 1);
 }
 
 /** Frame-pixel positions (x, y per crop pixel, row-major) that the R × R crop's pixel centres sample. */

@@ -5,7 +5,8 @@ import { loadRealFaceFixture } from '../landmarks/real-face-fixture.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { sampleBilinearPixels, warpGrid, warpImage } from '../landmarks/warp.ts';
 import { AVATAR_MOUTH_PSI, AVATAR_PSI, AVATAR_SOURCE_CROPS, AvatarSession, WARP_DISPLAY_SIZE, type AvatarPhoto } from './avatar-session.ts';
-import { mouthBox } from '../landmarks/mouth-region.ts';
+import { interOcularDistance } from '../landmarks/expression.ts';
+import { mouthBox, openingGate } from '../landmarks/mouth-region.ts';
 import { MOUTH_PREFIX } from './plan.ts';
 import { displacePositions } from './compose.ts';
 import { FLOW_RANGE } from './generator.ts';
@@ -284,16 +285,22 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     const mouthModel = createModel(loadPreset('tiny-warp-mouth'));
     const session = new AvatarSession(mouthModel);
     const photo = bigPhoto(9, face);
-    const target = mouthOpen.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
+    // Lips parted by a third of the eye-corner distance: past the preset's opening ramp (gate 1).
+    const midline = (face[13].y + face[14].y) / 2;
+    const part = interOcularDistance(face) / 3;
+    const wide = face.map((p) => (p.y > midline ? { ...p, y: p.y + part } : p));
+    expect(openingGate(wide, mouthModel.config.mouth!.openingRamp)).toBe(1);
+    expect(openingGate(face, mouthModel.config.mouth!.openingRamp)).toBe(0);
+    const target = wide.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
     session.setPhotos([photo]);
     // Zero heads: the frame is the warp, the mouth generator adds nothing.
-    const plain = await session.render(mouthOpen, CROP);
+    const plain = await session.render(wide, CROP);
     expect(meanAbs(plain, warpImage(photo.crop, photo.landmarks, target).image)).toBeLessThan(1);
 
     // A constant Δ with α well above 0 (a zero kernel, a bias): the mouth's square changes, nothing else.
     mouthModel.generator.params.get(`${MOUTH_PREFIX}/output/conv/bias`).assign(tf.tensor1d([1, -1, 1, 3]));
     session.setPhotos([photo]);
-    const painted = await session.render(mouthOpen, CROP);
+    const painted = await session.render(wide, CROP);
     const box = mouthBox(target, mouthModel.config.mouth!.pad);
     const reach = box.side / 2 + box.side / mouthModel.config.mouth!.resolution + 1; // a crop pixel of bilinear spill
     let inside = 0;
@@ -306,6 +313,10 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     }
     expect(outside).toBe(0);
     expect(inside).toBeGreaterThan(0.3 * box.side ** 2);
+    // A closed mouth is below the ramp: no pass runs, the frame is the warp's.
+    const closed = await session.render(face, CROP);
+    const still = face.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
+    expect(meanAbs(closed, warpImage(photo.crop, photo.landmarks, still).image)).toBeLessThan(1);
 
     // Fine-tuning keeps the mouth generator and ψ_m; the saved avatar reloads to the same frame.
     const mouthPsi = Array.from((await session.exportAvatar()).get(AVATAR_MOUTH_PSI)!.data);
@@ -313,7 +324,7 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     for (let i = 0; i < 2; i++) await session.fineTuneStep();
     session.adoptFineTuned();
     session.stopFineTune();
-    const tuned = await session.render(mouthOpen, CROP);
+    const tuned = await session.render(wide, CROP);
     const named = await session.exportAvatar();
     expect(Array.from(named.get(AVATAR_MOUTH_PSI)!.data)).toEqual(mouthPsi);
     const kernel = mouthModel.generator.params.get(`${MOUTH_PREFIX}/down0/conv1/kernel`).dataSync();
@@ -321,18 +332,18 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     session.clear();
     const restored = new AvatarSession(mouthModel);
     restored.importAvatar(named);
-    expect((await restored.render(mouthOpen, CROP)).data).toEqual(tuned.data);
+    expect((await restored.render(wide, CROP)).data).toEqual(tuned.data);
 
     // An avatar saved before the weights had a mouth generator loads and renders without one.
     const old = new Map([...named].filter(([name]) => !name.startsWith(`${MOUTH_PREFIX}/`) && name !== AVATAR_MOUTH_PSI));
     restored.importAvatar(old);
-    const withoutMouth = await restored.render(mouthOpen, CROP);
+    const withoutMouth = await restored.render(wide, CROP);
     expect(differs(withoutMouth, tuned)).toBeGreaterThan(0);
     restored.importAvatar(named);
-    await restored.render(mouthOpen, CROP);
+    await restored.render(wide, CROP);
     const start = tf.memory().numTensors;
     restored.importAvatar(named);
-    await restored.render(mouthOpen, CROP);
+    await restored.render(wide, CROP);
     expect(tf.memory().numTensors).toBe(start);
     restored.clear();
     mouthModel.dispose();

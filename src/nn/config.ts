@@ -73,6 +73,12 @@ export interface MouthConfig {
   readonly alphaBias: number;
   readonly alphaLipGain: number;
   readonly alphaBorder: number;
+  /**
+   * [lo, hi] of the driving mouth's opening (expression.ts mouthOpening): the residual is scaled by
+   * clamp((opening − lo) / (hi − lo), 0, 1), so a mouth a warp can draw (closed, barely open) is left
+   * as it is and the pass is skipped there. Absent: always applied.
+   */
+  readonly openingRamp?: readonly [number, number];
 }
 
 export interface DiscriminatorConfig {
@@ -260,6 +266,13 @@ function validateMouth(raw: unknown, input: unknown, problems: string[]): void {
     if (!isFiniteNumber(m[key])) problems.push(`mouth.${key} must be a finite number`);
   }
   if (!isFiniteNumber(m.pad) || (m.pad as number) < 0) problems.push('mouth.pad must be a finite number ≥ 0');
+  const ramp = m.openingRamp;
+  if (
+    ramp !== undefined &&
+    !(Array.isArray(ramp) && ramp.length === 2 && ramp.every(isFiniteNumber) && 0 <= ramp[0] && ramp[0] < ramp[1])
+  ) {
+    problems.push('mouth.openingRamp must be [lo, hi] with 0 ≤ lo < hi');
+  }
   if (problems.length > before) return;
   const [resolution, downBlocks, border] = [m.resolution, m.downBlocks, m.alphaBorder] as number[];
   if (resolution % 2 ** downBlocks !== 0) problems.push(`mouth.resolution ${resolution} is not divisible by 2^mouth.downBlocks`);

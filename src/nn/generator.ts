@@ -66,6 +66,8 @@ export interface GeneratorOutput {
 export type MouthGenerator = Omit<Generator, 'mouth' | 'dispose'> & {
   /** The crop's side: the inner lips' extent plus 2·pad outer-eye-corner distances (config.mouth.pad). */
   readonly pad: number;
+  /** config.mouth.openingRamp: the driving mouth's openings over which the pass fades in. */
+  readonly openingRamp?: readonly [number, number];
 };
 
 export interface Generator {
@@ -140,6 +142,7 @@ export function createGenerator(config: NetConfig, seed = 2): Generator {
     ...forward(mouthConfig, generatorPlan(mouthConfig, MOUTH_PREFIX), params, MOUTH_PROJECTION_KERNEL),
     params,
     pad: config.mouth!.pad,
+    openingRamp: config.mouth!.openingRamp,
   };
   return { ...forward(config, plan, params, PROJECTION_KERNEL), params, mouth, dispose: () => params.dispose() };
 }

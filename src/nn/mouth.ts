@@ -5,7 +5,7 @@
 // gathers there) and on a frame's float values (WASM / CPU, where compose.ts builds the frame in JS).
 import * as tf from '@tensorflow/tfjs';
 import type { Vec2 } from '../landmarks/geometry.ts';
-import { cropPositions, lipMasks, mouthBox, pastePositions, pasteWindow, zeroRing } from '../landmarks/mouth-region.ts';
+import { cropPositions, lipMasks, mouthBox, openingGate, pastePositions, pasteWindow, zeroRing } from '../landmarks/mouth-region.ts';
 import { sampleBilinearPixels, sampleWarpGrid } from '../landmarks/warp.ts';
 import type { MouthGenerator } from './generator.ts';
 import { IMAGE_CHANNELS, LIP_CHANNELS } from './plan.ts';
@@ -18,24 +18,28 @@ export interface MouthPass {
   readonly weights?: WeightSource;
 }
 
-/** The residual α·Δ [1, R, R, 3] for a crop [1, R, R, 3] and the lips. */
-function residual(pass: MouthPass, crop: tf.Tensor4D, lips: tf.Tensor4D): tf.Tensor4D {
+/** The residual gate·α·Δ [1, R, R, 3] for a crop [1, R, R, 3] and the lips. */
+function residual(pass: MouthPass, crop: tf.Tensor4D, lips: tf.Tensor4D, gate: number): tf.Tensor4D {
   const out = pass.generator.render(pass.psi, { landmarks: lips, warped: crop }, pass.weights);
-  return tf.mul(out.alpha as tf.Tensor4D, out.delta as tf.Tensor4D) as tf.Tensor4D;
+  const r = tf.mul(out.alpha as tf.Tensor4D, out.delta as tf.Tensor4D) as tf.Tensor4D;
+  return gate === 1 ? r : (tf.mul(r, gate) as tf.Tensor4D);
 }
 
 /**
  * `frame` [1, F, F, 3] (in [-1, 1]) with the mouth repainted around `points` (the driving landmarks
- * in the frame's pixels), on the frame's backend; the caller owns the result.
+ * in the frame's pixels), on the frame's backend; the caller owns the result, which is `frame`
+ * itself where the opening ramp gates the mouth off (a mouth the warp draws: no pass runs).
  */
 export function refineMouth(pass: MouthPass, frame: tf.Tensor4D, points: readonly Vec2[]): tf.Tensor4D {
   const frameSize = frame.shape[1];
   const size = pass.generator.config.resolution;
+  const gate = openingGate(points, pass.generator.openingRamp);
+  if (gate === 0) return frame;
   return tf.tidy(() => {
     const box = mouthBox(points, pass.generator.pad);
     const lips = tf.tensor4d(lipMasks(points, box, size), [1, size, size, LIP_CHANNELS]);
     const crop = sampleWarpGrid(frame, cropPositions(box, size));
-    const ringed = tf.pad(residual(pass, crop, lips), [
+    const ringed = tf.pad(residual(pass, crop, lips, gate), [
       [0, 0],
       [1, 1],
       [1, 1],
@@ -63,10 +67,12 @@ export function refineMouth(pass: MouthPass, frame: tf.Tensor4D, points: readonl
  */
 export function refineMouthValues(pass: MouthPass, values: Float32Array, frameSize: number, points: readonly Vec2[]): void {
   const size = pass.generator.config.resolution;
+  const gate = openingGate(points, pass.generator.openingRamp);
+  if (gate === 0) return;
   const box = mouthBox(points, pass.generator.pad);
   const out = tf.tidy(() => {
     const crop = tf.tensor4d(sampleBilinearPixels(values, frameSize, IMAGE_CHANNELS, cropPositions(box, size)), [1, size, size, 3]);
-    return residual(pass, crop, tf.tensor4d(lipMasks(points, box, size), [1, size, size, LIP_CHANNELS]));
+    return residual(pass, crop, tf.tensor4d(lipMasks(points, box, size), [1, size, size, LIP_CHANNELS]), gate);
   });
   let ringed: Float32Array;
   try {

@@ -260,6 +260,8 @@ describe('PRESET_NAMES', () => {
       [{ alphaLipGain: '4' }, 'mouth.alphaLipGain must be a finite number'],
       [{ minChannels: 16 }, 'mouth.minChannels exceeds mouth.maxChannels'],
       [{ resolution: 0 }, 'mouth.resolution must be an integer ≥ 1'],
+      [{ openingRamp: [0.2, 0.1] }, 'mouth.openingRamp must be [lo, hi] with 0 ≤ lo < hi'],
+      [{ openingRamp: [0.1] }, 'mouth.openingRamp must be [lo, hi] with 0 ≤ lo < hi'],
     ];
     for (const [change, message] of cases) {
       expect(() => validateConfig({ ...raw, mouth: { ...m, ...change } })).toThrow(message);

@@ -9,7 +9,7 @@ import json
 import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS_PATH = REPO_ROOT / "src" / "nn" / "configs.json"
@@ -71,7 +71,8 @@ class MouthConfig:
     frame's own resolution (mouth_region.py): it reads the shown frame's crop there and the lips'
     polygons, and adds α·Δ back into the frame. Its AdaIN comes from the same embedding through its
     own projection; its α starts near 0 (alpha_bias), higher inside the inner lips (alpha_lip_gain),
-    and falls to 0 over its crop's outer alpha_border pixels, so the paste has no seam."""
+    and falls to 0 over its crop's outer alpha_border pixels, so the paste has no seam; with
+    opening_ramp it fades in as the driving mouth opens."""
 
     resolution: int
     min_channels: int
@@ -83,6 +84,10 @@ class MouthConfig:
     alpha_bias: float
     alpha_lip_gain: float
     alpha_border: int
+    # (lo, hi) of the driving mouth's opening (mouth.py mouth_opening): the residual is scaled by
+    # clamp((opening − lo) / (hi − lo), 0, 1), so a mouth a warp can draw (closed, barely open) is
+    # left as it is, and the pass is skipped there. None: always applied.
+    opening_ramp: Optional[Tuple[float, float]] = None
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -95,6 +100,7 @@ class MouthConfig:
             "alphaBias": self.alpha_bias,
             "alphaLipGain": self.alpha_lip_gain,
             "alphaBorder": self.alpha_border,
+            **({"openingRamp": list(self.opening_ramp)} if self.opening_ramp is not None else {}),
         }
 
 
@@ -262,6 +268,11 @@ def _mouth_config(raw: Any, generator_input: str, problems: List[str]) -> Option
             problems.append(f"mouth.{key} must be a finite number")
     if not _finite(m.get("pad")) or m.get("pad") < 0:
         problems.append("mouth.pad must be a finite number ≥ 0")
+    ramp = m.get("openingRamp")
+    if ramp is not None and not (
+        isinstance(ramp, (list, tuple)) and len(ramp) == 2 and all(_finite(v) for v in ramp) and 0 <= ramp[0] < ramp[1]
+    ):
+        problems.append("mouth.openingRamp must be [lo, hi] with 0 ≤ lo < hi")
     if len(problems) > before:
         return None
     if m["resolution"] % 2 ** m["downBlocks"] != 0:
@@ -280,6 +291,7 @@ def _mouth_config(raw: Any, generator_input: str, problems: List[str]) -> Option
         float(m["alphaBias"]),
         float(m["alphaLipGain"]),
         int(m["alphaBorder"]),
+        None if ramp is None else (float(ramp[0]), float(ramp[1])),
     )
 
 

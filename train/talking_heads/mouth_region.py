@@ -12,6 +12,8 @@ short, for a frame of side F with landmarks in its pixels (pixel (i, j) centred 
    inside by the even-odd rule) to the lip loop, clamped to [0, 1].
 4. The paste: the residual r = α·Δ at R gets a ring of zeros (R + 2) and frame pixel x adds r sampled
    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box).
+5. With an opening ramp (lo, hi), r is first scaled by clamp((opening − lo) / (hi − lo), 0, 1), the
+   opening being the inner-lip gap ÷ the outer-eye-corner distance (mouth.py); at 0 nothing changes.
 
 Indices come from src/landmarks/mouth-region.json, which the landmark image's contours also read.
 """
@@ -25,6 +27,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from .config import REPO_ROOT
+from .mouth import mouth_opening
 from .warp import sample
 
 REGION = json.loads((REPO_ROOT / "src" / "landmarks" / "mouth-region.json").read_text(encoding="utf-8"))
@@ -102,6 +105,14 @@ def paste(frame: Tensor, residual: Tensor, box: Tensor) -> Tensor:
     """frame [B, C, F, F] + the residual [B, C, R, R] resampled from the box onto the frame."""
     ringed = F.pad(residual, (1, 1, 1, 1))
     return frame + sample(ringed, paste_positions(box, frame.shape[-1], residual.shape[-1]).to(residual.dtype))
+
+
+def opening_gate(points: Tensor, ramp: Tuple[float, float]) -> Tensor:
+    """[B] float64: clamp((opening − lo) / (hi − lo), 0, 1) of the driving mouths (points
+    [B, 478, ≥2]; opening as mouth.py mouth_opening, the inner-lip gap ÷ the outer-eye-corner
+    distance): 0 where a warp draws the mouth well enough (closed, barely open), 1 wide open."""
+    lo, hi = ramp
+    return ((mouth_opening(points[..., :2].double()) - lo) / (hi - lo)).clamp(0, 1)
 
 
 def region(points: Tensor, pad: float, size: int) -> Tuple[Tensor, Tensor]:

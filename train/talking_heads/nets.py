@@ -205,15 +205,22 @@ class MouthGenerator(Generator):
         config = mouth_net_config(parent)
         super().__init__(config, generator_plan(config, MOUTH_PREFIX), MOUTH_PREFIX)
         self.pad = parent.mouth.pad
+        self.opening_ramp = parent.mouth.opening_ramp
 
     def refine(self, psi: Tensor, frame: Tensor, points: Tensor):
         """(frame + the pasted α·Δ, the mouth's GeneratorOutput) for shown frames [B, 3, F, F] and
-        their driving points [B, 478, ≥2] in frame pixels."""
+        their driving points [B, 478, ≥2] in frame pixels; with config.mouth.openingRamp, α·Δ scaled
+        by the driving mouth's opening gate (the output's α too)."""
         size = self.config.resolution
         box, lips = mouth_region.region(points, self.pad, size)
         crop = mouth_region.crop(frame.float(), box, size)
         out = self.render(psi, GeneratorInputs(lips.to(crop.device), crop))
-        return mouth_region.paste(frame.float(), out.frame - crop, box), out
+        residual = out.frame - crop
+        if self.opening_ramp is not None:
+            gate = mouth_region.opening_gate(points, self.opening_ramp).to(residual)[:, None, None, None]
+            residual = residual * gate
+            out = out._replace(alpha=out.alpha * gate)
+        return mouth_region.paste(frame.float(), residual, box), out
 
 
 class DiscriminatorOutput(NamedTuple):

@@ -25,6 +25,17 @@ def face(size: float, shift=(0.0, 0.0)) -> torch.Tensor:
     return (load_mesh().canonical.float() * size + torch.tensor(shift))[None]
 
 
+def opened(points: torch.Tensor, opening: float) -> torch.Tensor:
+    """points [B, 478, 2] with everything below the lips' midline moved down (or up) so that the
+    inner-lip gap is about `opening` × the outer-eye-corner distance (mouth.py mouth_opening)."""
+    out = points.clone()
+    eyes = (points[:, 263] - points[:, 33]).norm(dim=-1)
+    gap = (points[:, 14] - points[:, 13]).norm(dim=-1)
+    below = points[..., 1] > ((points[:, 13, 1] + points[:, 14, 1]) / 2)[:, None]
+    out[..., 1] += below * (opening * eyes - gap)[:, None]
+    return out
+
+
 class RegionTest(unittest.TestCase):
     def test_box_centres_on_the_inner_lips_and_scales_with_the_face(self) -> None:
         points = face(256)
@@ -66,6 +77,11 @@ class RegionTest(unittest.TestCase):
         # Orientation does not matter (even-odd rule).
         self.assertTrue(torch.equal(mr.polygon_mask(square.flip(1), 16), mr.polygon_mask(square, 16)))
 
+    def test_opening_gate_ramps_from_lo_to_hi(self) -> None:
+        points = torch.cat([opened(face(256), opening) for opening in (0.05, 0.1, 0.15, 0.3)])
+        gate = mr.opening_gate(points, (0.1, 0.2))
+        self.assertTrue(torch.allclose(gate, torch.tensor([0.0, 0.0, 0.5, 1.0], dtype=gate.dtype), atol=1e-3))
+
     def test_lips_of_an_open_mouth(self) -> None:
         points = face(256)
         box, lips = mr.region(points, 0.25, 64)
@@ -87,6 +103,7 @@ class MouthGeneratorTest(unittest.TestCase):
             "mouth.alphaLipGain must be a finite number": {"alphaLipGain": "4"},
             "mouth.minChannels exceeds mouth.maxChannels": {"minChannels": 16},
             "mouth.resolution must be an integer ≥ 1": {"resolution": 0},
+            "mouth.openingRamp must be \\[lo, hi\\] with 0 ≤ lo < hi": {"openingRamp": [0.2, 0.1]},
         }
         for message, change in cases.items():
             with self.assertRaisesRegex(ValueError, message.replace("^", r"\^")):
@@ -101,7 +118,7 @@ class MouthGeneratorTest(unittest.TestCase):
         torch.manual_seed(0)
         _, generator, _ = build_networks(load_preset("tiny-warp-mouth"))
         mouth = generator.mouth
-        points = face(64)
+        points = opened(face(64), 0.3)  # past the preset's opening ramp: the gate is 1
         frame = torch.rand(1, 3, 64, 64) * 2 - 1
         psi = mouth.psi_from_embedding(torch.randn(1, generator.config.embed_dim))
         refined, out = mouth.refine(psi, frame, points)
@@ -111,6 +128,13 @@ class MouthGeneratorTest(unittest.TestCase):
         ramp = torch.clamp((torch.minimum(torch.arange(16.0), 15 - torch.arange(16.0)) + 0.5) / m.alpha_border, max=1)
         expected = torch.sigmoid(m.alpha_bias + m.alpha_lip_gain * lips[:, :1]) * ramp[:, None] * ramp[None, :]
         self.assertLess(float((out.alpha - expected).abs().max()), 1e-6)
+        # Half-way up the opening ramp α (and so α·Δ) is halved; below it, zero.
+        for opening, gate in ((0.15, 0.5), (0.0, 0.0)):
+            points = opened(face(64), opening)
+            _, lips = mr.region(points, mouth.pad, 16)
+            ungated = torch.sigmoid(m.alpha_bias + m.alpha_lip_gain * lips[:, :1]) * ramp[:, None] * ramp[None, :]
+            _, out = mouth.refine(psi, frame, points)
+            self.assertLess(float((out.alpha - gate * ungated).abs().max()), 2e-3)
 
     def test_warm_start_keeps_the_frame_and_training_only_the_mouth_moves_only_the_mouth(self) -> None:
         torch.manual_seed(0)
