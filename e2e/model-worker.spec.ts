@@ -66,8 +66,8 @@ test.describe('model worker', () => {
         for (let i = 0; i < size * size; i++) data.set([128, 128, 128, 255], i * 4);
         const s = size / Math.max(fixture.width, fixture.height);
         const closed = fixture.landmarks.map((p) => ({ x: p.x * s, y: p.y * s, z: p.z * s }));
-        // The fixture's lips are closed, under the test weights' opening ramp: part them by a third
-        // of the eye-corner distance (gate 1), for the photo and the driver alike.
+        // The fixture's lips are closed: the photo keeps them so, the driver parts them by a third of
+        // the eye-corner distance (past the test weights' opening ramp: gate 1).
         const midline = (closed[13].y + closed[14].y) / 2;
         const part = Math.hypot(closed[263].x - closed[33].x, closed[263].y - closed[33].y) / 3;
         const points = closed.map((p) => (p.y > midline ? { ...p, y: p.y + part } : p));
@@ -75,7 +75,7 @@ test.describe('model worker', () => {
         for (const backend of ['webgpu', 'cpu'] as const) {
           const w = window.lab.avatarWorker();
           const model = await w.init({ weightsUrl: weights, backends: [backend] });
-          await w.createAvatar([{ crop: { width: size, height: size, data }, landmarks: points }]);
+          await w.createAvatar([{ crop: { width: size, height: size, data }, landmarks: closed }]);
           const first = await w.render(points, size);
           const before = await w.memory();
           for (let i = 0; i < 5; i++) await w.render(points, size);

@@ -49,18 +49,23 @@ describe('mouthBox', () => {
 });
 
 describe('opening gate', () => {
-  it('ramps from 0 at lo to 1 at hi of the inner-lip gap ÷ the eye-corner distance; 1 without a ramp', () => {
+  it('ramps from 0 at lo to 1 at hi of how much wider the driving mouth opens than the photo’s; 1 without a ramp', () => {
     const points = face();
     const eyes = Math.hypot(points[263].x - points[33].x, points[263].y - points[33].y);
     const midline = (points[13].y + points[14].y) / 2;
     const gap = points[14].y - points[13].y;
     const opened = (opening: number) => points.map((p) => (p.y > midline ? { ...p, y: p.y + opening * eyes - gap } : p));
-    const gates = [0.05, 0.1, 0.15, 0.3].map((o) => openingGate(opened(o), [0.1, 0.2]));
+    const closed = opened(0);
+    const gates = [0.05, 0.1, 0.15, 0.3].map((o) => openingGate(opened(o), closed, [0.1, 0.2]));
     expect(gates[0]).toBe(0);
     expect(gates[1]).toBeCloseTo(0, 2);
     expect(gates[2]).toBeCloseTo(0.5, 2);
     expect(gates[3]).toBe(1);
-    expect(openingGate(opened(0), undefined)).toBe(1);
+    // Against a photo whose mouth is as open, nothing (the warp shows its own teeth); any units.
+    const half = (points: Vec2[]) => points.map((p) => ({ x: p.x / 2, y: p.y / 2 }));
+    expect(openingGate(opened(0.3), half(opened(0.3)), [0.1, 0.2])).toBe(0);
+    expect(openingGate(opened(0.3), half(opened(0.15)), [0.1, 0.2])).toBeCloseTo(0.5, 2);
+    expect(openingGate(opened(0), opened(0.3), undefined)).toBe(1);
   });
 });
 

@@ -13,8 +13,9 @@
  * 4. The paste: the residual r = α·Δ at R gets a ring of zeros (R + 2) and frame pixel x adds r sampled
  *    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box). Only a square
  *    a little larger than the box can change (pasteWindow); the app samples that square alone.
- * 5. With an opening ramp [lo, hi], r is first scaled by clamp((opening − lo) / (hi − lo), 0, 1), the
- *    opening being expression.ts mouthOpening; at 0 nothing changes and the pass is skipped.
+ * 5. With an opening ramp [lo, hi], r is first scaled by clamp((d − lo) / (hi − lo), 0, 1), d being how
+ *    much wider the driving mouth opens than the shown photo's (expression.ts mouthOpening); at 0
+ *    nothing changes and the pass is skipped.
  *
  * Geometry is float64 JS math on a few thousand pixels (well under a millisecond), run per driving
  * frame where the render runs (the model worker). The indices come from mouth-region.json, which the
@@ -53,13 +54,16 @@ export function mouthBox(points: readonly Vec2[], pad: number): MouthBox {
 }
 
 /**
- * How much of the mouth generator's residual a driving mouth gets: clamp((opening − lo) / (hi − lo),
- * 0, 1) (opening: mouthOpening, the inner-lip gap ÷ the outer-eye-corner distance); 1 without a ramp.
+ * How much of the mouth generator's residual a driving mouth gets: clamp((d − lo) / (hi − lo), 0, 1)
+ * for d = the driving mouth's opening (`points`) minus that of the photo warped onto it
+ * (`sourcePoints`; openings: mouthOpening, the inner-lip gap ÷ the outer-eye-corner distance, so
+ * the two may be in any units): 0 where the warp draws the mouth from the photo's own pixels, 1
+ * where it stretches the lips over an opening the photo does not show; 1 without a ramp.
  */
-export function openingGate(points: readonly Vec2[], ramp: readonly [number, number] | undefined): number {
+export function openingGate(points: readonly Vec2[], sourcePoints: readonly Vec2[], ramp: readonly [number, number] | undefined): number {
   if (!ramp) return 1;
   const [lo, hi] = ramp;
-  return Math.min(Math.max((mouthOpening(points) - lo) / (hi - lo), 0), 1);
+  return Math.min(Math.max((mouthOpening(points) - mouthOpening(sourcePoints) - lo) / (hi - lo), 0), 1);
 }
 
 /** Frame-pixel positions (x, y per crop pixel, row-major) that the R × R crop's pixel centres sample. */

@@ -289,8 +289,8 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     const midline = (face[13].y + face[14].y) / 2;
     const part = interOcularDistance(face) / 3;
     const wide = face.map((p) => (p.y > midline ? { ...p, y: p.y + part } : p));
-    expect(openingGate(wide, mouthModel.config.mouth!.openingRamp)).toBe(1);
-    expect(openingGate(face, mouthModel.config.mouth!.openingRamp)).toBe(0);
+    expect(openingGate(wide, face, mouthModel.config.mouth!.openingRamp)).toBe(1);
+    expect(openingGate(face, face, mouthModel.config.mouth!.openingRamp)).toBe(0);
     const target = wide.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));
     session.setPhotos([photo]);
     // Zero heads: the frame is the warp, the mouth generator adds nothing.

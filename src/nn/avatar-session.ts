@@ -323,7 +323,7 @@ export class AvatarSession {
         const warped = sampleWarpGrid(photo, this.displayPositions(sources, j, target, flow));
         const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
         const frame = tf.add(warped, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
-        return renderer.mouth ? refineMouth(renderer.mouth, frame, target) : frame;
+        return renderer.mouth ? refineMouth(renderer.mouth, frame, target, sources.points[j]) : frame;
       });
     } finally {
       tf.dispose([out.alpha, out.delta, ...(out.flow ? [out.flow] : [])]);
@@ -394,7 +394,7 @@ export class AvatarSession {
         const crop = sources.cropValues.subarray(j * d * d * 3, (j + 1) * d * d * 3);
         const warped = sampleBilinearPixels(crop, d, 3, this.displayPositions(sources, j, target, flow?.dataSync()));
         const frame = composeWarpGuidedValues(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
-        if (renderer.mouth) refineMouthValues(renderer.mouth, frame, d, target);
+        if (renderer.mouth) refineMouthValues(renderer.mouth, frame, d, target, sources.points[j]);
         return signedToRgba(frame, d);
       } finally {
         tf.dispose([alpha, delta, ...(flow ? [flow] : [])]);

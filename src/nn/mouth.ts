@@ -27,13 +27,14 @@ function residual(pass: MouthPass, crop: tf.Tensor4D, lips: tf.Tensor4D, gate: n
 
 /**
  * `frame` [1, F, F, 3] (in [-1, 1]) with the mouth repainted around `points` (the driving landmarks
- * in the frame's pixels), on the frame's backend; the caller owns the result, which is `frame`
- * itself where the opening ramp gates the mouth off (a mouth the warp draws: no pass runs).
+ * in the frame's pixels), on the frame's backend; `sourcePoints` are the landmarks of the photo the
+ * frame was warped from (any units), for the opening gate. The caller owns the result, which is
+ * `frame` itself where the gate is 0 (a mouth the warp draws from the photo: no pass runs).
  */
-export function refineMouth(pass: MouthPass, frame: tf.Tensor4D, points: readonly Vec2[]): tf.Tensor4D {
+export function refineMouth(pass: MouthPass, frame: tf.Tensor4D, points: readonly Vec2[], sourcePoints: readonly Vec2[]): tf.Tensor4D {
   const frameSize = frame.shape[1];
   const size = pass.generator.config.resolution;
-  const gate = openingGate(points, pass.generator.openingRamp);
+  const gate = openingGate(points, sourcePoints, pass.generator.openingRamp);
   if (gate === 0) return frame;
   return tf.tidy(() => {
     const box = mouthBox(points, pass.generator.pad);
@@ -65,9 +66,15 @@ export function refineMouth(pass: MouthPass, frame: tf.Tensor4D, points: readonl
  * The same on a frame's values ([F, F, 3] row-major, in [-1, 1]), changed in place: the crop and the
  * paste in JS, the mouth generator on the model's backend (WASM / CPU).
  */
-export function refineMouthValues(pass: MouthPass, values: Float32Array, frameSize: number, points: readonly Vec2[]): void {
+export function refineMouthValues(
+  pass: MouthPass,
+  values: Float32Array,
+  frameSize: number,
+  points: readonly Vec2[],
+  sourcePoints: readonly Vec2[],
+): void {
   const size = pass.generator.config.resolution;
-  const gate = openingGate(points, pass.generator.openingRamp);
+  const gate = openingGate(points, sourcePoints, pass.generator.openingRamp);
   if (gate === 0) return;
   const box = mouthBox(points, pass.generator.pad);
   const out = tf.tidy(() => {

@@ -21,7 +21,7 @@ import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
 import { computeEmbedding, createRenderer } from './ff.ts';
 import { createGenerator, type Generator, type GeneratorInputs } from './generator.ts';
-import { cropPositions, lipMasks, mouthBox } from '../landmarks/mouth-region.ts';
+import { cropPositions, lipMasks, mouthBox, openingGate } from '../landmarks/mouth-region.ts';
 import { sampleBilinearPixels } from '../landmarks/warp.ts';
 import { refineMouth, refineMouthValues } from './mouth.ts';
 import { MOUTH_PREFIX } from './plan.ts';
@@ -237,11 +237,13 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
     const frames = fixture('mouth_frames') as tf.Tensor4D;
     const frameSize = frames.shape[1];
     const allPoints = fixture('mouth_points').arraySync() as number[][][];
+    const allSources = fixture('mouth_source_points').arraySync() as number[][][];
     const boxes = fixture('mouth_box').arraySync() as number[][];
     const crops: tf.Tensor4D[] = [];
     const lips: tf.Tensor4D[] = [];
     const refined: tf.Tensor4D[] = [];
     const valuesPath: tf.Tensor4D[] = [];
+    const gates: number[] = [];
     allPoints.forEach((rows, b) => {
       const points = rows.map(([x, y]) => ({ x, y }));
       const box = mouthBox(points, mouth.pad);
@@ -251,9 +253,12 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
       crops.push(tf.tensor4d(sampleBilinearPixels(values, frameSize, 3, cropPositions(box, size)), [1, size, size, 3]));
       lips.push(tf.tensor4d(lipMasks(points, box, size), [1, size, size, 2]));
       const pass = { generator: mouth, psi };
-      refined.push(refineMouth(pass, frame, points));
+      const sourcePoints = allSources[b].map(([x, y]) => ({ x, y }));
+      const gate = openingGate(points, sourcePoints, mouth.openingRamp);
+      gates.push(gate);
+      refined.push(refineMouth(pass, frame, points, sourcePoints));
       const copy = Float32Array.from(values);
-      refineMouthValues(pass, copy, frameSize, points);
+      refineMouthValues(pass, copy, frameSize, points, sourcePoints);
       valuesPath.push(tf.tensor4d(copy, [1, frameSize, frameSize, 3]));
     });
     const crop = tf.concat(crops) as tf.Tensor4D;
@@ -265,7 +270,13 @@ describe.skipIf(skipRequested).each(PRESETS)('TS ↔ PyTorch parity (%s preset)'
     expectClose(out.delta as tf.Tensor, 'mouth_delta');
     expectClose(tf.concat(refined), 'mouth_refined');
     expectClose(tf.concat(valuesPath), 'mouth_refined');
-    // The mouth changed the frame (else the comparison above says nothing about the paste).
+    // The fixture's two mouths sit inside and past the ramp (so both the scaling and the plain pass
+    // are compared), and the mouth changed the frame (else the comparison says nothing about the paste).
+    if (mouth.openingRamp) {
+      expect(gates[0]).toBeGreaterThan(0.1);
+      expect(gates[0]).toBeLessThan(0.9);
+      expect(gates[1]).toBe(1);
+    }
     expect(tf.max(tf.abs(tf.sub(tf.concat(refined), frames))).dataSync()[0]).toBeGreaterThan(0.05);
   });
 

@@ -171,7 +171,7 @@ def main(argv=None) -> int:
                     fake, real = compose(warped, out, image, position), to_tensor(twin[0][tgt])
                 if generator.mouth is not None:  # the mouth generator repaints around the mouth (config.mouth)
                     mouth_psi = generator.mouth.psi_from_embedding(e_hat)
-                    fake = generator.mouth.refine(mouth_psi.expand(len(tgt), -1), fake, frame_points[tgt])[0]
+                    fake = generator.mouth.refine(mouth_psi.expand(len(tgt), -1), fake, frame_points[tgt], frame_points[chosen])[0]
             return fake, real, warped, chosen
 
         fake, real, warped, chosen = frames(tgt)

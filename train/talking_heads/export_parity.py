@@ -149,13 +149,16 @@ def discriminator_training_arrays(D: Discriminator, frames: Tensor, landmarks: T
 
 def mouth_arrays(G: Generator, e_hat: Tensor, rng: torch.Generator) -> Dict[str, np.ndarray]:
     """The mouth generator's pass (config.mouth) over random frames of 3× its size, driven by the
-    canonical face with its lower lip pulled down and jittered landmarks: ψ_m, the box, the lips, the
-    crop, α, Δ and the refined frames."""
+    canonical face with its lower lip pulled down and jittered landmarks (the warped photo: the
+    canonical face): ψ_m, the box, the lips, the crop, α, Δ and the refined frames."""
     mouth = G.mouth
     size = 3 * mouth.config.resolution
     canonical = load_mesh().canonical.float()
     points = canonical[None].repeat(BATCH, 1, 1) * size + torch.randn((BATCH, canonical.shape[0], 2), generator=rng) * 0.3
     lower = canonical[:, 1] > canonical[14, 1] - 1e-6  # the lower lip and everything below it
+    # The photo the warp drew from: the canonical face, lips nearly closed (the opening gate reads the
+    # driving mouth's opening over its).
+    source_points = canonical[None].repeat(BATCH, 1, 1) * size
     points[:, lower, 1] += torch.tensor([0.02, 0.05])[:, None] * size  # two different openings
     frames = torch.rand((BATCH, 3, size, size), generator=rng) * 2 - 1
     with torch.no_grad():
@@ -163,9 +166,10 @@ def mouth_arrays(G: Generator, e_hat: Tensor, rng: torch.Generator) -> Dict[str,
         box, lips = mouth_region.region(points, mouth.pad, mouth.config.resolution)
         crop = mouth_region.crop(frames, box, mouth.config.resolution)
         out = mouth.render(psi.expand(BATCH, -1), GeneratorInputs(lips, crop))
-        refined, _ = mouth.refine(psi.expand(BATCH, -1), frames, points)
+        refined, _ = mouth.refine(psi.expand(BATCH, -1), frames, points, source_points)
     return {
         "mouth_points": points.numpy(),
+        "mouth_source_points": source_points.numpy(),
         "mouth_frames": nhwc(frames),
         "mouth_psi": psi.numpy(),
         "mouth_box": box.float().numpy(),

@@ -12,8 +12,9 @@ short, for a frame of side F with landmarks in its pixels (pixel (i, j) centred 
    inside by the even-odd rule) to the lip loop, clamped to [0, 1].
 4. The paste: the residual r = α·Δ at R gets a ring of zeros (R + 2) and frame pixel x adds r sampled
    at (x + 0.5 − (c − s/2))·R/s + 1 (bilinear, edge-clamped: 0 outside the box).
-5. With an opening ramp (lo, hi), r is first scaled by clamp((opening − lo) / (hi − lo), 0, 1), the
-   opening being the inner-lip gap ÷ the outer-eye-corner distance (mouth.py); at 0 nothing changes.
+5. With an opening ramp (lo, hi), r is first scaled by clamp((d − lo) / (hi − lo), 0, 1), d being how
+   much wider the driving mouth opens than the shown photo's (openings: the inner-lip gap ÷ the
+   outer-eye-corner distance, mouth.py); at 0 nothing changes.
 
 Indices come from src/landmarks/mouth-region.json, which the landmark image's contours also read.
 """
@@ -107,12 +108,15 @@ def paste(frame: Tensor, residual: Tensor, box: Tensor) -> Tensor:
     return frame + sample(ringed, paste_positions(box, frame.shape[-1], residual.shape[-1]).to(residual.dtype))
 
 
-def opening_gate(points: Tensor, ramp: Tuple[float, float]) -> Tensor:
-    """[B] float64: clamp((opening − lo) / (hi − lo), 0, 1) of the driving mouths (points
-    [B, 478, ≥2]; opening as mouth.py mouth_opening, the inner-lip gap ÷ the outer-eye-corner
-    distance): 0 where a warp draws the mouth well enough (closed, barely open), 1 wide open."""
+def opening_gate(points: Tensor, source_points: Tensor, ramp: Tuple[float, float]) -> Tensor:
+    """[B] float64: clamp((d − lo) / (hi − lo), 0, 1) for d = the driving mouth's opening (points
+    [B, 478, ≥2]) minus that of the photo warped onto it (source_points, same shape), each as
+    mouth.py mouth_opening (the inner-lip gap ÷ the outer-eye-corner distance): 0 where the warp
+    draws the mouth from the photo's own pixels (opened no wider than the photo's), 1 where it must
+    stretch the lips over an opening the photo does not show."""
     lo, hi = ramp
-    return ((mouth_opening(points[..., :2].double()) - lo) / (hi - lo)).clamp(0, 1)
+    wider = mouth_opening(points[..., :2].double()) - mouth_opening(source_points[..., :2].double())
+    return ((wider - lo) / (hi - lo)).clamp(0, 1)
 
 
 def region(points: Tensor, pad: float, size: int) -> Tuple[Tensor, Tensor]:

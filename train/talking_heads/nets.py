@@ -207,17 +207,20 @@ class MouthGenerator(Generator):
         self.pad = parent.mouth.pad
         self.opening_ramp = parent.mouth.opening_ramp
 
-    def refine(self, psi: Tensor, frame: Tensor, points: Tensor):
+    def refine(self, psi: Tensor, frame: Tensor, points: Tensor, source_points: Optional[Tensor] = None):
         """(frame + the pasted α·Δ, the mouth's GeneratorOutput) for shown frames [B, 3, F, F] and
-        their driving points [B, 478, ≥2] in frame pixels; with config.mouth.openingRamp, α·Δ scaled
-        by the driving mouth's opening gate (the output's α too)."""
+        their driving points [B, 478, ≥2] in frame pixels; with config.mouth.openingRamp, α·Δ (and
+        the output's α) scaled by the opening gate of the driving mouth over the warped photo's
+        (source_points [B, 478, ≥2], any scale: the gate reads ratios)."""
         size = self.config.resolution
         box, lips = mouth_region.region(points, self.pad, size)
         crop = mouth_region.crop(frame.float(), box, size)
         out = self.render(psi, GeneratorInputs(lips.to(crop.device), crop))
         residual = out.frame - crop
         if self.opening_ramp is not None:
-            gate = mouth_region.opening_gate(points, self.opening_ramp).to(residual)[:, None, None, None]
+            if source_points is None:
+                raise ValueError("refine: config.mouth.openingRamp needs the warped photo's landmarks (source_points)")
+            gate = mouth_region.opening_gate(points, source_points, self.opening_ramp).to(residual)[:, None, None, None]
             residual = residual * gate
             out = out._replace(alpha=out.alpha * gate)
         return mouth_region.paste(frame.float(), residual, box), out

@@ -229,14 +229,16 @@ class MetaTrainer:
         """The target's landmarks in the shown frame's pixels (the display twin's when there is one)."""
         return self.sampler.display_points[ep.target_index] if self.display_size else ep.target_points
 
-    def refine_mouth(self, ep: Episode, e_hat: Tensor, shown: Tensor) -> Tuple[Tensor, Optional[GeneratorOutput]]:
+    def refine_mouth(self, ep: Episode, e_hat: Tensor, shown: Tensor, pick: Optional[Tensor]) -> Tuple[Tensor, Optional[GeneratorOutput]]:
         """(shown frame, mouth output): with config.mouth, the mouth generator's α·Δ pasted into the
-        shown frame around the target's mouth (ψ_m = P_m ê), as the app does; else unchanged."""
+        shown frame around the target's mouth (ψ_m = P_m ê; gated against the picked source's
+        mouth), as the app does; else unchanged."""
         mouth = self.generator.mouth
         if mouth is None:
             return shown, None
+        rows = torch.arange(pick.shape[0], device=pick.device)
         with self._autocast():
-            frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep))
+            frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep), ep.source_points[rows, pick])
         return frame.float(), out
 
     def _projection(self, video: Tensor) -> Tensor:
@@ -285,7 +287,7 @@ class MetaTrainer:
                 terms["fm"] = sum(F.l1_loss(f.float(), r.float()) for f, r in zip(fake_out.features, real_out.features)) * o.fm_weight
         # D judges G's own frame; the reconstruction terms judge the shown one (the display twin's).
         shown, real = self.display_frame(ep, out, pick) if self.display_size else (fake, ep.target.float())
-        shown, mouth_out = self.refine_mouth(ep, e_hat, shown)
+        shown, mouth_out = self.refine_mouth(ep, e_hat, shown, pick)
         if o.ignore_target_padding:
             real = ignore_padding(shown, real)
         if self.content_loss is not None and o.content_weight > 0:

@@ -79,8 +79,12 @@ class RegionTest(unittest.TestCase):
 
     def test_opening_gate_ramps_from_lo_to_hi(self) -> None:
         points = torch.cat([opened(face(256), opening) for opening in (0.05, 0.1, 0.15, 0.3)])
-        gate = mr.opening_gate(points, (0.1, 0.2))
-        self.assertTrue(torch.allclose(gate, torch.tensor([0.0, 0.0, 0.5, 1.0], dtype=gate.dtype), atol=1e-3))
+        closed = opened(face(256), 0.0).expand(4, -1, -1)
+        gate = mr.opening_gate(points, closed, (0.1, 0.2))
+        # (The closed photo's inner-lip corners keep a sideways gap of 0.002 eye-corner distances.)
+        self.assertTrue(torch.allclose(gate, torch.tensor([0.0, 0.0, 0.5, 1.0], dtype=gate.dtype), atol=0.03))
+        # Against a photo as open (in any units), nothing: the warp shows the photo's own mouth.
+        self.assertEqual(float(mr.opening_gate(points[3:], points[3:] / 2, (0.1, 0.2))[0]), 0.0)
 
     def test_lips_of_an_open_mouth(self) -> None:
         points = face(256)
@@ -118,10 +122,11 @@ class MouthGeneratorTest(unittest.TestCase):
         torch.manual_seed(0)
         _, generator, _ = build_networks(load_preset("tiny-warp-mouth"))
         mouth = generator.mouth
-        points = opened(face(64), 0.3)  # past the preset's opening ramp: the gate is 1
+        points = opened(face(64), 0.3)  # past the preset's opening ramp over a closed photo: the gate is 1
+        closed = opened(face(64), 0.0)
         frame = torch.rand(1, 3, 64, 64) * 2 - 1
         psi = mouth.psi_from_embedding(torch.randn(1, generator.config.embed_dim))
-        refined, out = mouth.refine(psi, frame, points)
+        refined, out = mouth.refine(psi, frame, points, closed)
         self.assertEqual(float((refined - frame).abs().max()), 0.0)
         _, lips = mr.region(points, mouth.pad, 16)
         m = generator.config.mouth
@@ -129,11 +134,14 @@ class MouthGeneratorTest(unittest.TestCase):
         expected = torch.sigmoid(m.alpha_bias + m.alpha_lip_gain * lips[:, :1]) * ramp[:, None] * ramp[None, :]
         self.assertLess(float((out.alpha - expected).abs().max()), 1e-6)
         # Half-way up the opening ramp α (and so α·Δ) is halved; below it, zero.
-        for opening, gate in ((0.15, 0.5), (0.0, 0.0)):
+        lo, hi = m.opening_ramp
+        for opening in ((lo + hi) / 2, 0.0):
             points = opened(face(64), opening)
+            gate = float(mr.opening_gate(points, closed, m.opening_ramp)[0])
+            self.assertAlmostEqual(gate, 0.5 if opening else 0.0, delta=0.05)
             _, lips = mr.region(points, mouth.pad, 16)
             ungated = torch.sigmoid(m.alpha_bias + m.alpha_lip_gain * lips[:, :1]) * ramp[:, None] * ramp[None, :]
-            _, out = mouth.refine(psi, frame, points)
+            _, out = mouth.refine(psi, frame, points, closed)
             self.assertLess(float((out.alpha - gate * ungated).abs().max()), 2e-3)
 
     def test_warm_start_keeps_the_frame_and_training_only_the_mouth_moves_only_the_mouth(self) -> None:
