@@ -34,6 +34,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_WEIGHTS, EVAL_DISPLAY_SIZE, parseWeightsList, resolveWeightLabels } from '../src/eval/eval-options.ts';
 import type { EvalFace } from '../src/lab/evaluate.ts';
 import { computeFaceCrop, mapLandmarksToCrop } from '../src/landmarks/crop.ts';
+import { interOcularDistance } from '../src/landmarks/expression.ts';
 import { loadRealFaceFixture } from '../src/landmarks/real-face-fixture.ts';
 import { FINE_TUNE_PRESETS, fineTuneSteps, type FineTunePreset } from '../src/nn/finetune-schedule.ts';
 import { CONTENT_INPUT_SIZE } from '../src/nn/perceptual.ts';
@@ -87,16 +88,26 @@ const outJson = opts.out;
 const reportPath = opts.report;
 /** Frames rendered on the CPU backend (when benched) are the reference every backend's are compared with. */
 const REFERENCE_BACKEND = 'cpu';
+/** How far the timed drivers open the mouth (outer-eye-corner distances): wide, as a shout. */
+const DRIVER_OPENING = 0.3;
+
 /** The first frames of each row compared with the CPU's (the CPU renders a frame in seconds). */
 const COMPARED_FRAMES = 3;
 
-/** A face for timing: the committed real landmarks in a crop, over a smooth synthetic image. */
-function syntheticFace(size: number, wobble: number): EvalFace {
+/**
+ * A face for timing: the committed real landmarks in a crop (their lips closed), over a smooth
+ * synthetic image; `opening` parts the lips by that many outer-eye-corner distances (drivers: so a
+ * mouth generator's pass, which runs only on mouths opened wider than the photo's, is timed).
+ */
+function syntheticFace(size: number, wobble: number, opening = 0): EvalFace {
   const fixture = loadRealFaceFixture();
   const crop = computeFaceCrop(fixture.landmarks, size);
-  const points = mapLandmarksToCrop(fixture.landmarks, crop).map((p, i) => ({
+  const mapped = mapLandmarksToCrop(fixture.landmarks, crop);
+  const midline = (mapped[13].y + mapped[14].y) / 2;
+  const part = opening * interOcularDistance(mapped);
+  const points = mapped.map((p, i) => ({
     x: p.x + wobble * Math.sin(i * 0.7),
-    y: p.y + wobble * Math.cos(i * 1.3),
+    y: p.y + wobble * Math.cos(i * 1.3) + (p.y > midline ? part : 0),
     z: p.z,
   }));
   const data = Buffer.alloc(size * size * 4);
@@ -152,7 +163,7 @@ try {
     const warpCost = new Map<number, { jsMs: number; sampleMs: number }>();
     for (const T of Ts) {
       const photos = Array.from({ length: T }, (_, i) => syntheticFace(size, i * 0.3));
-      const drivers = Array.from({ length: frames }, (_, f) => syntheticFace(size, Math.sin(f / 3)).landmarks);
+      const drivers = Array.from({ length: frames }, (_, f) => syntheticFace(size, Math.sin(f / 3), DRIVER_OPENING).landmarks);
       const cost = await api.warpCost(photos, drivers, backend as BackendName);
       warpCost.set(T, { jsMs: median(cost.jsMs), sampleMs: median(cost.sampleMs) });
     }
@@ -170,7 +181,7 @@ try {
         const times: number[] = [];
         const shown: Buffer[] = [];
         for (let f = 0; f < frames; f++) {
-          const frame = await api.render(syntheticFace(size, Math.sin(f / 3)).landmarks, size, worker);
+          const frame = await api.render(syntheticFace(size, Math.sin(f / 3), DRIVER_OPENING).landmarks, size, worker);
           times.push(frame.ms);
           if (f < COMPARED_FRAMES) shown.push(Buffer.from(frame.image.rgbaBase64, 'base64'));
         }
@@ -294,7 +305,7 @@ if (reportPath) {
     '',
     `- Date: ${meta.date.slice(0, 10)}; Chromium ${meta.chromium}; ${meta.cpuCount} CPU cores`,
     `- Generators: ${[...new Map(results.map((r) => [r.generator, r])).values()].map((r) => `**${r.generator}** \`${r.weights}\` (${r.kind === 'warp' ? 'warp-guided' : "the paper's"}, preset \`${r.config}\`, G at ${r.resolution} px, frames at ${r.frameSize} px)`).join('; ') || 'none measured'}`,
-    `- Photos and driving landmarks: ${size} px crops, as the app's.`,
+    `- Photos and driving landmarks: ${size} px crops, as the app's; the photos' lips are closed and the drivers open the mouth by ${DRIVER_OPENING} outer-eye-corner distances, so a mouth generator's pass (run only on mouths opened wider than the photo's) is in every timed frame.`,
     '- On WebGPU and WebGL, tf.js queues GPU work and returns: "FF setup" is mostly the queueing, and the embedder\'s real cost lands in the first frame (with shader compilation).',
     `- Driving: median of ${frames} frames after a first (warm-up) frame. Fine-tuning: ${ftSteps > 0 ? `${ftSteps} timed step(s) after one warm-up step (content loss ${useContentLoss ? `on, its networks at ${contentSize} px` : 'off'}), extrapolated to the app's presets, on ${ftBackends.join(', ')}` : 'not timed (--ft-steps 0)'}.`,
     ...results
