@@ -4,6 +4,7 @@
 // compared in src/nn/parity.test.ts (tiny-warp-mouth).
 import { describe, expect, it } from 'vitest';
 import { CONTOUR_PARTS } from './contours.ts';
+import { seededRandom } from '../util/random.ts';
 import {
   cropPositions,
   INNER_LIPS,
@@ -133,10 +134,61 @@ describe('crop and paste', () => {
   });
 });
 
+/** polygonMask's definition as the plain double loop (every pixel against every edge). */
+function polygonMaskReference(vertices: readonly Vec2[], size: number): Float32Array {
+  const mask = new Float32Array(size * size);
+  const n = vertices.length;
+  for (let j = 0; j < size; j++) {
+    const py = j + 0.5;
+    for (let i = 0; i < size; i++) {
+      const px = i + 0.5;
+      let nearest = Infinity;
+      let inside = false;
+      for (let k = 0; k < n; k++) {
+        const a = vertices[k];
+        const b = vertices[(k + 1) % n];
+        const ex = b.x - a.x;
+        const ey = b.y - a.y;
+        const t = Math.min(Math.max(((px - a.x) * ex + (py - a.y) * ey) / Math.max(ex * ex + ey * ey, 1e-12), 0), 1);
+        nearest = Math.min(nearest, Math.hypot(px - a.x - t * ex, py - a.y - t * ey));
+        if (a.y > py !== b.y > py && px < a.x + ((py - a.y) * ex) / ey) inside = !inside;
+      }
+      mask[j * size + i] = Math.min(Math.max(0.5 + (inside ? nearest : -nearest), 0), 1);
+    }
+  }
+  return mask;
+}
+
 describe('lips', () => {
   it('are the landmark image’s lip contours', () => {
     expect(CONTOUR_PARTS.find((p) => p.name === 'innerLips')?.indices).toEqual(INNER_LIPS);
     expect(CONTOUR_PARTS.find((p) => p.name === 'outerLips')?.indices).toEqual(OUTER_LIPS);
+  });
+
+  it('a polygon mask equals its plain definition (every pixel against every edge), bit for bit', () => {
+    const random = seededRandom(7);
+    const size = 40;
+    for (let trial = 0; trial < 20; trial++) {
+      // Star-shaped loops around a random centre, partly outside the crop, some with repeated vertices.
+      const n = 3 + Math.floor(random() * 20);
+      const cx = size * (0.2 + 0.6 * random());
+      const cy = size * (0.2 + 0.6 * random());
+      const loop = Array.from({ length: n }, (_, k) => {
+        const r = size * (0.05 + 0.5 * random());
+        const angle = (2 * Math.PI * k) / n;
+        return { x: cx + r * Math.cos(angle), y: cy + r * Math.sin(angle) };
+      });
+      if (trial % 5 === 0) loop.splice(1, 0, { ...loop[1] });
+      expect(polygonMask(loop, size)).toEqual(polygonMaskReference(loop, size));
+    }
+    const lips = face();
+    const box = mouthBox(lips, 0.25);
+    const crop = (loop: readonly number[]) =>
+      loop.map((k) => ({
+        x: ((lips[k].x - box.x + box.side / 2) * 64) / box.side,
+        y: ((lips[k].y - box.y + box.side / 2) * 64) / box.side,
+      }));
+    for (const loop of [INNER_LIPS, OUTER_LIPS]) expect(polygonMask(crop(loop), 64)).toEqual(polygonMaskReference(crop(loop), 64));
   });
 
   it('a polygon mask is 1 inside, 0 outside and ½ on the edge, whatever its orientation', () => {

@@ -131,30 +131,61 @@ export function pastePositions(
 /**
  * Soft mask [R × R] of the closed polygon `vertices` (crop pixels): 0.5 + the signed distance from
  * each pixel centre to its edges (positive inside, even-odd rule), clamped to [0, 1].
+ *
+ * Per driving frame, so computed where it matters: only pixel centres within a pixel of an edge can
+ * fall strictly between 0 and 1, so each edge measures the distance to the pixels of its own
+ * bounding box grown by a pixel (the nearest edge of any centre closer than that is among them), and
+ * every other pixel is 0 or 1 by the even-odd rule, counted along its row. Same arithmetic per
+ * (pixel, edge) as the plain double loop, so the same values (mouth_region.py polygon_mask is the
+ * definition).
  */
 export function polygonMask(vertices: readonly Vec2[], size: number): Float32Array {
-  const mask = new Float32Array(size * size);
   const n = vertices.length;
+  const nearest = new Float64Array(size * size).fill(Infinity);
+  for (let k = 0; k < n; k++) {
+    const a = vertices[k];
+    const b = vertices[(k + 1) % n];
+    const ex = b.x - a.x;
+    const ey = b.y - a.y;
+    const length2 = Math.max(ex * ex + ey * ey, 1e-12);
+    // Pixel centres i + 0.5 within REACH of the edge's bounding box.
+    const i0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - REACH - 0.5));
+    const i1 = Math.min(size - 1, Math.ceil(Math.max(a.x, b.x) + REACH - 0.5));
+    const j0 = Math.max(0, Math.floor(Math.min(a.y, b.y) - REACH - 0.5));
+    const j1 = Math.min(size - 1, Math.ceil(Math.max(a.y, b.y) + REACH - 0.5));
+    for (let j = j0; j <= j1; j++) {
+      const py = j + 0.5;
+      for (let i = i0; i <= i1; i++) {
+        const px = i + 0.5;
+        const t = Math.min(Math.max(((px - a.x) * ex + (py - a.y) * ey) / length2, 0), 1);
+        const d = Math.hypot(px - a.x - t * ex, py - a.y - t * ey);
+        if (d < nearest[j * size + i]) nearest[j * size + i] = d;
+      }
+    }
+  }
+  const mask = new Float32Array(size * size);
+  const crossings: number[] = [];
   for (let j = 0; j < size; j++) {
     const py = j + 0.5;
+    crossings.length = 0;
+    for (let k = 0; k < n; k++) {
+      const a = vertices[k];
+      const b = vertices[(k + 1) % n];
+      if (a.y > py !== b.y > py) crossings.push(a.x + ((py - a.y) * (b.x - a.x)) / (b.y - a.y));
+    }
     for (let i = 0; i < size; i++) {
       const px = i + 0.5;
-      let nearest = Infinity;
       let inside = false;
-      for (let k = 0; k < n; k++) {
-        const a = vertices[k];
-        const b = vertices[(k + 1) % n];
-        const ex = b.x - a.x;
-        const ey = b.y - a.y;
-        const t = Math.min(Math.max(((px - a.x) * ex + (py - a.y) * ey) / Math.max(ex * ex + ey * ey, 1e-12), 0), 1);
-        nearest = Math.min(nearest, Math.hypot(px - a.x - t * ex, py - a.y - t * ey));
-        if (a.y > py !== b.y > py && px < a.x + ((py - a.y) * ex) / ey) inside = !inside;
-      }
-      mask[j * size + i] = Math.min(Math.max(0.5 + (inside ? nearest : -nearest), 0), 1);
+      for (const x of crossings) if (px < x) inside = !inside;
+      const d = nearest[j * size + i];
+      mask[j * size + i] = d === Infinity ? (inside ? 1 : 0) : Math.min(Math.max(0.5 + (inside ? d : -d), 0), 1);
     }
   }
   return mask;
 }
+
+/** How far (pixels) from an edge polygonMask measures distances: past ½ a pixel the mask is 0 or 1. */
+const REACH = 1;
 
 /** The inner and outer lips' soft polygons in the box's R × R crop, channel-interleaved [R, R, 2]. */
 export function lipMasks(points: readonly Vec2[], box: MouthBox, size: number): Float32Array {

@@ -250,6 +250,7 @@ def main(argv=None) -> int:
         "metric_size": args.metric_size or (twin[0].shape[1] if twin is not None else config.resolution),
         "display_data": args.display_data,
         "same_clip": args.same_clip,
+        "mouth_targets": args.mouth_targets,
         "people": len(rows),
         "k": args.k,
         "metrics": {src or "all": {**{m: mean(m, src) for m in METRICS}, **mouth_summary(src)} for src in (None, "ytf", "celeba")},

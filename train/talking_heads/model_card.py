@@ -63,10 +63,21 @@ def main(argv=None) -> int:
     grid_link = os.path.relpath(grid_path, card_path.parent)
     m = heldout["metrics"]
     g = lambda d, k: fmt(d.get(k, float("nan")))  # noqa: E731  older heldout.json files lack the warp columns
+    # The mouth's square (evaluate_heldout --mouth-targets): on frames that open the mouth wider than the source.
+    mouth = "mouth_ssim_ff" in m["all"]
     rows = "\n".join(
         f"| {name} | {g(m[name], 'ssim_ff')} | {g(m[name], 'ssim_warp')} | {g(m[name], 'ssim_copy')} | {g(m[name], 'idcos_ff')} "
         f"| {g(m[name], 'idcos_warp')} | {g(m[name], 'idcos_copy')} | {g(m[name], 'sharp_ff')} | {g(m[name], 'sharp_warp')} |"
+        + (f" {g(m[name], 'mouth_ssim_ff')} | {g(m[name], 'mouth_ssim_warp')} | {m[name].get('mouth_frames', 0)} |" if mouth else "")
         for name in ("all", "ytf", "celeba")
+    )
+    mouth_head = " mouth SSIM FF | mouth SSIM warp | mouth frames |" if mouth else ""
+    mouth_rule = " --- | --- | --- |" if mouth else ""
+    mouth_note = (
+        " Mouth SSIM: SSIM of a square around the target's mouth (64 px), on the frames that open the mouth wider than their"
+        " warped source (the hold-out targets plus each person's most open-mouthed frames)."
+        if mouth
+        else ""
     )
     lineage_rows = "\n".join(
         f"| {r.get('run')} | {r.get('preset', '?')} | {r.get('steps')} | {r.get('samples')} | {fmt(float(r.get('hours') or float('nan')))} "
@@ -138,8 +149,10 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         if heldout.get("display_data")
         else ""
     )
-    regen_flags = (f" --display-data {heldout['display_data']}" if heldout.get("display_data") else "") + (
-        " --same-clip" if heldout.get("same_clip") else ""
+    regen_flags = (
+        (f" --display-data {heldout['display_data']}" if heldout.get("display_data") else "")
+        + (" --same-clip" if heldout.get("same_clip") else "")
+        + (f" --mouth-targets {heldout['mouth_targets']}" if heldout.get("mouth_targets") else "")
     )
     warp_guided = config.get("generator", {}).get("input") == "landmarks+warp"
     extra_losses = ""
@@ -243,10 +256,10 @@ ArcFace CSIM). "copy" = showing a source frame unchanged, the floor any avatar m
 Metrics at {heldout.get('metric_size', config['resolution'])} px.
 
 "warp" = the source frame nearest the target's pose warped to the target's landmarks (the input a
-warp-guided generator starts from). Sharpness = variance of the Laplacian, output ÷ ground truth.
+warp-guided generator starts from). Sharpness = variance of the Laplacian, output ÷ ground truth.{mouth_note}
 
-| people | SSIM FF | SSIM warp | SSIM copy | identity cos FF | identity cos warp | identity cos copy | sharpness FF | sharpness warp |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| people | SSIM FF | SSIM warp | SSIM copy | identity cos FF | identity cos warp | identity cos copy | sharpness FF | sharpness warp |{mouth_head}
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |{mouth_rule}
 {rows}
 {comparison}
 {curve_table}
