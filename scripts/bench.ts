@@ -17,7 +17,9 @@
 // time, the warp of warp-guided avatars is timed on its own per frame at 256 px: picking the nearest
 // photo and computing the grid in JS, then sampling the photo on the backend (lab page main thread,
 // same backend; window.lab.evaluation.warpCost). A warp-guided frame also warps at G's resolution,
-// (r / 256)² of those pixels, which is not timed apart.
+// (r / 256)² of those pixels, which is not timed apart. Where the weights have a mouth generator,
+// each timed frame is rendered again without its pass (RenderOptions.skipMouth, interleaved): the
+// pass's cost is the difference of the two medians.
 //
 // Fine-tuning is timed over --ft-steps steps (after one warm-up step) and extrapolated to the step
 // counts of the app's presets; on a GPU, raise --ft-steps to time whole presets. --ft-steps 0 times
@@ -179,13 +181,19 @@ try {
         // The first frame compiles shaders / uploads weights: reported apart, left out of the median.
         const first = await api.render(photos[0].landmarks, size, worker);
         const times: number[] = [];
+        // With a mouth generator, each frame is also rendered without its pass (interleaved, so both
+        // see the same machine load): the pass's cost is the difference of the medians.
+        const timesWithoutMouth: number[] = [];
         const shown: Buffer[] = [];
         for (let f = 0; f < frames; f++) {
-          const frame = await api.render(syntheticFace(size, Math.sin(f / 3), DRIVER_OPENING).landmarks, size, worker);
+          const driver = syntheticFace(size, Math.sin(f / 3), DRIVER_OPENING).landmarks;
+          const frame = await api.render(driver, size, worker);
           times.push(frame.ms);
           if (f < COMPARED_FRAMES) shown.push(Buffer.from(frame.image.rgbaBase64, 'base64'));
+          if (info.mouthResolution !== undefined) timesWithoutMouth.push((await api.render(driver, size, worker, { skipMouth: true })).ms);
         }
         const perFrame = median(times);
+        const mouthPassMs = timesWithoutMouth.length > 0 ? perFrame - median(timesWithoutMouth) : null;
         const timesFt = ftSteps > 0 && ftBackends.includes(backend);
         // The whole preset, end to end: a fresh avatar's set-up plus every step (the first fine-tuning
         // of this worker, so it includes loading the content-loss networks and compiling).
@@ -226,6 +234,8 @@ try {
           fps: 1000 / perFrame,
           warpGridJsMs: warp?.jsMs ?? null,
           warpSampleMs: warp?.sampleMs ?? null,
+          mouthResolution: info.mouthResolution ?? null,
+          mouthPassMs,
           ftWarmupStepMs: warm?.ms ?? null,
           ftMsPerStep: timed ? msPerStep : null,
           ftStepsTimed: timed?.stepsDone ?? 0,
@@ -239,6 +249,7 @@ try {
         console.log(
           `  T=${String(T).padStart(2)}: FF setup ${setup.ms.toFixed(0)} ms · first frame ${first.ms.toFixed(0)} ms · ${perFrame.toFixed(1)} ms/frame (median of ${frames}, ${(1000 / perFrame).toFixed(1)} fps)` +
             (warp ? ` of which the 256 px warp ≈ ${warp.jsMs.toFixed(1)} ms grid (JS) + ${warp.sampleMs.toFixed(1)} ms sampling` : '') +
+            (mouthPassMs !== null ? ` and the ${info.mouthResolution} px mouth pass ≈ ${mouthPassMs.toFixed(1)} ms` : '') +
             ' · ' +
             (timed
               ? `FT ${msPerStep.toFixed(0)} ms/step → quick ${presets.quick.seconds.toFixed(0)} s, balanced ${presets.balanced.seconds.toFixed(0)} s, best ${presets.best.seconds.toFixed(0)} s`
@@ -316,13 +327,14 @@ if (reportPath) {
       }),
     `- "vs CPU": the first ${COMPARED_FRAMES} frames against the CPU backend's for the same generator, photos and landmarks (when \`cpu\` is benched): largest and mean absolute difference of the RGB bytes, in 1/255.`,
     `- Warp (warp-guided rows): its own cost per frame at ${size} px, part of "ms / frame": the nearest photo and the grid in JS, and sampling the photo as the model worker does (\`sampleWarpGrid\`: one JS loop on WASM and the CPU, four gathers and a read-back on a GPU); medians of ${frames} frames after a warm-up, on the lab page's main thread with the same backend. The warp at G's resolution is not timed apart.`,
+    `- Mouth pass (rows whose weights have a mouth generator): each timed frame is rendered again without the mouth generator's pass (the same driver, interleaved); the column is the difference of the two medians, part of "ms / frame".`,
     '',
-    '| backend (adapter; WASM: SIMD, threads) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | fps | vs CPU, max / mean (1/255) | FT ms / step | quick (s) | balanced (s) | best (s) |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| backend (adapter; WASM: SIMD, threads) | generator | T | FF setup (ms) | first frame (ms) | ms / frame | warp grid, JS (ms) | warp sampling (ms) | mouth pass (ms) | fps | vs CPU, max / mean (1/255) | FT ms / step | quick (s) | balanced (s) | best (s) |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map((r) => {
       const p = r.ftPresetSeconds as Record<string, { seconds: number; steps: number }>;
       const f = (v: unknown, d = 0) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(d) : '–');
-      return `| ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${r.generator} (${r.frameSize} px) | ${r.T} | ${f(r.ffSetupMs)} | ${f(r.firstFrameMs)} | ${f(r.msPerFrameMedian, 1)} | ${f(r.warpGridJsMs, 1)} | ${f(r.warpSampleMs, 1)} | ${f(r.fps, 2)} | ${typeof r.vsCpuMaxAbs === 'number' ? `${r.vsCpuMaxAbs} / ${f(r.vsCpuMeanAbs, 2)}` : '–'} | ${f(r.ftMsPerStep)} | ${f(p.quick.seconds)} (${p.quick.steps}) | ${f(p.balanced.seconds)} (${p.balanced.steps}) | ${f(p.best.seconds)} (${p.best.steps}) |`;
+      return `| ${r.backend}${r.adapter ? ` (${r.adapter})` : ''} | ${r.generator} (${r.frameSize} px) | ${r.T} | ${f(r.ffSetupMs)} | ${f(r.firstFrameMs)} | ${f(r.msPerFrameMedian, 1)} | ${f(r.warpGridJsMs, 1)} | ${f(r.warpSampleMs, 1)} | ${r.mouthPassMs === null ? '–' : `${f(r.mouthPassMs, 1)} (${r.mouthResolution} px)`} | ${f(r.fps, 2)} | ${typeof r.vsCpuMaxAbs === 'number' ? `${r.vsCpuMaxAbs} / ${f(r.vsCpuMeanAbs, 2)}` : '–'} | ${f(r.ftMsPerStep)} | ${f(p.quick.seconds)} (${p.quick.steps}) | ${f(p.balanced.seconds)} (${p.balanced.steps}) | ${f(p.best.seconds)} (${p.best.steps}) |`;
     }),
     '',
   ];

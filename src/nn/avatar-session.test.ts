@@ -313,6 +313,8 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     }
     expect(outside).toBe(0);
     expect(inside).toBeGreaterThan(0.3 * box.side ** 2);
+    // skipMouth (the bench's measurement of the pass) renders the same frame without it.
+    expect((await session.render(wide, CROP, { skipMouth: true })).data).toEqual(plain.data);
     // A closed mouth is below the ramp: no pass runs, the frame is the warp's.
     const closed = await session.render(face, CROP);
     const still = face.map((p) => ({ x: (p.x * D) / CROP, y: (p.y * D) / CROP, z: p.z }));

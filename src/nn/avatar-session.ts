@@ -66,6 +66,11 @@ export interface RenderOptions {
    * between photos. Off: each frame takes the nearest photo (the evaluation's self-reenactment).
    */
   readonly holdSource?: boolean;
+  /**
+   * Render without the mouth generator's pass (config.mouth), as the weights' G alone would: for
+   * measurements (`npm run bench` times the pass as the difference), never the app's frames.
+   */
+  readonly skipMouth?: boolean;
 }
 
 /** A photo as the landmark pipeline delivers it: a square face crop and its landmarks in crop pixels. */
@@ -312,7 +317,13 @@ export class AvatarSession {
   }
 
   /** The warp-guided frame [1, D, D, 3] on a GPU backend: the photo sampled there, α↑·Δ↑ added. */
-  private async warpGuidedFrame(renderer: Renderer, sources: WarpSources, j: number, target: Landmarks): Promise<tf.Tensor4D> {
+  private async warpGuidedFrame(
+    renderer: Renderer,
+    sources: WarpSources,
+    j: number,
+    target: Landmarks,
+    skipMouth = false,
+  ): Promise<tf.Tensor4D> {
     const d = WARP_DISPLAY_SIZE;
     const out = tf.tidy(() => this.generatorBlend(renderer, sources, j, target));
     try {
@@ -323,7 +334,7 @@ export class AvatarSession {
         const warped = sampleWarpGrid(photo, this.displayPositions(sources, j, target, flow));
         const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
         const frame = tf.add(warped, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
-        return renderer.mouth ? refineMouth(renderer.mouth, frame, target, sources.points[j]) : frame;
+        return renderer.mouth && !skipMouth ? refineMouth(renderer.mouth, frame, target, sources.points[j]) : frame;
       });
     } finally {
       tf.dispose([out.alpha, out.delta, ...(out.flow ? [out.flow] : [])]);
@@ -394,7 +405,7 @@ export class AvatarSession {
         const crop = sources.cropValues.subarray(j * d * d * 3, (j + 1) * d * d * 3);
         const warped = sampleBilinearPixels(crop, d, 3, this.displayPositions(sources, j, target, flow?.dataSync()));
         const frame = composeWarpGuidedValues(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
-        if (renderer.mouth) refineMouthValues(renderer.mouth, frame, d, target, sources.points[j]);
+        if (renderer.mouth && !options.skipMouth) refineMouthValues(renderer.mouth, frame, d, target, sources.points[j]);
         return signedToRgba(frame, d);
       } finally {
         tf.dispose([alpha, delta, ...(flow ? [flow] : [])]);
@@ -403,7 +414,7 @@ export class AvatarSession {
     let frame: tf.Tensor4D;
     if (sources) {
       const { j, target } = this.pickSource(sources, points, frameSize, options.holdSource === true);
-      frame = await this.warpGuidedFrame(renderer, sources, j, target);
+      frame = await this.warpGuidedFrame(renderer, sources, j, target, options.skipMouth === true);
     } else {
       frame = tf.tidy(() => renderer.render({ landmarks: rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution)) }));
     }

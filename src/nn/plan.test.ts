@@ -250,6 +250,20 @@ describe('PRESET_NAMES', () => {
     expect(mouthPlan(loadPreset('warp64sb'))).toBeUndefined();
   });
 
+  it('has warp64sm48: warp64sm with its mouth generator run at 48 px, same weights, fewer FLOPs', () => {
+    const small = loadPreset('warp64sm48');
+    const { mouth, description: _d, name: _n, ...rest } = small;
+    const { mouth: baseMouth, description: _bd, name: _bn, ...base } = loadPreset('warp64sm');
+    expect(rest).toEqual(base);
+    expect(mouth).toEqual({ ...baseMouth, resolution: 48, alphaBorder: 6 });
+    // A fully convolutional network: the same tensors, so warp64sm weights load into it unchanged.
+    expect(networkParamSpecs(small, generatorPlan(small))).toEqual(
+      networkParamSpecs(loadPreset('warp64sm'), generatorPlan(loadPreset('warp64sm'))),
+    );
+    const mouthFlops = (name: string) => generatorGflopsPerFrame(loadPreset(name)) - generatorGflopsPerFrame(loadPreset('warp64sb'));
+    expect(mouthFlops('warp64sm48') / mouthFlops('warp64sm')).toBeCloseTo((48 / 64) ** 2, 2);
+  });
+
   it('checks the mouth section as the trainer does (config.py, same messages)', () => {
     const raw = loadPreset('tiny-warp-mouth');
     const m = raw.mouth!;

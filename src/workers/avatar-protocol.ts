@@ -38,6 +38,8 @@ export interface ModelInfo {
   generator: GeneratorKind;
   /** Side of the frames `render` returns (256 for the warp-guided generator, else `resolution`). */
   frameSize: number;
+  /** The mouth generator's resolution (config.mouth) where the weights have one. */
+  mouthResolution?: number;
   meta?: Readonly<Record<string, unknown>>;
 }
 

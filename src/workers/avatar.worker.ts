@@ -112,6 +112,7 @@ const api: AvatarWorkerApi = {
       resolution: model.config.resolution,
       generator: generatorKindOf(model.config),
       frameSize: session.frameSize,
+      mouthResolution: model.config.mouth?.resolution,
       meta: loaded.manifest.meta,
     };
     return info;

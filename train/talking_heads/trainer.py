@@ -232,10 +232,13 @@ class MetaTrainer:
     def refine_mouth(self, ep: Episode, e_hat: Tensor, shown: Tensor, pick: Optional[Tensor]) -> Tuple[Tensor, Optional[GeneratorOutput]]:
         """(shown frame, mouth output): with config.mouth, the mouth generator's α·Δ pasted into the
         shown frame around the target's mouth (ψ_m = P_m ê; gated against the picked source's
-        mouth), as the app does; else unchanged."""
+        mouth), as the app does; else unchanged. `pick` (the warped source per row) is None only for
+        the paper's G, which has no mouth generator (config validation pairs one with a warp-guided G)."""
         mouth = self.generator.mouth
         if mouth is None:
             return shown, None
+        if pick is None:
+            raise ValueError("a mouth generator needs the warped source's index (pick): config.mouth requires a warp-guided G")
         rows = torch.arange(pick.shape[0], device=pick.device)
         with self._autocast():
             frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep), ep.source_points[rows, pick])
