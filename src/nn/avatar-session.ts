@@ -22,7 +22,7 @@ import { WeightsError, type NamedWeights } from './weights-format.ts';
 import { heldSource, nearestSource, sampleBilinearPixels, sampleWarpGrid, warpGrid, warpTensor } from '../landmarks/warp.ts';
 import { tensorsInCpuMemory } from './backend.ts';
 import { composeWarpGuidedValues, displacePositions, signedToRgba } from './compose.ts';
-import { refineMouth, refineMouthValues } from './mouth.ts';
+import { refineMouth, refineMouthValues, type MouthPass } from './mouth.ts';
 import { MOUTH_PREFIX } from './plan.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
@@ -322,7 +322,7 @@ export class AvatarSession {
     sources: WarpSources,
     j: number,
     target: Landmarks,
-    skipMouth = false,
+    mouth: MouthPass | undefined,
   ): Promise<tf.Tensor4D> {
     const d = WARP_DISPLAY_SIZE;
     const out = tf.tidy(() => this.generatorBlend(renderer, sources, j, target));
@@ -334,7 +334,7 @@ export class AvatarSession {
         const warped = sampleWarpGrid(photo, this.displayPositions(sources, j, target, flow));
         const up = (t: tf.Tensor4D) => (t.shape[1] === d ? t : tf.image.resizeBilinear(t, [d, d], false, true));
         const frame = tf.add(warped, tf.mul(up(out.alpha), up(out.delta))) as tf.Tensor4D;
-        return renderer.mouth && !skipMouth ? refineMouth(renderer.mouth, frame, target, sources.points[j]) : frame;
+        return mouth ? refineMouth(mouth, frame, target, sources.points[j]) : frame;
       });
     } finally {
       tf.dispose([out.alpha, out.delta, ...(out.flow ? [out.flow] : [])]);
@@ -394,6 +394,7 @@ export class AvatarSession {
     if (!this.renderer) throw new Error('No avatar yet: add photos first');
     const renderer = this.renderer;
     const sources = this.sources;
+    const mouth = options.skipMouth ? undefined : renderer.mouth;
     if (this.warpGuided && !sources) throw new Error('This avatar has no photos to warp');
     if (sources && tensorsInCpuMemory()) {
       // WASM / CPU: the display-size warp, α↑·Δ↑ and the bytes in one JS pass (compose.ts).
@@ -405,7 +406,7 @@ export class AvatarSession {
         const crop = sources.cropValues.subarray(j * d * d * 3, (j + 1) * d * d * 3);
         const warped = sampleBilinearPixels(crop, d, 3, this.displayPositions(sources, j, target, flow?.dataSync()));
         const frame = composeWarpGuidedValues(warped, d, alpha.dataSync(), delta.dataSync(), this.resolution);
-        if (renderer.mouth && !options.skipMouth) refineMouthValues(renderer.mouth, frame, d, target, sources.points[j]);
+        if (mouth) refineMouthValues(mouth, frame, d, target, sources.points[j]);
         return signedToRgba(frame, d);
       } finally {
         tf.dispose([alpha, delta, ...(flow ? [flow] : [])]);
@@ -414,7 +415,7 @@ export class AvatarSession {
     let frame: tf.Tensor4D;
     if (sources) {
       const { j, target } = this.pickSource(sources, points, frameSize, options.holdSource === true);
-      frame = await this.warpGuidedFrame(renderer, sources, j, target, options.skipMouth === true);
+      frame = await this.warpGuidedFrame(renderer, sources, j, target, mouth);
     } else {
       frame = tf.tidy(() => renderer.render({ landmarks: rgbaToTensor(landmarkImageAt(points, frameSize, this.resolution)) }));
     }
