@@ -251,6 +251,7 @@ def main(argv=None) -> int:
         "display_data": args.display_data,
         "same_clip": args.same_clip,
         "mouth_targets": args.mouth_targets,
+        "mouth_view": MOUTH_VIEW,
         "people": len(rows),
         "k": args.k,
         "metrics": {src or "all": {**{m: mean(m, src) for m in METRICS}, **mouth_summary(src)} for src in (None, "ytf", "celeba")},

@@ -73,8 +73,10 @@ def main(argv=None) -> int:
     )
     mouth_head = " mouth SSIM FF | mouth SSIM warp | mouth frames |" if mouth else ""
     mouth_rule = " --- | --- | --- |" if mouth else ""
+    # heldout.json records the square's side (evaluate_heldout MOUTH_VIEW); older files do not.
+    mouth_view = f" ({heldout['mouth_view']} px)" if "mouth_view" in heldout else ""
     mouth_note = (
-        " Mouth SSIM: SSIM of a square around the target's mouth (64 px), on the frames that open the mouth wider than their"
+        f" Mouth SSIM: SSIM of a square around the target's mouth{mouth_view}, on the frames that open the mouth wider than their"
         " warped source (the hold-out targets plus each person's most open-mouthed frames)."
         if mouth
         else ""
