@@ -51,6 +51,12 @@ export interface GeneratorConfig {
    * them blurred. Zero at the start: a warm-started G renders what its parent did.
    */
   readonly flow?: boolean;
+  /**
+   * The mouth generator's only (set from mouth.alphaLipRegion; absent: none): α is multiplied by the
+   * outer lips' polygon (its input's second channel) grown by this many pixels, so it repaints the lips
+   * and the opening between them and leaves the skin around them as the frame had it.
+   */
+  readonly alphaLipRegion?: number;
 }
 
 /**
@@ -79,6 +85,13 @@ export interface MouthConfig {
    * as it is and the pass is skipped there. Absent: always applied.
    */
   readonly openingRamp?: readonly [number, number];
+  /**
+   * Where α may be non-zero (absent: the whole crop, within alphaBorder): inside the outer lips'
+   * polygon grown by this many of the crop's pixels (a max filter of side 2·alphaLipRegion + 1). Outside
+   * it the frame keeps its pixels: the skin around the mouth, which the mouth generator repainted
+   * blurred at a small resolution, at a cost in identity.
+   */
+  readonly alphaLipRegion?: number;
 }
 
 export interface DiscriminatorConfig {
@@ -158,6 +171,7 @@ export function mouthNetConfig(config: NetConfig): NetConfig {
       alphaBorder: m.alphaBorder,
       encoderSkips: true,
       flow: false,
+      ...(m.alphaLipRegion !== undefined ? { alphaLipRegion: m.alphaLipRegion } : {}),
     },
     mouth: undefined,
   };
@@ -262,6 +276,7 @@ function validateMouth(raw: unknown, input: unknown, problems: string[]): void {
   for (const key of ['resolution', 'minChannels', 'maxChannels', 'downBlocks']) positiveInt(m[key], `mouth.${key}`, problems);
   nonNegativeInt(m.bottleneckBlocks, 'mouth.bottleneckBlocks', problems);
   nonNegativeInt(m.alphaBorder, 'mouth.alphaBorder', problems);
+  if (m.alphaLipRegion !== undefined) nonNegativeInt(m.alphaLipRegion, 'mouth.alphaLipRegion', problems);
   for (const key of ['alphaBias', 'alphaLipGain']) {
     if (!isFiniteNumber(m[key])) problems.push(`mouth.${key} must be a finite number`);
   }

@@ -163,6 +163,7 @@ function forward(
   const alphaMaskGain = blend ? (config.generator.alphaMaskGain ?? 0) : 0;
   const flow = usesWarp(config) && config.generator.flow === true;
   const alphaBorder = blend ? (config.generator.alphaBorder ?? 0) : 0;
+  const lipRegion = mouthInput ? config.generator.alphaLipRegion : undefined;
   // The border's ramp, computed once per output size (a render is per frame).
   const ramps = new Map<number, Float32Array>();
   const rampFor = (size: number) => ramps.get(size) ?? ramps.set(size, alphaBorderRamp(size, alphaBorder)).get(size)!;
@@ -206,6 +207,11 @@ function forward(
           const [, h, w] = alpha.shape;
           if (h !== w) throw new Error(`generator.alphaBorder needs a square output, got ${h}×${w}`);
           alpha = tf.mul(alpha, tf.tensor4d(rampFor(h), [1, h, w, 1]));
+        }
+        if (lipRegion !== undefined) {
+          // The mouth generator's region: the outer lips' polygon, grown by lipRegion pixels.
+          const outer = tf.slice(inputs.landmarks, [0, 0, 0, 1], [-1, -1, -1, 1]);
+          alpha = tf.mul(alpha, lipRegion > 0 ? tf.maxPool(outer, 2 * lipRegion + 1, 1, 'same') : outer);
         }
         if (!flow) return { frame: tf.add(inputs.warped as tf.Tensor4D, tf.mul(alpha, delta)) as tf.Tensor4D, alpha, delta };
         const offsets = tf.mul(tf.tanh(tf.slice(x, [0, 0, 0, IMAGE_CHANNELS + 1], [-1, -1, -1, 2])), FLOW_RANGE) as tf.Tensor4D;

@@ -5,7 +5,8 @@
 // masks as G's extra inputs, a random output head, and α and Δ compared besides the frames; with
 // encoder skips; with the learned flow, tiny-warp-flow: the flow too, and the gradients through it;
 // with the α border, tiny-warp-border; with the mouth generator, tiny-warp-mouth: its box, lips, crop,
-// α, Δ and the refined frame, on the tensor path and on the values path the WASM backend takes).
+// α, Δ and the refined frame, on the tensor path and on the values path the WASM backend takes; with its
+// α confined to the grown outer lips, tiny-warp-mouth-region).
 //
 // Needs a Python with torch and numpy: $PYTHON, default /usr/bin/python3 (Debian python3-torch).
 // Without it the test fails with the reason, except when SKIP_PARITY=1 (local machines).
@@ -35,7 +36,15 @@ import { loadWeightsFromFile } from './weights-io-node.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 const TOLERANCE = 1e-3;
-const PRESETS = ['tiny', 'tiny-warp', 'tiny-warp-skips', 'tiny-warp-flow', 'tiny-warp-border', 'tiny-warp-mouth'] as const;
+const PRESETS = [
+  'tiny',
+  'tiny-warp',
+  'tiny-warp-skips',
+  'tiny-warp-flow',
+  'tiny-warp-border',
+  'tiny-warp-mouth',
+  'tiny-warp-mouth-region',
+] as const;
 
 interface FixtureIndex {
   readonly config: string;

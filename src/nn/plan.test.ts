@@ -264,6 +264,15 @@ describe('PRESET_NAMES', () => {
     expect(mouthFlops('warp64sm48') / mouthFlops('warp64sm')).toBeCloseTo((48 / 64) ** 2, 2);
   });
 
+  it('has warp64sm32: warp64sm with its mouth generator at 32 px and confined to the lips, same weights, a quarter of its FLOPs', () => {
+    const { mouth, description: _d, name: _n, ...rest } = loadPreset('warp64sm32');
+    const { mouth: baseMouth, description: _bd, name: _bn, ...base } = loadPreset('warp64sm');
+    expect(rest).toEqual(base);
+    expect(mouth).toEqual({ ...baseMouth, resolution: 32, alphaBorder: 4, alphaLipRegion: 0 });
+    const mouthFlops = (name: string) => generatorGflopsPerFrame(loadPreset(name)) - generatorGflopsPerFrame(loadPreset('warp64sb'));
+    expect(mouthFlops('warp64sm32') / mouthFlops('warp64sm')).toBeCloseTo((32 / 64) ** 2, 2);
+  });
+
   it('checks the mouth section as the trainer does (config.py, same messages)', () => {
     const raw = loadPreset('tiny-warp-mouth');
     const m = raw.mouth!;
@@ -276,6 +285,8 @@ describe('PRESET_NAMES', () => {
       [{ resolution: 0 }, 'mouth.resolution must be an integer ≥ 1'],
       [{ openingRamp: [0.2, 0.1] }, 'mouth.openingRamp must be [lo, hi] with 0 ≤ lo < hi'],
       [{ openingRamp: [0.1] }, 'mouth.openingRamp must be [lo, hi] with 0 ≤ lo < hi'],
+      [{ alphaLipRegion: -1 }, 'mouth.alphaLipRegion must be an integer ≥ 0'],
+      [{ alphaLipRegion: 1.5 }, 'mouth.alphaLipRegion must be an integer ≥ 0'],
     ];
     for (const [change, message] of cases) {
       expect(() => validateConfig({ ...raw, mouth: { ...m, ...change } })).toThrow(message);

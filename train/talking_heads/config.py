@@ -54,6 +54,9 @@ class GeneratorConfig:
     # blend, so G can move the photo's own pixels (a strand of hair, a jaw line the mesh misplaced)
     # instead of repainting them blurred. Zero at the start: a warm-started G is unchanged.
     flow: bool = False
+    # The mouth generator's only (from MouthConfig.alpha_lip_region): α is multiplied by the outer
+    # lips' polygon (its input's second channel) grown by this many pixels. None: no region.
+    alpha_lip_region: Optional[int] = None
 
     @property
     def uses_warp(self) -> bool:
@@ -88,6 +91,10 @@ class MouthConfig:
     # clamp((opening − lo) / (hi − lo), 0, 1), so a mouth a warp can draw (closed, barely open) is
     # left as it is, and the pass is skipped there. None: always applied.
     opening_ramp: Optional[Tuple[float, float]] = None
+    # Where α may be non-zero: inside the outer lips' polygon grown by this many of the crop's pixels
+    # (a max filter of side 2·alpha_lip_region + 1); outside it the frame keeps its pixels (the skin
+    # around the mouth, repainted blurred at a small resolution at a cost in identity). None: the crop.
+    alpha_lip_region: Optional[int] = None
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -101,6 +108,7 @@ class MouthConfig:
             "alphaLipGain": self.alpha_lip_gain,
             "alphaBorder": self.alpha_border,
             **({"openingRamp": list(self.opening_ramp)} if self.opening_ramp is not None else {}),
+            **({"alphaLipRegion": self.alpha_lip_region} if self.alpha_lip_region is not None else {}),
         }
 
 
@@ -182,7 +190,17 @@ def mouth_net_config(config: NetConfig) -> NetConfig:
         min_channels=m.min_channels,
         max_channels=m.max_channels,
         generator=GeneratorConfig(
-            m.down_blocks, m.bottleneck_blocks, None, None, MOUTH_INPUT, m.alpha_bias, m.alpha_lip_gain, m.alpha_border, True, False
+            m.down_blocks,
+            m.bottleneck_blocks,
+            None,
+            None,
+            MOUTH_INPUT,
+            m.alpha_bias,
+            m.alpha_lip_gain,
+            m.alpha_border,
+            True,
+            False,
+            m.alpha_lip_region,
         ),
         mouth=None,
     )
@@ -263,6 +281,8 @@ def _mouth_config(raw: Any, generator_input: str, problems: List[str]) -> Option
         _positive_int(m.get(key), f"mouth.{key}", problems)
     _non_negative_int(m.get("bottleneckBlocks"), "mouth.bottleneckBlocks", problems)
     _non_negative_int(m.get("alphaBorder"), "mouth.alphaBorder", problems)
+    if m.get("alphaLipRegion") is not None:
+        _non_negative_int(m.get("alphaLipRegion"), "mouth.alphaLipRegion", problems)
     for key in ("alphaBias", "alphaLipGain"):
         if not _finite(m.get(key)):
             problems.append(f"mouth.{key} must be a finite number")
@@ -292,6 +312,7 @@ def _mouth_config(raw: Any, generator_input: str, problems: List[str]) -> Option
         float(m["alphaLipGain"]),
         int(m["alphaBorder"]),
         None if ramp is None else (float(ramp[0]), float(ramp[1])),
+        _opt_int(m.get("alphaLipRegion")),
     )
 
 

@@ -188,6 +188,11 @@ class Generator(_PlannedNetwork):
             alpha = torch.sigmoid(raw[:, 3:4] + g.alpha_bias + prior)
             if g.alpha_border:
                 alpha = alpha * alpha_border_ramp(alpha.shape[-1], g.alpha_border, alpha.device)
+            if g.input == MOUTH_INPUT and g.alpha_lip_region is not None:
+                # The mouth generator's region: the outer lips' polygon, grown by alpha_lip_region pixels.
+                d = g.alpha_lip_region
+                outer = inputs.landmarks[:, 1:2].float()
+                alpha = alpha * (F.max_pool2d(outer, 2 * d + 1, 1, d) if d > 0 else outer)
             flow = FLOW_RANGE * torch.tanh(raw[:, 4:6]) if g.flow else None
             frame = compose(inputs.warped.float(), GeneratorOutput(inputs.warped, alpha, delta, flow))
         return GeneratorOutput(frame, alpha, delta, flow)

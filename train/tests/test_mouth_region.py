@@ -7,6 +7,7 @@ import unittest
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
 from train.talking_heads import mouth_region as mr
 from train.talking_heads.config import load_preset, validate_config
@@ -108,6 +109,7 @@ class MouthGeneratorTest(unittest.TestCase):
             "mouth.minChannels exceeds mouth.maxChannels": {"minChannels": 16},
             "mouth.resolution must be an integer ≥ 1": {"resolution": 0},
             "mouth.openingRamp must be \\[lo, hi\\] with 0 ≤ lo < hi": {"openingRamp": [0.2, 0.1]},
+            "mouth.alphaLipRegion must be an integer ≥ 0": {"alphaLipRegion": -1},
         }
         for message, change in cases.items():
             with self.assertRaisesRegex(ValueError, message.replace("^", r"\^")):
@@ -143,6 +145,28 @@ class MouthGeneratorTest(unittest.TestCase):
             ungated = torch.sigmoid(m.alpha_bias + m.alpha_lip_gain * lips[:, :1]) * ramp[:, None] * ramp[None, :]
             _, out = mouth.refine(psi, frame, points, closed)
             self.assertLess(float((out.alpha - gate * ungated).abs().max()), 2e-3)
+
+    def test_alpha_lip_region_confines_alpha_to_the_grown_outer_lips(self) -> None:
+        region = load_preset("tiny-warp-mouth-region")
+        self.assertEqual(validate_config(region.to_json()), region)
+        torch.manual_seed(0)
+        _, plain, _ = build_networks(load_preset("tiny-warp-mouth"))
+        _, confined, _ = build_networks(region)
+        confined.load_state_dict(plain.state_dict())
+        points, closed = opened(face(64), 0.3), opened(face(64), 0.0)
+        frame = torch.rand(1, 3, 64, 64) * 2 - 1
+        psi = plain.mouth.psi_from_embedding(torch.randn(1, plain.config.embed_dim))
+        _, out = plain.mouth.refine(psi, frame, points, closed)
+        _, out_region = confined.mouth.refine(psi, frame, points, closed)
+        _, lips = mr.region(points, confined.mouth.pad, 16)
+        grown = F.max_pool2d(lips[:, 1:2], 3, 1, 1)  # alphaLipRegion 1: a 3 × 3 max filter
+        self.assertLess(float((out_region.alpha - out.alpha * grown).abs().max()), 1e-6)
+        # Zero on the crop's pixels past the grown lips, unchanged well inside them.
+        self.assertGreater(int((grown == 0).sum()), 0)
+        self.assertEqual(float(out_region.alpha[grown == 0].abs().max()), 0.0)
+        inside = lips[:, 1:2] == 1
+        self.assertTrue(bool(inside.any()))
+        self.assertLess(float((out_region.alpha - out.alpha)[inside].abs().max()), 1e-6)
 
     def test_warm_start_keeps_the_frame_and_training_only_the_mouth_moves_only_the_mouth(self) -> None:
         torch.manual_seed(0)
