@@ -179,6 +179,11 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         kind += (
             f", plus a **mouth generator** ({m['resolution']} px, {m['minChannels']}→{m['maxChannels']} channels) that repaints "
             "a square around the driving mouth at the shown frame's own resolution and pastes its α·Δ back"
+            + (
+                f" inside the outer lips' polygon grown by {m['alphaLipRegion']} px of its crop (`mouth.alphaLipRegion`)"
+                if m.get("alphaLipRegion") is not None
+                else ""
+            )
         )
     if options.get("train_only"):
         kind += f" (this run trained only the {options['train_only']} generator; the other networks are its warm start's)"
