@@ -1,7 +1,7 @@
 """Where the mouth generator's pass costs identity: the pass confined to regions, held out.
 
     $PYTHON -m train.talking_heads.mouth_regions --checkpoint RUN/checkpoint.pt --data data/train-64 \\
-        --display-data data/train-128 [--regions full,outer0,outer2,inner0]
+        --display-data data/train-128 [--regions full,outer0,outer2,inner0,inner2]
 
 For each held-out person (evaluate_heldout's same-clip episodes, K = 8, seed 0), its hold-out targets
 and its four most open-mouthed frames, kept where the mouth generator runs (opening gate > 0): the
