@@ -51,14 +51,12 @@ def confined(mouth, region: str):
         return refine
 
     def refine_inner(psi, frame, points, source_points):
-        size = mouth.config.resolution
-        box, lips = mouth_region.region(points, mouth.pad, size)
-        crop = mouth_region.crop(frame.float(), box, size)
-        out = mouth.render(psi, GeneratorInputs(lips, crop))
-        gate = mouth_region.opening_gate(points, source_points, mouth.opening_ramp).to(crop)[:, None, None, None]
+        # The pass as the weights have it (α already scaled by the opening gate), its α·Δ masked.
+        out = mouth.refine(psi, frame, points, source_points)[1]
+        box, lips = mouth_region.region(points, mouth.pad, mouth.config.resolution)
         inner = lips[:, :1]
         region_mask = F.max_pool2d(inner, 2 * grow + 1, 1, grow) if grow else inner
-        return mouth_region.paste(frame.float(), (out.frame - crop) * gate * region_mask, box)
+        return mouth_region.paste(frame.float(), out.alpha * out.delta * region_mask, box)
 
     return refine_inner
 
