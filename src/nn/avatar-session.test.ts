@@ -11,7 +11,7 @@ import { MOUTH_PREFIX } from './plan.ts';
 import { displacePositions } from './compose.ts';
 import { FLOW_RANGE } from './generator.ts';
 import { decodeWeights, encodeWeights } from './weights-io.ts';
-import { loadPreset } from './config.ts';
+import { loadPreset, validateConfig } from './config.ts';
 import { createModel, type TalkingHeadModel } from './model.ts';
 import { setAttentionGammas, useCpuBackend } from './testing.ts';
 
@@ -348,6 +348,33 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     await restored.render(wide, CROP);
     expect(tf.memory().numTensors).toBe(start);
     restored.clear();
+
+    // An avatar saved with another mouth generator (here the loaded weights' is narrower) gets the
+    // loaded one, with ψ_m from its saved photos: what a new avatar from the same photo gets.
+    const base = loadPreset('tiny-warp-mouth');
+    const narrowModel = createModel(validateConfig({ ...base, mouth: { ...base.mouth!, minChannels: 2, maxChannels: 4 } }));
+    const fresh = new AvatarSession(narrowModel);
+    fresh.setPhotos([photo]);
+    const freshMouthPsi = (await fresh.exportAvatar()).get(AVATAR_MOUTH_PSI)!;
+    fresh.clear();
+    const moved = new AvatarSession(narrowModel);
+    const before = tf.memory().numTensors;
+    moved.importAvatar(named);
+    const movedNamed = await moved.exportAvatar();
+    const movedMouthPsi = movedNamed.get(AVATAR_MOUTH_PSI)!;
+    expect(movedMouthPsi.shape).toEqual(freshMouthPsi.shape);
+    expect(movedMouthPsi.shape).not.toEqual(named.get(AVATAR_MOUTH_PSI)!.shape);
+    const gap = Math.max(...Array.from(movedMouthPsi.data, (v, i) => Math.abs(v - freshMouthPsi.data[i])));
+    expect(gap).toBeLessThan(1e-4);
+    const narrowKernel = narrowModel.generator.params.get(`${MOUTH_PREFIX}/down0/conv1/kernel`);
+    expect(Array.from(movedNamed.get(`${MOUTH_PREFIX}/down0/conv1/kernel`)!.data)).toEqual(Array.from(narrowKernel.dataSync()));
+    // G's own (fine-tuned) weights come from the avatar, as before.
+    const tunedKernel = named.get('generator/down0/conv1/kernel')!.data;
+    expect(Array.from(movedNamed.get('generator/down0/conv1/kernel')!.data)).toEqual(Array.from(tunedKernel));
+    await moved.render(wide, CROP);
+    moved.clear();
+    expect(tf.memory().numTensors).toBe(before);
+    narrowModel.dispose();
     mouthModel.dispose();
   });
 

@@ -205,11 +205,21 @@ export class AvatarSession {
     if (!psi) throw new WeightsError(`avatar weights: "${AVATAR_PSI}" is missing`);
     const sources = this.warpGuided ? this.sourcesFrom(named) : undefined;
     const generator = createGenerator(this.model.config);
+    // An avatar saved before the weights had a mouth generator renders without one, as it did. One
+    // saved with another mouth generator (older weights whose mouth network had other shapes) gets
+    // this model's, with its ψ_m from the avatar's saved photos, as a new avatar would.
+    const savedMouthPsi = generator.mouth ? named.get(AVATAR_MOUTH_PSI) : undefined;
+    const ownMouth =
+      savedMouthPsi !== undefined &&
+      generator.params
+        .list()
+        .every(
+          (entry) =>
+            !entry.name.startsWith(`${MOUTH_PREFIX}/`) || tf.util.arraysEqual([...(named.get(entry.name)?.shape ?? [])], entry.shape),
+        );
+    let mouthPsi: tf.Tensor2D | undefined;
     try {
       const values = new Map<string, tf.Tensor>();
-      // An avatar saved before the weights had a mouth generator renders without one, as it did.
-      const mouthPsi = named.get(AVATAR_MOUTH_PSI);
-      const ownMouth = generator.mouth !== undefined && mouthPsi !== undefined;
       for (const entry of generator.params.list()) {
         if (!ownMouth && entry.name.startsWith(`${MOUTH_PREFIX}/`)) {
           values.set(entry.name, tf.clone(this.model.generator.params.get(entry.name)));
@@ -221,9 +231,9 @@ export class AvatarSession {
       }
       if (ownMouth) {
         const expected = generator.mouth!.psiSize;
-        if (mouthPsi.shape.length !== 2 || mouthPsi.shape[1] !== expected) {
+        if (savedMouthPsi.shape.length !== 2 || savedMouthPsi.shape[1] !== expected) {
           throw new WeightsError(
-            `avatar weights: "${AVATAR_MOUTH_PSI}" has shape [${mouthPsi.shape}], the mouth generator needs [1, ${expected}]`,
+            `avatar weights: "${AVATAR_MOUTH_PSI}" has shape [${savedMouthPsi.shape}], the mouth generator needs [1, ${expected}]`,
           );
         }
       }
@@ -232,6 +242,8 @@ export class AvatarSession {
       } finally {
         tf.dispose([...values.values()]);
       }
+      if (ownMouth) mouthPsi = tf.tensor2d(savedMouthPsi.data, savedMouthPsi.shape as [number, number]);
+      else if (savedMouthPsi && sources) mouthPsi = this.mouthPsiFromPhotos(generator, sources);
     } catch (error) {
       generator.dispose();
       if (sources) tf.dispose([sources.crops, sources.frames]);
@@ -241,14 +253,16 @@ export class AvatarSession {
       if (this.sources) tf.dispose([this.sources.crops, this.sources.frames]);
       this.sources = sources;
     }
-    const mouthPsi = generator.mouth ? named.get(AVATAR_MOUTH_PSI) : undefined;
-    this.useAvatar(
-      generator,
-      true,
-      tf.tensor2d(psi.data, psi.shape as [number, number]),
-      fineTuned,
-      mouthPsi && tf.tensor2d(mouthPsi.data, mouthPsi.shape as [number, number]),
-    );
+    this.useAvatar(generator, true, tf.tensor2d(psi.data, psi.shape as [number, number]), fineTuned, mouthPsi);
+  }
+
+  /** ψ_m = P_m ê for a saved avatar's photos: ê from E over them, as setPhotos computes it. */
+  private mouthPsiFromPhotos(generator: Generator, sources: WarpSources): tf.Tensor2D {
+    return tf.tidy(() => {
+      const r = this.resolution;
+      const landmarkImages = tf.stack(sources.points.map((p) => rgbaToTensor(landmarkImageAt(p, WARP_DISPLAY_SIZE, r)))) as tf.Tensor4D;
+      return generator.mouth!.psiFromEmbedding(computeEmbedding(this.model.embedder, sources.frames, landmarkImages));
+    });
   }
 
   /** The photos stored in a saved warp-guided avatar, checked against this model. */

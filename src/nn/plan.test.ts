@@ -273,6 +273,15 @@ describe('PRESET_NAMES', () => {
     expect(mouthFlops('warp64sm32') / mouthFlops('warp64sm')).toBeCloseTo((32 / 64) ** 2, 2);
   });
 
+  it('has warp64sm32n: warp64sm32 with a narrow mouth generator (8 → 32 channels, one bottleneck block), confined to the lips grown by a pixel', () => {
+    const { mouth, description: _d, name: _n, ...rest } = loadPreset('warp64sm32n');
+    const { mouth: baseMouth, description: _bd, name: _bn, ...base } = loadPreset('warp64sm32');
+    expect(rest).toEqual(base);
+    expect(mouth).toEqual({ ...baseMouth, minChannels: 8, maxChannels: 32, bottleneckBlocks: 1, alphaLipRegion: 1 });
+    const mouthFlops = (name: string) => generatorGflopsPerFrame(loadPreset(name)) - generatorGflopsPerFrame(loadPreset('warp64sb'));
+    expect(mouthFlops('warp64sm32n') / mouthFlops('warp64sm32')).toBeLessThan(0.3);
+  });
+
   it('checks the mouth section as the trainer does (config.py, same messages)', () => {
     const raw = loadPreset('tiny-warp-mouth');
     const m = raw.mouth!;

@@ -13,6 +13,10 @@ computes what the old one did:
   warp64s): zero, so the warm-started G computes what the old one did. A head that gained output
   channels (generator.flow: warp64s → warp64sf) keeps the old ones and gets zeros on the new: flow 0.
 - A mouth generator (config.mouth) the old weights lack starts fresh, its head at zero: no-op.
+- A mouth generator narrowed (fewer channels, fewer bottleneck blocks: warp64sm32 → warp64sm32n)
+  keeps the leading channels of every tensor it still has (its projection P_m: the columns of each
+  AdaIN layer's leading scales and biases, matched by layer name). Not a no-op: a start that
+  training repairs faster than a fresh one, since the kept filters are already mouth filters.
 - D's per-video matrix W belongs to the data set and stays freshly initialised.
 
 Lineage: every run records the runs its weights descend from (cumulative steps, samples and
@@ -26,8 +30,8 @@ from typing import Any, Dict, List
 import numpy as np
 
 from .checkpoint import load_networks
-from .config import REPO_ROOT
-from .plan import BLEND_OUTPUT_CHANNELS, MOUTH_PREFIX
+from .config import REPO_ROOT, NetConfig, mouth_net_config
+from .plan import BLEND_OUTPUT_CHANNELS, MOUTH_PREFIX, adain_slots, generator_plan
 from .weights_io import WeightsError, load_named_into, network_to_named
 
 SHIPPED_WEIGHTS = REPO_ROOT / "public" / "weights"
@@ -38,10 +42,43 @@ def default_warm_start(config) -> Path:
     return SHIPPED_WEIGHTS / ("warp" if config.generator.uses_warp else "paper") / "manifest.json"
 
 
-def _adapt(name: str, old: np.ndarray, new_shape: tuple) -> np.ndarray | None:
-    """old (TS layout) fitted into new_shape, or None when it cannot be."""
+def mouth_psi_columns(old: NetConfig, new: NetConfig) -> np.ndarray | None:
+    """For each entry of the new mouth generator's ψ_m, the old ψ_m's entry it keeps (the same AdaIN
+    layer's leading scales, then its leading biases), or None when a layer is missing or grew."""
+    if old.mouth is None or new.mouth is None:
+        return None
+    old_slots = {slot.name: slot for slot in adain_slots(generator_plan(mouth_net_config(old), MOUTH_PREFIX))}
+    columns: List[int] = []
+    for slot in adain_slots(generator_plan(mouth_net_config(new), MOUTH_PREFIX)):
+        kept = old_slots.get(slot.name)
+        if kept is None or kept.channels < slot.channels:
+            return None
+        columns += range(kept.offset, kept.offset + slot.channels)
+        columns += range(kept.offset + kept.channels, kept.offset + kept.channels + slot.channels)
+    return np.asarray(columns)
+
+
+def _narrow(name: str, old: np.ndarray, new_shape: tuple, psi_columns: np.ndarray | None) -> np.ndarray | None:
+    """A narrowed mouth generator's tensor: the leading channels of the old one (see the header)."""
+    if not name.startswith(f"{MOUTH_PREFIX}/") or old.ndim != len(new_shape):
+        return None
+    if name.startswith(f"{MOUTH_PREFIX}/projection/"):
+        if psi_columns is None or len(psi_columns) != new_shape[-1] or old.shape[:-1] != new_shape[:-1]:
+            return None
+        return np.ascontiguousarray(old[..., psi_columns])
+    if any(n > o for n, o in zip(new_shape, old.shape)):
+        return None
+    return np.ascontiguousarray(old[tuple(slice(0, n) for n in new_shape)])
+
+
+def _adapt(name: str, old: np.ndarray, new_shape: tuple, psi_columns: np.ndarray | None = None) -> np.ndarray | None:
+    """old (TS layout) fitted into new_shape, or None when it cannot be. `psi_columns`
+    (mouth_psi_columns) lets a narrowed mouth generator keep its projection's columns."""
     if old.shape == new_shape:
         return old
+    narrowed = _narrow(name, old, new_shape, psi_columns)
+    if narrowed is not None:
+        return narrowed
     # HWIO kernel that gained input channels: zeros on the new ones.
     if (
         old.ndim == 4
@@ -84,6 +121,7 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
     """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path)}."""
     old_config, e_old, g_old, d_old, extra = load_networks(path)
     meta = dict(extra.get("meta", {}))
+    psi_columns = mouth_psi_columns(old_config, trainer.config)
     for prefix, old, new in (
         ("embedder", e_old, trainer.embedder),
         ("generator", g_old, trainer.generator),
@@ -97,7 +135,7 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
             if name not in named_old:
                 skipped.append(name)
                 continue
-            value = _adapt(name, named_old[name], target.shape)
+            value = _adapt(name, named_old[name], target.shape, psi_columns)
             if value is None:
                 skipped.append(name)
             else:

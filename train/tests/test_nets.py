@@ -61,6 +61,7 @@ TS_PARAM_COUNTS = {
     "tiny-warp-mouth": {"embedder": 4_803, "generator": 21_682, "discriminator": 9_460},
     "warp64sm48": {"embedder": 1_222_001, "generator": 2_509_178, "discriminator": 2_402_418},
     "warp64sm32": {"embedder": 1_222_001, "generator": 2_509_178, "discriminator": 2_402_418},
+    "warp64sm32n": {"embedder": 1_222_001, "generator": 2_135_586, "discriminator": 2_402_418},
     "tiny-warp-mouth-region": {"embedder": 4_803, "generator": 21_682, "discriminator": 9_460},
 }
 
