@@ -349,6 +349,13 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     expect(tf.memory().numTensors).toBe(start);
     restored.clear();
 
+    // An avatar whose mouth generator fits renders with its own saved ψ_m, not one recomputed.
+    const saved = named.get(AVATAR_MOUTH_PSI)!;
+    const own = { shape: saved.shape, data: saved.data.map((v) => 2 * v + 0.5) };
+    restored.importAvatar(new Map([...named, [AVATAR_MOUTH_PSI, own]]));
+    expect(Array.from((await restored.exportAvatar()).get(AVATAR_MOUTH_PSI)!.data)).toEqual(Array.from(own.data));
+    restored.clear();
+
     // An avatar saved with another mouth generator (here the loaded weights' is narrower) gets the
     // loaded one, with ψ_m from its saved photos: what a new avatar from the same photo gets.
     const base = loadPreset('tiny-warp-mouth');

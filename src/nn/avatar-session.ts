@@ -215,7 +215,8 @@ export class AvatarSession {
         .list()
         .every(
           (entry) =>
-            !entry.name.startsWith(`${MOUTH_PREFIX}/`) || tf.util.arraysEqual([...(named.get(entry.name)?.shape ?? [])], entry.shape),
+            !entry.name.startsWith(`${MOUTH_PREFIX}/`) ||
+            tf.util.arraysEqual([...(named.get(entry.name)?.shape ?? [])], entry.variable.shape),
         );
     let mouthPsi: tf.Tensor2D | undefined;
     try {
