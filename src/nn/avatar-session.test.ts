@@ -385,6 +385,50 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     mouthModel.dispose();
   });
 
+  it('rebuilds from its photos an avatar saved under a wider G than the loaded one (tiny-warp-narrow), as a new avatar', async () => {
+    const wideModel = createModel(loadPreset('tiny-warp-mouth-region'));
+    const narrowModel = createModel(loadPreset('tiny-warp-narrow'));
+    // Non-zero heads, so both G and the mouth generator change the frame.
+    for (const m of [wideModel, narrowModel]) {
+      m.generator.params.get('generator/output/conv/bias').assign(tf.tensor1d([0.5, -0.5, 0.5, 1]));
+      m.generator.params.get(`${MOUTH_PREFIX}/output/conv/bias`).assign(tf.tensor1d([1, -1, 1, 3]));
+    }
+    const photos = [bigPhoto(3, face), bigPhoto(4, mouthOpen)];
+    const wide = new AvatarSession(wideModel);
+    wide.setPhotos(photos);
+    wide.startFineTune({ seed: 5, learningRateG: 1e-2 });
+    await wide.fineTuneStep();
+    wide.adoptFineTuned();
+    wide.stopFineTune();
+    const named = await wide.exportAvatar();
+    wide.clear();
+    const fresh = new AvatarSession(narrowModel);
+    fresh.setPhotos(photos);
+    const expected = await fresh.render(mouthOpen, CROP);
+    const freshNamed = await fresh.exportAvatar();
+    fresh.clear();
+
+    const before = tf.memory().numTensors;
+    const moved = new AvatarSession(narrowModel);
+    expect(moved.importAvatar(named)).toEqual({ rebuilt: true });
+    expect(moved.isFineTuned).toBe(false);
+    expect(meanAbs(await moved.render(mouthOpen, CROP), expected)).toBeLessThan(0.01);
+    const movedNamed = await moved.exportAvatar();
+    expect(movedNamed.get(AVATAR_PSI)!.shape).toEqual(freshNamed.get(AVATAR_PSI)!.shape);
+    const gap = Math.max(...Array.from(movedNamed.get(AVATAR_PSI)!.data, (v, i) => Math.abs(v - freshNamed.get(AVATAR_PSI)!.data[i])));
+    expect(gap).toBeLessThan(1e-4);
+    // It can be fine-tuned again, as a new avatar can.
+    moved.startFineTune({ seed: 5, learningRateG: 1e-2 });
+    expect(Number.isFinite((await moved.fineTuneStep()).lossG)).toBe(true);
+    moved.stopFineTune();
+    // An avatar that fits is not rebuilt.
+    expect(moved.importAvatar(movedNamed)).toEqual({ rebuilt: false });
+    moved.clear();
+    expect(tf.memory().numTensors).toBe(before);
+    wideModel.dispose();
+    narrowModel.dispose();
+  });
+
   it('leaks no tensors across warp-guided renders, fine-tuning and clearing', async () => {
     const session = new AvatarSession(model);
     const start = tf.memory().numTensors;

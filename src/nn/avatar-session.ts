@@ -24,6 +24,7 @@ import { tensorsInCpuMemory } from './backend.ts';
 import { composeWarpGuidedValues, displacePositions, signedToRgba } from './compose.ts';
 import { refineMouth, refineMouthValues, type MouthPass } from './mouth.ts';
 import { MOUTH_PREFIX } from './plan.ts';
+import type { ParamEntry } from './params.ts';
 
 /** Name of ψ (the avatar's AdaIN parameters, [1, psiSize]) in saved avatar weights. */
 export const AVATAR_PSI = 'avatar/psi';
@@ -199,25 +200,32 @@ export class AvatarSession {
     return named;
   }
 
-  /** Restores an avatar saved by exportAvatar (e.g. after a page reload); photos are not needed. */
-  importAvatar(named: NamedWeights, fineTuned = true): void {
+  /**
+   * Restores an avatar saved by exportAvatar (e.g. after a page reload); photos are not needed.
+   * Returns whether it was rebuilt: a warp-guided avatar whose G no longer fits the loaded weights
+   * (saved under an earlier G, e.g. a wider one) is made again from its saved photos, as a new avatar
+   * would be (the meta-learned G, ψ = P ê; its fine-tuning is lost, so it loads as not fine-tuned).
+   */
+  importAvatar(named: NamedWeights, fineTuned = true): { rebuilt: boolean } {
     const psi = named.get(AVATAR_PSI);
     if (!psi) throw new WeightsError(`avatar weights: "${AVATAR_PSI}" is missing`);
     const sources = this.warpGuided ? this.sourcesFrom(named) : undefined;
     const generator = createGenerator(this.model.config);
+    const fits = (entry: ParamEntry) => tf.util.arraysEqual([...(named.get(entry.name)?.shape ?? [])], entry.variable.shape);
+    const ownG =
+      tf.util.arraysEqual([...psi.shape], [1, generator.psiSize]) &&
+      generator.params.list().every((entry) => entry.name.startsWith(`${MOUTH_PREFIX}/`) || !named.has(entry.name) || fits(entry));
+    if (!ownG && sources) {
+      generator.dispose();
+      this.rebuildFromSources(sources);
+      return { rebuilt: true };
+    }
     // An avatar saved before the weights had a mouth generator renders without one, as it did. One
     // saved with another mouth generator (older weights whose mouth network had other shapes) gets
     // this model's, with its ψ_m from the avatar's saved photos, as a new avatar would.
     const savedMouthPsi = generator.mouth ? named.get(AVATAR_MOUTH_PSI) : undefined;
     const ownMouth =
-      savedMouthPsi !== undefined &&
-      generator.params
-        .list()
-        .every(
-          (entry) =>
-            !entry.name.startsWith(`${MOUTH_PREFIX}/`) ||
-            tf.util.arraysEqual([...(named.get(entry.name)?.shape ?? [])], entry.variable.shape),
-        );
+      savedMouthPsi !== undefined && generator.params.list().every((entry) => !entry.name.startsWith(`${MOUTH_PREFIX}/`) || fits(entry));
     let mouthPsi: tf.Tensor2D | undefined;
     try {
       const values = new Map<string, tf.Tensor>();
@@ -228,6 +236,12 @@ export class AvatarSession {
         }
         const w = named.get(entry.name);
         if (!w) throw new WeightsError(`avatar weights: "${entry.name}" is missing`);
+        if (!fits(entry)) {
+          throw new WeightsError(
+            `avatar weights: "${entry.name}" has shape [${w.shape}], the loaded generator needs [${entry.variable.shape}] ` +
+              '(this avatar was saved with other weights and has no photos to be rebuilt from)',
+          );
+        }
         values.set(entry.name, tf.tensor(w.data, [...w.shape]));
       }
       if (ownMouth) {
@@ -244,7 +258,7 @@ export class AvatarSession {
         tf.dispose([...values.values()]);
       }
       if (ownMouth) mouthPsi = tf.tensor2d(savedMouthPsi.data, savedMouthPsi.shape as [number, number]);
-      else if (savedMouthPsi && sources) mouthPsi = this.mouthPsiFromPhotos(generator, sources);
+      else if (savedMouthPsi && sources) mouthPsi = tf.tidy(() => generator.mouth!.psiFromEmbedding(this.embeddingOf(sources)));
     } catch (error) {
       generator.dispose();
       if (sources) tf.dispose([sources.crops, sources.frames]);
@@ -255,15 +269,29 @@ export class AvatarSession {
       this.sources = sources;
     }
     this.useAvatar(generator, true, tf.tensor2d(psi.data, psi.shape as [number, number]), fineTuned, mouthPsi);
+    return { rebuilt: false };
   }
 
-  /** ψ_m = P_m ê for a saved avatar's photos: ê from E over them, as setPhotos computes it. */
-  private mouthPsiFromPhotos(generator: Generator, sources: WarpSources): tf.Tensor2D {
-    return tf.tidy(() => {
-      const r = this.resolution;
-      const landmarkImages = tf.stack(sources.points.map((p) => rgbaToTensor(landmarkImageAt(p, WARP_DISPLAY_SIZE, r)))) as tf.Tensor4D;
-      return generator.mouth!.psiFromEmbedding(computeEmbedding(this.model.embedder, sources.frames, landmarkImages));
-    });
+  /** The landmark images of a saved avatar's photos, at G's resolution. */
+  private landmarkImagesOf(sources: WarpSources): tf.Tensor4D {
+    const r = this.resolution;
+    return tf.tidy(() => tf.stack(sources.points.map((p) => rgbaToTensor(landmarkImageAt(p, WARP_DISPLAY_SIZE, r)))) as tf.Tensor4D);
+  }
+
+  /** ê = mean E over a saved avatar's photos (their frames and landmarks), as setPhotos computes it. */
+  private embeddingOf(sources: WarpSources): tf.Tensor1D {
+    return tf.tidy(() => computeEmbedding(this.model.embedder, sources.frames, this.landmarkImagesOf(sources)));
+  }
+
+  /** The FF avatar of a saved avatar's photos (setPhotos's, from the stored crops and landmarks). */
+  private rebuildFromSources(sources: WarpSources): void {
+    this.clear();
+    this.sources = sources;
+    this.frames = tf.clone(sources.frames);
+    this.landmarkImages = this.landmarkImagesOf(sources);
+    this.embedding = computeEmbedding(this.model.embedder, this.frames, this.landmarkImages);
+    const generator = this.model.generator;
+    this.useAvatar(generator, false, generator.psiFromEmbedding(this.embedding), false, generator.mouth?.psiFromEmbedding(this.embedding));
   }
 
   /** The photos stored in a saved warp-guided avatar, checked against this model. */

@@ -57,6 +57,13 @@ export interface GeneratorConfig {
    * and the opening between them and leaves the skin around them as the frame had it.
    */
   readonly alphaLipRegion?: number;
+  /**
+   * G's own channel range (absent: the config's minChannels and maxChannels, as E and D have). A
+   * warp-guided G repaints only what the warp cannot draw, so it can be narrower than the networks
+   * that must read a face: half the channels is a quarter of the FLOPs of every frame.
+   */
+  readonly minChannels?: number;
+  readonly maxChannels?: number;
 }
 
 /**
@@ -182,6 +189,12 @@ export function channelsAt(config: NetConfig, index: number): number {
   return Math.min(config.minChannels * 2 ** index, config.maxChannels);
 }
 
+/** G's channels after its down block `index`: channelsAt with G's own range where it has one. */
+export function generatorChannelsAt(config: NetConfig, index: number): number {
+  const { minChannels = config.minChannels, maxChannels = config.maxChannels } = config.generator;
+  return Math.min(minChannels * 2 ** index, maxChannels);
+}
+
 export function loadPreset(name: string): NetConfig {
   const raw = (presets as Record<string, unknown>)[name];
   if (raw === undefined) {
@@ -237,9 +250,13 @@ export function validateConfig(raw: unknown): NetConfig {
   } else if (g.flow === true && input !== 'landmarks+warp') {
     problems.push('generator.flow needs generator.input landmarks+warp');
   }
+  if (g.minChannels !== undefined) positiveInt(g.minChannels, 'generator.minChannels', problems);
+  if (g.maxChannels !== undefined) positiveInt(g.maxChannels, 'generator.maxChannels', problems);
   if (obj.mouth !== undefined) validateMouth(obj.mouth, input, problems);
   if (problems.length === 0) {
     if (config.minChannels > config.maxChannels) problems.push('minChannels exceeds maxChannels');
+    const { minChannels = config.minChannels, maxChannels = config.maxChannels } = config.generator;
+    if (minChannels > maxChannels) problems.push('generator.minChannels exceeds generator.maxChannels');
     for (const [label, blocks] of [
       ['embedder', config.embedder.downBlocks],
       ['generator', config.generator.downBlocks],

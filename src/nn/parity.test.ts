@@ -6,7 +6,7 @@
 // encoder skips; with the learned flow, tiny-warp-flow: the flow too, and the gradients through it;
 // with the α border, tiny-warp-border; with the mouth generator, tiny-warp-mouth: its box, lips, crop,
 // α, Δ and the refined frame, on the tensor path and on the values path the WASM backend takes; with its
-// α confined to the grown outer lips, tiny-warp-mouth-region).
+// α confined to the grown outer lips, tiny-warp-mouth-region; with G narrower than E and D, tiny-warp-narrow).
 //
 // Needs a Python with torch and numpy: $PYTHON, default /usr/bin/python3 (Debian python3-torch).
 // Without it the test fails with the reason, except when SKIP_PARITY=1 (local machines).
@@ -44,6 +44,7 @@ const PRESETS = [
   'tiny-warp-border',
   'tiny-warp-mouth',
   'tiny-warp-mouth-region',
+  'tiny-warp-narrow',
 ] as const;
 
 interface FixtureIndex {

@@ -93,7 +93,7 @@ describe.each(PRESET_NAMES)('preset %s', (name) => {
     expect(countParams(config, 'generator')).toBe(fromSpecs);
     if (!usesWarp(config)) return;
     const paper = { ...config, generator: { ...config.generator, input: 'landmarks' as const, encoderSkips: false, flow: false } };
-    const first = config.minChannels;
+    const first = g.blocks[0].kind === 'down' ? g.blocks[0].outChannels : 0;
     const head = g.blocks[g.blocks.length - 1];
     const headIn = head.kind === 'output' ? head.inChannels : 0;
     // Encoder skips: a 3×3 lateral conv (with bias) per up block.
@@ -280,6 +280,41 @@ describe('PRESET_NAMES', () => {
     expect(mouth).toEqual({ ...baseMouth, minChannels: 8, maxChannels: 32, bottleneckBlocks: 1, alphaLipRegion: 1 });
     const mouthFlops = (name: string) => generatorGflopsPerFrame(loadPreset(name)) - generatorGflopsPerFrame(loadPreset('warp64sb'));
     expect(mouthFlops('warp64sm32n') / mouthFlops('warp64sm32')).toBeLessThan(0.3);
+  });
+
+  it("has warp64nsm32n: warp64sm32n with G at half width (its own channels 16 → 128), E and D unchanged, a quarter of G's FLOPs", () => {
+    const narrow = loadPreset('warp64nsm32n');
+    const { generator, description: _d, name: _n, ...rest } = narrow;
+    const { generator: baseG, description: _bd, name: _bn, ...base } = loadPreset('warp64sm32n');
+    expect(rest).toEqual(base);
+    expect(generator).toEqual({ ...baseG, minChannels: 16, maxChannels: 128 });
+    const wide = generatorPlan(loadPreset('warp64sm32n'));
+    const plan = generatorPlan(narrow);
+    expect(plan.blocks.map((b) => b.name)).toEqual(wide.blocks.map((b) => b.name));
+    expect(psiSize(plan)).toBe(psiSize(wide) / 2);
+    expect(plan.blocks[0]).toMatchObject({ kind: 'down', inChannels: 7, outChannels: 16 });
+    expect(embedderPlan(narrow)).toEqual(embedderPlan(loadPreset('warp64sm32n')));
+    expect(mouthPlan(narrow)).toEqual(mouthPlan(loadPreset('warp64sm32n')));
+    const faceFlops = (name: string) =>
+      generatorGflopsPerFrame(loadPreset(name)) -
+      generatorGflopsPerFrame(loadPreset('warp64sm32n')) +
+      generatorGflopsPerFrame(loadPreset('warp64sb'));
+    expect(faceFlops('warp64nsm32n') / generatorGflopsPerFrame(loadPreset('warp64sb'))).toBeLessThan(0.3);
+  });
+
+  it("checks G's own channel range as the trainer does (config.py, same messages)", () => {
+    const raw = loadPreset('tiny-warp-narrow');
+    const cases: [Record<string, unknown>, string][] = [
+      [{ minChannels: 0 }, 'generator.minChannels must be an integer ≥ 1'],
+      [{ maxChannels: 2.5 }, 'generator.maxChannels must be an integer ≥ 1'],
+      [{ minChannels: 16 }, 'generator.minChannels exceeds generator.maxChannels'],
+      [{ minChannels: undefined, maxChannels: 4 }, 'generator.minChannels exceeds generator.maxChannels'],
+    ];
+    for (const [change, message] of cases) {
+      expect(() => validateConfig({ ...raw, generator: { ...raw.generator, ...change } })).toThrow(message);
+    }
+    const { minChannels: _min, maxChannels: _max, ...shared } = raw.generator;
+    expect(generatorPlan(validateConfig({ ...raw, generator: shared })).blocks[0]).toMatchObject({ outChannels: raw.minChannels });
   });
 
   it('checks the mouth section as the trainer does (config.py, same messages)', () => {

@@ -2,7 +2,7 @@
 // feature-map sizes, derived from a NetConfig. The forward passes (tf.js), the parameter list,
 // the parameter counts and the FLOP estimate all read this one plan, so they cannot disagree.
 // No tf.js import here: scripts/nn-summary.ts counts the paper network without allocating it.
-import { blends, channelsAt, MOUTH_INPUT, mouthNetConfig, usesWarp, type NetConfig } from './config.ts';
+import { blends, channelsAt, generatorChannelsAt, MOUTH_INPUT, mouthNetConfig, usesWarp, type NetConfig } from './config.ts';
 
 export type NetworkName = 'embedder' | 'generator' | 'discriminator';
 
@@ -175,7 +175,7 @@ export function generatorPlan(config: NetConfig, prefix = 'generator'): NetworkP
   // The encoder's channels by spatial size (its last activation there): what encoder skips add.
   const encoder = new Map<number, number>([[size, channels]]);
   for (let i = 0; i < g.downBlocks; i++) {
-    const out = channelsAt(config, i);
+    const out = generatorChannelsAt(config, i);
     blocks.push({
       kind: 'down',
       name: `${prefix}/down${i}`,
@@ -195,7 +195,7 @@ export function generatorPlan(config: NetConfig, prefix = 'generator'): NetworkP
   }
   for (let i = 0; i < g.downBlocks; i++) {
     // Mirror of the down path; the last up block keeps minChannels (paper: 512→256→128→64→64).
-    const out = channelsAt(config, Math.max(g.downBlocks - 2 - i, 0));
+    const out = generatorChannelsAt(config, Math.max(g.downBlocks - 2 - i, 0));
     const lateralChannels = g.encoderSkips ? (encoder.get(2 * size) ?? 0) : 0;
     blocks.push({ kind: 'up', name: `${prefix}/up${i}`, inChannels: channels, outChannels: out, inputSize: size, lateralChannels });
     channels = out;

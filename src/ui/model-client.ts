@@ -77,7 +77,7 @@ export interface ModelApi {
   resumeFineTune(): Promise<void>;
   stopFineTune(): Promise<void>;
   exportAvatar(): Promise<SavedAvatar>;
-  importAvatar(saved: SavedAvatar): Promise<void>;
+  importAvatar(saved: SavedAvatar): Promise<{ rebuilt: boolean }>;
   memory(): Promise<WorkerMemory>;
 }
 
@@ -217,8 +217,9 @@ export class ModelClient {
     stopFineTune: () => this.supervisor.ifServing((r) => r.stopFineTune()),
     exportAvatar: () => this.call((r) => r.exportAvatar(), true),
     importAvatar: async (saved) => {
-      await this.call((r) => r.importAvatar(saved), false);
+      const result = await this.call((r) => r.importAvatar(saved), false);
       this.checkpoint = { photos: this.checkpoint.photos, weights: saved };
+      return result;
     },
     memory: () => this.call((r) => r.memory(), true),
   };

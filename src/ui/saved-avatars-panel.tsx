@@ -47,9 +47,12 @@ export function SavedAvatarsPanel() {
         await switchGenerator(made);
         switched = ` (switched to the ${GENERATORS[made].label} generator, which made it)`;
       }
-      await api.importAvatar(saved.weights);
+      const { rebuilt } = await api.importAvatar(saved.weights);
       setAvatar({ landmarks: saved.landmarks, cropSize: saved.cropSize, photoCount: saved.photoCount });
-      return `Loaded “${saved.name}”${switched}: drive it below.`;
+      const remade = rebuilt
+        ? ' It was saved with an earlier version of the generator, so it was made again from its photos: fine-tune it again for the closest likeness, then save it.'
+        : '';
+      return `Loaded “${saved.name}”${switched}: drive it below.${remade}`;
     });
 
   const rename = (a: StoredAvatarSummary) =>

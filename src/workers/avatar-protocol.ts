@@ -94,8 +94,12 @@ export interface AvatarWorkerApi {
   stopFineTune(): void;
   /** The current avatar in the weights format (fp16), ready to store (e.g. IndexedDB). */
   exportAvatar(): Promise<SavedAvatar>;
-  /** Restores an avatar from exportAvatar's output; hashes and shapes are verified. */
-  importAvatar(saved: SavedAvatar): Promise<void>;
+  /**
+   * Restores an avatar from exportAvatar's output; hashes and shapes are verified. `rebuilt`: it was
+   * saved under another G that the loaded weights no longer fit, and was made again from its photos
+   * (its fine-tuning lost).
+   */
+  importAvatar(saved: SavedAvatar): Promise<{ rebuilt: boolean }>;
   memory(): WorkerMemory;
   /** Answers at once when the worker's event loop is free: the UI's heartbeat. */
   ping(): number;

@@ -192,7 +192,7 @@ const api: AvatarWorkerApi = {
       if (index < 0) throw new Error(`saved avatar: no shard ${file}`);
       return saved.shards[index];
     });
-    session.importAvatar(named, saved.manifest.meta?.fineTuned === true);
+    return session.importAvatar(named, saved.manifest.meta?.fineTuned === true);
   },
 
   memory() {

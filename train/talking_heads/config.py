@@ -57,6 +57,11 @@ class GeneratorConfig:
     # The mouth generator's only (from MouthConfig.alpha_lip_region): α is multiplied by the outer
     # lips' polygon (its input's second channel) grown by this many pixels. None: no region.
     alpha_lip_region: Optional[int] = None
+    # G's own channel range (None: the config's min_channels and max_channels, as E and D have). A
+    # warp-guided G repaints only what the warp cannot draw, so it can be narrower than the networks
+    # that must read a face: half the channels is a quarter of the FLOPs of every frame.
+    min_channels: Optional[int] = None
+    max_channels: Optional[int] = None
 
     @property
     def uses_warp(self) -> bool:
@@ -166,6 +171,8 @@ class NetConfig:
                 **({"alphaBorder": self.generator.alpha_border} if self.generator.alpha_border else {}),
                 **({"encoderSkips": True} if self.generator.encoder_skips else {}),
                 **({"flow": True} if self.generator.flow else {}),
+                **({"minChannels": self.generator.min_channels} if self.generator.min_channels is not None else {}),
+                **({"maxChannels": self.generator.max_channels} if self.generator.max_channels is not None else {}),
             },
             "discriminator": {
                 "downBlocks": self.discriminator.down_blocks,
@@ -209,6 +216,14 @@ def mouth_net_config(config: NetConfig) -> NetConfig:
 def channels_at(config: NetConfig, index: int) -> int:
     """Channels after down block `index` (0-based): min_channels * 2^index, capped at max_channels."""
     return min(config.min_channels * 2**index, config.max_channels)
+
+
+def generator_channels_at(config: NetConfig, index: int) -> int:
+    """G's channels after its down block `index`: channels_at with G's own range where it has one."""
+    g = config.generator
+    low = config.min_channels if g.min_channels is None else g.min_channels
+    high = config.max_channels if g.max_channels is None else g.max_channels
+    return min(low * 2**index, high)
 
 
 def load_presets(path: Path = CONFIGS_PATH) -> Dict[str, Any]:
@@ -374,6 +389,9 @@ def validate_config(raw: Any) -> NetConfig:
         problems.append("generator.flow must be true or false")
     elif flow and generator_input != "landmarks+warp":
         problems.append("generator.flow needs generator.input landmarks+warp")
+    for key in ("minChannels", "maxChannels"):
+        if key in g:
+            _positive_int(g[key], f"generator.{key}", problems)
     mouth = _mouth_config(obj["mouth"], generator_input, problems) if "mouth" in obj else None
     if problems:
         raise ValueError(f"Invalid network config: {'; '.join(problems)}")
@@ -397,6 +415,9 @@ def validate_config(raw: Any) -> NetConfig:
             int(g.get("alphaBorder", 0)) if generator_input == "landmarks+warp" else 0,
             bool(g.get("encoderSkips", False)),
             bool(g.get("flow", False)),
+            None,
+            _opt_int(g.get("minChannels")),
+            _opt_int(g.get("maxChannels")),
         ),
         discriminator=DiscriminatorConfig(
             int(d["downBlocks"]), int(d["extraBlocks"]), _opt_int(d["attentionAfterBlock"]), int(d["numVideos"])
@@ -405,6 +426,9 @@ def validate_config(raw: Any) -> NetConfig:
     )
     if config.min_channels > config.max_channels:
         problems.append("minChannels exceeds maxChannels")
+    g_min, g_max = config.generator.min_channels, config.generator.max_channels
+    if (config.min_channels if g_min is None else g_min) > (config.max_channels if g_max is None else g_max):
+        problems.append("generator.minChannels exceeds generator.maxChannels")
     for label, blocks in (
         ("embedder", config.embedder.down_blocks),
         ("generator", config.generator.down_blocks),

@@ -211,6 +211,12 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         )
         + " |"
     )
+    g = config.get("generator", {})
+    g_channels = (
+        f"; G's own {g.get('minChannels', config['minChannels'])}→{g.get('maxChannels', config['maxChannels'])}"
+        if "minChannels" in g or "maxChannels" in g
+        else ""
+    )
     adv, fm = float(options.get("adv_weight", 1.0)), float(options.get("fm_weight", 10.0))
     adversarial = (
         f"adversarial (hinge) ×{adv:g}, feature matching ×{fm:g}"
@@ -221,7 +227,7 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
 
 Embedder, generator (with projection P) and projection discriminator of *Few-Shot Adversarial
 Learning of Realistic Neural Talking Head Models* (Zakharov et al., 2019), with {kind}; preset
-`{config.get('name')}` ({config['resolution']} px, channels {config['minChannels']}→{config['maxChannels']}, N = {config['embedDim']}),
+`{config.get('name')}` ({config['resolution']} px, channels {config['minChannels']}→{config['maxChannels']}{g_channels}, N = {config['embedDim']}),
 meta-learned with the PyTorch twin in `train/` and exported to the app's weights format
 (kernels float16, everything else float32; `manifest.json` lists every tensor with its sha256-checked shard).
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Tuple, Union
 
-from .config import MOUTH_INPUT, NetConfig, channels_at, mouth_net_config
+from .config import MOUTH_INPUT, NetConfig, channels_at, generator_channels_at, mouth_net_config
 
 IMAGE_CHANNELS = 3
 # Warp-guided G's extra inputs: the warped source (RGB) and its validity mask (1 channel).
@@ -163,7 +163,7 @@ def generator_plan(config: NetConfig, prefix: str = "generator") -> NetworkPlan:
     # The encoder's channels by spatial size (its last activation there): what encoder skips add.
     encoder = {size: channels}
     for i in range(g.down_blocks):
-        out = channels_at(config, i)
+        out = generator_channels_at(config, i)
         blocks.append(DownBlock(f"{prefix}/down{i}", channels, out, size, "instance", i > 0))
         channels = out
         size //= 2
@@ -174,7 +174,7 @@ def generator_plan(config: NetConfig, prefix: str = "generator") -> NetworkPlan:
         blocks.append(ResBlock(f"{prefix}/res{i}", channels, size, "adain"))
     for i in range(g.down_blocks):
         # Mirror of the down path; the last up block keeps min_channels (paper: 512→256→128→64→64).
-        out = channels_at(config, max(g.down_blocks - 2 - i, 0))
+        out = generator_channels_at(config, max(g.down_blocks - 2 - i, 0))
         lateral = encoder.get(2 * size, 0) if g.encoder_skips else 0
         blocks.append(UpBlock(f"{prefix}/up{i}", channels, out, size, lateral_channels=lateral))
         channels = out

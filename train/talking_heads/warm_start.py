@@ -13,11 +13,11 @@ computes what the old one did:
   warp64s): zero, so the warm-started G computes what the old one did. A head that gained output
   channels (generator.flow: warp64s → warp64sf) keeps the old ones and gets zeros on the new: flow 0.
 - A mouth generator (config.mouth) the old weights lack starts fresh, its head at zero: no-op.
-- A mouth generator narrowed (fewer channels, fewer bottleneck blocks: warp64sm32 → warp64sm32n)
-  keeps the leading channels of every tensor it still has (its projection P_m: the columns of each
-  AdaIN layer's leading scales and biases, matched by layer name). Not a no-op: the narrowed
-  network starts from trained filters instead of random ones (`mouth32n-a` matched `mouth32-b`'s
-  held-out numbers within 5,000 steps; a fresh start was not measured against it).
+- A narrowed G or mouth generator (fewer channels, fewer bottleneck blocks: warp64sm32 → warp64sm32n,
+  warp64sm32n → warp64nsm32n) keeps the leading channels of every tensor it still has (its projection,
+  P or P_m: the columns of each AdaIN layer's leading scales and biases, matched by layer name). Not a
+  no-op: the narrowed network starts from trained filters instead of random ones (`mouth32n-a`
+  matched `mouth32-b`'s held-out numbers within 5,000 steps; a fresh start was not measured against it).
 - D's per-video matrix W belongs to the data set and stays freshly initialised.
 
 Lineage: every run records the runs its weights descend from (cumulative steps, samples and
@@ -43,14 +43,23 @@ def default_warm_start(config) -> Path:
     return SHIPPED_WEIGHTS / ("warp" if config.generator.uses_warp else "paper") / "manifest.json"
 
 
-def mouth_psi_columns(old: NetConfig, new: NetConfig) -> np.ndarray | None:
-    """For each entry of the new mouth generator's ψ_m, the old ψ_m's entry it keeps (the same AdaIN
-    layer's leading scales, then its leading biases), or None when a layer is missing or grew."""
-    if old.mouth is None or new.mouth is None:
+def _generator_plan(config: NetConfig, prefix: str):
+    """G's plan, or with prefix MOUTH_PREFIX the mouth generator's (None when the preset has none)."""
+    if prefix == MOUTH_PREFIX:
+        return generator_plan(mouth_net_config(config), MOUTH_PREFIX) if config.mouth else None
+    return generator_plan(config)
+
+
+def psi_columns(old: NetConfig, new: NetConfig, prefix: str = "generator") -> np.ndarray | None:
+    """For each entry of the new ψ (G's; with prefix MOUTH_PREFIX the mouth generator's ψ_m), the old
+    ψ's entry it keeps (the same AdaIN layer's leading scales, then its leading biases), or None when a
+    layer is missing or grew."""
+    old_plan, new_plan = _generator_plan(old, prefix), _generator_plan(new, prefix)
+    if old_plan is None or new_plan is None:
         return None
-    old_slots = {slot.name: slot for slot in adain_slots(generator_plan(mouth_net_config(old), MOUTH_PREFIX))}
+    old_slots = {slot.name: slot for slot in adain_slots(old_plan)}
     columns: List[int] = []
-    for slot in adain_slots(generator_plan(mouth_net_config(new), MOUTH_PREFIX)):
+    for slot in adain_slots(new_plan):
         kept = old_slots.get(slot.name)
         if kept is None or kept.channels < slot.channels:
             return None
@@ -59,25 +68,34 @@ def mouth_psi_columns(old: NetConfig, new: NetConfig) -> np.ndarray | None:
     return np.asarray(columns)
 
 
-def _narrow(name: str, old: np.ndarray, new_shape: tuple, psi_columns: np.ndarray | None) -> np.ndarray | None:
-    """A narrowed mouth generator's tensor: the leading channels of the old one (see the header)."""
-    if not name.startswith(f"{MOUTH_PREFIX}/") or old.ndim != len(new_shape):
+def projection_columns(old: NetConfig, new: NetConfig) -> Dict[str, np.ndarray]:
+    """psi_columns of P and P_m, by their tensors' name prefix (what _adapt takes)."""
+    found = {prefix: psi_columns(old, new, prefix) for prefix in ("generator", MOUTH_PREFIX)}
+    return {f"{prefix}/projection/": kept for prefix, kept in found.items() if kept is not None}
+
+
+def _narrow(name: str, old: np.ndarray, new_shape: tuple, columns: Dict[str, np.ndarray]) -> np.ndarray | None:
+    """A narrowed generator's tensor: the leading channels of the old one (see the header)."""
+    if not name.startswith("generator/") or old.ndim != len(new_shape):
         return None
-    if name.startswith(f"{MOUTH_PREFIX}/projection/"):
-        if psi_columns is None or len(psi_columns) != new_shape[-1] or old.shape[:-1] != new_shape[:-1]:
-            return None
-        return np.ascontiguousarray(old[..., psi_columns])
-    if any(n > o for n, o in zip(new_shape, old.shape)):
+    for projection, kept in columns.items():
+        if name.startswith(projection):
+            if len(kept) != new_shape[-1] or old.shape[:-1] != new_shape[:-1]:
+                return None
+            return np.ascontiguousarray(old[..., kept])
+    if "/projection/" in name or any(n > o for n, o in zip(new_shape, old.shape)):
         return None
+    if "/output/" in name and new_shape[-1] != old.shape[-1]:
+        return None  # the head's outputs (Δ, α, the flow) are not channels that narrow
     return np.ascontiguousarray(old[tuple(slice(0, n) for n in new_shape)])
 
 
-def _adapt(name: str, old: np.ndarray, new_shape: tuple, psi_columns: np.ndarray | None = None) -> np.ndarray | None:
-    """old (TS layout) fitted into new_shape, or None when it cannot be. `psi_columns`
-    (mouth_psi_columns) lets a narrowed mouth generator keep its projection's columns."""
+def _adapt(name: str, old: np.ndarray, new_shape: tuple, columns: Dict[str, np.ndarray] | None = None) -> np.ndarray | None:
+    """old (TS layout) fitted into new_shape, or None when it cannot be. `columns`
+    (projection_columns) lets a narrowed generator keep its projections' columns."""
     if old.shape == new_shape:
         return old
-    narrowed = _narrow(name, old, new_shape, psi_columns)
+    narrowed = _narrow(name, old, new_shape, columns or {})
     if narrowed is not None:
         return narrowed
     # HWIO kernel that gained input channels: zeros on the new ones.
@@ -122,7 +140,7 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
     """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path)}."""
     old_config, e_old, g_old, d_old, extra = load_networks(path)
     meta = dict(extra.get("meta", {}))
-    psi_columns = mouth_psi_columns(old_config, trainer.config)
+    columns = projection_columns(old_config, trainer.config)
     for prefix, old, new in (
         ("embedder", e_old, trainer.embedder),
         ("generator", g_old, trainer.generator),
@@ -136,7 +154,7 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
             if name not in named_old:
                 skipped.append(name)
                 continue
-            value = _adapt(name, named_old[name], target.shape, psi_columns)
+            value = _adapt(name, named_old[name], target.shape, columns)
             if value is None:
                 skipped.append(name)
             else:

@@ -63,6 +63,8 @@ TS_PARAM_COUNTS = {
     "warp64sm32": {"embedder": 1_222_001, "generator": 2_509_178, "discriminator": 2_402_418},
     "warp64sm32n": {"embedder": 1_222_001, "generator": 2_135_586, "discriminator": 2_402_418},
     "tiny-warp-mouth-region": {"embedder": 4_803, "generator": 21_682, "discriminator": 9_460},
+    "warp64nsm32n": {"embedder": 1_222_001, "generator": 783_682, "discriminator": 2_402_418},
+    "tiny-warp-narrow": {"embedder": 4_803, "generator": 10_230, "discriminator": 9_460},
 }
 
 
