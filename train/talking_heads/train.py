@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, load_networks, save_checkpoint
 from .config import load_preset
 from .episodes import EpisodeSampler, people_of, videos_of
 from .trainer import MetaTrainer, TrainOptions, format_stats, is_finite
@@ -111,6 +111,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         default="",
         help="mouth: only the mouth generator (config.mouth) learns; E, G and D stay as loaded",
     )
+    p.add_argument(
+        "--teacher",
+        default=None,
+        help="warp-guided weights (a manifest or checkpoint) whose E and G teach this run's G: with --distill-weight, "
+        "an L1 between G's residual α·Δ and the teacher's (e.g. a narrower G learning from the shipped one)",
+    )
+    p.add_argument("--distill-weight", type=float, default=0.0, help="weight of the L1 to the teacher's α·Δ (needs --teacher)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)
@@ -218,10 +225,19 @@ def main(argv=None) -> int:
         bf16=not args.no_bf16,
         variant=args.variant,
         train_only=args.train_only,
+        distill_weight=args.distill_weight,
         match_weight=(args.match_weight if args.match_weight is not None else 1e-2) if args.variant == "ft" else 0.0,
         match_detach_target=args.variant == "ft" and args.match_weight is None,
     )
-    trainer = MetaTrainer(config, sampler, options, content_loss=content)
+    teacher = None
+    if args.distill_weight > 0:
+        if not args.teacher:
+            raise SystemExit("--distill-weight needs --teacher")
+        _, t_embedder, t_generator, _, _ = load_networks(args.teacher)
+        teacher = (t_embedder, t_generator)
+        if lead:
+            print(f"teacher: {args.teacher} ({t_generator.config.name}), distillation ×{args.distill_weight:g}", flush=True)
+    trainer = MetaTrainer(config, sampler, options, content_loss=content, teacher=teacher)
 
     extra = {}
     if ckpt_path.exists():

@@ -18,7 +18,7 @@ from typing import Callable, Dict, Optional, Tuple
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
-from torch import Tensor
+from torch import Tensor, nn
 
 from .config import NetConfig
 from .episodes import Episode, EpisodeSampler, jitter_colour
@@ -75,6 +75,10 @@ class TrainOptions:
     # "mouth": only the mouth generator (config.mouth) learns; E, G and D stay as loaded, and neither
     # their backward pass nor D's step runs. "": everything learns.
     train_only: str = ""
+    # Warp-guided G with a teacher (MetaTrainer's `teacher`: another warp-guided E and G, frozen, e.g.
+    # the shipped wider G): L1 between G's residual α·Δ and the teacher's on the same episode, a dense
+    # target that carries what the teacher learned into a narrower G (not in the paper).
+    distill_weight: float = 0.0
 
 
 def cpu_has_bf16() -> bool:
@@ -107,6 +111,7 @@ class MetaTrainer:
         sampler: EpisodeSampler,
         options: TrainOptions,
         content_loss: Optional[Callable[[Tensor, Tensor], Tensor]] = None,
+        teacher: Optional[Tuple[nn.Module, nn.Module]] = None,
     ) -> None:
         self.options = options
         self.sampler = sampler
@@ -116,6 +121,16 @@ class MetaTrainer:
             net.to(self.device).to(memory_format=torch.channels_last) for net in build_networks(self.config)
         )
         self.content_loss = content_loss
+        self.teacher = None
+        if options.distill_weight > 0:
+            if teacher is None:
+                raise ValueError("distill_weight > 0 needs a teacher (an embedder and a warp-guided generator)")
+            t_config = teacher[1].config
+            if not (self.config.generator.uses_warp and t_config.generator.uses_warp) or t_config.resolution != self.config.resolution:
+                raise ValueError(f"a teacher must be a warp-guided G at {self.config.resolution} px, as the student ({t_config.name})")
+            for net in teacher:
+                net.to(self.device).to(memory_format=torch.channels_last).eval().requires_grad_(False)
+            self.teacher = teacher
         betas = tuple(options.betas)
         mouth = self.generator.mouth
         if options.train_only not in ("", "mouth"):
@@ -249,14 +264,22 @@ class MetaTrainer:
         d = self.discriminator
         return d.embedding.index_select(1, video).t() + d.w0
 
-    def _embed(self, ep: Episode) -> Tensor:
+    def _embed(self, ep: Episode, embedder: Optional[nn.Module] = None) -> Tensor:
         b, k = ep.frames.shape[:2]
         s = ep.frames.shape[-1]
-        per_frame = self.embedder(
+        per_frame = (embedder or self.embedder)(
             ep.frames.reshape(b * k, 3, s, s).contiguous(memory_format=torch.channels_last),
             ep.landmarks.reshape(b * k, 3, s, s).contiguous(memory_format=torch.channels_last),
         )
         return per_frame.reshape(b, k, -1).mean(dim=1)
+
+    def _distill(self, ep: Episode, inputs: GeneratorInputs, out: GeneratorOutput) -> Tensor:
+        """L1 between G's residual α·Δ and the teacher's (its own E and P over the same sources, its G
+        on the same inputs), at G's resolution."""
+        embedder, generator = self.teacher
+        with torch.no_grad(), self._autocast():
+            taught = generator.render(generator.psi_from_embedding(self._embed(ep, embedder)), inputs)
+        return F.l1_loss((out.alpha * out.delta).float(), (taught.alpha * taught.delta).float())
 
     def train_step(self, log: bool = False) -> Optional[StepStats]:
         o = self.options
@@ -280,6 +303,8 @@ class MetaTrainer:
             inputs, pick = self._inputs_and_pick(ep)
             out: GeneratorOutput = self.generator.render(psi, inputs)
             fake = out.frame.float()
+            if self.teacher is not None:
+                terms["distill"] = self._distill(ep, inputs, out) * o.distill_weight
             if uses_d:
                 # Detached: D's scores steer E and G here, not W or w0 (they belong to D's update).
                 projection = self._projection(ep.video).detach()

@@ -3,6 +3,7 @@ checkpoints, resumes exactly, and the reconstruction error falls; the warp-guide
 warp, trains from there and reports its blend mask; a warm start carries weights and lineage over."""
 import tempfile
 import unittest
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -80,6 +81,25 @@ class TrainerSmokeTest(unittest.TestCase):
         self.assertIn("alpha", stats.terms)
         self.assertTrue(0.0 <= stats.terms["ssim"] <= 2.0, stats.terms)
         self.assertIn("warp", trainer.samples(batch=2))
+
+    def test_distillation_pulls_a_narrower_g_towards_the_teachers_residual(self):
+        torch.manual_seed(0)
+        crops, lmks, videos = synthetic_videos()
+        sampler = EpisodeSampler(crops, lmks, videos, k=3, device=torch.device("cpu"), seed=0, points=synthetic_points(len(crops)))
+        teacher = MetaTrainer(load_preset("tiny-warp-skips"), sampler, TrainOptions(batch=4, k=3, content_weight=0.0, bf16=False))
+        with torch.no_grad():  # a teacher whose residual is far from the untrained student's zero
+            teacher.generator.output.conv.bias.copy_(torch.tensor([0.5, -0.5, 0.5, 2.0]))
+        narrow = load_preset("tiny-warp-skips")
+        narrow = replace(narrow, generator=replace(narrow.generator, min_channels=4, max_channels=8))
+        options = TrainOptions(batch=4, k=3, lr_g=2e-3, content_weight=0.0, l1_weight=0.0, adv_weight=0, fm_weight=0, bf16=False)
+        with self.assertRaisesRegex(ValueError, "needs a teacher"):
+            MetaTrainer(narrow, sampler, replace(options, distill_weight=1.0))
+        student = MetaTrainer(narrow, sampler, replace(options, distill_weight=1.0), teacher=(teacher.embedder, teacher.generator))
+        frozen = [p.detach().clone() for p in teacher.generator.parameters()]
+        losses = [student.train_step(log=True).terms["distill"] for _ in range(30)]
+        self.assertTrue(all(np.isfinite(losses)))
+        self.assertLess(np.mean(losses[-5:]), 0.5 * losses[0])
+        self.assertTrue(all(torch.equal(a, b.detach()) for a, b in zip(frozen, teacher.generator.parameters())))
 
     def test_reconstruction_only_phase_leaves_d_untouched(self):
         trainer = self.make_warp()
