@@ -257,6 +257,26 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     expect(() => session.importAvatar(named)).toThrow(/no photos.*paper generator/);
   });
 
+  it('refuses a saved paper avatar whose ψ or G no longer fits the loaded weights, with a clear message', async () => {
+    const paper = createModel(loadPreset('tiny'));
+    const session = new AvatarSession(paper);
+    session.setPhotos([photo(1, face)]);
+    const named = await session.exportAvatar();
+    session.clear();
+    const start = tf.memory().numTensors;
+    const psi = named.get(AVATAR_PSI)!;
+    expect(() =>
+      session.importAvatar(new Map([...named, [AVATAR_PSI, { shape: [1, psi.shape[1] + 2], data: new Float32Array(psi.shape[1] + 2) }]])),
+    ).toThrow(/"avatar\/psi" has shape \[1,\d+\], the loaded generator needs/);
+    const kernel = named.get('generator/down0/conv1/kernel')!;
+    const wider = { shape: [...kernel.shape.slice(0, 3), kernel.shape[3] * 2], data: new Float32Array(kernel.data.length * 2) };
+    expect(() => session.importAvatar(new Map([...named, ['generator/down0/conv1/kernel', wider]]))).toThrow(
+      /has no photos to be rebuilt from/,
+    );
+    expect(tf.memory().numTensors).toBe(start);
+    paper.dispose();
+  });
+
   it('with a learned flow (tiny-warp-flow), samples the photo once at the warp positions moved by the flow', async () => {
     const flowModel = createModel(loadPreset('tiny-warp-flow'));
     const r = flowModel.config.resolution;

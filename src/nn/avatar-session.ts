@@ -228,6 +228,11 @@ export class AvatarSession {
       savedMouthPsi !== undefined && generator.params.list().every((entry) => !entry.name.startsWith(`${MOUTH_PREFIX}/`) || fits(entry));
     let mouthPsi: tf.Tensor2D | undefined;
     try {
+      if (!tf.util.arraysEqual([...psi.shape], [1, generator.psiSize])) {
+        throw new WeightsError(
+          `avatar weights: "${AVATAR_PSI}" has shape [${psi.shape}], the loaded generator needs [1, ${generator.psiSize}]`,
+        );
+      }
       const values = new Map<string, tf.Tensor>();
       for (const entry of generator.params.list()) {
         if (!ownMouth && entry.name.startsWith(`${MOUTH_PREFIX}/`)) {
