@@ -150,8 +150,13 @@ export class AvatarSession {
       };
       tf.dispose(crops);
     }
+    this.useFeedForward(this.embedding);
+  }
+
+  /** The meta-learned G with ψ̂ = P ê (and ψ_m = P_m ê): the FF avatar of embedding ê. */
+  private useFeedForward(embedding: tf.Tensor1D): void {
     const generator = this.model.generator;
-    this.useAvatar(generator, false, generator.psiFromEmbedding(this.embedding), false, generator.mouth?.psiFromEmbedding(this.embedding));
+    this.useAvatar(generator, false, generator.psiFromEmbedding(embedding), false, generator.mouth?.psiFromEmbedding(embedding));
   }
 
   /** Takes ownership of `psi` and `mouthPsi` (and of `generator` when `owns`); the renderer is rebuilt. */
@@ -212,8 +217,9 @@ export class AvatarSession {
     const sources = this.warpGuided ? this.sourcesFrom(named) : undefined;
     const generator = createGenerator(this.model.config);
     const fits = (entry: ParamEntry) => tf.util.arraysEqual([...(named.get(entry.name)?.shape ?? [])], entry.variable.shape);
+    const psiFits = tf.util.arraysEqual([...psi.shape], [1, generator.psiSize]);
     const ownG =
-      tf.util.arraysEqual([...psi.shape], [1, generator.psiSize]) &&
+      psiFits &&
       generator.params.list().every((entry) => entry.name.startsWith(`${MOUTH_PREFIX}/`) || !named.has(entry.name) || fits(entry));
     if (!ownG && sources) {
       generator.dispose();
@@ -228,7 +234,7 @@ export class AvatarSession {
       savedMouthPsi !== undefined && generator.params.list().every((entry) => !entry.name.startsWith(`${MOUTH_PREFIX}/`) || fits(entry));
     let mouthPsi: tf.Tensor2D | undefined;
     try {
-      if (!tf.util.arraysEqual([...psi.shape], [1, generator.psiSize])) {
+      if (!psiFits) {
         throw new WeightsError(
           `avatar weights: "${AVATAR_PSI}" has shape [${psi.shape}], the loaded generator needs [1, ${generator.psiSize}]`,
         );
@@ -295,8 +301,7 @@ export class AvatarSession {
     this.frames = tf.clone(sources.frames);
     this.landmarkImages = this.landmarkImagesOf(sources);
     this.embedding = computeEmbedding(this.model.embedder, this.frames, this.landmarkImages);
-    const generator = this.model.generator;
-    this.useAvatar(generator, false, generator.psiFromEmbedding(this.embedding), false, generator.mouth?.psiFromEmbedding(this.embedding));
+    this.useFeedForward(this.embedding);
   }
 
   /** The photos stored in a saved warp-guided avatar, checked against this model. */

@@ -295,6 +295,7 @@ describe('PRESET_NAMES', () => {
     expect(plan.blocks[0]).toMatchObject({ kind: 'down', inChannels: 7, outChannels: 16 });
     expect(embedderPlan(narrow)).toEqual(embedderPlan(loadPreset('warp64sm32n')));
     expect(mouthPlan(narrow)).toEqual(mouthPlan(loadPreset('warp64sm32n')));
+    // G's own FLOPs: the preset's minus its mouth generator's (warp64sm32n's over warp64sb's).
     const faceFlops = (name: string) =>
       generatorGflopsPerFrame(loadPreset(name)) -
       generatorGflopsPerFrame(loadPreset('warp64sm32n')) +

@@ -31,8 +31,8 @@ from typing import Any, Dict, List
 import numpy as np
 
 from .checkpoint import load_networks
-from .config import REPO_ROOT, NetConfig, mouth_net_config
-from .plan import BLEND_OUTPUT_CHANNELS, MOUTH_PREFIX, adain_slots, generator_plan
+from .config import REPO_ROOT, NetConfig
+from .plan import BLEND_OUTPUT_CHANNELS, MOUTH_PREFIX, adain_slots, generator_plan, mouth_plan
 from .weights_io import WeightsError, load_named_into, network_to_named
 
 SHIPPED_WEIGHTS = REPO_ROOT / "public" / "weights"
@@ -43,18 +43,12 @@ def default_warm_start(config) -> Path:
     return SHIPPED_WEIGHTS / ("warp" if config.generator.uses_warp else "paper") / "manifest.json"
 
 
-def _generator_plan(config: NetConfig, prefix: str):
-    """G's plan, or with prefix MOUTH_PREFIX the mouth generator's (None when the preset has none)."""
-    if prefix == MOUTH_PREFIX:
-        return generator_plan(mouth_net_config(config), MOUTH_PREFIX) if config.mouth else None
-    return generator_plan(config)
-
-
 def psi_columns(old: NetConfig, new: NetConfig, prefix: str = "generator") -> np.ndarray | None:
     """For each entry of the new ψ (G's; with prefix MOUTH_PREFIX the mouth generator's ψ_m), the old
     ψ's entry it keeps (the same AdaIN layer's leading scales, then its leading biases), or None when a
     layer is missing or grew."""
-    old_plan, new_plan = _generator_plan(old, prefix), _generator_plan(new, prefix)
+    plan = mouth_plan if prefix == MOUTH_PREFIX else generator_plan
+    old_plan, new_plan = plan(old), plan(new)
     if old_plan is None or new_plan is None:
         return None
     old_slots = {slot.name: slot for slot in adain_slots(old_plan)}
