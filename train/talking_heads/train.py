@@ -107,9 +107,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument(
         "--train-only",
-        choices=["", "mouth"],
+        choices=["", "mouth", "face"],
         default="",
-        help="mouth: only the mouth generator (config.mouth) learns; E, G and D stay as loaded",
+        help="mouth: only the mouth generator (config.mouth) learns; E, G and D stay as loaded. "
+        "face: everything but the mouth generator learns (it stays as loaded)",
     )
     p.add_argument(
         "--teacher",

@@ -73,7 +73,9 @@ class TrainOptions:
     bf16: bool = True  # autocast on CUDA, and on CPUs with native bfloat16 (AVX-512 BF16 / AMX)
     variant: str = "ff"
     # "mouth": only the mouth generator (config.mouth) learns; E, G and D stay as loaded, and neither
-    # their backward pass nor D's step runs. "": everything learns.
+    # their backward pass nor D's step runs. "face": the reverse, everything but the mouth generator
+    # learns (a G learning around a mouth generator kept as loaded, e.g. the shipped one after a warm
+    # start narrowed G). "": everything learns.
     train_only: str = ""
     # Warp-guided G with a teacher (MetaTrainer's `teacher`: another warp-guided E and G, frozen, e.g.
     # the shipped wider G): L1 between G's residual α·Δ and the teacher's on the same episode, a dense
@@ -133,15 +135,15 @@ class MetaTrainer:
             self.teacher = teacher
         betas = tuple(options.betas)
         mouth = self.generator.mouth
-        if options.train_only not in ("", "mouth"):
-            raise ValueError(f"train_only must be '' or 'mouth', got {options.train_only!r}")
-        if options.train_only == "mouth":
+        if options.train_only not in ("", "mouth", "face"):
+            raise ValueError(f"train_only must be '', 'mouth' or 'face', got {options.train_only!r}")
+        if options.train_only:
             if mouth is None:
-                raise ValueError(f"train_only mouth: preset {self.config.name} has no mouth generator")
-            learning = {id(p) for p in mouth.parameters()}
-            for net in (self.embedder, self.generator):  # D is not stepped (train_step)
+                raise ValueError(f"train_only {options.train_only}: preset {self.config.name} has no mouth generator")
+            in_mouth = {id(p) for p in mouth.parameters()}
+            for net in (self.embedder, self.generator):  # with "mouth", D is not stepped (train_step)
                 for p in net.parameters():
-                    p.requires_grad_(id(p) in learning)
+                    p.requires_grad_((id(p) in in_mouth) == (options.train_only == "mouth"))
         # The zero-initialised output heads (G's and the mouth's) learn at head_lr_scale × lr_g.
         heads = [g.output for g in (self.generator, mouth) if g is not None and g.config.generator.blends]
         head = {id(p) for h in heads for p in h.parameters() if p.requires_grad}
@@ -288,11 +290,14 @@ class MetaTrainer:
             net.train()
 
         # E and G step.
+        # The frozen networks' u vectors stay as loaded.
         if o.train_only == "mouth":
-            power_iterate(self.generator.mouth)  # the frozen networks' u vectors stay as loaded
+            power_iterate(self.generator.mouth)
         else:
             power_iterate(self.embedder)
-            power_iterate(self.generator)
+            for name, child in self.generator.named_children():
+                if not (o.train_only == "face" and name == "mouth"):
+                    power_iterate(child)
         # Without the adversarial and feature-matching terms (a reconstruction-only phase) D neither
         # steers G nor learns: its forward passes and its update are skipped.
         uses_d = o.adv_weight > 0 or o.fm_weight > 0

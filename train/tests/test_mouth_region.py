@@ -1,9 +1,10 @@
 """The mouth generator's region (mouth_region.py) and the generator itself (config.mouth): the box
 follows the lips, crop and paste are inverse placements, the lips' soft polygons are 1 inside and 0
 outside, a zero head pastes nothing, a warm start leaves the frame unchanged, and training only the
-mouth changes only the mouth's weights."""
+mouth changes only the mouth's weights, and training everything but the mouth leaves it as loaded."""
 import tempfile
 import unittest
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -207,6 +208,20 @@ class MouthGeneratorTest(unittest.TestCase):
         self.assertTrue(all(torch.equal(v, trainer.embedder.state_dict()[k]) for k, v in before_e.items()))
         with self.assertRaisesRegex(ValueError, "has no mouth generator"):
             MetaTrainer(load_preset("tiny-warp"), sampler, options)
+
+        # The reverse ("face"): E and G learn around the mouth generator, which stays as loaded (u too).
+        face = MetaTrainer(load_preset("tiny-warp-mouth"), sampler, replace(options, train_only="face"))
+        face.generator.load_state_dict(after)
+        before = {k: v.clone() for k, v in face.generator.state_dict().items()}
+        before_e = {k: v.clone() for k, v in face.embedder.state_dict().items()}
+        for _ in range(4):
+            self.assertTrue(is_finite(face.train_step(log=True)))
+        changed = {k for k, v in face.generator.state_dict().items() if not torch.equal(before[k], v)}
+        self.assertTrue(any(k.startswith("output.") for k in changed), sorted(changed))
+        self.assertFalse([k for k in changed if k.startswith("mouth.")])
+        self.assertTrue(any(not torch.equal(v, face.embedder.state_dict()[k]) for k, v in before_e.items()))
+        with self.assertRaisesRegex(ValueError, "train_only must be"):
+            MetaTrainer(load_preset("tiny-warp-mouth"), sampler, replace(options, train_only="lips"))
 
 
 if __name__ == "__main__":
