@@ -185,8 +185,12 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
                 else ""
             )
         )
-    if options.get("train_only"):
-        kind += f" (this run trained only the {options['train_only']} generator; the other networks are its warm start's)"
+    if options.get("train_only") == "mouth":
+        kind += " (this run trained only the mouth generator; the other networks are its warm start's)"
+    elif options.get("train_only") == "face":
+        kind += " (this run trained E and G around the mouth generator, which is its warm start's)"
+    if options.get("distill_weight"):
+        extra_losses += f", L1 to a teacher G's residual α·Δ ×{options.get('distill_weight')} (distillation)"
     if options.get("mouth_content_weight"):
         extra_losses += f", content loss on a square around the mouth ×{options.get('mouth_content_weight')}"
     episodes = extra.get("episodes")  # recorded since the mouth-focused runs
