@@ -1,7 +1,7 @@
 // The warp-guided frame composed in one JS pass, for backends whose tensors live in CPU memory (WASM,
 // CPU): the photo warped at display size plus G's α and Δ upsampled, α↑·Δ↑ (each bilinear with
 // half-pixel centres, as tf.image.resizeBilinear on the GPU path and the trainer's display twin),
-// then to RGBA bytes (the mouth generator, config.mouth, repaints its square in between: mouth.ts). On WASM the two 64 → 256 px resizes alone took about 10 ms of a 50 ms frame.
+// then to RGBA bytes (the mouth generator, config.mouth, repaints its square in between: mouth.ts). On WASM the two 64 → 256 px resizes alone took about 10 ms of a 50 ms frame as tensor ops.
 // With a learned flow (generator.flow), displacePositions moves the warp's sampling positions by it
 // first, so the photo is sampled once (on every backend; nets.py compose with the source given).
 import type { RgbaImage } from '../landmarks/types.ts';
@@ -55,27 +55,32 @@ export function composeWarpGuidedValues(
     throw new Error(`composeWarpGuided: α has ${alpha.length} and Δ ${delta.length} values for ${lowSize}×${lowSize}`);
   }
   const taps = resizeTaps(size, lowSize);
-  const values = new Float32Array(size * size * 3);
   // resizeBilinear's arithmetic: top = tl + (tr − tl)·fx, bottom likewise, value = top + (bottom − top)·fy.
-  for (let y = 0, p = 0; y < size; y++) {
-    const r0 = taps.lo[y] * lowSize;
-    const r1 = taps.hi[y] * lowSize;
-    const fy = taps.frac[y];
-    for (let x = 0; x < size; x++, p++) {
+  // The horizontal step depends on the low row and x only: computed once per low row (float64, the
+  // very numbers the per-pixel form computes), so each shown pixel does the vertical step alone.
+  const rows = new Float64Array(lowSize * size * 4); // per low row and x: α, then Δ's 3 channels
+  for (let r = 0; r < lowSize; r++) {
+    const row = r * lowSize;
+    for (let x = 0; x < size; x++) {
       const fx = taps.frac[x];
-      const i00 = r0 + taps.lo[x];
-      const i01 = r0 + taps.hi[x];
-      const i10 = r1 + taps.lo[x];
-      const i11 = r1 + taps.hi[x];
-      let top = alpha[i00] + (alpha[i01] - alpha[i00]) * fx;
-      let bottom = alpha[i10] + (alpha[i11] - alpha[i10]) * fx;
-      const a = Math.fround(top + (bottom - top) * fy);
-      for (let c = 0; c < 3; c++) {
-        top = delta[3 * i00 + c] + (delta[3 * i01 + c] - delta[3 * i00 + c]) * fx;
-        bottom = delta[3 * i10 + c] + (delta[3 * i11 + c] - delta[3 * i10 + c]) * fx;
-        const d = Math.fround(top + (bottom - top) * fy);
-        values[3 * p + c] = warped[3 * p + c] + Math.fround(a * d); // stored as float32, as the tensors' sum
-      }
+      const i0 = row + taps.lo[x];
+      const i1 = row + taps.hi[x];
+      const o = (r * size + x) * 4;
+      rows[o] = alpha[i0] + (alpha[i1] - alpha[i0]) * fx;
+      for (let c = 0; c < 3; c++) rows[o + 1 + c] = delta[3 * i0 + c] + (delta[3 * i1 + c] - delta[3 * i0 + c]) * fx;
+    }
+  }
+  const values = new Float32Array(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    const fy = taps.frac[y];
+    let t = taps.lo[y] * size * 4;
+    let b = taps.hi[y] * size * 4;
+    for (let v = y * size * 3, end = v + size * 3; v < end; v += 3, t += 4, b += 4) {
+      const a = Math.fround(rows[t] + (rows[b] - rows[t]) * fy);
+      // Each term stored as float32, as the tensors' product and sum.
+      values[v] = warped[v] + Math.fround(a * Math.fround(rows[t + 1] + (rows[b + 1] - rows[t + 1]) * fy));
+      values[v + 1] = warped[v + 1] + Math.fround(a * Math.fround(rows[t + 2] + (rows[b + 2] - rows[t + 2]) * fy));
+      values[v + 2] = warped[v + 2] + Math.fround(a * Math.fround(rows[t + 3] + (rows[b + 3] - rows[t + 3]) * fy));
     }
   }
   return values;

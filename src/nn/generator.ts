@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { blends, MOUTH_INPUT, mouthNetConfig, usesWarp, type NetConfig } from './config.ts';
 import { applyBlock } from './layers/blocks.ts';
+import { concatChannels } from './layers/ops.ts';
 import { displace } from '../landmarks/warp.ts';
 import { createParams, type ParamRegistry } from './params.ts';
 import {
@@ -101,7 +102,7 @@ export function generatorInputTensor(config: NetConfig, inputs: GeneratorInputs)
     checkShape('lips', landmarks, [b, h, w, LIP_CHANNELS]);
     if (warped === undefined) throw new Error("The mouth generator needs inputs.warped: the frame's crop around the mouth");
     checkShape('crop', warped, [b, h, w, IMAGE_CHANNELS]);
-    return tf.tidy(() => tf.concat([warped, tf.sub(tf.mul(landmarks, 2), 1)], 3));
+    return tf.tidy(() => concatChannels([warped, tf.sub(tf.mul(landmarks, 2), 1) as tf.Tensor4D]));
   }
   checkShape('landmarks', landmarks, [b, h, w, IMAGE_CHANNELS]);
   if (!usesWarp(config)) return landmarks;
@@ -113,7 +114,7 @@ export function generatorInputTensor(config: NetConfig, inputs: GeneratorInputs)
   }
   checkShape('warped', warped, [b, h, w, WARP_CHANNELS]);
   checkShape('mask', mask, [b, h, w, MASK_CHANNELS]);
-  return tf.tidy(() => tf.concat([landmarks, warped, tf.sub(tf.mul(mask, 2), 1)], 3));
+  return tf.tidy(() => concatChannels([landmarks, warped, tf.sub(tf.mul(mask, 2), 1) as tf.Tensor4D]));
 }
 
 /**

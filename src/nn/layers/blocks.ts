@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AdainSlot, Block, DownBlock, ResBlock, UpBlock } from '../plan.ts';
 import type { WeightSource } from '../spectral-norm.ts';
-import { adaptiveInstanceNorm, averagePool2, conv2d, instanceNorm, selfAttention, upsampleNearest2 } from './ops.ts';
+import { adaptiveInstanceNormRelu, averagePool2, conv2d, instanceNormRelu, selfAttention, upsampleNearest2 } from './ops.ts';
 
 export interface BlockContext {
   readonly weights: WeightSource;
@@ -30,19 +30,18 @@ export function applyBlock(block: Block, x: tf.Tensor4D, ctx: BlockContext, enco
       return selfAttention(ctx.weights, block.name, x);
     case 'output': {
       // A blend head returns the raw conv (Δ before its tanh, α logit); generator.ts blends it with the warp.
-      const raw = conv2d(ctx.weights, `${block.name}/conv`, tf.relu(adain(ctx, `${block.name}/norm`, x)));
+      const raw = conv2d(ctx.weights, `${block.name}/conv`, adainRelu(ctx, `${block.name}/norm`, x));
       return block.blend ? raw : tf.tanh(raw);
     }
   }
 }
 
-/** γ · IN(x) + β with γ, β the slot's slices of ψ. */
-function adain(ctx: BlockContext, slotName: string, x: tf.Tensor4D): tf.Tensor4D {
+/** relu(γ · IN(x) + β) with γ, β the slot's slices of ψ. */
+function adainRelu(ctx: BlockContext, slotName: string, x: tf.Tensor4D): tf.Tensor4D {
   const slot = ctx.adainSlots?.get(slotName);
   if (slot === undefined || ctx.psi === undefined) throw new Error(`AdaIN "${slotName}" needs ψ`);
-  const scale = tf.slice(ctx.psi, [0, slot.offset], [-1, slot.channels]);
-  const bias = tf.slice(ctx.psi, [0, slot.offset + slot.channels], [-1, slot.channels]);
-  return adaptiveInstanceNorm(x, scale, bias);
+  if (slot.channels !== x.shape[3]) throw new Error(`AdaIN "${slotName}" has ${slot.channels} channels, its input ${x.shape[3]}`);
+  return adaptiveInstanceNormRelu(x, ctx.psi, slot.offset);
 }
 
 /** Skip path: 1×1 conv when the channel count changes (it commutes with pooling / up-sampling). */
@@ -52,25 +51,27 @@ function skipConv(ctx: BlockContext, name: string, inChannels: number, outChanne
 
 function downBlock(block: DownBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
   const w = ctx.weights;
-  const norm = (name: string, t: tf.Tensor4D): tf.Tensor4D => (block.norm === 'instance' ? instanceNorm(w, `${block.name}/${name}`, t) : t);
-  let h = block.preActivation ? tf.relu(norm('norm1', x)) : x;
+  const normRelu = (name: string, t: tf.Tensor4D): tf.Tensor4D =>
+    block.norm === 'instance' ? instanceNormRelu(w, `${block.name}/${name}`, t) : tf.relu(t);
+  let h = block.preActivation ? normRelu('norm1', x) : x;
   h = conv2d(w, `${block.name}/conv1`, h);
-  h = conv2d(w, `${block.name}/conv2`, tf.relu(norm('norm2', h)));
+  h = conv2d(w, `${block.name}/conv2`, normRelu('norm2', h));
   const skip = skipConv(ctx, block.name, block.inChannels, block.outChannels, averagePool2(x));
   return tf.add(averagePool2(h), skip);
 }
 
 function resBlock(block: ResBlock, x: tf.Tensor4D, ctx: BlockContext): tf.Tensor4D {
-  const norm = (name: string, t: tf.Tensor4D): tf.Tensor4D => (block.norm === 'adain' ? adain(ctx, `${block.name}/${name}`, t) : t);
-  let h = conv2d(ctx.weights, `${block.name}/conv1`, tf.relu(norm('norm1', x)));
-  h = conv2d(ctx.weights, `${block.name}/conv2`, tf.relu(norm('norm2', h)));
+  const normRelu = (name: string, t: tf.Tensor4D): tf.Tensor4D =>
+    block.norm === 'adain' ? adainRelu(ctx, `${block.name}/${name}`, t) : tf.relu(t);
+  let h = conv2d(ctx.weights, `${block.name}/conv1`, normRelu('norm1', x));
+  h = conv2d(ctx.weights, `${block.name}/conv2`, normRelu('norm2', h));
   return tf.add(x, h);
 }
 
 function upBlock(block: UpBlock, x: tf.Tensor4D, ctx: BlockContext, encoder?: tf.Tensor4D): tf.Tensor4D {
-  let h = upsampleNearest2(tf.relu(adain(ctx, `${block.name}/norm1`, x)));
+  let h = upsampleNearest2(adainRelu(ctx, `${block.name}/norm1`, x));
   h = conv2d(ctx.weights, `${block.name}/conv1`, h);
-  h = conv2d(ctx.weights, `${block.name}/conv2`, tf.relu(adain(ctx, `${block.name}/norm2`, h)));
+  h = conv2d(ctx.weights, `${block.name}/conv2`, adainRelu(ctx, `${block.name}/norm2`, h));
   const skip = upsampleNearest2(skipConv(ctx, block.name, block.inChannels, block.outChannels, x));
   const out = tf.add(h, skip) as tf.Tensor4D;
   if (block.lateralChannels === 0) return out;

@@ -2,12 +2,22 @@
 // same code runs with live spectral-normalised variables (training) or frozen tensors (driving).
 import * as tf from '@tensorflow/tfjs';
 import type { WeightSource } from '../spectral-norm.ts';
+import { tensorsInCpuMemory } from '../backend.ts';
+import { hasNormKernel, runNormAffineRelu } from './norm-kernel.ts';
 
 const NORM_EPSILON = 1e-5;
+
+/**
+ * Whether a gradient tape records (training, fine-tuning). Without one (driving, previews,
+ * evaluation) the ops below take faster forms with equal values that have no usable gradient here:
+ * the fused norm kernel (norm-kernel.ts), the conv with its bias fused, nearest resizing.
+ */
+const recording = () => tf.engine().isTapeOn();
 
 /** "same"-padded stride-1 convolution with bias: weights `<name>/kernel` (HWIO) and `<name>/bias`. */
 export function conv2d(w: WeightSource, name: string, x: tf.Tensor4D): tf.Tensor4D {
   const kernel = w(`${name}/kernel`) as tf.Tensor4D;
+  if (!recording()) return tf.fused.conv2d({ x, filter: kernel, bias: w(`${name}/bias`), strides: 1, pad: 'same' });
   const y = tf.getBackend() === 'cpu' ? convWithMatMulFilterGrad(x, kernel) : tf.conv2d(x, kernel, 1, 'same');
   return tf.add(y, w(`${name}/bias`));
 }
@@ -54,22 +64,57 @@ function kernelGradient(x: tf.Tensor4D, kernelShape: readonly number[], dy: tf.T
 }
 
 /** Per-sample, per-channel normalisation over H and W (biased variance, ε = 1e-5, like PyTorch). */
-export function instanceNormalize(x: tf.Tensor4D): tf.Tensor4D {
+function instanceNormalize(x: tf.Tensor4D): tf.Tensor4D {
   const { mean, variance } = tf.moments(x, [1, 2], true);
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, NORM_EPSILON)));
 }
 
-/** Instance norm with learned affine γ (`<name>/gamma`) and β (`<name>/beta`). */
-export function instanceNorm(w: WeightSource, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  return tf.add(tf.mul(instanceNormalize(x), w(`${name}/gamma`)), w(`${name}/beta`));
+/** relu(γ · IN(x) + β) with learned γ (`<name>/gamma`) and β (`<name>/beta`), each [C]. */
+export function instanceNormRelu(w: WeightSource, name: string, x: tf.Tensor4D): tf.Tensor4D {
+  const gamma = w(`${name}/gamma`);
+  const beta = w(`${name}/beta`);
+  if (!recording() && hasNormKernel())
+    return runNormAffineRelu(x, gamma, beta, { scaleOffset: 0, biasOffset: 0, epsilon: NORM_EPSILON, relu: true });
+  return tf.relu(tf.add(tf.mul(instanceNormalize(x), gamma), beta));
 }
 
-/** AdaIN(x, γ, β) = γ · IN(x) + β with per-sample γ, β of shape [B or 1, C] taken from ψ. */
-export function adaptiveInstanceNorm(x: tf.Tensor4D, scale: tf.Tensor2D, bias: tf.Tensor2D): tf.Tensor4D {
-  const [batch, channels] = scale.shape;
-  const scale4 = tf.reshape(scale, [batch, 1, 1, channels]);
-  const bias4 = tf.reshape(bias, [batch, 1, 1, channels]);
-  return tf.add(tf.mul(instanceNormalize(x), scale4), bias4);
+/**
+ * relu(AdaIN(x)) = relu(γ · IN(x) + β) with per-sample γ = ψ[:, offset … offset + C) and
+ * β = ψ[:, offset + C … offset + 2C), ψ [B or 1, psiSize].
+ */
+export function adaptiveInstanceNormRelu(x: tf.Tensor4D, psi: tf.Tensor2D, offset: number): tf.Tensor4D {
+  const channels = x.shape[3];
+  if (!recording() && hasNormKernel())
+    return runNormAffineRelu(x, psi, psi, { scaleOffset: offset, biasOffset: offset + channels, epsilon: NORM_EPSILON, relu: true });
+  const batch = psi.shape[0];
+  const scale = tf.reshape(tf.slice(psi, [0, offset], [-1, channels]), [batch, 1, 1, channels]);
+  const bias = tf.reshape(tf.slice(psi, [0, offset + channels], [-1, channels]), [batch, 1, 1, channels]);
+  return tf.relu(tf.add(tf.mul(instanceNormalize(x), scale), bias));
+}
+
+/**
+ * tf.concat along channels. On the backends whose tensors live in CPU memory, while no tape records,
+ * a sum of the parts zero-padded to the full channel count instead (equal values): tf.js's concat
+ * there copies each pixel's run of channels in a JS loop, about 1 ms for G's 64 px input on WASM,
+ * where a pad is one WASM call.
+ */
+export function concatChannels(parts: readonly tf.Tensor4D[]): tf.Tensor4D {
+  if (parts.length < 2 || recording() || !tensorsInCpuMemory()) return tf.concat([...parts], 3);
+  const total = parts.reduce((n, p) => n + p.shape[3], 0);
+  let offset = 0;
+  let sum: tf.Tensor4D | undefined;
+  for (const part of parts) {
+    const c = part.shape[3];
+    const padded = tf.pad(part, [
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [offset, total - offset - c],
+    ]);
+    sum = sum === undefined ? padded : tf.add(sum, padded);
+    offset += c;
+  }
+  return sum!;
 }
 
 export function averagePool2(x: tf.Tensor4D): tf.Tensor4D {
@@ -79,10 +124,12 @@ export function averagePool2(x: tf.Tensor4D): tf.Tensor4D {
 /**
  * Nearest-neighbour ×2 up-sampling (each pixel becomes a 2×2 block, as PyTorch's mode="nearest"),
  * built from concat + reshape. Not tf.image.resizeNearestNeighbor: tf.js 4.22's CPU gradient of
- * that kernel reads dy with the input's batch stride, wrong for every sample after the first.
+ * that kernel reads dy with the input's batch stride, wrong for every sample after the first; used
+ * only while no tape records (its values are these).
  */
 export function upsampleNearest2(x: tf.Tensor4D): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
+  if (!recording()) return tf.image.resizeNearestNeighbor(x, [2 * h, 2 * w]);
   const columns = tf.reshape(x, [b, h, w, 1, c]);
   const wide = tf.reshape(tf.concat([columns, columns], 3), [b, h, 1, 2 * w, c]);
   return tf.reshape(tf.concat([wide, wide], 2), [b, 2 * h, 2 * w, c]);
