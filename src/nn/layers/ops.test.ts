@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { selectBackend } from '../backend.ts';
 import type { WeightSource } from '../spectral-norm.ts';
 import { NORM_AFFINE_RELU, normAffineReluValues } from './norm-kernel.ts';
-import { adaptiveInstanceNormRelu, concatChannels, conv2d, instanceNormRelu, upsampleNearest2 } from './ops.ts';
+import { adaptiveInstanceNormRelu, batchNormRelu, concatChannels, conv2d, instanceNormRelu, upsampleNearest2 } from './ops.ts';
 
 const random = (shape: number[], seed: number, low = -1, high = 1) => tf.randomUniform(shape, low, high, 'float32', seed);
 
@@ -87,6 +87,30 @@ describe.each(['cpu', 'wasm'] as const)('ops on %s: the untaped forms equal the 
         ),
       ).toBeLessThan(2e-5);
     }
+  });
+
+  it("the GPU backends' untaped norm of one sample (moments, tf.batchNorm, ReLU) equals the taped one", () => {
+    const x = tf.add(random([1, 5, 4, 6], 13), 10) as tf.Tensor4D;
+    const w = weights({ 'n/gamma': random([6], 14, 0.5, 2), 'n/beta': random([6], 15) });
+    const gpu = Array.from(tf.tidy(() => batchNormRelu(x, w('n/gamma'), w('n/beta')).dataSync()));
+    expect(
+      maxDifference(
+        gpu,
+        taped(() => instanceNormRelu(w, 'n', x)),
+      ),
+    ).toBeLessThan(2e-5);
+    const psi = random([1, 12], 16, -2, 2) as tf.Tensor2D;
+    const scale = tf.reshape(tf.slice(psi, [0, 0], [-1, 6]), [1, 1, 1, 6]);
+    const bias = tf.reshape(tf.slice(psi, [0, 6], [-1, 6]), [1, 1, 1, 6]);
+    const adain = Array.from(tf.tidy(() => batchNormRelu(x, scale, bias).dataSync()));
+    expect(
+      maxDifference(
+        adain,
+        taped(() => adaptiveInstanceNormRelu(x, psi, 0)),
+      ),
+    ).toBeLessThan(2e-5);
+    expect(adain.some((v) => v === 0) && adain.some((v) => v > 0)).toBe(true);
+    expect(() => batchNormRelu(tf.zeros([2, 2, 2, 6]) as tf.Tensor4D, scale, bias)).toThrow(/one sample/);
   });
 
   it('keeps the gradients: under a tape the norm is the tf.js ops', () => {
