@@ -51,7 +51,17 @@ function outcome(person: string, ffValue: number): PersonOutcome {
     ],
     timings: [
       { person, generator: 'paper', T: 1, ffSetupMs: 50, ffRenderMs: [5], ftMs: 1000, ftSteps: 4, ftRenderMs: [5] },
-      { person, generator: 'warp', T: 1, ffSetupMs: 100, ffRenderMs: [10, 30], ftMs: 2000, ftSteps: 4, ftRenderMs: [20] },
+      {
+        person,
+        generator: 'warp',
+        T: 1,
+        ffSetupMs: 100,
+        ffRenderMs: [10, 30],
+        ftMs: 2000,
+        ftSteps: 4,
+        ftRenderMs: [20],
+        ftValidation: { photos: 1, before: 1, last: 0.9, kept: 0.9, adopted: person.endsWith('a') },
+      },
     ],
     features: {
       [GROUND_TRUTH_KEY]: features(2, 0),
@@ -128,6 +138,8 @@ describe('summarizeOutcomes', () => {
     expect(t.renderMs.mean).toBeCloseTo(20, 10);
     expect(t.ftMsPerStep!.mean).toBeCloseTo(500, 10);
     expect(summary.timings[1].ftMsPerStep!.mean).toBeCloseTo(250, 10);
+    expect(t.ftAdopted).toEqual({ adopted: 1, validated: 2 });
+    expect(summary.timings[1].ftAdopted).toBeNull();
     expect(summary.people).toEqual({ evaluated: 2, skipped: 0 });
   });
 });
@@ -227,6 +239,8 @@ describe('renderReport', () => {
     expect(text).toMatch(/\| FF \(feed-forward\) \| paper \(64 px\) \| 1 \| 2 \| 4 \| 0\.300 ± [\d.]+ \|/);
     expect(text).toContain('sharpness (1 = real)');
     expect(text).toContain('| warp | 256 px | 1 | 2 |');
+    expect(text).toMatch(/\| warp \| 256 px \| 1 \| 2 \| .* \| 1 \/ 2 \|/); // FT adopted for one of the two
+    expect(text).toContain('"FT adopted": of the people whose fine-tuning held photos out');
     expect(text).toContain('`nearestSource`');
     expect(text).toContain('upsampled bilinearly to 256 px');
     expect(text).toContain('![source, driver landmarks, warp, FF warp, FF paper, ground truth](eval_grid.png)');

@@ -4,7 +4,15 @@
 // the methods at all, and the paper's Table 1 for context.
 import { CROSS_METRICS, type CrossMetricKey, type CrossRow } from './cross-identity.ts';
 import { bootstrapFrechet, frechetDistance } from './frechet.ts';
-import { GROUND_TRUTH_KEY, methodKey, methodName, type GridSample, type Method, type PersonOutcome } from './run-evaluation.ts';
+import {
+  GROUND_TRUTH_KEY,
+  methodKey,
+  methodName,
+  type GridSample,
+  type Method,
+  type PersonOutcome,
+  type PersonTiming,
+} from './run-evaluation.ts';
 import { percentile95, summarize } from './summary-stats.ts';
 
 export interface MetricSummary {
@@ -52,6 +60,8 @@ export interface TimingRow {
   ftMs: MetricSummary | null;
   ftSteps: number | null;
   ftMsPerStep: MetricSummary | null;
+  /** Of the people whose fine-tuning held photos out, how many got the tuned weights (null: none held any out). */
+  ftAdopted: { adopted: number; validated: number } | null;
 }
 
 export interface EvaluationSummary {
@@ -135,10 +145,17 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
         ftMs: ft.length ? stats(ft.map((t) => t.ftMs!)) : null,
         ftSteps: ft.length ? Math.round(ft.reduce((sum, t) => sum + (t.ftSteps ?? 0), 0) / ft.length) : null,
         ftMsPerStep: ft.length ? stats(ft.filter((t) => (t.ftSteps ?? 0) > 0).map((t) => t.ftMs! / t.ftSteps!)) : null,
+        ftAdopted: adoptedCount(ft),
       };
     });
   const evaluated = outcomes.filter((o) => o.scores.length > 0).length;
   return { rows, timings, people: { evaluated, skipped: outcomes.length - evaluated } };
+}
+
+/** Of the fine-tuned people whose fine-tuning held photos out, how many adopted the tuned weights. */
+function adoptedCount(ft: readonly PersonTiming[]): TimingRow['ftAdopted'] {
+  const validated = ft.filter((t) => t.ftValidation);
+  return validated.length ? { adopted: validated.filter((t) => t.ftValidation!.adopted).length, validated: validated.length } : null;
 }
 
 /** The sample grid's rows, and which of them is the wide-open-mouth example. */
@@ -516,15 +533,21 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   if (context.cross) lines.push(...renderCross(context.cross, context.weights));
   lines.push('## Speed');
   lines.push('');
-  lines.push('| generator | frame size | T | people | FF setup (ms) | ms / frame | FT steps | FT total (s) | FT ms / step |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| generator | frame size | T | people | FF setup (ms) | ms / frame | FT steps | FT total (s) | FT ms / step | FT adopted |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const t of summary.timings) {
     const w = context.weights.find((x) => x.label === t.generator);
     lines.push(
-      `| ${t.generator} | ${w ? `${w.frameSize} px` : '–'} | ${t.T} | ${t.people} | ${fmt(t.ffSetupMs.mean, 0)} | ${fmt(t.renderMs.mean, 0)} | ${t.ftSteps ?? '–'} | ${t.ftMs ? fmt(t.ftMs.mean / 1000, 1) : '–'} | ${t.ftMsPerStep ? fmt(t.ftMsPerStep.mean, 0) : '–'} |`,
+      `| ${t.generator} | ${w ? `${w.frameSize} px` : '–'} | ${t.T} | ${t.people} | ${fmt(t.ffSetupMs.mean, 0)} | ${fmt(t.renderMs.mean, 0)} | ${t.ftSteps ?? '–'} | ${t.ftMs ? fmt(t.ftMs.mean / 1000, 1) : '–'} | ${t.ftMsPerStep ? fmt(t.ftMsPerStep.mean, 0) : '–'} | ${t.ftAdopted ? `${t.ftAdopted.adopted} / ${t.ftAdopted.validated}` : '–'} |`,
     );
   }
   lines.push('');
+  if (summary.timings.some((t) => t.ftAdopted)) {
+    lines.push('"FT adopted": of the people whose fine-tuning held photos out (from 4 photos, one in 8:');
+    lines.push('`src/nn/finetune-validation.ts`), how many got the fine-tuned weights; the others keep the FF avatar');
+    lines.push('because fine-tuning reconstructed their held-out photos no better, so their FT rows equal FF.');
+    lines.push('');
+  }
   lines.push('Times are measured around the model worker calls the app makes (so they include the transfer of');
   lines.push('frames between threads), on the backend named above; a warp-guided frame includes its warps (see');
   lines.push("docs/BENCH.md for the warp's own cost). On WebGPU and WebGL, tf.js queues GPU work and");

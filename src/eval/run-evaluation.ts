@@ -13,6 +13,7 @@ import { rasterizeLandmarks } from '../landmarks/rasterize.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { heldSource, nearestSource, warpImage } from '../landmarks/warp.ts';
 import type { EvalFace, LabEvaluationApi } from '../lab/evaluate.ts';
+import type { FineTuneValidation } from '../nn/finetune-validation.ts';
 import type { ModelInfo } from '../workers/avatar-protocol.ts';
 import { evenlySpaced, type FrameRef, type PersonPlan } from './eval-dataset.ts';
 import {
@@ -99,6 +100,8 @@ export interface PersonTiming {
   ftRenderMs?: number[];
   ftUsedContentLoss?: boolean;
   ftLoss?: { g: number | null; d: number | null };
+  /** Fine-tuning's held-out photos: their error before and after, and whether the tuned weights were adopted. */
+  ftValidation?: FineTuneValidation | null;
 }
 
 /** Which hold-out frame a sample-grid row shows, and how wide its driver opens the mouth. */
@@ -325,6 +328,7 @@ export async function evaluatePerson(
           ftSteps: ft.stepsDone,
           ftUsedContentLoss: ft.usedContentLoss,
           ftLoss: { g: ft.lossG, d: ft.lossD },
+          ftValidation: ft.validation,
           ftRenderMs: [],
         });
         const ftFrames: RgbaImage[] = [];

@@ -20,6 +20,7 @@ import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { nearestSource, sampleWarpGrid, warpGrid } from '../landmarks/warp.ts';
 import { selectBackend, type BackendName } from '../nn/backend.ts';
 import { rgbaToTensor, rgbaToUnitTensor } from '../nn/ff.ts';
+import type { FineTuneValidation } from '../nn/finetune-validation.ts';
 import { freezeKerasModel, type FrozenKerasFunction } from '../nn/perceptual-frozen-keras.ts';
 import { PERCEPTUAL_MODELS } from '../nn/perceptual.ts';
 import { preprocess, resizeTo } from '../nn/perceptual-preprocess.ts';
@@ -46,6 +47,8 @@ export interface EvalFineTuneResult {
   usedContentLoss: boolean;
   lossG: number | null;
   lossD: number | null;
+  /** What the photos held out of fine-tuning decided (null: none were, all were trained on). */
+  validation: FineTuneValidation | null;
 }
 
 /** Per driving frame, the warp's cost (ms): JS (nearest photo + grid) and sampling on the backend. */
@@ -236,6 +239,7 @@ export function createEvaluationApi(createWorker: () => Comlink.Remote<AvatarWor
         usedContentLoss: summary.usedContentLoss,
         lossG: last?.lossG ?? null,
         lossD: last?.lossD ?? null,
+        validation: summary.validation ?? null,
       };
     },
 

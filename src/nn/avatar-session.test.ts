@@ -80,7 +80,7 @@ describe('AvatarSession (tiny config, CPU)', () => {
       expect(Number.isFinite(r.lossG)).toBe(true);
       expect(Number.isFinite(r.lossD)).toBe(true);
     }
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     const ft = await session.render(face, CROP);
     expect(differs(ff, ft)).toBeGreaterThan(0);
     session.stopFineTune();
@@ -96,7 +96,7 @@ describe('AvatarSession (tiny config, CPU)', () => {
     session.setPhotos([photo(5, face)]);
     session.startFineTune({ seed: 3 });
     await session.fineTuneStep();
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     session.stopFineTune();
     const expected = await session.render(mouthOpen, CROP);
     const encoded = await encodeWeights(await session.exportAvatar(), { dtype: 'float32', config: model.config });
@@ -127,7 +127,7 @@ describe('AvatarSession (tiny config, CPU)', () => {
     const tuning = tf.memory().numTensors;
     for (let i = 0; i < 2; i++) await session.fineTuneStep();
     expect(tf.memory().numTensors).toBe(tuning);
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     session.clear();
     expect(tf.memory().numTensors).toBe(start);
   });
@@ -219,7 +219,7 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     const ff = await session.render(face, CROP);
     session.startFineTune({ seed: 5, learningRateG: 1e-2 });
     for (let i = 0; i < 2; i++) expect(Number.isFinite((await session.fineTuneStep()).lossG)).toBe(true);
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     session.stopFineTune();
     const ft = await session.render(face, CROP);
     expect(differs(ff, ft)).toBeGreaterThan(0);
@@ -244,7 +244,7 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
       expect(terms.l1).toBeGreaterThan(0);
       expect(Math.abs(terms.adversarial)).toBe(0);
     }
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     session.stopFineTune();
     expect(differs(ff, await session.render(face, CROP))).toBeGreaterThan(0);
     session.clear();
@@ -344,7 +344,7 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     const mouthPsi = Array.from((await session.exportAvatar()).get(AVATAR_MOUTH_PSI)!.data);
     session.startFineTune({ seed: 5, learningRateG: 1e-2 });
     for (let i = 0; i < 2; i++) await session.fineTuneStep();
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     session.stopFineTune();
     const tuned = await session.render(wide, CROP);
     const named = await session.exportAvatar();
@@ -418,7 +418,7 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     wide.setPhotos(photos);
     wide.startFineTune({ seed: 5, learningRateG: 1e-2 });
     await wide.fineTuneStep();
-    wide.adoptFineTuned();
+    await wide.adoptFineTuned();
     wide.stopFineTune();
     const named = await wide.exportAvatar();
     wide.clear();
@@ -449,6 +449,52 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     narrowModel.dispose();
   });
 
+  it('with four photos or more, holds one out and keeps the avatar when fine-tuning makes it worse there', async () => {
+    const session = new AvatarSession(model);
+    const start = tf.memory().numTensors;
+    // Photo 2 (held out) is photo 0 again: its warp from photo 0 is the photo itself, so the FF
+    // avatar reconstructs it almost exactly, and whatever fine-tuning on the others adds is an error.
+    session.setPhotos([bigPhoto(3, face), bigPhoto(4, mouthOpen), bigPhoto(3, face), bigPhoto(6, mouthOpen)]);
+    const ff = await session.render(face, CROP);
+    session.startFineTune({ seed: 5, learningRateG: 0.1, l1Weight: 10, adversarialWeight: 0, featureMatchingWeight: 0 });
+    for (let i = 0; i < 3; i++) await session.fineTuneStep();
+    expect(await session.adoptFineTuned()).toBe(false);
+    const v = session.fineTuneValidation!;
+    expect(v.photos).toBe(1);
+    expect(v.adopted).toBe(false);
+    expect(v.last).toBeGreaterThan(v.before);
+    expect(v.kept).toBe(v.before);
+    session.stopFineTune();
+    expect(session.isFineTuned).toBe(false);
+    expect((await session.render(face, CROP)).data).toEqual(ff.data);
+    session.clear();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
+  it('adopts a fine-tuned state only when it beats the best so far on the held-out photo', async () => {
+    const session = new AvatarSession(model);
+    const start = tf.memory().numTensors;
+    session.setPhotos([bigPhoto(3, face), bigPhoto(4, mouthOpen), bigPhoto(5, face), bigPhoto(6, mouthOpen)]);
+    const ff = await session.render(face, CROP);
+    session.startFineTune({ seed: 5, learningRateG: 0.1, l1Weight: 10, adversarialWeight: 0, featureMatchingWeight: 0 });
+    const seen: boolean[] = [];
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3; i++) await session.fineTuneStep();
+      const best = session.fineTuneValidation?.kept;
+      const adopted = await session.adoptFineTuned();
+      const v = session.fineTuneValidation!;
+      seen.push(adopted);
+      expect(adopted).toBe(v.last < (best ?? v.before));
+      expect(v.kept).toBe(Math.min(v.last, best ?? v.before));
+    }
+    expect(seen).toContain(true);
+    session.stopFineTune();
+    expect(session.isFineTuned).toBe(true);
+    expect(differs(ff, await session.render(face, CROP))).toBeGreaterThan(0);
+    session.clear();
+    expect(tf.memory().numTensors).toBe(start);
+  });
+
   it('leaks no tensors across warp-guided renders, fine-tuning and clearing', async () => {
     const session = new AvatarSession(model);
     const start = tf.memory().numTensors;
@@ -459,7 +505,7 @@ describe('AvatarSession, warp-guided (tiny-warp config, CPU)', () => {
     expect(tf.memory().numTensors).toBe(afterFirst);
     session.startFineTune();
     await session.fineTuneStep();
-    session.adoptFineTuned();
+    await session.adoptFineTuned();
     session.clear();
     expect(tf.memory().numTensors).toBe(start);
   });

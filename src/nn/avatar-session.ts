@@ -15,6 +15,15 @@ import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { computeEmbedding, createRenderer, rgbaToTensor, tensorToRgba, type Renderer } from './ff.ts';
 import { createFineTuner, type ContentLossFn, type FineTuneRecipe, type FineTuner, type FineTuneStepResult } from './finetune.ts';
+import {
+  disposeValidationSet,
+  validationError,
+  validationPhotos,
+  validationTerms,
+  type FineTuneValidation,
+  type ValidationSet,
+  type ValidationTerms,
+} from './finetune-validation.ts';
 import { createGenerator, type Generator } from './generator.ts';
 import { usesWarp } from './config.ts';
 import type { TalkingHeadModel } from './model.ts';
@@ -41,6 +50,11 @@ interface FineTuneWarps {
   warped: tf.Tensor4D;
   mask: tf.Tensor4D;
   shown?: { warped: tf.Tensor4D; real: tf.Tensor4D };
+}
+
+/** Rows `indices` of a batch of photos (a new tensor). */
+function gatherPhotos(batch: tf.Tensor4D, indices: readonly number[]): tf.Tensor4D {
+  return tf.tidy(() => tf.gather(batch, tf.tensor1d([...indices], 'int32')));
 }
 
 function disposeWarps(warps: FineTuneWarps): void {
@@ -106,7 +120,26 @@ export class AvatarSession {
   private avatar:
     | { generator: Generator; ownsGenerator: boolean; psi: tf.Tensor2D; fineTuned: boolean; mouthPsi?: tf.Tensor2D }
     | undefined;
-  private tuning: { generator: Generator; discriminator: Discriminator; tuner: FineTuner; warps?: FineTuneWarps } | undefined;
+  private tuning:
+    | {
+        generator: Generator;
+        discriminator: Discriminator;
+        tuner: FineTuner;
+        warps?: FineTuneWarps;
+        /** Tensors made for this run only (the fine-tuned photos' frames and landmark images). */
+        owned: tf.Tensor[];
+        /** The held-out photos and the errors seen so far (finetune-validation.ts). */
+        validation?: {
+          set: ValidationSet;
+          terms: ValidationTerms;
+          photos: number;
+          adopted: boolean;
+          before?: number;
+          last?: number;
+          kept?: number;
+        };
+      }
+    | undefined;
 
   constructor(private readonly model: TalkingHeadModel) {
     this.resolution = model.config.resolution;
@@ -395,12 +428,13 @@ export class AvatarSession {
   }
 
   /**
-   * G's warp inputs for fine-tuning: for photo k, the other photo nearest its pose warped onto its
-   * landmarks (itself when there is one photo), at G's resolution: [K, r, r, 3] and [K, r, r, 1];
-   * with `shownSize` S > 0 also the frames as shown at S (FineTuneInputs.shown): the same warp of the
-   * photo at S and photo k at S (the 256 px crops resized bilinearly).
+   * G's warp inputs for photos `targets` (indices into the sources): for photo k, the photo of `pool`
+   * nearest its pose warped onto its landmarks (never k itself while the pool has another), at G's
+   * resolution: [n, r, r, 3] and [n, r, r, 1]; with `shownSize` S > 0 also the frames as shown at S
+   * (FineTuneInputs.shown): the same warp of the photo at S and photo k at S (the 256 px crops
+   * resized bilinearly).
    */
-  private fineTuneWarps(sources: WarpSources, shownSize: number): FineTuneWarps {
+  private photoWarps(sources: WarpSources, targets: readonly number[], pool: readonly number[], shownSize: number): FineTuneWarps {
     const d = WARP_DISPLAY_SIZE;
     const r = this.resolution;
     return tf.tidy(() => {
@@ -409,10 +443,11 @@ export class AvatarSession {
       const shownWarped: tf.Tensor4D[] = [];
       const photos =
         shownSize > 0 ? (tf.image.resizeBilinear(sources.crops, [shownSize, shownSize], false, true) as tf.Tensor4D) : undefined;
-      sources.points.forEach((target, k) => {
-        const others = sources.points.map((p, i) => (i === k && sources.points.length > 1 ? null : p));
-        const candidates = others.filter((p): p is Landmarks => p !== null);
-        const j = others.indexOf(candidates[nearestSource(candidates, target)]);
+      for (const k of targets) {
+        const target = sources.points[k];
+        const others = pool.some((i) => i !== k) ? pool.filter((i) => i !== k) : [k];
+        const candidates = others.map((i) => sources.points[i]);
+        const j = others[nearestSource(candidates, target)];
         const w = warpTensor(
           tf.slice(sources.frames, [j, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D,
           scalePoints(sources.points[j], d, r),
@@ -427,13 +462,13 @@ export class AvatarSession {
             scalePoints(target, d, shownSize),
           );
           shownWarped.push(shown.warped);
-          shown.mask.dispose();
         }
-      });
+      }
+      const real = photos && gatherPhotos(photos, targets);
       return {
         warped: tf.concat(warped, 0) as tf.Tensor4D,
         mask: tf.concat(masks, 0) as tf.Tensor4D,
-        ...(photos && { shown: { warped: tf.concat(shownWarped, 0) as tf.Tensor4D, real: photos } }),
+        ...(real && { shown: { warped: tf.concat(shownWarped, 0) as tf.Tensor4D, real } }),
       };
     });
   }
@@ -481,29 +516,67 @@ export class AvatarSession {
 
   /**
    * Starts fine-tuning (paper §3.3) on copies of G and D: the meta-learned networks stay intact, so
-   * another avatar can be made from them later.
+   * another avatar can be made from them later. With VALIDATION_MIN_PHOTOS photos or more, a few are
+   * held out of it (finetune-validation.ts): adoptFineTuned then adopts only what reconstructs them better.
    */
   startFineTune(setup: FineTuneSetup = {}): void {
     if (!this.frames || !this.landmarkImages || !this.embedding) throw new Error('No avatar yet: add photos first');
     this.stopFineTune();
     const { config } = this.model;
+    const count = this.frames.shape[0];
+    const held = validationPhotos(count);
+    const trained = Array.from({ length: count }, (_, i) => i).filter((i) => !held.includes(i));
     const generator = createGenerator(config);
     generator.params.assign(new Map(this.model.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
     const discriminator = createDiscriminator(config, 0);
     discriminator.params.assign(new Map(this.model.discriminator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
-    const warps = this.sources ? this.fineTuneWarps(this.sources, setup.shownSize ?? 0) : undefined;
+    const owned: tf.Tensor[] = [];
+    let warps: FineTuneWarps | undefined;
+    let validation: ValidationSet | undefined;
     try {
-      const tuner = createFineTuner(
-        { generator, discriminator, embedding: this.embedding, frames: this.frames, landmarkImages: this.landmarkImages, ...warps },
-        setup,
-      );
-      this.tuning = { generator, discriminator, tuner, warps };
+      warps = this.sources ? this.photoWarps(this.sources, trained, trained, setup.shownSize ?? 0) : undefined;
+      const frames = held.length > 0 ? gatherPhotos(this.frames, trained) : this.frames;
+      const landmarkImages = held.length > 0 ? gatherPhotos(this.landmarkImages, trained) : this.landmarkImages;
+      if (held.length > 0) owned.push(frames, landmarkImages);
+      if (held.length > 0) validation = this.validationSet(held, trained);
+      const tuner = createFineTuner({ generator, discriminator, embedding: this.embedding, frames, landmarkImages, ...warps }, setup);
+      this.tuning = {
+        generator,
+        discriminator,
+        tuner,
+        warps,
+        owned,
+        validation: validation && {
+          set: validation,
+          terms: validationTerms(setup.l1Weight, setup.contentLoss),
+          photos: held.length,
+          adopted: false,
+        },
+      };
     } catch (error) {
       generator.dispose();
       discriminator.dispose();
       if (warps) disposeWarps(warps);
+      if (validation) disposeValidationSet(validation);
+      tf.dispose(owned);
       throw error;
     }
+  }
+
+  /**
+   * The held-out photos `held` as validation: each rendered from its landmarks with the nearest
+   * photo of `trained` warped onto them, compared on the frame the app shows (the warp at
+   * WARP_DISPLAY_SIZE plus α↑·Δ↑; G's own frame for the paper's generator and a learned flow).
+   */
+  private validationSet(held: readonly number[], trained: readonly number[]): ValidationSet {
+    const landmarks = gatherPhotos(this.landmarkImages!, held);
+    const sources = this.sources;
+    if (!sources) return { inputs: { landmarks }, real: gatherPhotos(this.frames!, held) };
+    const shownSize = this.model.config.generator.flow ? 0 : WARP_DISPLAY_SIZE;
+    const warps = this.photoWarps(sources, held, trained, shownSize);
+    const inputs = { landmarks, warped: warps.warped, mask: warps.mask };
+    if (!warps.shown) return { inputs, real: gatherPhotos(this.frames!, held) };
+    return { inputs, real: warps.shown.real, shownWarped: warps.shown.warped };
   }
 
   fineTuneStep(): Promise<FineTuneStepResult> {
@@ -512,16 +585,38 @@ export class AvatarSession {
   }
 
   /**
-   * Renders with the fine-tuned G and ψ′ from now on. The avatar keeps its own copy of them, so
-   * training may go on (or stop) without changing what is shown until the next adopt.
+   * Renders with the fine-tuned G and ψ′ from now on, unless photos were held out and the tuned
+   * weights reconstruct them no better than what the avatar shows (then nothing changes; resolves
+   * false). The avatar keeps its own copy, so training may go on (or stop) without changing what is
+   * shown until the next adopt.
    */
-  adoptFineTuned(): void {
-    if (!this.tuning) throw new Error('Fine-tuning has not been started');
+  async adoptFineTuned(): Promise<boolean> {
+    const tuning = this.tuning;
+    if (!tuning) throw new Error('Fine-tuning has not been started');
+    const check = tuning.validation;
+    if (check && this.avatar) {
+      check.before ??= await validationError(this.avatar.generator, this.avatar.psi, check.set, check.terms);
+      check.kept ??= check.before;
+      if (this.tuning !== tuning) throw new Error('Fine-tuning was stopped');
+      check.last = await validationError(tuning.generator, tuning.tuner.psi, check.set, check.terms);
+      if (this.tuning !== tuning) throw new Error('Fine-tuning was stopped');
+      if (!(check.last < check.kept)) return false;
+      check.kept = check.last;
+      check.adopted = true;
+    }
     const generator = createGenerator(this.model.config);
-    generator.params.assign(new Map(this.tuning.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
+    generator.params.assign(new Map(tuning.generator.params.list().map((e) => [e.name, e.variable as tf.Tensor])));
     // Fine-tuning leaves the mouth generator and its ψ_m as they were (finetune.ts).
     const mouthPsi = this.avatar?.mouthPsi && tf.clone(this.avatar.mouthPsi);
-    this.useAvatar(generator, true, tf.clone(this.tuning.tuner.psi) as tf.Tensor2D, true, mouthPsi);
+    this.useAvatar(generator, true, tf.clone(tuning.tuner.psi) as tf.Tensor2D, true, mouthPsi);
+    return true;
+  }
+
+  /** What the held-out photos said of the current fine-tuning run; undefined without any (or before the first adopt). */
+  get fineTuneValidation(): FineTuneValidation | undefined {
+    const check = this.tuning?.validation;
+    if (!check || check.before === undefined || check.last === undefined || check.kept === undefined) return undefined;
+    return { photos: check.photos, before: check.before, last: check.last, kept: check.kept, adopted: check.adopted };
   }
 
   stopFineTune(): void {
@@ -530,6 +625,8 @@ export class AvatarSession {
     this.tuning.generator.dispose();
     this.tuning.discriminator.dispose();
     if (this.tuning.warps) disposeWarps(this.tuning.warps);
+    if (this.tuning.validation) disposeValidationSet(this.tuning.validation.set);
+    tf.dispose(this.tuning.owned);
     this.tuning = undefined;
   }
 

@@ -51,9 +51,24 @@ describe('runFineTuneLoop', () => {
     expect(reports.map((r) => r.step)).toEqual([1, 2, 3, 4, 5]);
     expect(reports.map((r) => r.preview)).toEqual([undefined, 'preview 2', undefined, 'preview 4', 'preview 5']);
     expect(reports[2]).toEqual({ step: 3, steps: 5, lossG: 3, lossD: -3, elapsedMs: 300 });
-    expect(result).toEqual({ stepsDone: 5, stopped: false, elapsedMs: 500, checkpoint: undefined });
+    expect(result).toEqual({ stepsDone: 5, stopped: false, elapsedMs: 500, checkpoint: undefined, adoptedStep: 5 });
     expect(log.filter((l) => l.startsWith('adopt'))).toEqual(['adopt 2', 'adopt 4', 'adopt 5', 'adopt 5']);
     expect(log.some((l) => l.startsWith('checkpoint'))).toBe(false); // checkpoints off
+  });
+
+  it('reports which step the avatar shows when adoptions are declined (held-out photos said no)', async () => {
+    let calls = 0;
+    // Adopts at the first preview (step 2), declines at steps 4 and 6 and at the end.
+    const { options, reports } = fake({ adopt: async () => ++calls === 1 });
+    const result = await runFineTuneLoop(options);
+    expect(reports.filter((r) => r.preview).map((r) => [r.step, r.adoptedStep])).toEqual([
+      [2, 2],
+      [4, 2],
+      [6, 2],
+    ]);
+    expect(result.adoptedStep).toBe(2);
+    const never = fake({ adopt: () => false });
+    expect((await runFineTuneLoop(never.options)).adoptedStep).toBeUndefined();
   });
 
   it('without a preview adopts only at the end', async () => {
@@ -110,7 +125,7 @@ describe('runFineTuneLoop', () => {
       },
     });
     const result = await runFineTuneLoop(options, control);
-    expect(result).toEqual({ stepsDone: 3, stopped: true, elapsedMs: 300, checkpoint: 'weights 3' });
+    expect(result).toEqual({ stepsDone: 3, stopped: true, elapsedMs: 300, checkpoint: 'weights 3', adoptedStep: 3 });
     expect(log.slice(-2)).toEqual(['adopt 3', 'checkpoint 3']);
   });
 

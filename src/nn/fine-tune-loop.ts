@@ -1,5 +1,6 @@
 // The fine-tuning loop around a tuner's steps: run `steps` steps one after another, report each
-// one, adopt the tuned weights and render a preview every `previewEvery` steps (and at the last),
+// one, adopt the tuned weights (an adoption may be declined: held-out photos said they are worse)
+// and render a preview every `previewEvery` steps (and at the last),
 // export a checkpoint with such a preview at most every `checkpointEveryMs` and once at the end,
 // and pause, resume or stop between steps when told (FineTuneControl). Pure: the step, the adoption,
 // the preview, the export, the clock and the pause between steps are injected, so Node tests drive
@@ -21,6 +22,8 @@ export interface FineTuneLoopProgress<Preview, Checkpoint> {
   elapsedMs: number;
   preview?: Preview;
   checkpoint?: Checkpoint;
+  /** The step whose weights the avatar shows (undefined: none of this run's, every adoption so far declined). */
+  adoptedStep?: number;
 }
 
 export interface FineTuneLoopResult<Checkpoint> {
@@ -30,14 +33,19 @@ export interface FineTuneLoopResult<Checkpoint> {
   elapsedMs: number;
   /** The weights as finally adopted; only when checkpoints are on. */
   checkpoint?: Checkpoint;
+  /** The step whose weights the avatar ends with (undefined: every adoption declined). */
+  adoptedStep?: number;
 }
 
 export interface FineTuneLoopOptions<Preview, Checkpoint> {
   steps: number;
   /** Runs one step; never called while the previous one runs. */
   step(): Promise<FineTuneStepResult>;
-  /** Makes the tuned weights the avatar's (before a preview and at the end). */
-  adopt(): void;
+  /**
+   * Makes the tuned weights the avatar's (before a preview and at the end). It may decline, by
+   * returning (or resolving) false: the avatar then keeps what it had (AvatarSession.adoptFineTuned).
+   */
+  adopt(): void | boolean | Promise<void | boolean>;
   /** Renders a preview with the adopted weights; no previews (and no adoption before the end) when absent. */
   preview?(): Promise<Preview>;
   /** Preview every this many steps, and at the last step. */
@@ -116,6 +124,10 @@ export async function runFineTuneLoop<Preview, Checkpoint>(
   const start = options.clock();
   let lastCheckpoint = -Infinity;
   let step = 0;
+  let adoptedStep: number | undefined;
+  const adopt = async () => {
+    if ((await options.adopt()) !== false) adoptedStep = step;
+  };
   while (step < steps && !control.stopped) {
     signal?.throwIfAborted();
     if (control.paused) {
@@ -133,7 +145,8 @@ export async function runFineTuneLoop<Preview, Checkpoint>(
       elapsedMs: options.clock() - start,
     };
     if (options.preview && (step % options.previewEvery === 0 || step === steps)) {
-      options.adopt();
+      await adopt();
+      progress.adoptedStep = adoptedStep;
       progress.preview = await options.preview();
       if (options.checkpointEveryMs !== undefined && options.clock() - lastCheckpoint >= options.checkpointEveryMs) {
         progress.checkpoint = await options.checkpoint();
@@ -144,7 +157,7 @@ export async function runFineTuneLoop<Preview, Checkpoint>(
     await between();
   }
   signal?.throwIfAborted();
-  options.adopt();
+  await adopt();
   const checkpoint = options.checkpointEveryMs !== undefined ? await options.checkpoint() : undefined;
-  return { stepsDone: step, stopped: control.stopped, elapsedMs: options.clock() - start, checkpoint };
+  return { stepsDone: step, stopped: control.stopped, elapsedMs: options.clock() - start, checkpoint, adoptedStep };
 }

@@ -253,7 +253,7 @@ export function createFineTuner(inputs: FineTuneInputs, options: FineTuneOptions
 }
 
 /** warp_S + α↑·Δ↑: G's α and Δ resized bilinearly (half-pixel centres) onto a warp of side S. */
-function composeShown(warped: tf.Tensor4D, out: GeneratorOutput): tf.Tensor4D {
+export function composeShown(warped: tf.Tensor4D, out: GeneratorOutput): tf.Tensor4D {
   const size = warped.shape[1];
   const up = (t: tf.Tensor4D) => (t.shape[1] === size ? t : tf.image.resizeBilinear(t, [size, size], false, true));
   return tf.add(warped, tf.mul(up(out.alpha as tf.Tensor4D), up(out.delta as tf.Tensor4D))) as tf.Tensor4D;

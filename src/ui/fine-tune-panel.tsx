@@ -1,11 +1,12 @@
 // The fine-tuning panel: runs the model worker's fine-tuning with a preset's step count, and shows
-// progress, ETA, the losses, a preview, pause/resume/stop, and an interruption by a worker restart.
+// progress, ETA, the losses, a preview, pause/resume/stop, an interruption by a worker restart, and
+// at the end what the photos held out of fine-tuning decided (kept or not: nn/finetune-validation.ts).
 import * as Comlink from 'comlink';
 import { useState } from 'react';
 import { fineTuneSteps } from '../nn/finetune-schedule.ts';
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import type { FineTuneProgress } from '../workers/avatar-protocol.ts';
-import { ModelWorkerRestartedError } from './model-messages.ts';
+import { fineTuneOutcome, ModelWorkerRestartedError } from './model-messages.ts';
 import { modelWorker } from './model-service.ts';
 import { RgbaCanvas } from './rgba-canvas.tsx';
 
@@ -41,16 +42,18 @@ export function FineTunePanel({ photoCount, previewPose, onFinished }: Props) {
   const [progress, setProgress] = useState<FineTuneProgress | null>(null);
   const [preview, setPreview] = useState<RgbaImage | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [outcome, setOutcome] = useState<string | null>(null);
   const [history, setHistory] = useState<{ g: number; d: number }[]>([]);
   const steps = fineTuneSteps(preset, photoCount);
 
   async function start() {
     setError(null);
+    setOutcome(null);
     setHistory([]);
     setPhase('running');
     const { api } = modelWorker();
     try {
-      await api.fineTune(
+      const summary = await api.fineTune(
         { steps, previewEvery: 5, preview: previewPose },
         Comlink.proxy((p: FineTuneProgress) => {
           setProgress(p);
@@ -58,6 +61,7 @@ export function FineTunePanel({ photoCount, previewPose, onFinished }: Props) {
           setHistory((h) => [...h, { g: p.lossG, d: p.lossD }]);
         }),
       );
+      setOutcome(fineTuneOutcome(summary));
       setPhase('done');
       onFinished();
     } catch (e) {
@@ -120,6 +124,11 @@ export function FineTunePanel({ photoCount, previewPose, onFinished }: Props) {
           <LossPlot history={history} />
           {preview && <RgbaCanvas image={preview} label="Fine-tuning preview" className="finetune-preview" />}
         </div>
+      )}
+      {outcome && (
+        <p className="hint" data-testid="finetune-outcome">
+          {outcome}
+        </p>
       )}
       {error && (
         <p className="photo-error" role="alert" data-testid="finetune-error">

@@ -244,8 +244,10 @@ export class ModelClient {
       step = progress.step;
       const { checkpoint, ...rest } = progress;
       if (checkpoint) {
-        this.checkpoint = { photos: this.checkpoint.photos, weights: checkpoint, fineTunedStep: progress.step };
-        keptStep = progress.step;
+        // A declined adoption (held-out photos, nn/finetune-validation.ts) leaves the avatar as it was.
+        const fineTunedStep = 'adoptedStep' in progress ? progress.adoptedStep : progress.step;
+        this.checkpoint = { photos: this.checkpoint.photos, weights: checkpoint, fineTunedStep };
+        keptStep = fineTunedStep;
       }
       onProgress(rest);
     });
@@ -255,7 +257,10 @@ export class ModelClient {
       (death) => fineTuneInterruptedError(death, step, keptStep),
     );
     const { checkpoint, ...rest } = summary;
-    if (checkpoint) this.checkpoint = { photos: this.checkpoint.photos, weights: checkpoint, fineTunedStep: summary.stepsDone };
+    if (checkpoint) {
+      const fineTunedStep = 'adoptedStep' in summary ? summary.adoptedStep : summary.stepsDone;
+      this.checkpoint = { photos: this.checkpoint.photos, weights: checkpoint, fineTunedStep };
+    }
     return rest;
   }
 

@@ -2,7 +2,7 @@
 // how its restart went, and the error of a call that a dead worker could not finish. Wording only:
 // the supervision itself is workers/worker-supervisor.ts, the avatar's client model-client.ts.
 import { BACKEND_LABELS, type BackendName } from '../nn/backend.ts';
-import type { ModelInfo } from '../workers/avatar-protocol.ts';
+import type { FineTuneSummary, ModelInfo } from '../workers/avatar-protocol.ts';
 import { errorText, type WorkerDeath } from '../workers/worker-supervisor.ts';
 
 /** "WASM (SIMD, 2 threads)", "WebGPU (google swiftshader)": the backend as the UI names it. */
@@ -113,4 +113,23 @@ export function crashLoopText(death: WorkerDeath, deaths: number): string {
 /** Status when the replacement worker could not load. */
 export function restartFailedText(death: WorkerDeath, error: unknown): string {
   return `${describeDeath(death)}, and the model could not be restarted (${errorText(error)}). Reload the page; saved avatars are kept.`;
+}
+
+/**
+ * What the photos held out of fine-tuning decided (FineTuneSummary.validation), in one sentence;
+ * null when none were held out (fewer than nn/finetune-validation.ts's VALIDATION_MIN_PHOTOS).
+ */
+export function fineTuneOutcome(summary: Pick<FineTuneSummary, 'validation' | 'stepsDone'>): string | null {
+  const v = summary.validation;
+  if (!v || summary.stepsDone === 0) return null;
+  const held = v.photos === 1 ? 'the photo' : `the ${v.photos} photos`;
+  const change = (to: number) => `${Math.round((100 * (v.before - to)) / v.before)}%`;
+  if (v.adopted) {
+    return `Fine-tuned: on ${held} held out to check it, the avatar's error fell by ${change(v.kept)}.`;
+  }
+  return (
+    `The avatar was kept as it was: fine-tuning did not improve ${held} held out to check it ` +
+    `(error ${v.last > v.before ? `up ${Math.round((100 * (v.last - v.before)) / v.before)}%` : 'unchanged'}). ` +
+    'Photos from other occasions, or a longer preset, may help.'
+  );
 }

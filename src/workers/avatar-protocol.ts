@@ -2,6 +2,7 @@
 import type { Landmarks, RgbaImage } from '../landmarks/types.ts';
 import type { BackendFallback, BackendName } from '../nn/backend.ts';
 import type { AvatarPhoto, RenderOptions } from '../nn/avatar-session.ts';
+import type { FineTuneValidation } from '../nn/finetune-validation.ts';
 import type { WeightsManifest } from '../nn/weights-format.ts';
 import type { GeneratorKind } from '../nn/registry.ts';
 
@@ -66,6 +67,8 @@ export interface FineTuneProgress {
   preview?: RgbaImage;
   /** The avatar as just adopted (see FineTuneRequest.checkpointEveryMs). */
   checkpoint?: SavedAvatar;
+  /** With a preview: the step whose weights the avatar shows (undefined: none of this run's; see FineTuneSummary.validation). */
+  adoptedStep?: number;
 }
 
 export interface FineTuneSummary {
@@ -73,6 +76,13 @@ export interface FineTuneSummary {
   stopped: boolean;
   elapsedMs: number;
   usedContentLoss: boolean;
+  /** The step whose weights the avatar ends with (undefined: none of this run's, every adoption declined). */
+  adoptedStep?: number;
+  /**
+   * With enough photos, some were held out of fine-tuning and decided whether its weights were
+   * adopted (nn/finetune-validation.ts); absent otherwise.
+   */
+  validation?: FineTuneValidation;
   /** The avatar as finally adopted (see FineTuneRequest.checkpointEveryMs). */
   checkpoint?: SavedAvatar;
 }

@@ -153,7 +153,7 @@ const api: AvatarWorkerApi = {
         },
         control,
       );
-      const summary: FineTuneSummary = { ...result, usedContentLoss: loss !== undefined };
+      const summary: FineTuneSummary = { ...result, usedContentLoss: loss !== undefined, validation: tuning.fineTuneValidation };
       return Comlink.transfer(summary, buffersOf(result.checkpoint));
     } finally {
       tuning.stopFineTune();

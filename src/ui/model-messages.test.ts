@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { fineTuneOutcome } from './model-messages.ts';
+
+describe('fineTuneOutcome', () => {
+  const validation = { photos: 1, before: 2, last: 1.5, kept: 1.5, adopted: true };
+
+  it('says nothing when no photo was held out, or no step ran', () => {
+    expect(fineTuneOutcome({ stepsDone: 20 })).toBeNull();
+    expect(fineTuneOutcome({ stepsDone: 0, validation })).toBeNull();
+  });
+
+  it('reports how much the held-out error fell when the tuned weights were adopted', () => {
+    expect(fineTuneOutcome({ stepsDone: 50, validation })).toBe(
+      "Fine-tuned: on the photo held out to check it, the avatar's error fell by 25%.",
+    );
+  });
+
+  it('says the avatar was kept, and how much worse fine-tuning made it, when it was not adopted', () => {
+    const text = fineTuneOutcome({ stepsDone: 50, validation: { photos: 2, before: 2, last: 2.2, kept: 2, adopted: false } });
+    expect(text).toContain('kept as it was');
+    expect(text).toContain('the 2 photos held out');
+    expect(text).toContain('up 10%');
+  });
+});
