@@ -1,4 +1,4 @@
-import { HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions } from './fixtures.ts';
+import { CELEBA_8, HAS_SHARED, NO_SHARED_REASON, fakeWebcamLaunchOptions } from './fixtures.ts';
 import { litPixels, makeAvatar } from './flows.ts';
 import { expect, test } from './test.ts';
 
@@ -48,4 +48,21 @@ test('a warp-guided avatar is made, driven, fine-tuned, saved and reloaded', asy
   await expect.poll(async () => Number(await panel.getAttribute('data-frames')), { timeout: 60_000 }).toBeGreaterThanOrEqual(2);
   expect(await litPixels(page.locator('canvas.drive-avatar'))).toBeGreaterThan(256 * 256 * 0.5);
   await page.screenshot({ path: info.outputPath('warp-reloaded-driving.png'), fullPage: true });
+});
+
+test('with eight photos, fine-tuning holds one out and says whether the avatar kept its result', async ({ page }, info) => {
+  test.skip(!HAS_SHARED, NO_SHARED_REASON);
+  test.setTimeout(480_000);
+  await makeAvatar(page, CELEBA_8, TINY_WARP_URL);
+  await expect(page.getByTestId('avatar-ready')).toBeVisible();
+  const tune = page.getByTestId('finetune');
+  await page.getByRole('button', { name: 'Fine-tune', exact: true }).click();
+  await expect.poll(async () => Number(await tune.getAttribute('data-step')), { timeout: 240_000 }).toBeGreaterThanOrEqual(2);
+  await tune.getByRole('button', { name: 'Stop' }).click();
+  await expect(tune).toHaveAttribute('data-phase', 'done', { timeout: 120_000 });
+  // The held-out photo decided: either way the panel says so, in words a user can act on.
+  await expect(page.getByTestId('finetune-outcome')).toHaveText(
+    /^(Fine-tuned: on the photo held out to check it, the avatar's error fell by (\d+%|less than 1%)\.|The avatar was kept as it was: fine-tuning did not improve the photo held out to check it .*)$/,
+  );
+  await page.screenshot({ path: info.outputPath('warp-finetune-outcome.png'), fullPage: true });
 });

@@ -20,5 +20,7 @@ describe('fineTuneOutcome', () => {
     expect(text).toContain('kept as it was');
     expect(text).toContain('the 2 photos held out');
     expect(text).toContain('up 10%');
+    const tiny = fineTuneOutcome({ stepsDone: 3, validation: { photos: 1, before: 2, last: 2.001, kept: 2, adopted: false } });
+    expect(tiny).toContain('(error up less than 1%)');
   });
 });

@@ -123,13 +123,13 @@ export function fineTuneOutcome(summary: Pick<FineTuneSummary, 'validation' | 's
   const v = summary.validation;
   if (!v || summary.stepsDone === 0) return null;
   const held = v.photos === 1 ? 'the photo' : `the ${v.photos} photos`;
-  const change = (to: number) => `${Math.round((100 * (v.before - to)) / v.before)}%`;
-  if (v.adopted) {
-    return `Fine-tuned: on ${held} held out to check it, the avatar's error fell by ${change(v.kept)}.`;
-  }
+  const percent = (to: number) => {
+    const change = Math.round((100 * Math.abs(to - v.before)) / v.before);
+    return change < 1 ? 'less than 1%' : `${change}%`;
+  };
+  if (v.adopted) return `Fine-tuned: on ${held} held out to check it, the avatar's error fell by ${percent(v.kept)}.`;
   return (
     `The avatar was kept as it was: fine-tuning did not improve ${held} held out to check it ` +
-    `(error ${v.last > v.before ? `up ${Math.round((100 * (v.last - v.before)) / v.before)}%` : 'unchanged'}). ` +
-    'Photos from other occasions, or a longer preset, may help.'
+    `(error ${v.last > v.before ? `up ${percent(v.last)}` : 'unchanged'}). Photos from other occasions, or a longer preset, may help.`
   );
 }
