@@ -96,6 +96,8 @@ it.skipIf(missing !== null)(
       idcos: { mean: number };
       sharpness: { n: number; mean: number };
       fidProxy: number | null;
+      featureDistance: { n: number; mean: number };
+      featureDistanceToWarp: { n: number; mean: number } | null;
     };
     const rows = results.summary.rows as Row[];
     const name = (r: Row) => `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
@@ -119,6 +121,15 @@ it.skipIf(missing !== null)(
     for (const f of features) expect(Object.keys(f.features).sort()).toEqual(['ground-truth', ...rows.map(name)].sort());
     expect(features.flatMap((f) => f.features['ff-warp@1']).length).toBe(4);
     const byName = Object.fromEntries(rows.map((r) => [name(r), r]));
+    // The paired feature distance: per frame, from its own ground truth's features (the copy's is not 0: another pose).
+    for (const row of rows) expect(row.featureDistance.n).toBe(4);
+    expect(byName['copy@1'].featureDistance.mean).toBeGreaterThan(0);
+    expect(byName['warp@1'].featureDistanceToWarp).toBeNull();
+    expect(byName['ff-warp@1'].featureDistanceToWarp!.n).toBe(4);
+    expect(byName['ff-warp@1'].featureDistanceToWarp!.mean).toBeCloseTo(
+      byName['ff-warp@1'].featureDistance.mean - byName['warp@1'].featureDistance.mean,
+      6,
+    );
     // The copy is a real frame of the same person: identity agrees better than with a 16 px avatar.
     expect(byName['copy@1'].idcos.mean).toBeGreaterThan(byName['ff-paper@1'].idcos.mean);
     // A 16 px frame upsampled to 256 px has far less fine detail than the real frame; the warp reuses real pixels.

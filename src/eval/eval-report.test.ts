@@ -23,7 +23,19 @@ function score(
   akd: number | null,
   generator: string | null = null,
 ): FrameScore {
-  return { person, method, generator, T, target, ssim: value, csim: value / 2, idcos: value / 4, akd, sharpness: value * 2 };
+  return {
+    person,
+    method,
+    generator,
+    T,
+    target,
+    ssim: value,
+    csim: value / 2,
+    idcos: value / 4,
+    akd,
+    sharpness: value * 2,
+    featureDistance: value * 10,
+  };
 }
 
 /** Deterministic pseudo-features: d = 6, offset per set. */
@@ -96,6 +108,18 @@ describe('summarizeOutcomes', () => {
         .rows.map(named)
         .slice(2, 4),
     ).toEqual(['ff-paper@1', 'ff-warp@1']);
+  });
+
+  it("averages the per-frame feature distance and pairs FF's with the warp's frame by frame", () => {
+    const [warp, ff, paper] = [summary.rows[1], summary.rows[2], summary.rows[3]];
+    expect(ff.featureDistance.n).toBe(4);
+    expect(ff.featureDistance.mean).toBeCloseTo(6, 10); // a: 5, 5; b: 7, 7
+    // The warp scored target 0 only: a 5 − 4, b 7 − 4.
+    expect(ff.featureDistanceToWarp!.n).toBe(2);
+    expect(ff.featureDistanceToWarp!.mean).toBeCloseTo(2, 10);
+    expect(paper.featureDistanceToWarp!.mean).toBeCloseTo(-1, 10); // a 2.5 − 4, b 3.5 − 4
+    expect(warp.featureDistanceToWarp).toBeNull();
+    expect(summary.rows[0].featureDistanceToWarp).toBeNull(); // the copy is a baseline
   });
 
   it('averages AKD over frames with a face and reports how many had one', () => {
@@ -238,6 +262,8 @@ describe('renderReport', () => {
     expect(text).toMatch(/\| FF \(feed-forward\) \| warp \(256 px, G at 64\) \| 1 \| 2 \| 4 \| 0\.600 ± [\d.]+ \|/);
     expect(text).toMatch(/\| FF \(feed-forward\) \| paper \(64 px\) \| 1 \| 2 \| 4 \| 0\.300 ± [\d.]+ \|/);
     expect(text).toContain('sharpness (1 = real)');
+    expect(text).toContain('| FID-proxy ↓ | feature distance ↓ |');
+    expect(text).toContain('- FF (feed-forward), warp (256 px, G at 64), T = 1: 2.0');
     expect(text).toContain('| warp | 256 px | 1 | 2 |');
     expect(text).toMatch(/\| warp \| 256 px \| 1 \| 2 \| .* \| 1 \/ 2 \|/); // FT adopted for one of the two
     expect(text).toContain('"FT adopted": of the people whose fine-tuning held photos out');

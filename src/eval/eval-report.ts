@@ -9,6 +9,7 @@ import {
   methodKey,
   methodName,
   type GridSample,
+  type FrameScore,
   type Method,
   type PersonOutcome,
   type PersonTiming,
@@ -46,6 +47,13 @@ export interface MethodRow {
    * same bootstrap draws (paired: both distances from the same people); null without a warp row.
    */
   fidProxyToWarp: { ratio: number; ci: [number, number] | null } | null;
+  /** Per frame: the squared distance of its FID-proxy features from its ground truth's. */
+  featureDistance: MetricSummary;
+  /**
+   * FF and FT rows: featureDistance minus the warp's for the same person, target and T, frame by
+   * frame (negative: nearer the real frames than the warp); null without a warp row.
+   */
+  featureDistanceToWarp: MetricSummary | null;
 }
 
 /** Replicates and seed of the FID proxy's bootstrap over people (a draw of people per replicate). */
@@ -115,10 +123,18 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
       fidProxy: features.length >= 2 && truthFeatures.length >= 2 ? frechetDistance(features, truthFeatures) : null,
       fidProxyCi: percentile95(replicates[index]),
       fidProxyToWarp: null,
+      featureDistance: stats(mine.map((s) => s.featureDistance)),
+      featureDistanceToWarp: null,
     };
   });
+  const frameKey = (s: FrameScore) => `${s.person}|${s.target}`;
   for (const [index, row] of rows.entries()) {
     if (row.method !== 'ff' && row.method !== 'ft') continue;
+    const warpScores = new Map(scores.filter((s) => s.method === 'warp' && s.T === row.T).map((s) => [frameKey(s), s.featureDistance]));
+    const paired = scores
+      .filter((s) => s.method === row.method && s.generator === row.generator && s.T === row.T && warpScores.has(frameKey(s)))
+      .map((s) => s.featureDistance - warpScores.get(frameKey(s))!);
+    if (paired.length) row.featureDistanceToWarp = stats(paired);
     const warp = rows.findIndex((r) => r.method === 'warp' && r.T === row.T);
     if (warp < 0 || row.fidProxy === null || !rows[warp].fidProxy) continue;
     row.fidProxyToWarp = {
@@ -478,12 +494,12 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('## Quality (mean ± 95% confidence half-width over frames)');
   lines.push('');
   lines.push(
-    '| method | generator | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ |',
+    '| method | generator | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ | feature distance ↓ |',
   );
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of summary.rows) {
     lines.push(
-      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)}${row.fidProxyCi ? ` (${row.fidProxyCi[0].toFixed(1)}–${row.fidProxyCi[1].toFixed(1)})` : ''} |`,
+      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)}${row.fidProxyCi ? ` (${row.fidProxyCi[0].toFixed(1)}–${row.fidProxyCi[1].toFixed(1)})` : ''} | ${withCi(row.featureDistance, 1)} |`,
     );
   }
   lines.push('');
@@ -505,7 +521,23 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('  features (nsfwjs weights) of generated and ground-truth frames. **Not comparable with standard FID**');
   lines.push('  (other network, a few dozen frames instead of thousands); useful only to compare rows of this table.');
   lines.push(`  In brackets: the 95% bootstrap interval over people (${FID_BOOTSTRAP.replicates} draws of the people with replacement).`);
+  lines.push("- **Feature distance**: per frame, the squared distance of those same features from its own ground truth's,");
+  lines.push('  then averaged: the paired form of the FID proxy. Over a few dozen frames the Fréchet distance moves by');
+  lines.push('  several points between near-identical generators; this one compares generators frame by frame.');
   lines.push('');
+  const featureToWarp = summary.rows.filter((r) => r.featureDistanceToWarp);
+  if (featureToWarp.length) {
+    lines.push(
+      "Feature distance of each generator minus the warp's, frame by frame at the same T (mean ± 95% half-width; negative: nearer the real frames):",
+    );
+    lines.push('');
+    for (const row of featureToWarp) {
+      lines.push(
+        `- ${METHOD_LABEL[row.method]}, ${generatorLabel(row, context.weights)}, T = ${row.T}: ${withCi(row.featureDistanceToWarp!, 1)}`,
+      );
+    }
+    lines.push('');
+  }
   const toWarp = summary.rows.filter((r) => r.fidProxyToWarp);
   if (toWarp.length) {
     lines.push("FID-proxy of each generator ÷ the warp's at the same T (95% interval over the same draws of people, paired):");
@@ -526,6 +558,7 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
     ['ID-cos', (r) => r.idcos],
     ['AKD', (r) => r.akd],
     ['sharpness', (r) => r.sharpness],
+    ['feature distance', (r) => r.featureDistance],
   ];
   for (const [name, pick] of selfMetrics)
     lines.push(describeSeparation(name, separation(summary.rows.map((r) => ({ T: r.T, summary: pick(r) })))));

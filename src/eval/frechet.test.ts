@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapFrechet, frechetDistance } from './frechet.ts';
+import { bootstrapFrechet, featureDistance, frechetDistance } from './frechet.ts';
 import { symmetricEigen } from './symmetric-eigen.ts';
 import { seededRandom } from '../util/random.ts';
 
@@ -112,5 +112,17 @@ describe('bootstrapFrechet', () => {
     const sparse = [[], [], [], randomRows(1, 8, 9)];
     expect(bootstrapFrechet([sparse], truth, 40, 5)[0].some((d) => Number.isNaN(d))).toBe(true);
     expect(() => bootstrapFrechet([truth.slice(1)], truth, 2, 1)).toThrow(/3 groups, the truth 4/);
+  });
+});
+
+describe('featureDistance', () => {
+  it('is the squared Euclidean distance of two feature vectors: 0 for one with itself, symmetric', () => {
+    expect(featureDistance([1, 2, 3], [1, 2, 3])).toBe(0);
+    expect(featureDistance([0, 0, 0], [1, 2, 2])).toBe(9);
+    expect(featureDistance([1, 2, 2], [0, 0, 0])).toBe(9);
+  });
+
+  it('refuses vectors of different sizes', () => {
+    expect(() => featureDistance([1, 2], [1, 2, 3])).toThrow(/feature sizes differ \(2 vs 3\)/);
   });
 });

@@ -68,6 +68,19 @@ function sumOfSingularValues(a: Float64Array[], b: Float64Array[], d: number): n
 }
 
 /**
+ * Squared Euclidean distance between one frame's features and its own ground truth's: the paired
+ * counterpart of the Fréchet distance. A per-frame number, so its mean has an ordinary confidence
+ * interval and a generator can be compared with another frame by frame; over a few dozen frames the
+ * Fréchet distance of two sets moves by several points between near-identical generators.
+ */
+export function featureDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`featureDistance: feature sizes differ (${a.length} vs ${b.length})`);
+  let total = 0;
+  for (let i = 0; i < a.length; i++) total += (a[i] - b[i]) ** 2;
+  return total;
+}
+
+/**
  * Fréchet distance between N(μa, Σa) and N(μb, Σb) fitted to the rows of `a` and `b` (unbiased
  * covariances, n − 1). Each set needs at least 2 rows; both need the same feature size.
  * Rounding can make the exact formula dip a hair below 0 for (near-)identical sets; the result is

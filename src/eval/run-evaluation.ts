@@ -27,6 +27,7 @@ import {
 } from './cross-identity.ts';
 import { decode, encode, toPoints } from './eval-image.ts';
 import { cosine } from './cross-metrics.ts';
+import { featureDistance } from './frechet.ts';
 import { averageKeypointDistance } from './keypoint-distance.ts';
 import { mouthOpening } from '../landmarks/expression.ts';
 import { widestMouthOverRuns } from './mouth-opening.ts';
@@ -87,6 +88,8 @@ export interface FrameScore {
   akd: number | null;
   /** Laplacian variance of luma in the face box, this frame ÷ ground truth (sharpness.ts). */
   sharpness: number;
+  /** Squared distance of this frame's FID-proxy features from its ground truth's (frechet.ts featureDistance). */
+  featureDistance: number;
 }
 
 export interface PersonTiming {
@@ -388,6 +391,7 @@ export async function evaluatePerson(
         idcos: cosine(faceres[i], truthFaceres[i]),
         akd,
         sharpness: relativeSharpness(images[i], truthM[i], boxes[i]),
+        featureDistance: featureDistance(outcome.features[key][i], outcome.features[GROUND_TRUTH_KEY][i]),
       });
     }
   }
