@@ -35,6 +35,7 @@
  * left from right and outer from inner lip, which a shared colour would hide.
  */
 
+import FACE_OVAL_JSON from './face-oval.json' with { type: 'json' };
 import MOUTH_REGION from './mouth-region.json' with { type: 'json' };
 
 export type Rgb = readonly [number, number, number];
@@ -101,11 +102,8 @@ export const IRIS_PARTS: readonly IrisPart[] = [
 
 export const PUPIL_COLOR: Rgb = [255, 255, 255];
 
-/** The full face oval (forehead included), clockwise in the image from the top of the forehead (10). */
-export const FACE_OVAL: readonly number[] = [
-  10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148, 176, 149, 150, 136, 172, 58, 132, 93,
-  234, 127, 162, 21, 54, 103, 67, 109,
-];
+/** The full face oval (forehead included), clockwise in the image from the top of the forehead (10); in face-oval.json, which the trainer reads too. */
+export const FACE_OVAL: readonly number[] = FACE_OVAL_JSON.faceOval;
 
 /** Named single points used by the crop and the landmark adaptation. */
 export const KEYPOINTS = {

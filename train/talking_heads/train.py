@@ -118,6 +118,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="warp-guided weights (a manifest or checkpoint) whose E and G teach this run's G: with --distill-weight, "
         "an L1 between G's residual α·Δ and the teacher's (e.g. a narrower G learning from the shipped one)",
     )
+    p.add_argument(
+        "--background-weight",
+        type=float,
+        default=0.0,
+        help="weight of an L1 on G's residual α·Δ outside the face oval where the warp is valid (background.py)",
+    )
     p.add_argument("--distill-weight", type=float, default=0.0, help="weight of the L1 to the teacher's α·Δ (needs --teacher)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
@@ -219,6 +225,7 @@ def main(argv=None) -> int:
         ssim_weight=args.ssim_weight,
         mouth_weight=args.mouth_weight,
         mouth_content_weight=args.mouth_content_weight,
+        background_weight=args.background_weight,
         ignore_target_padding=args.ignore_target_padding,
         content_weight=args.content_weight,
         adv_weight=args.adv_weight,

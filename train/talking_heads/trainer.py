@@ -20,6 +20,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .background import background_l1
 from .config import NetConfig
 from .episodes import Episode, EpisodeSampler, jitter_colour
 from .nets import GeneratorInputs, GeneratorOutput, build_networks, compose
@@ -81,6 +82,9 @@ class TrainOptions:
     # the shipped wider G): L1 between G's residual α·Δ and the teacher's on the same episode, a dense
     # target that carries what the teacher learned into a narrower G (not in the paper).
     distill_weight: float = 0.0
+    # Warp-guided G: L1 on α·Δ outside the face oval where the warp is valid (background.py), so G
+    # leaves a background the warp already shows alone (not in the paper).
+    background_weight: float = 0.0
 
 
 def cpu_has_bf16() -> bool:
@@ -308,6 +312,8 @@ class MetaTrainer:
             inputs, pick = self._inputs_and_pick(ep)
             out: GeneratorOutput = self.generator.render(psi, inputs)
             fake = out.frame.float()
+            if o.background_weight > 0 and out.alpha is not None and ep.target_points is not None:
+                terms["bg"] = background_l1(out.alpha, out.delta, inputs.mask, ep.target_points) * o.background_weight
             if self.teacher is not None:
                 terms["distill"] = self._distill(ep, inputs, out) * o.distill_weight
             if uses_d:
