@@ -71,6 +71,7 @@ it.skipIf(missing !== null)(
       'warp=/weights/test-tiny-warp/manifest.json,paper=/weights/test-tiny/manifest.json',
       '--report',
       join(work, 'EVAL.md'),
+      '--composites',
     ]);
     expect(log).toMatch(/eval: 2 people in \d+ s/);
 
@@ -101,7 +102,19 @@ it.skipIf(missing !== null)(
     };
     const rows = results.summary.rows as Row[];
     const name = (r: Row) => `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
-    expect(rows.map(name)).toEqual(['copy@1', 'warp@1', 'ff-warp@1', 'ff-paper@1', 'ft-warp@1', 'ft-paper@1']);
+    expect(rows.map(name)).toEqual([
+      'copy@1',
+      'warp@1',
+      'ff-warp@1',
+      'ff-paper@1',
+      'ft-warp@1',
+      'ft-paper@1',
+      // --composites: the real face on the warp, the warp on the real background, each generator's face on the warp.
+      'composite-real face, warp around@1',
+      'composite-warp face, real around@1',
+      'composite-FF warp face, warp around@1',
+      'composite-FF paper face, warp around@1',
+    ]);
     for (const row of rows) {
       expect(row.frames).toBe(4);
       for (const value of [row.ssim.mean, row.csim.mean, row.idcos.mean]) {
@@ -130,6 +143,9 @@ it.skipIf(missing !== null)(
       byName['ff-warp@1'].featureDistance.mean - byName['warp@1'].featureDistance.mean,
       6,
     );
+    // The real face composited on the warp is nearer the real frame than the warp alone.
+    expect(byName['composite-real face, warp around@1'].ssim.mean).toBeGreaterThan(byName['warp@1'].ssim.mean);
+    expect(byName['composite-warp face, real around@1'].featureDistanceToWarp!.mean).toBeLessThan(0);
     // The copy is a real frame of the same person: identity agrees better than with a 16 px avatar.
     expect(byName['copy@1'].idcos.mean).toBeGreaterThan(byName['ff-paper@1'].idcos.mean);
     // A 16 px frame upsampled to 256 px has far less fine detail than the real frame; the warp reuses real pixels.
@@ -159,6 +175,7 @@ it.skipIf(missing !== null)(
 
     const report = readFileSync(join(work, 'EVAL.md'), 'utf8');
     expect(report).toContain('| warp of the nearest source | – | 1 | 2 | 4 |');
+    expect(report).toContain('| composite: inside the face oval, around it | real face, warp around | 1 | 2 | 4 |');
     expect(report).toContain('| FF (feed-forward) | warp (256 px, G at 16) | 1 | 2 | 4 |');
     expect(report).toContain('| FF (feed-forward) | paper (16 px) | 1 | 2 | 4 |');
     expect(report).toContain('| FT (fine-tuned) | warp (256 px, G at 16) | 1 | 2 | 4 |');

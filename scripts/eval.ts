@@ -263,6 +263,7 @@ async function main() {
           generators,
           cropSize: EVAL_DISPLAY_SIZE,
           metricSize: options.metricSize,
+          composites: options.composites,
           ...(clip && typeof clip !== 'string' ? { cross: { clip, video: crossVideos.length < 2 } } : {}),
         },
         { frameUrl, log: (m) => console.log(m) },

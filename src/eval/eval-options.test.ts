@@ -25,6 +25,7 @@ describe('parseEvalOptions', () => {
       report: null,
       cross: false,
       crossFrames: 24,
+      composites: false,
     });
     // Both shipped generators, the app's default (warp-guided) first; compared at what the app shows.
     expect(o.weights).toEqual([
@@ -106,6 +107,8 @@ describe('parseEvalOptions', () => {
     const o = parseEvalOptions(['--videos', 'v', '--identities', 'i', '--out', 'o', '--cross', '--cross-frames', '6']);
     expect(o.cross).toBe(true);
     expect(o.crossFrames).toBe(6);
+    expect(parseEvalOptions(['--videos', 'v', '--out', 'o', '--composites']).composites).toBe(true);
+    expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--composites=yes'])).toThrow(/--composites takes no value/);
     expect(() => parseEvalOptions(['--identities', 'i', '--out', 'o', '--cross'])).toThrow(/--cross needs --videos/);
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--cross-frames', '6'])).toThrow(/--cross-frames needs --cross/);
     expect(() => parseEvalOptions(['--videos', 'v', '--out', 'o', '--cross', '--cross-frames', '0'])).toThrow(

@@ -55,17 +55,21 @@ export interface EvalOptions {
   cross: boolean;
   /** Driving frames per cross-identity pair (taken CROSS_FRAME_STEP frames apart). */
   crossFrames: number;
+  /** Also score face composites (face-composite.ts): where the metrics' distance lies, face or background. */
+  composites: boolean;
 }
 
 export const EVAL_USAGE = `npm run eval -- --videos DIR --identities DIR --out DIR [--T 1,8,32] [--mode ff,ft]
   [--frames 8] [--people N] [--ft-steps quick|balanced|best|N] [--no-content-loss] [--content-size N]
   [--weights warp=/weights/warp/manifest.json,paper=/weights/paper/manifest.json] [--metric-size 256]
   [--backend webgl,webgpu,wasm,cpu] [--metrics-backend webgl,wasm,…] [--split train/split.json] [--report docs/EVAL.md]
-  [--cross [--cross-frames 24]]
+  [--cross [--cross-frames 24]] [--composites]
 At least one of --videos (talking-head clips, one person each) and --identities (one folder of
 photos or frames per person) is needed. --weights: comma-separated manifests, each LABEL=URL or a
 bare URL (labelled by its generator kind, warp or paper); default both shipped generators.
---cross also drives every person's avatars with another person's clip from --videos (cross-identity).`;
+--cross also drives every person's avatars with another person's clip from --videos (cross-identity).
+--composites also scores frames made of one picture inside the face oval and another outside (the real
+face on the warp, the warp on the real background, each generator's face on the warp).`;
 
 function positiveInteger(text: string, name: string): number {
   const n = Number(text);
@@ -135,6 +139,7 @@ const OPTIONS = {
   report: { type: 'string' },
   cross: { type: 'boolean' },
   'cross-frames': { type: 'string' },
+  composites: { type: 'boolean' },
 } as const;
 
 /** util.parseArgs' errors in this command's words: which option, what is wrong, and the usage. */
@@ -205,6 +210,7 @@ export function parseEvalOptions(argv: readonly string[]): EvalOptions {
     report: values.report ?? null,
     cross,
     crossFrames: positiveInteger(values['cross-frames'] ?? '24', 'cross-frames'),
+    composites: values.composites ?? false,
   };
 }
 

@@ -12,7 +12,15 @@ import {
   trainingSummary,
   type ReportContext,
 } from './eval-report.ts';
-import { GROUND_TRUTH_KEY, gridColumns, methodKey, type FrameScore, type GridSample, type PersonOutcome } from './run-evaluation.ts';
+import {
+  COMPOSITE_REAL_FACE,
+  GROUND_TRUTH_KEY,
+  gridColumns,
+  methodKey,
+  type FrameScore,
+  type GridSample,
+  type PersonOutcome,
+} from './run-evaluation.ts';
 
 function score(
   person: string,
@@ -120,6 +128,16 @@ describe('summarizeOutcomes', () => {
     expect(paper.featureDistanceToWarp!.mean).toBeCloseTo(-1, 10); // a 2.5 − 4, b 3.5 − 4
     expect(warp.featureDistanceToWarp).toBeNull();
     expect(summary.rows[0].featureDistanceToWarp).toBeNull(); // the copy is a baseline
+  });
+
+  it('puts --composites rows after the generators at their T and pairs them with the warp too', () => {
+    const withComposite = (person: string, ffValue: number): PersonOutcome => {
+      const o = outcome(person, ffValue);
+      return { ...o, scores: [...o.scores, score(person, 'composite', 1, 0, 0.3, 0.1, COMPOSITE_REAL_FACE)] };
+    };
+    const rows = summarizeOutcomes([withComposite('a', 0.5), withComposite('b', 0.7)], GENERATORS).rows;
+    expect(rows.map(named).slice(0, 5)).toEqual(['copy@1', 'warp@1', 'ff-warp@1', 'ff-paper@1', `composite-${COMPOSITE_REAL_FACE}@1`]);
+    expect(rows[4].featureDistanceToWarp!.mean).toBeCloseTo(-1, 10); // 3 − 4 per person
   });
 
   it('averages AKD over frames with a face and reports how many had one', () => {

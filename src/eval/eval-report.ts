@@ -78,7 +78,7 @@ export interface EvaluationSummary {
   people: { evaluated: number; skipped: number };
 }
 
-const METHOD_ORDER: Method[] = ['copy', 'warp', 'ff', 'ft'];
+const METHOD_ORDER: Method[] = ['copy', 'warp', 'ff', 'ft', 'composite'];
 
 function stats(values: number[]): MetricSummary {
   const s = summarize(values);
@@ -129,7 +129,7 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
   });
   const frameKey = (s: FrameScore) => `${s.person}|${s.target}`;
   for (const [index, row] of rows.entries()) {
-    if (row.method !== 'ff' && row.method !== 'ft') continue;
+    if (row.method !== 'ff' && row.method !== 'ft' && row.method !== 'composite') continue;
     const warpScores = new Map(scores.filter((s) => s.method === 'warp' && s.T === row.T).map((s) => [frameKey(s), s.featureDistance]));
     const paired = scores
       .filter((s) => s.method === row.method && s.generator === row.generator && s.T === row.T && warpScores.has(frameKey(s)))
@@ -222,6 +222,7 @@ const METHOD_LABEL: Record<Method, string> = {
   warp: 'warp of the nearest source',
   ff: 'FF (feed-forward)',
   ft: 'FT (fine-tuned)',
+  composite: 'composite: inside the face oval, around it',
 };
 
 /** "FF (feed-forward)" etc. with the generator, for logs. */
@@ -234,6 +235,7 @@ const CROSS_METHOD_LABEL: Record<Method, string> = {
   warp: 'warp of the held photo',
   ff: 'FF (feed-forward)',
   ft: 'FT (fine-tuned)',
+  composite: 'composite', // self-reenactment only: no cross-identity rows
 };
 
 function renderCross(cross: ReportCross, weights: readonly ReportWeights[]): string[] {
@@ -491,6 +493,13 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push(`\`src/landmarks/warp.ts\`, as the warp-guided avatar picks its photo) warped onto the target's landmarks at ${cropSize} px`);
   lines.push('by the fixed-mesh piecewise-affine warp (`warpImage`); at T = 1 that is the first few-shot frame.');
   lines.push('');
+  if (summary.rows.some((r) => r.method === 'composite')) {
+    lines.push('**Composites** (`--composites`, `src/eval/face-composite.ts`): one picture inside the face oval of the');
+    lines.push("hold-out frame's landmarks (soft edge), another around it. The real face on the warp is the most a perfect");
+    lines.push('face generator could reach with the warp around it; the warp on the real background, what knowing the');
+    lines.push("background would give; a generator's FF face on the warp splits its gains into the face and the rest.");
+    lines.push('');
+  }
   lines.push('## Quality (mean ± 95% confidence half-width over frames)');
   lines.push('');
   lines.push(

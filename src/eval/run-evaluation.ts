@@ -34,8 +34,9 @@ import { widestMouthOverRuns } from './mouth-opening.ts';
 import { resizeForComparison } from './resize.ts';
 import { faceBox, relativeSharpness } from './sharpness.ts';
 import { ssim } from './ssim.ts';
+import { compositeFace } from './face-composite.ts';
 
-export type Method = 'copy' | 'warp' | 'ff' | 'ft';
+export type Method = 'copy' | 'warp' | 'ff' | 'ft' | 'composite';
 export type Mode = 'ff' | 'ft';
 
 /** One generator under evaluation: its label in the report and the model worker that runs it. */
@@ -68,6 +69,12 @@ export interface EvalSettings {
    * keeps the side-by-side frames at the largest T.
    */
   cross?: { clip: DrivingClip; video: boolean };
+  /**
+   * Also score face composites (face-composite.ts; method 'composite', the generator field names the
+   * two pictures): the real face on the warp, the warp on the real background, and per generator its
+   * FF face on the warp. Self-reenactment only.
+   */
+  composites?: boolean;
 }
 
 /** One generated (or baseline) frame compared with its ground truth. */
@@ -153,6 +160,10 @@ export interface CrossOutcome {
 }
 
 export const GROUND_TRUTH_KEY = 'ground-truth';
+/** Composite rows' generator field: inside the face oval, then around it. */
+export const COMPOSITE_REAL_FACE = 'real face, warp around';
+export const COMPOSITE_REAL_BACKGROUND = 'warp face, real around';
+export const compositeOfFace = (generator: string) => `FF ${generator} face, warp around`;
 /** "copy", "warp", "ff-warp", "ft-paper", …: the method and, for learned ones, the generator. */
 export const methodName = (method: Method, generator: string | null = null) => (generator ? `${method}-${generator}` : method);
 export const methodKey = (method: Method, T: number, generator: string | null = null) => `${methodName(method, generator)}@${T}`;
@@ -284,6 +295,19 @@ export async function evaluatePerson(
       frames: truthPoints.map((points, i) => warpImage(sourceCrops[nearest[i]], sourcePoints[nearest[i]], points).image),
     });
 
+    if (settings.composites) {
+      const warpFrames = generated.get(methodKey('warp', T))!.frames;
+      const composite = (generator: string, frames: RgbaImage[]) =>
+        generated.set(methodKey('composite', T, generator), { method: 'composite', generator, T, frames });
+      composite(
+        COMPOSITE_REAL_FACE,
+        warpFrames.map((frame, i) => compositeFace(truth[i], frame, truthPoints[i])),
+      );
+      composite(
+        COMPOSITE_REAL_BACKGROUND,
+        warpFrames.map((frame, i) => compositeFace(frame, truth[i], truthPoints[i])),
+      );
+    }
     if (clip) {
       // Held as the drive loop holds them: a photo stays until another fits the pose clearly better.
       let held = -1;
@@ -314,6 +338,16 @@ export async function evaluatePerson(
         const { image, ms } = await api.render(face.landmarks, cropSize, generator.worker);
         ffFrames.push(decode(image));
         timing.ffRenderMs.push(ms);
+      }
+      if (settings.composites) {
+        const warpFrames = generated.get(methodKey('warp', T))!.frames;
+        const label = compositeOfFace(generator.label);
+        generated.set(methodKey('composite', T, label), {
+          method: 'composite',
+          generator: label,
+          T,
+          frames: ffFrames.map((frame, i) => compositeFace(resizeForComparison(frame, cropSize), warpFrames[i], truthPoints[i])),
+        });
       }
       if (settings.modes.includes('ff')) {
         generated.set(methodKey('ff', T, generator.label), { method: 'ff', generator: generator.label, T, frames: ffFrames });
