@@ -3,7 +3,11 @@ import { makeSyntheticFace } from '../landmarks/synthetic-face.ts';
 import type { RgbaImage } from '../landmarks/types.ts';
 import { compositeFace, polygonWeights } from './face-composite.ts';
 
-const flat = (size: number, value: number): RgbaImage => ({ width: size, height: size, data: new Uint8ClampedArray(size * size * 4).fill(value) });
+const flat = (size: number, value: number): RgbaImage => ({
+  width: size,
+  height: size,
+  data: new Uint8ClampedArray(size * size * 4).fill(value),
+});
 
 describe('polygonWeights', () => {
   it('is 1 well inside, 0 well outside and ramps over the feather across an edge', () => {
