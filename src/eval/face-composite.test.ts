@@ -1,33 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { makeSyntheticFace } from '../landmarks/synthetic-face.ts';
 import type { RgbaImage } from '../landmarks/types.ts';
-import { compositeFace, polygonWeights } from './face-composite.ts';
+import { compositeFace } from './face-composite.ts';
 
 const flat = (size: number, value: number): RgbaImage => ({
   width: size,
   height: size,
   data: new Uint8ClampedArray(size * size * 4).fill(value),
-});
-
-describe('polygonWeights', () => {
-  it('is 1 well inside, 0 well outside and ramps over the feather across an edge', () => {
-    const square = [
-      { x: 8, y: 8, z: 0 },
-      { x: 24, y: 8, z: 0 },
-      { x: 24, y: 24, z: 0 },
-      { x: 8, y: 24, z: 0 },
-    ];
-    const w = polygonWeights(square, 32, 32, 2);
-    expect(w[16 * 32 + 16]).toBe(1);
-    expect(w[0]).toBe(0);
-    expect(w[16 * 32 + 4]).toBe(0);
-    // Along row 16, from outside to inside the left edge at x = 8: monotone, 0.5 on the edge's pixel pair.
-    const row = [5, 6, 7, 8, 9, 10].map((x) => w[16 * 32 + x]);
-    for (let i = 1; i < row.length; i++) expect(row[i]).toBeGreaterThanOrEqual(row[i - 1]);
-    expect(row[0]).toBe(0);
-    expect(row[5]).toBe(1);
-    expect((w[16 * 32 + 7] + w[16 * 32 + 8]) / 2).toBeCloseTo(0.5, 5);
-  });
 });
 
 describe('compositeFace', () => {
@@ -52,7 +31,9 @@ describe('compositeFace', () => {
     for (let i = 0; i < a.data.length; i += 4) expect(Math.abs(a.data[i] + b.data[i] - 255)).toBeLessThanOrEqual(1);
   });
 
-  it('refuses pictures of different sizes', () => {
+  it('refuses pictures of different sizes, and ones that are not square', () => {
     expect(() => compositeFace(flat(8, 0), flat(16, 0), points)).toThrow(/sizes differ/);
+    const wide: RgbaImage = { width: 16, height: 8, data: new Uint8ClampedArray(16 * 8 * 4) };
+    expect(() => compositeFace(wide, wide, points)).toThrow(/square/);
   });
 });

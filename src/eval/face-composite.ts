@@ -6,50 +6,24 @@
  * would give; a generator's face on the warp's background splits its gains into the face and the rest.
  */
 import { FACE_OVAL } from '../landmarks/contours.ts';
+import { polygonMask } from '../landmarks/mouth-region.ts';
 import type { Point, RgbaImage } from '../landmarks/types.ts';
 
-/** Half-width of the soft edge, in pixels of the image: the mask goes 0 → 1 over twice this. */
+/** Half-width of the soft edge (polygonMask's feather), in pixels of the image: the weight goes 0 → 1 over twice this. */
 export const COMPOSITE_FEATHER = 2;
 
-/**
- * Per pixel, the weight of the inside picture: 0.5 + the signed distance (positive inside, even-odd
- * rule) from the pixel centre to the polygon's edges ÷ (2 · feather), clamped to [0, 1].
- */
-export function polygonWeights(polygon: readonly Point[], width: number, height: number, feather = COMPOSITE_FEATHER): Float32Array {
-  const weights = new Float32Array(width * height);
-  const n = polygon.length;
-  for (let y = 0; y < height; y++) {
-    const py = y + 0.5;
-    for (let x = 0; x < width; x++) {
-      const px = x + 0.5;
-      let inside = false;
-      let nearest = Infinity;
-      for (let k = 0; k < n; k++) {
-        const a = polygon[k];
-        const b = polygon[(k + 1) % n];
-        if (a.y > py !== b.y > py && px < a.x + ((py - a.y) * (b.x - a.x)) / (b.y - a.y)) inside = !inside;
-        const ex = b.x - a.x;
-        const ey = b.y - a.y;
-        const t = Math.min(1, Math.max(0, ((px - a.x) * ex + (py - a.y) * ey) / Math.max(ex * ex + ey * ey, 1e-12)));
-        nearest = Math.min(nearest, Math.hypot(px - a.x - t * ex, py - a.y - t * ey));
-      }
-      const signed = inside ? nearest : -nearest;
-      weights[y * width + x] = Math.min(1, Math.max(0, 0.5 + signed / (2 * feather)));
-    }
-  }
-  return weights;
-}
-
-/** `inside` within the face oval of `points` (pixels of these images), `outside` elsewhere; opaque. */
+/** `inside` within the face oval of `points` (pixels of these square images), `outside` elsewhere, with
+ * polygonMask's soft edge; opaque. */
 export function compositeFace(inside: RgbaImage, outside: RgbaImage, points: readonly Point[]): RgbaImage {
   const { width, height } = inside;
   if (outside.width !== width || outside.height !== height) {
     throw new Error(`compositeFace: sizes differ (${width}×${height} vs ${outside.width}×${outside.height})`);
   }
-  const weights = polygonWeights(
+  if (width !== height) throw new Error(`compositeFace: eval crops are square, not ${width}×${height}`);
+  const weights = polygonMask(
     FACE_OVAL.map((i) => points[i]),
     width,
-    height,
+    COMPOSITE_FEATHER,
   );
   const data = new Uint8ClampedArray(width * height * 4);
   for (let p = 0; p < width * height; p++) {

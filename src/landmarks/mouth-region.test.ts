@@ -135,7 +135,7 @@ describe('crop and paste', () => {
 });
 
 /** polygonMask's definition as the plain double loop (every pixel against every edge). */
-function polygonMaskReference(vertices: readonly Vec2[], size: number): Float32Array {
+function polygonMaskReference(vertices: readonly Vec2[], size: number, feather = 0.5): Float32Array {
   const mask = new Float32Array(size * size);
   const n = vertices.length;
   for (let j = 0; j < size; j++) {
@@ -153,7 +153,7 @@ function polygonMaskReference(vertices: readonly Vec2[], size: number): Float32A
         nearest = Math.min(nearest, Math.hypot(px - a.x - t * ex, py - a.y - t * ey));
         if (a.y > py !== b.y > py && px < a.x + ((py - a.y) * ex) / ey) inside = !inside;
       }
-      mask[j * size + i] = Math.min(Math.max(0.5 + (inside ? nearest : -nearest), 0), 1);
+      mask[j * size + i] = Math.min(Math.max(0.5 + (inside ? nearest : -nearest) / (2 * feather), 0), 1);
     }
   }
   return mask;
@@ -180,6 +180,11 @@ describe('lips', () => {
       });
       if (trial % 5 === 0) loop.splice(1, 0, { ...loop[1] });
       expect(polygonMask(loop, size)).toEqual(polygonMaskReference(loop, size));
+      // A wider edge (the eval's face composites) searches further from each edge: the same values.
+      const feather = [2, 0.75, 3.5][trial % 3];
+      const wide = polygonMask(loop, size, feather);
+      const reference = polygonMaskReference(loop, size, feather);
+      for (let p = 0; p < size * size; p++) expect(Math.abs(wide[p] - reference[p])).toBeLessThan(1e-6);
     }
     const lips = face();
     const box = mouthBox(lips, 0.25);
@@ -204,6 +209,26 @@ describe('lips', () => {
     expect(mask[8 * 16 + 4]).toBeCloseTo(1, 9); // centre 4.5: half a pixel inside
     expect(mask[8 * 16 + 3]).toBeCloseTo(0, 9); // centre 3.5: half a pixel outside
     expect(Array.from(polygonMask([...square].reverse(), 16))).toEqual(Array.from(mask));
+  });
+
+  it('a feathered polygon mask ramps monotonically over twice the feather across an edge', () => {
+    const square = [
+      { x: 8, y: 8 },
+      { x: 24, y: 8 },
+      { x: 24, y: 24 },
+      { x: 8, y: 24 },
+    ];
+    const w = polygonMask(square, 32, 2);
+    expect(w[16 * 32 + 16]).toBe(1);
+    expect(w[0]).toBe(0);
+    expect(w[16 * 32 + 4]).toBe(0);
+    // Along row 16, from outside to inside the left edge at x = 8: monotone, ½ on the edge's pixel pair.
+    const row = [5, 6, 7, 8, 9, 10].map((x) => w[16 * 32 + x]);
+    for (let i = 1; i < row.length; i++) expect(row[i]).toBeGreaterThanOrEqual(row[i - 1]);
+    expect(row[0]).toBe(0);
+    expect(row[5]).toBe(1);
+    expect(row[2]).toBeCloseTo(0.375, 6); // centre 7.5: half a pixel outside, ÷ (2 · 2)
+    expect((w[16 * 32 + 7] + w[16 * 32 + 8]) / 2).toBeCloseTo(0.5, 5);
   });
 
   it('of a real face: the outer lips enclose the inner ones, both inside the crop', () => {

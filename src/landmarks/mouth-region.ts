@@ -130,17 +130,21 @@ export function pastePositions(
 
 /**
  * Soft mask [R × R] of the closed polygon `vertices` (crop pixels): 0.5 + the signed distance from
- * each pixel centre to its edges (positive inside, even-odd rule), clamped to [0, 1].
+ * each pixel centre to its edges (positive inside, even-odd rule) ÷ (2 · feather), clamped to [0, 1].
+ * The lips' masks use the default feather of ½ (0.5 + the distance); the eval's face composites a
+ * wider one.
  *
- * Per driving frame, so computed where it matters: only pixel centres within a pixel of an edge can
+ * Per driving frame, so computed where it matters: only pixel centres within `feather` of an edge can
  * fall strictly between 0 and 1, so each edge measures the distance to the pixels of its own
- * bounding box grown by a pixel (the nearest edge of any centre closer than that is among them), and
+ * bounding box grown by 2 · feather (the nearest edge of any centre closer than that is among them), and
  * every other pixel is 0 or 1 by the even-odd rule, counted along its row. Same arithmetic per
  * (pixel, edge) as the plain double loop, so the same values (mouth_region.py polygon_mask is the
  * definition).
  */
-export function polygonMask(vertices: readonly Vec2[], size: number): Float32Array {
+export function polygonMask(vertices: readonly Vec2[], size: number, feather = 0.5): Float32Array {
   const n = vertices.length;
+  const reach = REACH * 2 * feather;
+  const slope = 1 / (2 * feather);
   const nearest = new Float64Array(size * size).fill(Infinity);
   for (let k = 0; k < n; k++) {
     const a = vertices[k];
@@ -148,11 +152,11 @@ export function polygonMask(vertices: readonly Vec2[], size: number): Float32Arr
     const ex = b.x - a.x;
     const ey = b.y - a.y;
     const length2 = Math.max(ex * ex + ey * ey, 1e-12);
-    // Pixel centres i + 0.5 within REACH of the edge's bounding box.
-    const i0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - REACH - 0.5));
-    const i1 = Math.min(size - 1, Math.ceil(Math.max(a.x, b.x) + REACH - 0.5));
-    const j0 = Math.max(0, Math.floor(Math.min(a.y, b.y) - REACH - 0.5));
-    const j1 = Math.min(size - 1, Math.ceil(Math.max(a.y, b.y) + REACH - 0.5));
+    // Pixel centres i + 0.5 within reach of the edge's bounding box.
+    const i0 = Math.max(0, Math.floor(Math.min(a.x, b.x) - reach - 0.5));
+    const i1 = Math.min(size - 1, Math.ceil(Math.max(a.x, b.x) + reach - 0.5));
+    const j0 = Math.max(0, Math.floor(Math.min(a.y, b.y) - reach - 0.5));
+    const j1 = Math.min(size - 1, Math.ceil(Math.max(a.y, b.y) + reach - 0.5));
     for (let j = j0; j <= j1; j++) {
       const py = j + 0.5;
       for (let i = i0; i <= i1; i++) {
@@ -178,13 +182,13 @@ export function polygonMask(vertices: readonly Vec2[], size: number): Float32Arr
       let inside = false;
       for (const x of crossings) if (px < x) inside = !inside;
       const d = nearest[j * size + i];
-      mask[j * size + i] = d === Infinity ? (inside ? 1 : 0) : Math.min(Math.max(0.5 + (inside ? d : -d), 0), 1);
+      mask[j * size + i] = d === Infinity ? (inside ? 1 : 0) : Math.min(Math.max(0.5 + (inside ? d : -d) * slope, 0), 1);
     }
   }
   return mask;
 }
 
-/** How far (pixels) from an edge polygonMask measures distances: past ½ a pixel the mask is 0 or 1. */
+/** How far (× 2 · feather, pixels) from an edge polygonMask measures distances: past `feather` the mask is 0 or 1. */
 const REACH = 1;
 
 /** The inner and outer lips' soft polygons in the box's R × R crop, channel-interleaved [R, R, 2]. */
