@@ -17,7 +17,9 @@ generated and real frames on faceres (the VGGFace2-trained network of the conten
 average pool of its last depthwise-separable block). This is *not* the paper's CSIM (ArcFace);
 the project's eval command (issue 7) uses mobilefacenet for that. Also the same metrics for the
 trivial baseline "copy a source frame", and for the warp alone (the same nearest source, warped),
-which a warp-guided G must beat. Sharpness: variance of the Laplacian of luma, output over real
+which a warp-guided G must beat. ssim_face: SSIM inside the target's face oval (background.py
+face_oval_mask; each window weighted by its centre), the part of the frame that the landmarks and the
+warped photo determine (the background of a hold-out frame is in neither). Sharpness: variance of the Laplacian of luma, output over real
 (1.0 = as sharp as the real frame; a blurring network scores below the warp). Mouth: mean absolute
 error (pixels in [-1, 1]) inside the mouth's opening (mouth.py mouth_mask) on the frames whose target
 opens the mouth wider than the warped source by more than MOUTH_GAP (mouth_opening units), the
@@ -39,7 +41,8 @@ import torch
 import torch.nn.functional as F
 
 from .checkpoint import load_networks
-from .image_metrics import sharpness, ssim
+from .background import face_oval_mask
+from .image_metrics import sharpness, ssim, weighted_ssim
 from .mouth import mouth_crops, mouth_l1, mouth_mask, mouth_opening
 from .nets import GeneratorInputs, compose
 from .perceptual import PerceptualNetwork
@@ -95,7 +98,18 @@ def episodes(person, k: int, targets: int, rng: np.random.Generator, same_clip: 
     return src, tgt
 
 
-METRICS = ("ssim_ff", "ssim_copy", "ssim_warp", "idcos_ff", "idcos_copy", "idcos_warp", "sharp_ff", "sharp_warp")
+METRICS = (
+    "ssim_ff",
+    "ssim_copy",
+    "ssim_warp",
+    "ssim_face_ff",
+    "ssim_face_warp",
+    "idcos_ff",
+    "idcos_copy",
+    "idcos_warp",
+    "sharp_ff",
+    "sharp_warp",
+)
 MOUTH_METRICS = ("mouth_ff", "mouth_warp", "mouth_ssim_ff", "mouth_ssim_warp")
 # Side of the squares around the mouth that mouth_ssim compares and the mouth grid shows.
 MOUTH_VIEW = 64
@@ -209,6 +223,8 @@ def main(argv=None) -> int:
             mouth_grid.append(torch.cat(widest_row[1], dim=2))
         m_fake, m_real, m_copy, m_warp = (resize_for_metrics(x, args.metric_size) for x in (fake, real, copy, warped))
         sharp_real = sharpness(m_real).clamp_min(1e-8)
+        # The target's face oval at the metrics' size: where G, not the background, decides.
+        oval = face_oval_mask(frame_points[tgt] * (m_real.shape[-1] / real.shape[-1]), m_real.shape[-1])
         rows.append(
             {
                 "source": person.source,
@@ -220,6 +236,8 @@ def main(argv=None) -> int:
                 "idcos_ff": (identity(m_fake) * identity(m_real)).sum(1).mean().item(),
                 "idcos_copy": (identity(m_copy) * identity(m_real)).sum(1).mean().item(),
                 "ssim_warp": ssim(m_warp, m_real).mean().item(),
+                "ssim_face_ff": weighted_ssim(m_fake, m_real, oval).mean().item(),
+                "ssim_face_warp": weighted_ssim(m_warp, m_real, oval).mean().item(),
                 "idcos_warp": (identity(m_warp) * identity(m_real)).sum(1).mean().item(),
                 "sharp_ff": (sharpness(m_fake) / sharp_real).mean().item(),
                 "sharp_warp": (sharpness(m_warp) / sharp_real).mean().item(),

@@ -1,5 +1,5 @@
 """Image metrics shared by the held-out evaluation and the trainer (one home for each): SSIM on luma
-(the same definition as the app's src/eval/ssim.ts) and sharpness (variance of the Laplacian)."""
+(the same definition as the app's src/eval/ssim.ts), also weighted by a mask, and sharpness (variance of the Laplacian)."""
 from __future__ import annotations
 
 import torch
@@ -25,10 +25,21 @@ def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Per-image SSIM of NCHW RGB in [-1, 1], on BT.601 luma in [0, 1]; float32 even under autocast
     (a training loss: the variances are differences of nearly equal means)."""
     with torch.autocast(device_type=a.device.type, enabled=False):
-        return _ssim(a.float(), b.float())
+        return _ssim_map(a.float(), b.float()).mean(dim=(1, 2))
 
 
-def _ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def weighted_ssim(a: torch.Tensor, b: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """Per-image SSIM averaged with per-pixel `weights` [B, 1, H, W] (e.g. a face mask) instead of
+    uniformly: each SSIM window is weighted by its centre pixel's weight."""
+    with torch.autocast(device_type=a.device.type, enabled=False):
+        s = _ssim_map(a.float(), b.float())
+    border = (a.shape[-1] - s.shape[-1]) // 2  # the 'valid' window's half-width
+    w = weights.float()[:, 0, border : border + s.shape[-2], border : border + s.shape[-1]]
+    return (s * w).sum(dim=(1, 2)) / w.sum(dim=(1, 2)).clamp_min(1e-8)
+
+
+def _ssim_map(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """[B, H − 10, W − 10]: SSIM of each 11 × 11 window."""
     weights = torch.tensor([0.299, 0.587, 0.114], device=a.device).view(1, 3, 1, 1)
     ya = ((a + 1) / 2 * weights).sum(1, keepdim=True)
     yb = ((b + 1) / 2 * weights).sum(1, keepdim=True)
@@ -38,8 +49,7 @@ def _ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     var_b = bb - mu_b**2
     cov = ab - mu_a * mu_b
     c1, c2 = 0.01**2, 0.03**2
-    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
-    return s.mean(dim=(1, 2))
+    return ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a**2 + mu_b**2 + c1) * (var_a + var_b + c2))
 
 
 def sharpness(images: torch.Tensor) -> torch.Tensor:

@@ -124,6 +124,12 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.0,
         help="weight of an L1 on G's residual α·Δ outside the face oval where the warp is valid (background.py)",
     )
+    p.add_argument(
+        "--face-ssim-weight",
+        type=float,
+        default=0.0,
+        help="weight of 1 − SSIM inside the target's face oval on the shown frame, on top of --ssim-weight",
+    )
     p.add_argument("--distill-weight", type=float, default=0.0, help="weight of the L1 to the teacher's α·Δ (needs --teacher)")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
@@ -226,6 +232,7 @@ def main(argv=None) -> int:
         mouth_weight=args.mouth_weight,
         mouth_content_weight=args.mouth_content_weight,
         background_weight=args.background_weight,
+        face_ssim_weight=args.face_ssim_weight,
         ignore_target_padding=args.ignore_target_padding,
         content_weight=args.content_weight,
         adv_weight=args.adv_weight,

@@ -20,12 +20,12 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .background import background_l1
+from .background import background_l1, face_oval_mask
 from .config import NetConfig
 from .episodes import Episode, EpisodeSampler, jitter_colour
 from .nets import GeneratorInputs, GeneratorOutput, build_networks, compose
 from .spectral_norm import power_iterate
-from .image_metrics import ssim
+from .image_metrics import ssim, weighted_ssim
 from .mouth import MOUTH_CROP_SIZE, mouth_crops, mouth_l1, mouth_mask
 from .padding import ignore_padding
 from .warp import AssignmentCache, grid_from_assignment, nearest_source, sample, warp
@@ -85,6 +85,10 @@ class TrainOptions:
     # Warp-guided G: L1 on α·Δ outside the face oval where the warp is valid (background.py), so G
     # leaves a background the warp already shows alone (not in the paper).
     background_weight: float = 0.0
+    # 1 − SSIM inside the target's face oval (image_metrics.weighted_ssim, background.py's oval) on the
+    # shown frame, on top of the frame's SSIM: the face is a third of the frame, and where G's gains over
+    # the warp were all off it (not in the paper).
+    face_ssim_weight: float = 0.0
 
 
 def cpu_has_bf16() -> bool:
@@ -338,6 +342,9 @@ class MetaTrainer:
             terms["l1"] = F.l1_loss(shown, real) * o.l1_weight
         if o.ssim_weight > 0:
             terms["ssim"] = (1.0 - ssim(shown, real)).mean() * o.ssim_weight
+        if o.face_ssim_weight > 0 and ep.target_points is not None:
+            oval = face_oval_mask(self._shown_points(ep), shown.shape[-1])
+            terms["face"] = (1.0 - weighted_ssim(shown, real, oval)).mean() * o.face_ssim_weight
         if o.mouth_weight > 0 and ep.target_points is not None:
             points = self._shown_points(ep)
             terms["mouth"] = mouth_l1(shown, real, mouth_mask(points, shown.shape[-1])) * o.mouth_weight

@@ -1,6 +1,7 @@
 """The background term (background.py): the face oval is 1 inside the face and 0 in the crop's
 corners, the term is zero for a residual confined to the face or to where the warp is invalid, and
-training with it shrinks G's residual off the face."""
+training with it shrinks G's residual off the face; the face-SSIM term (--face-ssim-weight) is
+in range and off by default."""
 import unittest
 from dataclasses import replace
 
@@ -48,6 +49,19 @@ class BackgroundTest(unittest.TestCase):
             trainer.generator.output.conv.bias.copy_(torch.tensor([0.5, -0.5, 0.5, 2.0]))
         losses = [trainer.train_step(log=True).terms["bg"] for _ in range(30)]
         self.assertLess(losses[-1], 0.5 * losses[0])
+
+    def test_face_ssim_term_is_a_bounded_logged_term_and_off_by_default(self):
+        torch.manual_seed(0)
+        crops, lmks, videos = synthetic_videos()
+        sampler = EpisodeSampler(crops, lmks, videos, k=3, device=torch.device("cpu"), seed=0, points=synthetic_points(len(crops)))
+        options = TrainOptions(batch=4, k=3, l1_weight=0.0, content_weight=0.0, adv_weight=0, fm_weight=0, bf16=False, face_ssim_weight=2.0)
+        trainer = MetaTrainer(load_preset("tiny-warp"), sampler, options)
+        stats = trainer.train_step(log=True)
+        self.assertIn("face", stats.terms)
+        self.assertTrue(0.0 <= stats.terms["face"] <= 4.0)
+        # Off by default: the term is not computed.
+        plain = MetaTrainer(load_preset("tiny-warp"), sampler, replace(options, face_ssim_weight=0.0))
+        self.assertNotIn("face", plain.train_step(log=True).terms)
 
 
 if __name__ == "__main__":

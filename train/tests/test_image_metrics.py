@@ -1,11 +1,12 @@
 """image_metrics: the separable Gaussian filter is the 11×11 window of src/eval/ssim.ts (the outer
-product of its 1-D taps) to float precision, and SSIM built on it equals the textbook 2-D form."""
+product of its 1-D taps) to float precision, SSIM built on it equals the textbook 2-D form, and the
+mask-weighted SSIM sees only the windows its mask covers."""
 import unittest
 
 import torch
 import torch.nn.functional as F
 
-from train.talking_heads.image_metrics import _gaussian_1d, gaussian_filter, ssim
+from train.talking_heads.image_metrics import _gaussian_1d, gaussian_filter, ssim, weighted_ssim
 
 
 def reference_ssim(a, b):
@@ -38,6 +39,19 @@ class ImageMetricsTest(unittest.TestCase):
         self.assertLess((ssim(a, b) - reference_ssim(a, b)).abs().max().item(), 1e-5)
         self.assertAlmostEqual(ssim(a, a)[0].item(), 1.0, places=5)
         self.assertLess(ssim(a, b).max().item(), 0.9)
+
+    def test_weighted_ssim_sees_only_the_masked_windows(self):
+        torch.manual_seed(2)
+        a = torch.rand(2, 3, 48, 48) * 2 - 1
+        b = a.clone()
+        b[:, :, :, 24:] = (a[:, :, :, 24:] + 0.5 * torch.randn_like(a[:, :, :, 24:])).clamp(-1, 1)  # right half differs
+        left = torch.zeros(2, 1, 48, 48)
+        left[..., :12] = 1  # windows centred here reach x ≤ 17: the identical half only
+        right = 1 - left
+        self.assertAlmostEqual(weighted_ssim(a, b, left)[0].item(), 1.0, places=5)
+        self.assertLess(weighted_ssim(a, b, right).max().item(), ssim(a, b).min().item())
+        # Uniform weights give the plain SSIM.
+        self.assertLess((weighted_ssim(a, b, torch.ones(2, 1, 48, 48)) - ssim(a, b)).abs().max().item(), 1e-6)
 
 
 if __name__ == "__main__":
