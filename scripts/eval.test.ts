@@ -93,6 +93,7 @@ it.skipIf(missing !== null)(
       T: number;
       frames: number;
       ssim: { mean: number };
+      faceSsim: { n: number; mean: number };
       csim: { mean: number };
       idcos: { mean: number };
       sharpness: { n: number; mean: number };
@@ -121,6 +122,9 @@ it.skipIf(missing !== null)(
         expect(value).toBeGreaterThan(-1);
         expect(value).toBeLessThanOrEqual(1);
       }
+      expect(row.faceSsim.n).toBe(4);
+      expect(row.faceSsim.mean).toBeGreaterThan(-1);
+      expect(row.faceSsim.mean).toBeLessThanOrEqual(1);
       expect(row.sharpness.n).toBe(4);
       expect(row.sharpness.mean).toBeGreaterThan(0);
       expect(row.fidProxy).not.toBeNull();
@@ -146,6 +150,15 @@ it.skipIf(missing !== null)(
     // The real face composited on the warp is nearer the real frame than the warp alone.
     expect(byName['composite-real face, warp around@1'].ssim.mean).toBeGreaterThan(byName['warp@1'].ssim.mean);
     expect(byName['composite-warp face, real around@1'].featureDistanceToWarp!.mean).toBeLessThan(0);
+    // Face SSIM sees the face only: the real face scores near 1 whatever surrounds it, and a real background
+    // around the warp's face barely moves it (only windows at the oval's edge see past it).
+    expect(byName['composite-real face, warp around@1'].faceSsim.mean).toBeGreaterThan(0.85);
+    expect(byName['composite-real face, warp around@1'].faceSsim.mean).toBeGreaterThan(
+      byName['composite-real face, warp around@1'].ssim.mean,
+    );
+    expect(Math.abs(byName['composite-warp face, real around@1'].faceSsim.mean - byName['warp@1'].faceSsim.mean)).toBeLessThan(
+      Math.abs(byName['composite-warp face, real around@1'].ssim.mean - byName['warp@1'].ssim.mean),
+    );
     // The copy is a real frame of the same person: identity agrees better than with a 16 px avatar.
     expect(byName['copy@1'].idcos.mean).toBeGreaterThan(byName['ff-paper@1'].idcos.mean);
     // A 16 px frame upsampled to 256 px has far less fine detail than the real frame; the warp reuses real pixels.

@@ -38,6 +38,7 @@ function score(
     T,
     target,
     ssim: value,
+    faceSsim: value * 1.1,
     csim: value / 2,
     idcos: value / 4,
     akd,

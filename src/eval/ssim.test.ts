@@ -103,8 +103,27 @@ describe('ssim', () => {
     expect(ssim(a, imageFrom(16, 14, patternANudged))).toBeCloseTo(0.9719624519348145, 5);
   });
 
-  it('rejects mismatched or too-small images', () => {
+  it('weighted by a mask, matches the trainer’s weighted_ssim and sees only the windows it covers', () => {
+    // train/talking_heads/image_metrics.py weighted_ssim on the same 16×14 patterns, weights
+    // ((x + 2y) mod 5) / 4, float32 torch (hence 1e-5).
+    const weights = Float32Array.from({ length: 16 * 14 }, (_, p) => (((p % 16) + 2 * Math.floor(p / 16)) % 5) / 4);
+    const a = imageFrom(16, 14, patternA);
+    expect(ssim(a, imageFrom(16, 14, patternB), weights)).toBeCloseTo(0.05811077356338501, 5);
+    expect(ssim(a, imageFrom(16, 14, patternANudged), weights)).toBeCloseTo(0.9722997546195984, 5);
+    // Uniform weights give the plain mean; a mask on the untouched left half ignores noise on the right.
+    const smooth = smoothImage(40, 30);
+    const noisy = withNoise(smooth, 60, 3);
+    const halfNoisy = { ...smooth, data: new Uint8ClampedArray(smooth.data) };
+    for (let p = 0; p < 40 * 30; p++) if (p % 40 >= 20) for (let c = 0; c < 3; c++) halfNoisy.data[p * 4 + c] = noisy.data[p * 4 + c];
+    expect(ssim(smooth, halfNoisy, new Float32Array(40 * 30).fill(1))).toBeCloseTo(ssim(smooth, halfNoisy), 12);
+    const left = Float32Array.from({ length: 40 * 30 }, (_, p) => (p % 40 < 10 ? 1 : 0)); // windows reach x ≤ 14
+    expect(ssim(smooth, halfNoisy, left)).toBeCloseTo(1, 9);
+    expect(ssim(smooth, halfNoisy, new Float32Array(40 * 30))).toBeNaN();
+  });
+
+  it('rejects mismatched or too-small images, and weights of another size', () => {
     expect(() => ssim(smoothImage(20, 20), smoothImage(20, 21))).toThrow(/sizes differ/);
     expect(() => ssim(smoothImage(10, 20), smoothImage(10, 20))).toThrow(/at least 11×11/);
+    expect(() => ssim(smoothImage(20, 20), smoothImage(20, 20), new Float32Array(10))).toThrow(/weights/);
   });
 });

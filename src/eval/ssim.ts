@@ -71,14 +71,21 @@ function filterValid(values: Float64Array, width: number, height: number, window
   return out;
 }
 
-/** Mean SSIM of two same-sized images (1 = identical). Both sides must be at least 11×11. */
-export function ssim(a: RgbaImage, b: RgbaImage): number {
+/**
+ * Mean SSIM of two same-sized images (1 = identical). Both sides must be at least 11×11. With
+ * `weights` (one per pixel, row-major, e.g. a face mask), the mean of the SSIM map weighted by each
+ * window's centre pixel, as image_metrics.py `weighted_ssim`; NaN where the weights are all 0.
+ */
+export function ssim(a: RgbaImage, b: RgbaImage, weights?: ArrayLike<number>): number {
   if (a.width !== b.width || a.height !== b.height) {
     throw new Error(`ssim: image sizes differ (${a.width}×${a.height} vs ${b.width}×${b.height})`);
   }
   const { width, height } = a;
   if (width < SSIM_WINDOW_SIZE || height < SSIM_WINDOW_SIZE) {
     throw new Error(`ssim: images must be at least ${SSIM_WINDOW_SIZE}×${SSIM_WINDOW_SIZE}, got ${width}×${height}`);
+  }
+  if (weights && weights.length !== width * height) {
+    throw new Error(`ssim: ${weights.length} weights for ${width}×${height} pixels`);
   }
   const window = gaussianWindow1d();
   const ya = lumaOf(a);
@@ -109,14 +116,21 @@ export function ssim(a: RgbaImage, b: RgbaImage): number {
     window,
   );
 
+  const border = (SSIM_WINDOW_SIZE - 1) / 2;
+  const outWidth = width - SSIM_WINDOW_SIZE + 1;
   let total = 0;
+  let weightSum = 0;
   for (let p = 0; p < muA.length; p++) {
     const ma = muA[p];
     const mb = muB[p];
     const varA = meanAA[p] - ma * ma;
     const varB = meanBB[p] - mb * mb;
     const cov = meanAB[p] - ma * mb;
-    total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (varA + varB + C2));
+    const value = ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (varA + varB + C2));
+    // The window at map position p is centred on image pixel (x + border, y + border).
+    const w = weights ? weights[(Math.floor(p / outWidth) + border) * width + (p % outWidth) + border] : 1;
+    total += w * value;
+    weightSum += w;
   }
-  return total / muA.length;
+  return weightSum > 0 ? total / weightSum : NaN;
 }
