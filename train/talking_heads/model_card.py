@@ -65,17 +65,22 @@ def main(argv=None) -> int:
     g = lambda d, k: fmt(d.get(k, float("nan")))  # noqa: E731  older heldout.json files lack the warp columns
     # The mouth's square (evaluate_heldout --mouth-targets): on frames that open the mouth wider than the source.
     mouth = "mouth_ssim_ff" in m["all"]
+    # SSIM inside the target's face oval (evaluate_heldout ssim_face); older files lack it.
+    face = "ssim_face_ff" in m["all"]
     rows = "\n".join(
         f"| {name} | {g(m[name], 'ssim_ff')} | {g(m[name], 'ssim_warp')} | {g(m[name], 'ssim_copy')} | {g(m[name], 'idcos_ff')} "
         f"| {g(m[name], 'idcos_warp')} | {g(m[name], 'idcos_copy')} | {g(m[name], 'sharp_ff')} | {g(m[name], 'sharp_warp')} |"
+        + (f" {g(m[name], 'ssim_face_ff')} | {g(m[name], 'ssim_face_warp')} |" if face else "")
         + (f" {g(m[name], 'mouth_ssim_ff')} | {g(m[name], 'mouth_ssim_warp')} | {m[name].get('mouth_frames', 0)} |" if mouth else "")
         for name in ("all", "ytf", "celeba")
     )
-    mouth_head = " mouth SSIM FF | mouth SSIM warp | mouth frames |" if mouth else ""
-    mouth_rule = " --- | --- | --- |" if mouth else ""
+    extra_head = (" face SSIM FF | face SSIM warp |" if face else "") + (
+        " mouth SSIM FF | mouth SSIM warp | mouth frames |" if mouth else ""
+    )
+    extra_rule = (" --- | --- |" if face else "") + (" --- | --- | --- |" if mouth else "")
     # heldout.json records the square's side (evaluate_heldout MOUTH_VIEW); older files do not.
     mouth_view = f" ({heldout['mouth_view']} px)" if "mouth_view" in heldout else ""
-    mouth_note = (
+    extra_note = (" Face SSIM: SSIM inside the target's face oval (the face, not the background)." if face else "") + (
         f" Mouth SSIM: SSIM of a square around the target's mouth{mouth_view}, on the frames that open the mouth wider than their"
         " warped source (the hold-out targets plus each person's most open-mouthed frames)."
         if mouth
@@ -273,10 +278,10 @@ ArcFace CSIM). "copy" = showing a source frame unchanged, the floor any avatar m
 Metrics at {heldout.get('metric_size', config['resolution'])} px.
 
 "warp" = the source frame nearest the target's pose warped to the target's landmarks (the input a
-warp-guided generator starts from). Sharpness = variance of the Laplacian, output ÷ ground truth.{mouth_note}
+warp-guided generator starts from). Sharpness = variance of the Laplacian, output ÷ ground truth.{extra_note}
 
-| people | SSIM FF | SSIM warp | SSIM copy | identity cos FF | identity cos warp | identity cos copy | sharpness FF | sharpness warp |{mouth_head}
-| --- | --- | --- | --- | --- | --- | --- | --- | --- |{mouth_rule}
+| people | SSIM FF | SSIM warp | SSIM copy | identity cos FF | identity cos warp | identity cos copy | sharpness FF | sharpness warp |{extra_head}
+| --- | --- | --- | --- | --- | --- | --- | --- | --- |{extra_rule}
 {rows}
 {comparison}
 {curve_table}
