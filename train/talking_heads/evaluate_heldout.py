@@ -19,8 +19,9 @@ the project's eval command (issue 7) uses mobilefacenet for that. Also the same 
 trivial baseline "copy a source frame", and for the warp alone (the same nearest source, warped),
 which a warp-guided G must beat. ssim_face: SSIM inside the target's face oval (background.py
 face_oval_mask; each window weighted by its centre), the part of the frame that the landmarks and the
-warped photo determine (the background of a hold-out frame is in neither). Sharpness: variance of the Laplacian of luma, output over real
-(1.0 = as sharp as the real frame; a blurring network scores below the warp). Mouth: mean absolute
+warped photo determine (the background of a hold-out frame is in neither). Sharpness: variance of
+the Laplacian of luma, output over real (1.0 = as sharp as the real frame; a blurring network scores
+below the warp). Mouth: mean absolute
 error (pixels in [-1, 1]) inside the mouth's opening (mouth.py mouth_mask) on the frames whose target
 opens the mouth wider than the warped source by more than MOUTH_GAP (mouth_opening units), the
 case a warp answers with stretched lips; reported with the number of such frames. On the same frames,
