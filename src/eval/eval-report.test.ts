@@ -8,6 +8,7 @@ import {
   PAPER_TABLE_1,
   renderReport,
   separation,
+  personSubset,
   summarizeOutcomes,
   trainingSummary,
   type ReportContext,
@@ -174,6 +175,29 @@ describe('summarizeOutcomes', () => {
     expect(warp.fidProxyToWarp).toBeNull(); // only FF and FT rows
   });
 
+  it('splits the FID proxy by kind of data (the id before /), each against its own ground truth and warp', () => {
+    const person = (id: string, ffShift: number, warpShift: number) => {
+      const o = outcome(id, 0.5);
+      return {
+        ...o,
+        features: { ...o.features, [methodKey('ff', 1, 'warp')]: features(2, ffShift), [methodKey('warp', 1)]: features(2, warpShift) },
+      };
+    };
+    expect(personSubset('videos/clip_a')).toBe('videos');
+    expect(personSubset('plain')).toBe('');
+    const rows = summarizeOutcomes([person('videos/a', 1, 2), person('videos/b', 1, 2), person('identities/c', 3, 1)], GENERATORS).rows;
+    const [warp, ff] = [rows[1], rows[2]];
+    // Six dimensions, every one shifted: ‖Δμ‖² = 6 shift², covariances identical within each kind.
+    expect(ff.fidProxyBySubset.map((p) => p.subset)).toEqual(['identities', 'videos']);
+    expect(ff.fidProxyBySubset[0].fid).toBeCloseTo(54, 4);
+    expect(ff.fidProxyBySubset[1].fid).toBeCloseTo(6, 4);
+    expect(warp.fidProxyBySubset[0].fid).toBeCloseTo(6, 4);
+    expect(ff.fidProxyBySubset[0].toWarp).toBeCloseTo(9, 4);
+    expect(ff.fidProxyBySubset[1].toWarp).toBeCloseTo(0.25, 4);
+    expect(warp.fidProxyBySubset[1].toWarp).toBeNull(); // the warp is the reference
+    expect(rows[0].fidProxyBySubset[1].fid).toBeCloseTo(0, 6); // the copy's features are the truth's here
+  });
+
   it('summarises timings per generator and T', () => {
     expect(summary.timings.map((t) => `${t.generator}@${t.T}`)).toEqual(['warp@1', 'paper@1']);
     const t = summary.timings[0];
@@ -300,6 +324,14 @@ describe('renderReport', () => {
     const text = renderReport(summarizeOutcomes([outcome('a', 0.5)], GENERATORS), { ...context, metricSize: 128, grid: closed });
     expect(text).toMatch(/Metrics are computed at 128 px \(every frame, ground truth included, resized from 256 px/);
     expect(text).toContain('no driver in this run opens the mouth wider than its source');
+  });
+
+  it('splits the FID proxy by kind of data only when there are two kinds', () => {
+    expect(renderReport(summarizeOutcomes([outcome('a', 0.5), outcome('b', 0.7)], GENERATORS), context)).not.toContain('within each kind');
+    const text = renderReport(summarizeOutcomes([outcome('videos/a', 0.5), outcome('identities/b', 0.7)], GENERATORS), context);
+    expect(text).toContain("FID-proxy within each kind of data, against that kind's ground truth");
+    expect(text).toContain('| method | generator | T | identity folders | clips |');
+    expect(text).toMatch(/\| FF \(feed-forward\) \| warp[^|]*\| 1 \| 54\.0 \| 54\.0 \|/);
   });
 
   it('says which metrics separate methods', () => {

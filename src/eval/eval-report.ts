@@ -3,7 +3,7 @@
 // sample grid's rows, the cross-identity table and its videos (with --cross), which metrics separate
 // the methods at all, and the paper's Table 1 for context.
 import { CROSS_METRICS, type CrossMetricKey, type CrossRow } from './cross-identity.ts';
-import { bootstrapFrechet, frechetDistance } from './frechet.ts';
+import { bootstrapFrechet, frechetDistance, type FeatureRows } from './frechet.ts';
 import {
   GROUND_TRUTH_KEY,
   methodKey,
@@ -56,6 +56,21 @@ export interface MethodRow {
    * frame (negative: nearer the real frames than the warp); null without a warp row.
    */
   featureDistanceToWarp: MetricSummary | null;
+  /**
+   * The FID proxy within each kind of data (personSubset: clips, identity folders), against that
+   * kind's ground truth, and ÷ the warp's on the same kind at the same T (null without a warp row);
+   * the pooled distance mixes a kind the warp already nearly matches with one it cannot.
+   */
+  fidProxyBySubset: { subset: string; fid: number | null; toWarp: number | null }[];
+}
+
+const SUBSET_LABEL: Record<string, string> = { videos: 'clips', identities: 'identity folders' };
+const subsetLabel = (subset: string) => SUBSET_LABEL[subset] ?? (subset || 'other');
+
+/** The kind of data a person comes from: the part of its id before '/' ('videos', 'identities'). */
+export function personSubset(person: string): string {
+  const slash = person.indexOf('/');
+  return slash < 0 ? '' : person.slice(0, slash);
 }
 
 /** Replicates and seed of the FID proxy's bootstrap over people (a draw of people per replicate). */
@@ -99,6 +114,10 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
     ...new Map(scores.map((s) => [methodKey(s.method, s.T, s.generator), { method: s.method, generator: s.generator, T: s.T }])).values(),
   ].sort((a, b) => a.T - b.T || METHOD_ORDER.indexOf(a.method) - METHOD_ORDER.indexOf(b.method) || rank(a.generator) - rank(b.generator));
   const truthFeatures = outcomes.flatMap((o) => o.features[GROUND_TRUTH_KEY] ?? []);
+  const subsets = [...new Set(outcomes.map((o) => personSubset(o.person)))].sort();
+  const pooled = (key: string, subset: string) =>
+    outcomes.filter((o) => personSubset(o.person) === subset).flatMap((o) => o.features[key] ?? []);
+  const frechetOrNull = (a: FeatureRows, b: FeatureRows) => (a.length >= 2 && b.length >= 2 ? frechetDistance(a, b) : null);
   // The FID proxy's spread over people: every row's features and the truth's, by person, drawn together.
   const replicates = bootstrapFrechet(
     keys.map(({ method, generator, T }) => outcomes.map((o) => o.features[methodKey(method, T, generator)] ?? [])),
@@ -128,6 +147,11 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
       fidProxyToWarp: null,
       featureDistance: stats(mine.map((s) => s.featureDistance)),
       featureDistanceToWarp: null,
+      fidProxyBySubset: subsets.map((subset) => ({
+        subset,
+        fid: frechetOrNull(pooled(methodKey(method, T, generator), subset), pooled(GROUND_TRUTH_KEY, subset)),
+        toWarp: null,
+      })),
     };
   });
   const frameKey = (s: FrameScore) => `${s.person}|${s.target}`;
@@ -139,6 +163,12 @@ export function summarizeOutcomes(outcomes: readonly PersonOutcome[], generators
       .map((s) => s.featureDistance - warpScores.get(frameKey(s))!);
     if (paired.length) row.featureDistanceToWarp = stats(paired);
     const warp = rows.findIndex((r) => r.method === 'warp' && r.T === row.T);
+    if (warp >= 0) {
+      for (const [s, part] of row.fidProxyBySubset.entries()) {
+        const base = rows[warp].fidProxyBySubset[s].fid;
+        part.toWarp = part.fid !== null && base ? part.fid / base : null;
+      }
+    }
     if (warp < 0 || row.fidProxy === null || !rows[warp].fidProxy) continue;
     row.fidProxyToWarp = {
       ratio: row.fidProxy / rows[warp].fidProxy!,
@@ -562,6 +592,20 @@ export function renderReport(summary: EvaluationSummary, context: ReportContext)
       lines.push(
         `- ${METHOD_LABEL[row.method]}, ${generatorLabel(row, context.weights)}, T = ${row.T}: ${ratio.toFixed(2)}${ci ? ` (${ci[0].toFixed(2)}–${ci[1].toFixed(2)})` : ''}`,
       );
+    }
+    lines.push('');
+  }
+  const subsets = summary.rows[0]?.fidProxyBySubset.map((part) => part.subset) ?? [];
+  if (subsets.length >= 2) {
+    lines.push(
+      "FID-proxy within each kind of data, against that kind's ground truth (in brackets: ÷ the warp's on the same kind at the same T):",
+    );
+    lines.push('');
+    lines.push(`| method | generator | T | ${subsets.map(subsetLabel).join(' | ')} |`);
+    lines.push(`| --- | --- | --- | ${subsets.map(() => '---').join(' | ')} |`);
+    for (const row of summary.rows) {
+      const cells = row.fidProxyBySubset.map(({ fid, toWarp }) => `${fmt(fid, 1)}${toWarp !== null ? ` (${toWarp.toFixed(2)})` : ''}`);
+      lines.push(`| ${METHOD_LABEL[row.method]} | ${generatorLabel(row, context.weights)} | ${row.T} | ${cells.join(' | ')} |`);
     }
     lines.push('');
   }
