@@ -241,6 +241,18 @@ describe('chooseGridSamples', () => {
     expect(chooseGridSamples([[], []])).toEqual({ rows: [], mouthRow: null });
   });
 
+  it('takes people from each kind of data in turn, so that capped rows still show both', () => {
+    const people = ['videos/a', 'videos/b', 'videos/c', 'identities/x', 'identities/y'].map((p) => [sample(p, 0, 0.1, 0.1, false)]);
+    expect(chooseGridSamples(people, 4).rows.map((r) => r.person)).toEqual(['videos/a', 'identities/x', 'videos/b', 'identities/y']);
+    expect(chooseGridSamples(people).rows.map((r) => r.person)).toEqual([
+      'videos/a',
+      'identities/x',
+      'videos/b',
+      'identities/y',
+      'videos/c',
+    ]);
+  });
+
   it('keeps a mouth row of another T run apart from the first row of the same hold-out frame', () => {
     const choice = chooseGridSamples([[sample('a', 0, 0.1, 0.1, false, 8), sample('a', 0, 0.5, 0.0, true, 1)]]);
     expect(choice.rows.map((r) => `${r.person}#${r.target}@${r.T}`)).toEqual(['a#0@8', 'a#0@1']);

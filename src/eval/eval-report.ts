@@ -216,12 +216,19 @@ export interface GridChoice {
 
 /**
  * Rows of the report's sample grid: the first hold-out frame of each of the first `maxPeople`
- * people with samples, plus, over everyone, the frame whose driver opens the mouth most beyond its
- * source (targetOpening − sourceOpening), appended unless it is one of those rows already.
+ * people with samples, taken in turn from each kind of data (personSubset: a clip, an identity
+ * folder, a clip, …, so that both show), plus, over everyone, the frame whose driver opens the mouth
+ * most beyond its source (targetOpening − sourceOpening), appended unless it is one of those rows already.
  */
 export function chooseGridSamples(grids: readonly (readonly GridSample[])[], maxPeople = 8): GridChoice {
   const people = grids.filter((g) => g.length > 0);
-  const rows = people.slice(0, maxPeople).map((g) => g[0]);
+  const byKind = new Map<string, (readonly GridSample[])[]>();
+  for (const g of people) byKind.set(personSubset(g[0].person), [...(byKind.get(personSubset(g[0].person)) ?? []), g]);
+  const kinds = [...byKind.values()];
+  const interleaved = Array.from({ length: Math.max(0, ...kinds.map((k) => k.length)) }, (_, i) =>
+    kinds.flatMap((k) => (i < k.length ? [k[i]] : [])),
+  ).flat();
+  const rows = interleaved.slice(0, maxPeople).map((g) => g[0]);
   let mouth: GridSample | null = null;
   for (const sample of people.flat()) {
     if (!sample.widestMouth) continue;
