@@ -100,6 +100,7 @@ it.skipIf(missing !== null)(
       fidProxy: number | null;
       featureDistance: { n: number; mean: number };
       featureDistanceToWarp: { n: number; mean: number } | null;
+      fidProxyBySubset: { subset: string; fid: number | null; toWarp: number | null }[];
     };
     const rows = results.summary.rows as Row[];
     const name = (r: Row) => `${r.method}${r.generator ? `-${r.generator}` : ''}@${r.T}`;
@@ -147,6 +148,10 @@ it.skipIf(missing !== null)(
       byName['ff-warp@1'].featureDistance.mean - byName['warp@1'].featureDistance.mean,
       6,
     );
+    // The FID proxy within each kind of data: the clip and the identity folder, each against its own truth.
+    const subsets = byName['ff-warp@1'].fidProxyBySubset;
+    expect(subsets.map((p) => p.subset)).toEqual(['identities', 'videos']);
+    for (const p of subsets) expect(p.toWarp).toBeGreaterThan(0);
     // The real face composited on the warp is nearer the real frame than the warp alone.
     expect(byName['composite-real face, warp around@1'].ssim.mean).toBeGreaterThan(byName['warp@1'].ssim.mean);
     expect(byName['composite-warp face, real around@1'].featureDistanceToWarp!.mean).toBeLessThan(0);
@@ -194,6 +199,7 @@ it.skipIf(missing !== null)(
     expect(report).toContain('| FT (fine-tuned) | warp (256 px, G at 16) | 1 | 2 | 4 |');
     expect(report).toContain('| FT (fine-tuned) | paper (16 px) | 1 | 2 | 4 |');
     expect(report).toContain('sharpness (1 = real)');
+    expect(report).toContain('| method | generator | T | identity folders | clips |');
     expect(report).toMatch(/\*\*mouth(-open)? row\*\*/);
     expect(report).toContain('](eval_grid.png)');
     // source | driver | warp | FF warp | FF paper | FT warp | FT paper | ground truth, 256 px cells, 2 px gaps.
