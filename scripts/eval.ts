@@ -17,6 +17,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import {
+  heldOutClips,
   heldOutNames,
   listIdentityFolders,
   listVideoFiles,
@@ -66,8 +67,11 @@ function planPeople(options: EvalOptions, limits: { maxSources: number; targets:
   const plans: PersonPlan[] = [];
   const skipped: { id: string; notes: string[] }[] = [];
   const take = <T>(items: T[]) => (options.people ? evenlySpaced(items, options.people) : items);
+  // With a split file, only its held-out people: identity folders and clips that no training set holds.
+  const keep = options.split ? heldOutNames(JSON.parse(readFileSync(options.split, 'utf8'))) : null;
+  if (keep && keep.size === 0) throw new Error(`${options.split} lists no held-out people`);
   if (options.videos) {
-    for (const file of take(listVideoFiles(options.videos))) {
+    for (const file of take(heldOutClips(listVideoFiles(options.videos), keep))) {
       const id = `videos/${basename(file, extname(file))}`;
       const path = join(options.videos, file);
       const plan = planVideo(id, path, countVideoFrames(path), limits);
@@ -76,8 +80,6 @@ function planPeople(options: EvalOptions, limits: { maxSources: number; targets:
     }
   }
   if (options.identities) {
-    const keep = options.split ? heldOutNames(JSON.parse(readFileSync(options.split, 'utf8'))) : null;
-    if (keep && keep.size === 0) throw new Error(`${options.split} lists no held-out people`);
     const folders = listIdentityFolders(options.identities, keep ? (name) => keep.has(name) : undefined);
     for (const name of take(folders)) {
       const id = `identities/${name}`;

@@ -5,13 +5,17 @@
 // Run (from the repository root; `bash scripts/setup.sh` done):
 //   node -e "import('vite').then((v) => v.runnerImport('./scripts/prepare-training-set.ts'))" -- \
 //     [--size 128] [--out data/train-128] [--limit-people N] [--sources ytf,celeba] [--jpeg-quality 0.8]
+// The talking-head videos make a set of their own (`--sources videos --out data/videos-64`; the
+// trainer reads several sets: `--data data/train-64,data/videos-64`); their held-out people (the
+// clips `npm run eval` scores) are in no set.
 //
 // Writes <out>/shard-NNN.bin (format: src/training-data/shard.ts) and <out>/manifest.json
 // (src/training-data/manifest.ts). Creates train/split.json when it does not exist yet; otherwise
 // uses it as committed, so re-running never changes who is held out.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,9 +37,18 @@ import {
 import { stripJpegMetadata } from '../src/training-data/jpeg-metadata.ts';
 import { DEFAULT_LANDMARK_SCALE, SHARD_VERSION } from '../src/training-data/shard.ts';
 import { ShardWriter } from '../src/training-data/shard-writer.ts';
-import { listPeople, SOURCE_DIRS, SOURCE_NAMES, type SourceName, type SourcePerson } from '../src/training-data/sources.ts';
+import {
+  DEFAULT_SOURCES,
+  listPeople,
+  SOURCE_DIRS,
+  SOURCE_NAMES,
+  videoFrameIndex,
+  type SourceName,
+  type SourcePerson,
+} from '../src/training-data/sources.ts';
+import { extractVideoFrames } from '../src/eval/video-frames.ts';
 import { openLabSession } from './lab-page.ts';
-import { DEFAULT_HELDOUT_PER_SOURCE, DEFAULT_SPLIT_SEED, sourceSeed, splitPeople, type SourceSplit } from '../src/training-data/split.ts';
+import { DEFAULT_SPLIT_SEED, defaultSplit, type SourceSplit } from '../src/training-data/split.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DATA_ROOT = resolve(REPO_ROOT, '../shared/data');
@@ -80,7 +93,7 @@ export function parseOptions(args?: string[]): PrepareOptions {
   const size = Number(values.size ?? loadPreset('default').resolution);
   if (!Number.isInteger(size) || size < 8) throw new Error(`--size must be an integer ≥ 8, got ${size}`);
   const limit = values['limit-people'];
-  const sources = (values.sources ?? SOURCE_NAMES.join(',')).split(',').map((s) => s.trim());
+  const sources = (values.sources ?? DEFAULT_SOURCES.join(',')).split(',').map((s) => s.trim());
   for (const source of sources) {
     if (!SOURCE_NAMES.includes(source as SourceName))
       throw new Error(`--sources: unknown source ${source} (known: ${SOURCE_NAMES.join(', ')})`);
@@ -96,21 +109,30 @@ export function parseOptions(args?: string[]): PrepareOptions {
   };
 }
 
-type SplitFile = { seed: number } & Record<SourceName, SourceSplit>;
+type SplitFile = { seed: number } & Partial<Record<SourceName, SourceSplit>>;
 
-/** The committed split, or a new one written to train/split.json when there is none. */
-function loadOrCreateSplit(peopleBySource: Record<SourceName, SourcePerson[]>): SplitFile {
+/**
+ * The committed split, or a new one written to train/split.json when there is none. A source the
+ * committed file lacks (one added since) gets its split by the documented rule and is written into
+ * the file; the sources it has are never changed.
+ */
+function loadOrCreateSplit(peopleBySource: Record<SourceName, SourcePerson[]>): Record<SourceName, SourceSplit> & { seed: number } {
   const path = join(REPO_ROOT, SPLIT_FILE);
-  if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as SplitFile;
-  const split = { seed: DEFAULT_SPLIT_SEED } as SplitFile;
-  for (const source of SOURCE_NAMES) {
-    const names = peopleBySource[source].map((p) => p.id);
-    split[source] = splitPeople(names, DEFAULT_HELDOUT_PER_SOURCE, sourceSeed(DEFAULT_SPLIT_SEED, source));
+  const split: SplitFile = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as SplitFile) : { seed: DEFAULT_SPLIT_SEED };
+  const missing = SOURCE_NAMES.filter((source) => !split[source]);
+  for (const source of missing) {
+    split[source] = defaultSplit(
+      source,
+      peopleBySource[source].map((p) => p.id),
+      split.seed,
+    );
   }
-  mkdirSync(join(REPO_ROOT, 'train'), { recursive: true });
-  writeFileSync(path, JSON.stringify(split, null, 2) + '\n');
-  console.log(`wrote ${SPLIT_FILE} (seed ${DEFAULT_SPLIT_SEED})`);
-  return split;
+  if (missing.length) {
+    mkdirSync(join(REPO_ROOT, 'train'), { recursive: true });
+    writeFileSync(path, JSON.stringify(split, null, 2) + '\n');
+    console.log(`${SPLIT_FILE}: added ${missing.join(', ')} (seed ${split.seed})`);
+  }
+  return split as Record<SourceName, SourceSplit> & { seed: number };
 }
 
 function sha256(bytes: Uint8Array | string): string {
@@ -246,7 +268,8 @@ async function routeSources(page: Page, jobs: readonly FrameJob[]): Promise<void
     const index = Number(new URL(route.request().url()).pathname.split('/').pop());
     const job = jobs[index];
     if (!job) return route.fulfill({ status: 404 });
-    return route.fulfill({ status: 200, contentType: 'image/jpeg', body: readFileSync(job.path) });
+    const contentType = job.path.toLowerCase().endsWith('.png') ? 'image/png' : 'image/jpeg';
+    return route.fulfill({ status: 200, contentType, body: readFileSync(job.path) });
   });
 }
 
@@ -258,15 +281,37 @@ async function prepare(options: PrepareOptions): Promise<void> {
   const heldoutSets = Object.fromEntries(SOURCE_NAMES.map((s) => [s, new Set(split[s].heldout)]));
 
   const isHeldout = (person: SourcePerson) => heldoutSets[person.source].has(person.id);
-  const chosen = options.sources.flatMap((source) =>
-    options.limitPeople === null ? allPeople[source] : allPeople[source].slice(0, options.limitPeople),
-  );
+  const chosen = options.sources
+    .flatMap((source) => (options.limitPeople === null ? allPeople[source] : allPeople[source].slice(0, options.limitPeople)))
+    // The held-out videos are the clips `npm run eval` scores from ../shared/data/videos itself: no set holds them.
+    .filter((person) => person.source !== 'videos' || !isHeldout(person));
   // Training people first, then held-out people, so the two never share a shard.
   const ordered = [...chosen.filter((p) => !isHeldout(p)), ...chosen.filter(isHeldout)];
+  // Video frames are decoded once, to lossless PNGs in a scratch folder that is removed at the end.
+  const videoFrames = mkdtempSync(join(tmpdir(), 'training-video-frames-'));
+  const framePath = (person: SourcePerson, file: string): string => {
+    const dir = join(DATA_ROOT, SOURCE_DIRS[person.source]);
+    if (person.source !== 'videos') return join(dir, person.id, file);
+    return join(videoFrames, person.id, file);
+  };
+  try {
+    for (const person of ordered.filter((p) => p.source === 'videos')) {
+      const video = readdirSync(join(DATA_ROOT, SOURCE_DIRS.videos)).find((name) => name.replace(/\.[^.]+$/, '') === person.id)!;
+      const files = person.clips.flatMap((clip) => clip.files);
+      mkdirSync(join(videoFrames, person.id));
+      const written = extractVideoFrames(
+        join(DATA_ROOT, SOURCE_DIRS.videos, video),
+        files.map(videoFrameIndex),
+        join(videoFrames, person.id),
+      );
+      written.forEach((path, i) => renameSync(path, framePath(person, files[i])));
+    }
+  } catch (error) {
+    rmSync(videoFrames, { recursive: true, force: true });
+    throw error;
+  }
   const jobs: FrameJob[] = ordered.flatMap((person) =>
-    person.clips.flatMap((clip) =>
-      clip.files.map((file) => ({ person, clipId: clip.id, file, path: join(DATA_ROOT, SOURCE_DIRS[person.source], person.id, file) })),
-    ),
+    person.clips.flatMap((clip) => clip.files.map((file) => ({ person, clipId: clip.id, file, path: framePath(person, file) }))),
   );
 
   const outDir = resolve(REPO_ROOT, options.out);
@@ -329,6 +374,7 @@ async function prepare(options: PrepareOptions): Promise<void> {
     console.log(JSON.stringify(summary, null, 1));
   } finally {
     await lab.close();
+    rmSync(videoFrames, { recursive: true, force: true });
   }
 }
 

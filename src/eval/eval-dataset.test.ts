@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   evenlySpaced,
+  heldOutClips,
   heldOutNames,
   listIdentityFolders,
   listVideoFiles,
@@ -83,5 +84,11 @@ it('reads held-out names from a split file of any sources', () => {
   const names = heldOutNames({ seed: 1, ytf: { train: ['A'], heldout: ['B', 'C'] }, celeba: { heldout: ['7'] } });
   expect([...names].sort()).toEqual(['7', 'B', 'C']);
   expect(heldOutNames(null).size).toBe(0);
+  // Clips are kept by their name without extension; without a split, all of them.
+  const clips = ['livep_d0.mp4', 'livep_d3.mp4', 'retalk_2.mp4'];
+  const split = heldOutNames({ videos: { train: ['livep_d3'], heldout: ['livep_d0', 'retalk_2'] } });
+  expect(heldOutClips(clips, split)).toEqual(['livep_d0.mp4', 'retalk_2.mp4']);
+  expect(heldOutClips(clips, null)).toEqual(clips);
+  expect(() => heldOutClips(clips, heldOutNames({ ytf: { heldout: ['B'] } }))).toThrow(/holds out none of these clips/);
   expect(naturalCompare('clip9', 'clip10')).toBeLessThan(0);
 });

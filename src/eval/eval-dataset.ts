@@ -93,6 +93,17 @@ export function listIdentityFolders(dir: string, keep?: (name: string) => boolea
   return listSorted(dir).filter((name) => statSync(join(dir, name)).isDirectory() && (!keep || keep(name)));
 }
 
+/**
+ * The clip files of `files` whose names (without extension) are held out, all of them without a
+ * split; an error when a split holds out none of them (a split file from before it listed videos).
+ */
+export function heldOutClips(files: readonly string[], keep: ReadonlySet<string> | null): string[] {
+  if (!keep) return [...files];
+  const held = files.filter((file) => keep.has(basename(file, extname(file))));
+  if (files.length && !held.length) throw new Error('the split holds out none of these clips (does it list videos?)');
+  return held;
+}
+
 export function listVideoFiles(dir: string): string[] {
   return listSorted(dir).filter((name) => VIDEO_EXTENSIONS.has(extname(name).toLowerCase()) && statSync(join(dir, name)).isFile());
 }

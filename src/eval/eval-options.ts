@@ -47,7 +47,7 @@ export interface EvalOptions {
   backends: BackendName[] | null;
   /** Backends the metric networks try in the page (null: the lab's DEFAULT_METRICS_BACKENDS, WASM first). */
   metricsBackends: BackendName[] | null;
-  /** A split file (train/split.json) whose held-out names filter the identities folder. */
+  /** A split file (train/split.json) whose held-out names filter the identity folders and the clips. */
   split: string | null;
   /** Also write the report here (its grid image lands next to it). */
   report: string | null;
@@ -67,6 +67,7 @@ export const EVAL_USAGE = `npm run eval -- --videos DIR --identities DIR --out D
 At least one of --videos (talking-head clips, one person each) and --identities (one folder of
 photos or frames per person) is needed. --weights: comma-separated manifests, each LABEL=URL or a
 bare URL (labelled by its generator kind, warp or paper); default both shipped generators.
+--split keeps only the held-out people of a training split (identity folders and clips alike).
 --cross also drives every person's avatars with another person's clip from --videos (cross-identity).
 --composites also scores frames made of one picture inside the face oval and another outside (the real
 face on the warp, the warp on the real background, each generator's face on the warp).`;

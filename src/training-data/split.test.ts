@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { listPeople, SOURCE_NAMES } from './sources.ts';
-import { DEFAULT_HELDOUT_PER_SOURCE, seededShuffle, sourceSeed, splitPeople } from './split.ts';
+import { defaultSplit, HELDOUT_VIDEOS, seededShuffle, sourceSeed, splitEvenly, splitPeople } from './split.ts';
 
 const names = Array.from({ length: 100 }, (_, i) => `person_${String(i).padStart(3, '0')}`);
 
@@ -33,6 +33,17 @@ describe('splitPeople', () => {
   });
 });
 
+describe('splitEvenly', () => {
+  it('holds out names evenly spaced over the natural order, as the eval picks its --people', () => {
+    const clips = ['c0', 'c1', 'c2', 'c3', 'c4', 'c10', 'c11'];
+    // Natural order c0 c1 c2 c3 c4 c10 c11; 3 of 7 evenly: indices 0, 2, 4.
+    expect(splitEvenly(clips, 3)).toEqual({ train: ['c1', 'c10', 'c11', 'c3'], heldout: ['c0', 'c2', 'c4'] });
+    expect(defaultSplit('videos', clips, 1)).toEqual(splitEvenly(clips, HELDOUT_VIDEOS));
+    expect(defaultSplit('ytf', names, 1)).toEqual(splitPeople(names, 30, sourceSeed(1, 'ytf')));
+    expect(() => splitEvenly(['a', 'a'], 1)).toThrow(/unique/);
+  });
+});
+
 const DATA_ROOT = fileURLToPath(new URL('../../../shared/data', import.meta.url));
 const SPLIT_PATH = fileURLToPath(new URL('../../train/split.json', import.meta.url));
 
@@ -41,7 +52,18 @@ describe.skipIf(!existsSync(DATA_ROOT))('train/split.json (skipped: ../shared/da
     const committed = JSON.parse(readFileSync(SPLIT_PATH, 'utf8'));
     for (const source of SOURCE_NAMES) {
       const people = listPeople(DATA_ROOT, source).map((p) => p.id);
-      expect(committed[source]).toEqual(splitPeople(people, DEFAULT_HELDOUT_PER_SOURCE, sourceSeed(committed.seed, source)));
+      expect(committed[source]).toEqual(defaultSplit(source, people, committed.seed));
     }
+    // The held-out videos are the 8 clips the eval has always scored.
+    expect(committed.videos.heldout).toEqual([
+      'livep_d0',
+      'livep_d11',
+      'livep_d14',
+      'livep_d6',
+      'livep_d8',
+      'livep_s20',
+      'retalk_2',
+      'retalk_4',
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { evenlySpaced } from '../eval/eval-dataset.ts';
 import { seededRandom } from '../util/random.ts';
 /**
  * Person-level train / held-out split of the meta-learning sources. Splitting by person (not by
@@ -9,6 +10,12 @@ import { seededRandom } from '../util/random.ts';
 /** The paper's arXiv id (1905.08233), as a memorable fixed seed. */
 export const DEFAULT_SPLIT_SEED = 190508233;
 export const DEFAULT_HELDOUT_PER_SOURCE = 30;
+/**
+ * Talking-head videos held out: the 8 that `npm run eval -- --videos ../shared/data/videos --people 8`
+ * has always scored (evenly spaced over the sorted names, eval-dataset.ts evenlySpaced), so the
+ * evaluation's clips stay people no training set holds.
+ */
+export const HELDOUT_VIDEOS = 8;
 
 export interface SourceSplit {
   train: string[];
@@ -44,4 +51,19 @@ export function sourceSeed(seed: number, source: string): number {
   let hash = 0x811c9dc5 ^ (seed >>> 0);
   for (let i = 0; i < source.length; i++) hash = Math.imul(hash ^ source.charCodeAt(i), 0x01000193) >>> 0;
   return hash >>> 0;
+}
+
+/** Holds out `heldoutCount` people evenly spaced over the sorted names (as the eval picks its --people). */
+export function splitEvenly(people: readonly string[], heldoutCount: number): SourceSplit {
+  const unique = [...new Set(people)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (unique.length !== people.length) throw new Error('splitEvenly: person names must be unique');
+  const heldout = new Set(evenlySpaced(unique, heldoutCount));
+  return { train: unique.filter((p) => !heldout.has(p)).sort(), heldout: [...heldout].sort() };
+}
+
+/** A source's split by the documented rule: videos as the eval picks them, the others by the seeded shuffle. */
+export function defaultSplit(source: string, people: readonly string[], seed: number): SourceSplit {
+  return source === 'videos'
+    ? splitEvenly(people, HELDOUT_VIDEOS)
+    : splitPeople(people, DEFAULT_HELDOUT_PER_SOURCE, sourceSeed(seed, source));
 }

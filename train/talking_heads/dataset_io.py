@@ -131,12 +131,15 @@ def load_manifest(root: str) -> dict:
 
 
 def load_training_set(root: str, heldout: bool = True, landmarks: bool = True, training: bool = True) -> TrainingSet:
-    """Loads a set into memory.
+    """Loads a set into memory; `root` may name several sets of one size, comma-separated (e.g. the
+    photo sources' and the talking-head videos': "data/train-64,data/videos-64"), loaded as one.
 
     heldout: also load the held-out people (their shards must be present).
     training: also load the training people (False: the held-out ones alone, for evaluations).
     landmarks: also load the landmark files; with False, TrainingSet.landmarks is None.
     """
+    if "," in root:
+        return merge_training_sets([load_training_set(r.strip(), heldout, landmarks, training) for r in root.split(",") if r.strip()])
     manifest = load_manifest(root)
     size = manifest["size"]
     wanted = [i for i, s in enumerate(manifest["shards"]) if (heldout or not s["heldout"]) and (training or s["heldout"])]
@@ -185,6 +188,37 @@ def load_training_set(root: str, heldout: bool = True, landmarks: bool = True, t
         crops=np.concatenate(crops) if crops else empty,
         landmark_images=np.concatenate(images) if images else empty.copy(),
         landmarks=(np.concatenate(points) if points else np.zeros((0, 478, 3), np.float32)) if landmarks else None,
+        people=people,
+    )
+
+
+def merge_training_sets(sets: list[TrainingSet]) -> TrainingSet:
+    """One set of several: arrays concatenated, each set's frame indices shifted past the ones before;
+    the manifest is the first's with `merged` listing every set's (a person may be in one set only)."""
+    if not sets:
+        raise ValueError("no training set to merge")
+    if len({t.size for t in sets}) != 1:
+        raise ValueError(f"training sets of different sizes: {[t.size for t in sets]}")
+    if len({t.landmarks is None for t in sets}) != 1:
+        raise ValueError("merge sets loaded alike: all with landmarks or none")
+    seen: set[tuple[str, str]] = set()
+    people: list[Person] = []
+    offset = 0
+    for t in sets:
+        for p in t.people:
+            if (p.source, p.id) in seen:
+                raise ValueError(f"{p.source}/{p.id} is in more than one of the sets")
+            seen.add((p.source, p.id))
+            people.append(
+                Person(p.source, p.id, p.heldout, [Clip(c.id, c.frames + offset, c.files, c.outside_fraction, c.upscale) for c in p.clips])
+            )
+        offset += len(t)
+    return TrainingSet(
+        size=sets[0].size,
+        manifest={**sets[0].manifest, "merged": [t.manifest for t in sets]},
+        crops=np.concatenate([t.crops for t in sets]),
+        landmark_images=np.concatenate([t.landmark_images for t in sets]),
+        landmarks=None if sets[0].landmarks is None else np.concatenate([t.landmarks for t in sets]),
         people=people,
     )
 

@@ -88,6 +88,30 @@ class LoadTrainingSetTest(unittest.TestCase):
             self.assertEqual(ts.person("celeba", "9001").frames.tolist(), [0])
             self.assertEqual(ts.landmarks.shape[0], 1)
 
+    def test_several_sets_load_as_one_with_their_frames_shifted(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            # A second set: the fixture with its people renamed (a person may be in one set only).
+            other = os.path.join(tmp, "videos")
+            shutil.copytree(FIXTURE, other)
+            with open(os.path.join(other, "manifest.json"), encoding="utf-8") as f:
+                manifest = json.load(f)
+            for person in manifest["people"]:
+                person["source"], person["id"] = "videos", person["id"] + "_video"
+            with open(os.path.join(other, "manifest.json"), "w", encoding="utf-8") as f:
+                json.dump(manifest, f)
+            one = load_training_set(FIXTURE)
+            both = load_training_set(f"{FIXTURE},{other}")
+            self.assertEqual(len(both), 2 * len(one))
+            np.testing.assert_array_equal(both.crops[len(one) :], one.crops)
+            np.testing.assert_array_equal(both.landmarks[len(one) :], one.landmarks)
+            self.assertEqual([p.id for p in both.people][2:], ["Synthetic_Alice_video", "9001_video"])
+            alice = both.person("videos", "Synthetic_Alice_video")
+            self.assertEqual([c.frames.tolist() for c in alice.clips], [[3], [4]])
+            np.testing.assert_array_equal(both.crops[alice.clips[1].frames[0]], one.crops[1])
+            self.assertEqual(len(both.manifest["merged"]), 2)
+            with self.assertRaisesRegex(ValueError, "more than one of the sets"):
+                load_training_set(f"{FIXTURE},{FIXTURE}")
+
 
 class LowLevelReadersTest(unittest.TestCase):
     def test_readers_reject_the_wrong_file_kind(self):
