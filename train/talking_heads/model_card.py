@@ -92,6 +92,14 @@ def main(argv=None) -> int:
         for r in lineage
     )
     total = lambda key: sum(float(r.get(key) or 0) for r in lineage)  # noqa: E731
+    # The talking-head videos (train/split.json "videos") as a source in any run of the lineage.
+    videos_note = (
+        "- **Talking-head videos** (`../shared/data/videos`, from the LivePortrait, video-retalking and\n"
+        "  Thin-Plate-Spline-Motion-Model repositories, MIT / Apache-2.0): the 11 not held out, 96 frames of\n"
+        "  each in clips of 8; the 8 held out are the clips `npm run eval` scores.\n"
+        if any("videos" in str(r.get("data", "")) for r in lineage)
+        else ""
+    )
     lineage_table = (
         f"""## Lineage (every run behind these weights; none started over)
 
@@ -246,8 +254,8 @@ meta-learned with the PyTorch twin in `train/` and exported to the app's weights
 
 - **YouTube Faces DB** frames (Wolf, Hassner, Maoz, CVPR 2011): talking-head clips, one clip = one training video.
 - **CelebA** (Liu, Luo, Wang, Tang, ICCV 2015) subset: one person's photos = one training video.
-
-Both datasets are for **non-commercial research use**; so are these weights. Frames were cropped and
+{videos_note}
+YouTube Faces and CelebA are for **non-commercial research use**; so are these weights. Frames were cropped and
 rasterised into landmark images by the app's own pipeline (`scripts/prepare-training-set.ts`, MediaPipe
 FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held out
 (`train/split.json`) and never seen in training.
