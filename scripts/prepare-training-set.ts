@@ -116,14 +116,14 @@ type SplitFile = { seed: number } & Partial<Record<SourceName, SourceSplit>>;
  * committed file lacks (one added since) gets its split by the documented rule and is written into
  * the file; the sources it has are never changed.
  */
-function loadOrCreateSplit(peopleBySource: Record<SourceName, SourcePerson[]>): Record<SourceName, SourceSplit> & { seed: number } {
+function loadOrCreateSplit(peopleOf: (source: SourceName) => SourcePerson[]): Record<SourceName, SourceSplit> & { seed: number } {
   const path = join(REPO_ROOT, SPLIT_FILE);
   const split: SplitFile = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as SplitFile) : { seed: DEFAULT_SPLIT_SEED };
   const missing = SOURCE_NAMES.filter((source) => !split[source]);
   for (const source of missing) {
     split[source] = defaultSplit(
       source,
-      peopleBySource[source].map((p) => p.id),
+      peopleOf(source).map((p) => p.id),
       split.seed,
     );
   }
@@ -276,13 +276,15 @@ async function routeSources(page: Page, jobs: readonly FrameJob[]): Promise<void
 async function prepare(options: PrepareOptions): Promise<void> {
   const started = Date.now();
   if (!existsSync(DATA_ROOT)) throw new Error(`${DATA_ROOT} is missing: the training sources live in ../shared/data`);
-  const allPeople = Object.fromEntries(SOURCE_NAMES.map((s) => [s, listPeople(DATA_ROOT, s)])) as Record<SourceName, SourcePerson[]>;
-  const split = loadOrCreateSplit(allPeople);
+  // Sources are listed only when needed (the videos' listing runs ffprobe on each one).
+  const listed = new Map<SourceName, SourcePerson[]>();
+  const peopleOf = (source: SourceName) => listed.get(source) ?? listed.set(source, listPeople(DATA_ROOT, source)).get(source)!;
+  const split = loadOrCreateSplit(peopleOf);
   const heldoutSets = Object.fromEntries(SOURCE_NAMES.map((s) => [s, new Set(split[s].heldout)]));
 
   const isHeldout = (person: SourcePerson) => heldoutSets[person.source].has(person.id);
   const chosen = options.sources
-    .flatMap((source) => (options.limitPeople === null ? allPeople[source] : allPeople[source].slice(0, options.limitPeople)))
+    .flatMap((source) => (options.limitPeople === null ? peopleOf(source) : peopleOf(source).slice(0, options.limitPeople)))
     // The held-out videos are the clips `npm run eval` scores from ../shared/data/videos itself: no set holds them.
     .filter((person) => person.source !== 'videos' || !isHeldout(person));
   // Training people first, then held-out people, so the two never share a shard.
