@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
@@ -47,6 +47,7 @@ import {
   type SourcePerson,
 } from '../src/training-data/sources.ts';
 import { extractVideoFrames } from '../src/eval/video-frames.ts';
+import { listVideoFiles } from '../src/eval/eval-dataset.ts';
 import { openLabSession } from './lab-page.ts';
 import { DEFAULT_SPLIT_SEED, defaultSplit, type SourceSplit } from '../src/training-data/split.ts';
 
@@ -298,7 +299,7 @@ async function prepare(options: PrepareOptions): Promise<void> {
   };
   try {
     for (const person of ordered.filter((p) => p.source === 'videos')) {
-      const video = readdirSync(join(DATA_ROOT, SOURCE_DIRS.videos)).find((name) => name.replace(/\.[^.]+$/, '') === person.id)!;
+      const video = listVideoFiles(join(DATA_ROOT, SOURCE_DIRS.videos)).find((name) => basename(name, extname(name)) === person.id)!;
       const files = person.clips.flatMap((clip) => clip.files);
       mkdirSync(join(videoFrames, person.id));
       const written = extractVideoFrames(

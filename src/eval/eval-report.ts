@@ -223,7 +223,10 @@ export interface GridChoice {
 export function chooseGridSamples(grids: readonly (readonly GridSample[])[], maxPeople = 8): GridChoice {
   const people = grids.filter((g) => g.length > 0);
   const byKind = new Map<string, (readonly GridSample[])[]>();
-  for (const g of people) byKind.set(personSubset(g[0].person), [...(byKind.get(personSubset(g[0].person)) ?? []), g]);
+  for (const g of people) {
+    const kind = personSubset(g[0].person);
+    byKind.set(kind, [...(byKind.get(kind) ?? []), g]);
+  }
   const kinds = [...byKind.values()];
   const interleaved = Array.from({ length: Math.max(0, ...kinds.map((k) => k.length)) }, (_, i) =>
     kinds.flatMap((k) => (i < k.length ? [k[i]] : [])),

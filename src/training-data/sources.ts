@@ -9,6 +9,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
+import { evenlySpaced, listVideoFiles } from '../eval/eval-dataset.ts';
 import { countVideoFrames } from '../eval/video-frames.ts';
 
 export type SourceName = 'ytf' | 'celeba' | 'videos';
@@ -23,7 +24,6 @@ export const SOURCE_DIRS: Readonly<Record<SourceName, string>> = { ytf: 'ytf/fra
 export const VIDEO_FRAMES = 96;
 /** Consecutive taken frames that form one clip of a video. */
 export const VIDEO_CLIP_FRAMES = 8;
-const VIDEO_FILE = /\.(mp4|webm|mov|mkv)$/i;
 
 export interface SourceClip {
   id: string;
@@ -66,8 +66,10 @@ export function videoFrameIndex(name: string): number {
 
 /** A video of `frameCount` frames as clips: `frames` indices evenly over it, `clipFrames` consecutive ones a clip. */
 export function videoClips(frameCount: number, frames = VIDEO_FRAMES, clipFrames = VIDEO_CLIP_FRAMES): SourceClip[] {
-  const taken = Math.min(frames, frameCount);
-  const indices = Array.from({ length: taken }, (_, i) => Math.floor((i * frameCount) / taken));
+  const indices = evenlySpaced(
+    Array.from({ length: frameCount }, (_, i) => i),
+    frames,
+  );
   const clips: SourceClip[] = [];
   for (let start = 0; start < indices.length; start += clipFrames) {
     clips.push({ id: `part${clips.length}`, files: indices.slice(start, start + clipFrames).map(videoFrameName) });
@@ -78,9 +80,7 @@ export function videoClips(frameCount: number, frames = VIDEO_FRAMES, clipFrames
 export function listPeople(dataRoot: string, source: SourceName): SourcePerson[] {
   const dir = join(dataRoot, SOURCE_DIRS[source]);
   if (source === 'videos') {
-    return readdirSync(dir)
-      .filter((name) => VIDEO_FILE.test(name))
-      .sort(naturalOrder)
+    return listVideoFiles(dir)
       .map((name) => ({ source, id: basename(name, extname(name)), clips: videoClips(countVideoFrames(join(dir, name))) }))
       .filter((person) => person.clips.length > 0);
   }

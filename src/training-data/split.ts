@@ -1,4 +1,4 @@
-import { evenlySpaced } from '../eval/eval-dataset.ts';
+import { evenlySpaced, naturalCompare } from '../eval/eval-dataset.ts';
 import { seededRandom } from '../util/random.ts';
 /**
  * Person-level train / held-out split of the meta-learning sources. Splitting by person (not by
@@ -55,7 +55,7 @@ export function sourceSeed(seed: number, source: string): number {
 
 /** Holds out `heldoutCount` people evenly spaced over the sorted names (as the eval picks its --people). */
 export function splitEvenly(people: readonly string[], heldoutCount: number): SourceSplit {
-  const unique = [...new Set(people)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  const unique = [...new Set(people)].sort(naturalCompare);
   if (unique.length !== people.length) throw new Error('splitEvenly: person names must be unique');
   const heldout = new Set(evenlySpaced(unique, heldoutCount));
   return { train: unique.filter((p) => !heldout.has(p)).sort(), heldout: [...heldout].sort() };
