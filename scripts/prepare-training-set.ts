@@ -5,9 +5,14 @@
 // Run (from the repository root; `bash scripts/setup.sh` done):
 //   node -e "import('vite').then((v) => v.runnerImport('./scripts/prepare-training-set.ts'))" -- \
 //     [--size 128] [--out data/train-128] [--limit-people N] [--sources ytf,celeba] [--jpeg-quality 0.8]
+//     [--mirror]
 // The talking-head videos make a set of their own (`--sources videos --out data/videos-64`; the
 // trainer reads several sets: `--data data/train-64,data/videos-64`); their held-out people (the
 // clips `npm run eval` scores) are in no set.
+// `--mirror` writes a set of the same training people's photos mirrored left to right (held-out
+// people are in no mirrored set; ids get MIRRORED_SUFFIX), read beside the plain one:
+// `--data data/train-64,data/train-64-mirrored`. Each mirrored photo is detected and cropped like any
+// other, so its landmarks and landmark image are the pipeline's own, with no left/right index map.
 //
 // Writes <out>/shard-NNN.bin (format: src/training-data/shard.ts) and <out>/manifest.json
 // (src/training-data/manifest.ts). Creates train/split.json when it does not exist yet; otherwise
@@ -69,7 +74,11 @@ export interface PrepareOptions {
   limitPeople: number | null;
   sources: SourceName[];
   jpegQuality: number;
+  mirror: boolean;
 }
+
+/** What a mirrored set appends to each person's id, so it and the plain set can be read together. */
+const MIRRORED_SUFFIX = ' (mirrored)';
 
 function positiveNumber(text: string, name: string): number {
   const value = Number(text);
@@ -87,6 +96,7 @@ export function parseOptions(args?: string[]): PrepareOptions {
       'limit-people': { type: 'string' },
       sources: { type: 'string' },
       'jpeg-quality': { type: 'string' },
+      mirror: { type: 'boolean' },
     },
     // The script's own path, when it is run as a file rather than through `node -e`.
     allowPositionals: true,
@@ -101,12 +111,14 @@ export function parseOptions(args?: string[]): PrepareOptions {
   }
   const jpegQuality = positiveNumber(values['jpeg-quality'] ?? String(DEFAULT_JPEG_QUALITY), 'jpeg-quality');
   if (jpegQuality > 1) throw new Error("--jpeg-quality is Chromium's 0..1 scale");
+  const mirror = values.mirror ?? false;
   return {
     size,
-    out: values.out ?? `data/train-${size}`,
+    out: values.out ?? `data/train-${size}${mirror ? '-mirrored' : ''}`,
     limitPeople: limit === undefined ? null : Math.floor(positiveNumber(limit, 'limit-people')),
     sources: sources as SourceName[],
     jpegQuality,
+    mirror,
   };
 }
 
@@ -205,10 +217,12 @@ class PersonAssembler {
     private readonly writer: ShardWriter,
     private readonly size: number,
     private readonly heldout: (person: SourcePerson) => boolean,
+    /** Appended to every person's id (MIRRORED_SUFFIX in a mirrored set). */
+    private readonly idSuffix = '',
   ) {}
 
   accept(job: FrameJob, result: PrepareSampleResult): void {
-    if (this.person?.id !== job.person.id || this.person.source !== job.person.source) this.startPerson(job.person);
+    if (this.person?.id !== job.person.id + this.idSuffix || this.person.source !== job.person.source) this.startPerson(job.person);
     const person = this.person!;
     if ('error' in result) {
       const reason = dropReasonOf(result);
@@ -231,7 +245,7 @@ class PersonAssembler {
   private startPerson(next: SourcePerson): void {
     const heldout = this.heldout(next);
     this.writer.startPerson(heldout);
-    this.person = { source: next.source, id: next.id, heldout, clips: [], framesWithSeveralFaces: 0, dropped: [] };
+    this.person = { source: next.source, id: next.id + this.idSuffix, heldout, clips: [], framesWithSeveralFaces: 0, dropped: [] };
     this.clip = null;
     this.people.push(this.person);
   }
@@ -287,7 +301,9 @@ async function prepare(options: PrepareOptions): Promise<void> {
   const chosen = options.sources
     .flatMap((source) => (options.limitPeople === null ? peopleOf(source) : peopleOf(source).slice(0, options.limitPeople)))
     // The held-out videos are the clips `npm run eval` scores from ../shared/data/videos itself: no set holds them.
-    .filter((person) => person.source !== 'videos' || !isHeldout(person));
+    .filter((person) => person.source !== 'videos' || !isHeldout(person))
+    // A mirrored set is training data only: the held-out reports read held-out people unmirrored.
+    .filter((person) => !options.mirror || !isHeldout(person));
   // Training people first, then held-out people, so the two never share a shard.
   const ordered = [...chosen.filter((p) => !isHeldout(p)), ...chosen.filter(isHeldout)];
   // Video frames are decoded once, to lossless PNGs in a scratch folder that is removed at the end.
@@ -329,10 +345,10 @@ async function prepare(options: PrepareOptions): Promise<void> {
     const page = await lab.newLabPage((p) => routeSources(p, jobs));
 
     const writer = new ShardWriter(outDir, options.size, TARGET_SHARD_BYTES);
-    const assembler = new PersonAssembler(writer, options.size, isHeldout);
+    const assembler = new PersonAssembler(writer, options.size, isHeldout, options.mirror ? MIRRORED_SUFFIX : '');
     const runBatch = (from: number) => {
       const urls = jobs.slice(from, from + BATCH_SIZE).map((_, i) => `/__training-source/${from + i}`);
-      const sampleOptions = { size: options.size, jpegQuality: options.jpegQuality };
+      const sampleOptions = { size: options.size, jpegQuality: options.jpegQuality, mirror: options.mirror };
       return page.evaluate(
         ([batchUrls, batchOptions]) => (window as unknown as { lab: LabPrepareApi }).lab.prepareSamples(batchUrls, batchOptions),
         [urls, sampleOptions] as const,
@@ -356,7 +372,12 @@ async function prepare(options: PrepareOptions): Promise<void> {
       version: MANIFEST_VERSION,
       size: options.size,
       created: new Date().toISOString(),
-      pipeline: { ...pipelineDescription(options), limitPeople: options.limitPeople ?? 'none', sources: options.sources.join(',') },
+      pipeline: {
+        ...pipelineDescription(options),
+        limitPeople: options.limitPeople ?? 'none',
+        sources: options.sources.join(','),
+        mirrored: options.mirror,
+      },
       split: { file: SPLIT_FILE, seed: split.seed },
       counts: countPeople(assembler.people),
       shards: writer.shards,

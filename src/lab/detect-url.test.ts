@@ -1,4 +1,4 @@
-/** detectInImageUrl with fetch and createImageBitmap stubbed: results, plain-data errors, the bitmap closed. */
+/** detectInImageUrl with fetch and createImageBitmap stubbed: results, plain-data errors, mirroring, the bitmaps closed. */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DetectionResult, FaceDetector } from '../landmarks/detector.ts';
 import { NoFaceError } from '../landmarks/errors.ts';
@@ -68,6 +68,37 @@ describe('detectInImageUrl', () => {
     );
     expect(result).toMatchObject({ error: { code: 'no-face' } });
     expect(bitmap.close).toHaveBeenCalledTimes(1);
+  });
+
+  it('mirrors the image before detection on request, and closes both bitmaps', async () => {
+    const original = stubBrowser();
+    const mirrored = { width: 4, height: 3, close: vi.fn() };
+    const ctx = { imageSmoothingEnabled: true, setTransform: vi.fn(), drawImage: vi.fn() };
+    vi.stubGlobal(
+      'OffscreenCanvas',
+      class {
+        getContext = () => ctx;
+        transferToImageBitmap = () => mirrored;
+      },
+    );
+    const seen: unknown[] = [];
+    const result = await detectInImageUrl(
+      detector((image) => {
+        seen.push(image);
+        return detection;
+      }),
+      '/face.jpg',
+      (_, decoded) => decoded.image,
+      { mirror: true },
+    );
+    expect(seen).toEqual([mirrored]);
+    expect(result).toBe(mirrored);
+    // x → width − x: a whole-pixel reflection, without smoothing.
+    expect(ctx.setTransform).toHaveBeenCalledWith(-1, 0, 0, 1, 4, 0);
+    expect(ctx.imageSmoothingEnabled).toBe(false);
+    expect(ctx.drawImage).toHaveBeenCalledWith(original, 0, 0);
+    expect(original.close).toHaveBeenCalledTimes(1);
+    expect(mirrored.close).toHaveBeenCalledTimes(1);
   });
 
   it('returns a detector that failed to start as an error', async () => {

@@ -1,9 +1,9 @@
 /**
  * window.lab.prepareSamples: the browser half of training-set preparation
- * (scripts/prepare-training-set.ts). Per image it runs the app's own detector, crop choice and crop
- * resampler, and JPEG-encodes the crop with Chromium's encoder. The landmark image is not drawn
- * here: the rasterizer is pure TypeScript and bit-identical everywhere, so the Node side draws it
- * from these exact landmarks and the page does only what needs a browser.
+ * (scripts/prepare-training-set.ts). Per image (mirrored first, on request) it runs the app's own
+ * detector, crop choice and crop resampler, and JPEG-encodes the crop with Chromium's encoder. The
+ * landmark image is not drawn here: the rasterizer is pure TypeScript and bit-identical everywhere,
+ * so the Node side draws it from these exact landmarks and the page does only what needs a browser.
  *
  * Results are plain data (JPEG as base64, landmarks as a flat number array) because page.evaluate
  * serialises through JSON-like values; errors come back as { error } for the same reason.
@@ -20,6 +20,8 @@ export interface PrepareSampleOptions {
   size: number;
   /** Chromium JPEG quality, 0..1. */
   jpegQuality: number;
+  /** Mirror each image left to right before detection (the training set's mirrored photos). */
+  mirror?: boolean;
 }
 
 export interface PreparedSample {
@@ -62,19 +64,24 @@ export function createPrepareApi(): LabPrepareApi {
   const detector = lazyFaceDetector({ mode: 'IMAGE', minFaceSizePx: 0 });
 
   const prepareOne = (imageUrl: string, options: PrepareSampleOptions): Promise<PrepareSampleResult> =>
-    detectInImageUrl(detector.get, imageUrl, async (detection, decoded) => {
-      const transform = computeFaceCrop(detection.landmarks, options.size);
-      const crop = resampleCrop(bitmapPixels(decoded.image), transform, options.size);
-      const landmarks = mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]);
-      return {
-        cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
-        landmarks,
-        crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
-        sourceWidth: detection.width,
-        sourceHeight: detection.height,
-        warnings: [...decoded.warnings, ...detection.warnings],
-      };
-    });
+    detectInImageUrl(
+      detector.get,
+      imageUrl,
+      async (detection, decoded) => {
+        const transform = computeFaceCrop(detection.landmarks, options.size);
+        const crop = resampleCrop(bitmapPixels(decoded.image), transform, options.size);
+        const landmarks = mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]);
+        return {
+          cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
+          landmarks,
+          crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
+          sourceWidth: detection.width,
+          sourceHeight: detection.height,
+          warnings: [...decoded.warnings, ...detection.warnings],
+        };
+      },
+      { mirror: options.mirror },
+    );
 
   return {
     async prepareSamples(imageUrls, options) {
