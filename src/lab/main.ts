@@ -2,9 +2,10 @@ import * as Comlink from 'comlink';
 import type { AvatarWorkerApi } from '../workers/avatar-protocol.ts';
 import { createLabApi, type LabApi } from './api.ts';
 import { createEvaluationApi, type LabEvaluationApi } from './evaluate.ts';
-import { createPrepareApi } from './prepare.ts';
+import { createPrepareApi, type LabPrepareApi } from './prepare.ts';
 
-export interface LabWindowApi extends LabApi {
+/** Also the training-data preparation of scripts/prepare-training-set.ts (LabPrepareApi). */
+export interface LabWindowApi extends LabApi, LabPrepareApi {
   /** The same functions running in a module worker (created on first use). */
   worker(): LabApi;
   /** A new model worker (the app's), for pipeline, backend and memory tests. */
