@@ -21,6 +21,25 @@ from pathlib import Path
 import torch
 
 
+def lineage_data_notes(lineage) -> str:
+    """Lines for the card's data list from the `data` of every run of the lineage: the talking-head
+    videos (train/split.json "videos") and mirrored photos (a set named *-mirrored) when any run read them."""
+    read = [str(r.get("data", "")) for r in lineage]
+    notes = ""
+    if any("videos" in d for d in read):
+        notes += (
+            "- **Talking-head videos** (`../shared/data/videos`, from the LivePortrait, video-retalking and\n"
+            "  Thin-Plate-Spline-Motion-Model repositories, MIT / Apache-2.0): the 11 not held out, 96 frames of\n"
+            "  each in clips of 8; the 8 held out are the clips `npm run eval` scores.\n"
+        )
+    if any("mirrored" in d for d in read):
+        notes += (
+            "- Every training person's photos also **mirrored** left to right (`npm run data:prep -- --mirror`):\n"
+            "  the same people and frames, detected and cropped anew; no held-out person is in a mirrored set.\n"
+        )
+    return notes
+
+
 def last_log_record(run: Path) -> dict:
     lines = (run / "log.jsonl").read_text().strip().splitlines()
     return json.loads(lines[-1]) if lines else {}
@@ -92,14 +111,7 @@ def main(argv=None) -> int:
         for r in lineage
     )
     total = lambda key: sum(float(r.get(key) or 0) for r in lineage)  # noqa: E731
-    # The talking-head videos (train/split.json "videos") as a source in any run of the lineage.
-    videos_note = (
-        "- **Talking-head videos** (`../shared/data/videos`, from the LivePortrait, video-retalking and\n"
-        "  Thin-Plate-Spline-Motion-Model repositories, MIT / Apache-2.0): the 11 not held out, 96 frames of\n"
-        "  each in clips of 8; the 8 held out are the clips `npm run eval` scores.\n"
-        if any("videos" in str(r.get("data", "")) for r in lineage)
-        else ""
-    )
+    data_notes = lineage_data_notes(lineage)
     lineage_table = (
         f"""## Lineage (every run behind these weights; none started over)
 
@@ -254,7 +266,7 @@ meta-learned with the PyTorch twin in `train/` and exported to the app's weights
 
 - **YouTube Faces DB** frames (Wolf, Hassner, Maoz, CVPR 2011): talking-head clips, one clip = one training video.
 - **CelebA** (Liu, Luo, Wang, Tang, ICCV 2015) subset: one person's photos = one training video.
-{videos_note}
+{data_notes}
 YouTube Faces and CelebA are for **non-commercial research use**; so are these weights. Frames were cropped and
 rasterised into landmark images by the app's own pipeline (`scripts/prepare-training-set.ts`, MediaPipe
 FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held out
