@@ -1,7 +1,8 @@
 /**
  * The lab's one way through an image URL: fetch → decode (→ mirror, on request) → detect → take the
- * result → close the bitmap. Every failure (HTTP, decoding, no face, no detector) comes back as { error: { code, message } }, because
- * the lab's callers reach it through page.evaluate, where exceptions lose their type.
+ * result → close the bitmap. Every failure (HTTP, decoding, no face, no detector) comes back as
+ * { error: { code, message } }, because the lab's callers reach it through page.evaluate, where
+ * exceptions lose their type.
  */
 import { decodeImageFile, type DecodedImage, type DetectionResult, type FaceDetector } from '../landmarks/detector.ts';
 import { toFaceErrorInfo, type FaceErrorInfo } from '../landmarks/errors.ts';
