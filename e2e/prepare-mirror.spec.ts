@@ -3,6 +3,8 @@
  * browser: window.lab.prepareSamples mirrors the decoded photo before the detector, so the landmarks
  * of the mirrored photo are the plain photo's reflected (x → size − x in crop pixels), with the
  * subject's sides swapped (MediaPipe's right eye is the eye on the image left, in either photo).
+ * Several sizes in one call (`--size 64,128`) come from one detection: the same crop box, the
+ * landmarks scaled with the size.
  */
 import { readFileSync } from 'node:fs';
 import type { PreparedSample, PrepareSampleResult } from '../src/lab/prepare.ts';
@@ -24,22 +26,30 @@ const PAIRS: [number, number][] = [
 test.describe('training-data preparation', () => {
   test.skip(!HAS_SHARED, NO_SHARED_REASON);
 
-  test('a mirrored photo gives the plain landmarks reflected, left and right swapped', async ({ page }) => {
+  test('a mirrored photo gives the plain landmarks reflected, left and right swapped; two sizes share a detection', async ({ page }) => {
     await page.route('**/__photo__', (route) =>
       route.fulfill({ body: readFileSync(portrait('selfie_d8.jpg')), contentType: 'image/jpeg' }),
     );
     await page.goto('/lab.html');
     await page.waitForFunction(() => document.documentElement.dataset.labReady === 'true');
     const prepare = (mirror: boolean) =>
-      page.evaluate(([size, m]) => window.lab.prepareSamples(['/__photo__'], { size, jpegQuality: 0.65, mirror: m }), [
-        SIZE,
+      page.evaluate(([sizes, m]) => window.lab.prepareSamples(['/__photo__'], { sizes, jpegQuality: 0.65, mirror: m }), [
+        [SIZE, 2 * SIZE],
         mirror,
       ] as const);
     const [[plainResult], [mirroredResult]] = [await prepare(false), await prepare(true)];
     const ok = (r: PrepareSampleResult): r is PreparedSample => !('error' in r);
     expect(ok(plainResult) && ok(mirroredResult)).toBe(true);
-    const plain = (plainResult as PreparedSample).landmarks;
-    const mirrored = (mirroredResult as PreparedSample).landmarks;
+    const [plainCrop, plainLarge] = (plainResult as PreparedSample).crops;
+    const [mirroredCrop] = (mirroredResult as PreparedSample).crops;
+    expect([plainCrop.size, plainLarge.size]).toEqual([SIZE, 2 * SIZE]);
+    // One detection for both sizes: the same box in the photo, every coordinate doubled.
+    expect(plainLarge.crop).toEqual(plainCrop.crop);
+    expect(plainLarge.landmarks.length).toBe(plainCrop.landmarks.length);
+    const worst = Math.max(...plainLarge.landmarks.map((v, i) => Math.abs(v - 2 * plainCrop.landmarks[i])));
+    expect(worst).toBeLessThan(1e-6);
+    const plain = plainCrop.landmarks;
+    const mirrored = mirroredCrop.landmarks;
     const at = (flat: number[], i: number) => ({ x: flat[3 * i], y: flat[3 * i + 1] });
     for (const [i, j] of PAIRS) {
       const p = at(plain, i);
@@ -70,7 +80,7 @@ test.describe('training-data preparation', () => {
         const n = p.width * p.height * 3;
         return [flippedSum / n, sameSum / n];
       },
-      [(plainResult as PreparedSample).cropJpegBase64, (mirroredResult as PreparedSample).cropJpegBase64] as const,
+      [plainCrop.cropJpegBase64, mirroredCrop.cropJpegBase64] as const,
     );
     expect(flipped).toBeLessThan(12);
     expect(unflipped).toBeGreaterThan(2 * flipped);

@@ -6,6 +6,10 @@
 //   node -e "import('vite').then((v) => v.runnerImport('./scripts/prepare-training-set.ts'))" -- \
 //     [--size 128] [--out data/train-128] [--limit-people N] [--sources ytf,celeba] [--jpeg-quality 0.8]
 //     [--mirror]
+// `--size 64,128` prepares both sizes in one pass (one detection per photo; one set per size, `--out`
+// naming one folder per size or, by default, data/train-<size>, data/videos-<size> for the videos):
+// options in scripts/prepare-training-set-options.ts. `npm run data:prep:all` prepares every set the
+// trainer's recipes read (see package.json).
 // The talking-head videos make a set of their own (`--sources videos --out data/videos-64`; the
 // trainer reads several sets: `--data data/train-64,data/videos-64`); their held-out people (the
 // clips `npm run eval` scores) are in no set.
@@ -23,13 +27,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
-import type { LabPrepareApi, PrepareSampleResult, PreparedSample } from '../src/lab/prepare.ts';
+import type { LabPrepareApi, PrepareSampleResult, PreparedCrop, PreparedSample } from '../src/lab/prepare.ts';
 import { CROP_CENTER_RAISE, CROP_SIDE_FACTOR } from '../src/landmarks/crop.ts';
 import { defaultLineWidth, rasterizeLandmarks } from '../src/landmarks/rasterize.ts';
 import type { Point } from '../src/landmarks/types.ts';
-import { loadPreset } from '../src/nn/config.ts';
 import { cropDropReason, cropUpscale, MAX_CROP_UPSCALE, outsideFraction, type DropReason } from '../src/training-data/frame-filter.ts';
 import {
   countPeople,
@@ -43,7 +45,6 @@ import { stripJpegMetadata } from '../src/training-data/jpeg-metadata.ts';
 import { DEFAULT_LANDMARK_SCALE, SHARD_VERSION } from '../src/training-data/shard.ts';
 import { ShardWriter } from '../src/training-data/shard-writer.ts';
 import {
-  DEFAULT_SOURCES,
   listPeople,
   SOURCE_DIRS,
   SOURCE_NAMES,
@@ -54,6 +55,7 @@ import {
 import { extractVideoFrames } from '../src/eval/video-frames.ts';
 import { listVideoFiles } from '../src/eval/eval-dataset.ts';
 import { openLabSession } from './lab-page.ts';
+import { parseOptions, type PrepareOptions } from './prepare-training-set-options.ts';
 import { DEFAULT_SPLIT_SEED, defaultSplit, type SourceSplit } from '../src/training-data/split.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -62,65 +64,8 @@ const SPLIT_FILE = 'train/split.json';
 /** Images per page.evaluate: large enough to hide the round trip, small enough for steady progress. */
 const BATCH_SIZE = 48;
 const TARGET_SHARD_BYTES = 12 * 1024 * 1024;
-/**
- * Chromium's JPEG quality. The full 128 px set then has 49.0 MiB of training shards (held-out people
- * and landmark files excluded; 0.75 gave 53 MiB): the landmark images, stored losslessly, take about
- * 2.6 KB a frame, so the crops get what is left of the 50 MiB that may travel to a GPU machine.
- */
-const DEFAULT_JPEG_QUALITY = 0.65;
-export interface PrepareOptions {
-  size: number;
-  out: string;
-  limitPeople: number | null;
-  sources: SourceName[];
-  jpegQuality: number;
-  mirror: boolean;
-}
-
 /** What a mirrored set appends to each person's id, so it and the plain set can be read together. */
 const MIRRORED_SUFFIX = ' (mirrored)';
-
-function positiveNumber(text: string, name: string): number {
-  const value = Number(text);
-  if (!(value > 0)) throw new Error(`--${name} must be a positive number, got ${JSON.stringify(text)}`);
-  return value;
-}
-
-/** The command line (`--name value` or `--name=value`); `args` defaults to this process's arguments. */
-export function parseOptions(args?: string[]): PrepareOptions {
-  const { values } = parseArgs({
-    args,
-    options: {
-      size: { type: 'string' },
-      out: { type: 'string' },
-      'limit-people': { type: 'string' },
-      sources: { type: 'string' },
-      'jpeg-quality': { type: 'string' },
-      mirror: { type: 'boolean' },
-    },
-    // The script's own path, when it is run as a file rather than through `node -e`.
-    allowPositionals: true,
-  });
-  const size = Number(values.size ?? loadPreset('default').resolution);
-  if (!Number.isInteger(size) || size < 8) throw new Error(`--size must be an integer ≥ 8, got ${size}`);
-  const limit = values['limit-people'];
-  const sources = (values.sources ?? DEFAULT_SOURCES.join(',')).split(',').map((s) => s.trim());
-  for (const source of sources) {
-    if (!SOURCE_NAMES.includes(source as SourceName))
-      throw new Error(`--sources: unknown source ${source} (known: ${SOURCE_NAMES.join(', ')})`);
-  }
-  const jpegQuality = positiveNumber(values['jpeg-quality'] ?? String(DEFAULT_JPEG_QUALITY), 'jpeg-quality');
-  if (jpegQuality > 1) throw new Error("--jpeg-quality is Chromium's 0..1 scale");
-  const mirror = values.mirror ?? false;
-  return {
-    size,
-    out: values.out ?? `data/train-${size}${mirror ? '-mirrored' : ''}`,
-    limitPeople: limit === undefined ? null : Math.floor(positiveNumber(limit, 'limit-people')),
-    sources: sources as SourceName[],
-    jpegQuality,
-    mirror,
-  };
-}
 
 type SplitFile = { seed: number } & Partial<Record<SourceName, SourceSplit>>;
 
@@ -153,7 +98,7 @@ function sha256(bytes: Uint8Array | string): string {
 }
 
 /** What produced the set: commit, and hashes of the model and of the code that shapes the pixels. */
-function pipelineDescription(options: PrepareOptions): Record<string, string | number | boolean> {
+function pipelineDescription(options: PrepareOptions, size: number): Record<string, string | number | boolean> {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   const codeFiles = [
     ...readdirSync(join(REPO_ROOT, 'src/landmarks'))
@@ -175,7 +120,7 @@ function pipelineDescription(options: PrepareOptions): Record<string, string | n
     cropSideFactor: CROP_SIDE_FACTOR,
     cropCenterRaise: CROP_CENTER_RAISE,
     cropFill: 'black',
-    rasterLineWidth: defaultLineWidth(options.size),
+    rasterLineWidth: defaultLineWidth(size),
     maxUpscale: MAX_CROP_UPSCALE,
     jpegEncoder: 'Chromium OffscreenCanvas.convertToBlob, APPn/COM segments stripped',
     jpegQuality: options.jpegQuality,
@@ -207,7 +152,10 @@ function toPoints(flat: readonly number[]): Point[] {
 
 const round3 = (value: number) => Math.round(value * 1000) / 1000;
 
-/** Builds each person's manifest entry while frames stream in, and feeds kept frames to the shard writer. */
+/**
+ * Builds one size's manifest entries while frames stream in, and feeds kept frames to its shard
+ * writer: a run of several sizes has one assembler per size, each reading its own crop of a result.
+ */
 class PersonAssembler {
   readonly people: ManifestPerson[] = [];
   private person: ManifestPerson | null = null;
@@ -216,6 +164,8 @@ class PersonAssembler {
   constructor(
     private readonly writer: ShardWriter,
     private readonly size: number,
+    /** Where this size's crop is in each result's crops. */
+    private readonly cropIndex: number,
     private readonly heldout: (person: SourcePerson) => boolean,
     /** Appended to every person's id (MIRRORED_SUFFIX in a mirrored set). */
     private readonly idSuffix = '',
@@ -230,12 +180,14 @@ class PersonAssembler {
       person.dropped.push({ file: job.file, reason, ...(reason === 'error' ? { message: result.error.message } : {}) });
       return;
     }
-    const reason = cropDropReason(result.crop, this.size);
+    const crop = result.crops[this.cropIndex];
+    if (crop?.size !== this.size) throw new Error(`the page returned no ${this.size} px crop of ${job.file}`);
+    const reason = cropDropReason(crop.crop, this.size);
     if (reason) {
       person.dropped.push({ file: job.file, reason });
       return;
     }
-    this.addFrame(person, job, result);
+    this.addFrame(person, job, result, crop);
   }
 
   finish(): void {
@@ -250,7 +202,7 @@ class PersonAssembler {
     this.people.push(this.person);
   }
 
-  private addFrame(person: ManifestPerson, job: FrameJob, sample: PreparedSample): void {
+  private addFrame(person: ManifestPerson, job: FrameJob, sample: PreparedSample, crop: PreparedCrop): void {
     if (this.clip?.id !== job.clipId || this.clip.shard !== this.writer.currentShard) {
       this.clip = {
         id: job.clipId,
@@ -263,16 +215,16 @@ class PersonAssembler {
       };
       person.clips.push(this.clip);
     }
-    const landmarks = toPoints(sample.landmarks);
+    const landmarks = toPoints(crop.landmarks);
     this.writer.add({
-      cropJpeg: stripJpegMetadata(new Uint8Array(Buffer.from(sample.cropJpegBase64, 'base64'))),
+      cropJpeg: stripJpegMetadata(new Uint8Array(Buffer.from(crop.cropJpegBase64, 'base64'))),
       landmarkImage: rasterizeLandmarks(landmarks, this.size),
       landmarks,
     });
     this.clip.count++;
     this.clip.files.push(job.file);
-    this.clip.outsideFraction.push(round3(outsideFraction(sample.crop, sample.sourceWidth, sample.sourceHeight)));
-    this.clip.upscale.push(round3(cropUpscale(sample.crop, this.size)));
+    this.clip.outsideFraction.push(round3(outsideFraction(crop.crop, sample.sourceWidth, sample.sourceHeight)));
+    this.clip.upscale.push(round3(cropUpscale(crop.crop, this.size)));
     if (sample.warnings.some((w) => /faces were found/.test(w))) person.framesWithSeveralFaces++;
   }
 }
@@ -333,10 +285,12 @@ async function prepare(options: PrepareOptions): Promise<void> {
     person.clips.flatMap((clip) => clip.files.map((file) => ({ person, clipId: clip.id, file, path: framePath(person, file) }))),
   );
 
-  const outDir = resolve(REPO_ROOT, options.out);
-  mkdirSync(outDir, { recursive: true });
-  for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+(\.landmarks)?\.bin$|^manifest\.json$/.test(f)))
-    rmSync(join(outDir, stale));
+  const outDirs = options.outs.map((out) => resolve(REPO_ROOT, out));
+  for (const outDir of outDirs) {
+    mkdirSync(outDir, { recursive: true });
+    for (const stale of readdirSync(outDir).filter((f) => /^shard-\d+(\.landmarks)?\.bin$|^manifest\.json$/.test(f)))
+      rmSync(join(outDir, stale));
+  }
 
   // The shared lab session (scripts/lab-page.ts): no file watching, so an edit during a long run
   // cannot reload the page under it.
@@ -344,11 +298,19 @@ async function prepare(options: PrepareOptions): Promise<void> {
   try {
     const page = await lab.newLabPage((p) => routeSources(p, jobs));
 
-    const writer = new ShardWriter(outDir, options.size, TARGET_SHARD_BYTES);
-    const assembler = new PersonAssembler(writer, options.size, isHeldout, options.mirror ? MIRRORED_SUFFIX : '');
+    const sets = options.sizes.map((size, i) => {
+      const writer = new ShardWriter(outDirs[i], size, TARGET_SHARD_BYTES);
+      return {
+        size,
+        out: options.outs[i],
+        outDir: outDirs[i],
+        writer,
+        assembler: new PersonAssembler(writer, size, i, isHeldout, options.mirror ? MIRRORED_SUFFIX : ''),
+      };
+    });
     const runBatch = (from: number) => {
       const urls = jobs.slice(from, from + BATCH_SIZE).map((_, i) => `/__training-source/${from + i}`);
-      const sampleOptions = { size: options.size, jpegQuality: options.jpegQuality, mirror: options.mirror };
+      const sampleOptions = { sizes: options.sizes, jpegQuality: options.jpegQuality, mirror: options.mirror };
       return page.evaluate(
         ([batchUrls, batchOptions]) => (window as unknown as { lab: LabPrepareApi }).lab.prepareSamples(batchUrls, batchOptions),
         [urls, sampleOptions] as const,
@@ -359,43 +321,45 @@ async function prepare(options: PrepareOptions): Promise<void> {
     for (let from = 0; from < jobs.length; from += BATCH_SIZE) {
       const results = await pending;
       if (from + BATCH_SIZE < jobs.length) pending = runBatch(from + BATCH_SIZE);
-      results.forEach((result, i) => assembler.accept(jobs[from + i], result));
+      for (const set of sets) results.forEach((result, i) => set.assembler.accept(jobs[from + i], result));
       const done = Math.min(from + BATCH_SIZE, jobs.length);
       const seconds = (Date.now() - started) / 1000;
       process.stdout.write(`\r${done}/${jobs.length} frames, ${seconds.toFixed(0)} s`);
     }
     process.stdout.write('\n');
-    assembler.finish();
 
-    const manifest: TrainingSetManifest = {
-      format: MANIFEST_FORMAT,
-      version: MANIFEST_VERSION,
-      size: options.size,
-      created: new Date().toISOString(),
-      pipeline: {
-        ...pipelineDescription(options),
-        limitPeople: options.limitPeople ?? 'none',
-        sources: options.sources.join(','),
-        mirrored: options.mirror,
-      },
-      split: { file: SPLIT_FILE, seed: split.seed },
-      counts: countPeople(assembler.people),
-      shards: writer.shards,
-      people: assembler.people,
-    };
-    writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest) + '\n');
-    const mib = (select: (s: (typeof writer.shards)[number]) => number) =>
-      +(writer.shards.reduce((sum, s) => sum + select(s), 0) / 2 ** 20).toFixed(2);
-    const summary = {
-      out: options.out,
-      shards: writer.shards.length,
-      trainingImagesMiB: mib((s) => (s.heldout ? 0 : s.bytes)),
-      heldoutImagesMiB: mib((s) => (s.heldout ? s.bytes : 0)),
-      landmarksMiB: mib((s) => s.landmarksBytes),
-      seconds: Math.round((Date.now() - started) / 1000),
-      counts: manifest.counts,
-    };
-    console.log(JSON.stringify(summary, null, 1));
+    for (const { size, out, outDir, writer, assembler } of sets) {
+      assembler.finish();
+      const manifest: TrainingSetManifest = {
+        format: MANIFEST_FORMAT,
+        version: MANIFEST_VERSION,
+        size,
+        created: new Date().toISOString(),
+        pipeline: {
+          ...pipelineDescription(options, size),
+          limitPeople: options.limitPeople ?? 'none',
+          sources: options.sources.join(','),
+          mirrored: options.mirror,
+        },
+        split: { file: SPLIT_FILE, seed: split.seed },
+        counts: countPeople(assembler.people),
+        shards: writer.shards,
+        people: assembler.people,
+      };
+      writeFileSync(join(outDir, 'manifest.json'), JSON.stringify(manifest) + '\n');
+      const mib = (select: (s: (typeof writer.shards)[number]) => number) =>
+        +(writer.shards.reduce((sum, s) => sum + select(s), 0) / 2 ** 20).toFixed(2);
+      const summary = {
+        out,
+        shards: writer.shards.length,
+        trainingImagesMiB: mib((s) => (s.heldout ? 0 : s.bytes)),
+        heldoutImagesMiB: mib((s) => (s.heldout ? s.bytes : 0)),
+        landmarksMiB: mib((s) => s.landmarksBytes),
+        seconds: Math.round((Date.now() - started) / 1000),
+        counts: manifest.counts,
+      };
+      console.log(JSON.stringify(summary, null, 1));
+    }
   } finally {
     await lab.close();
     rmSync(videoFrames, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 /**
  * window.lab.prepareSamples: the browser half of training-set preparation
  * (scripts/prepare-training-set.ts). Per image (mirrored first, on request) it runs the app's own
- * detector, crop choice and crop resampler, and JPEG-encodes the crop with Chromium's encoder. The
+ * detector once, then for each requested size the crop choice and crop resampler, and JPEG-encodes
+ * each crop with Chromium's encoder (one detection serves every size a run prepares). The
  * landmark image is not drawn here: the rasterizer is pure TypeScript and bit-identical everywhere,
  * so the Node side draws it from these exact landmarks and the page does only what needs a browser.
  *
@@ -16,20 +17,27 @@ import type { RgbaImage } from '../landmarks/types.ts';
 import { detectInImageUrl } from './detect-url.ts';
 
 export interface PrepareSampleOptions {
-  /** Side of the square crop in pixels. */
-  size: number;
+  /** Sides of the square crops in pixels: one crop per size, from the same detection. */
+  sizes: readonly number[];
   /** Chromium JPEG quality, 0..1. */
   jpegQuality: number;
   /** Mirror each image left to right before detection (the training set's mirrored photos). */
   mirror?: boolean;
 }
 
-export interface PreparedSample {
+/** One size's crop of a prepared image. */
+export interface PreparedCrop {
+  size: number;
   cropJpegBase64: string;
   /** 478 × (x, y, z) in crop pixels, flattened, at full double precision. */
   landmarks: number[];
   /** Where the crop lies in the source image (source pixels). */
   crop: Pick<CropTransform, 'x0' | 'y0' | 'side'>;
+}
+
+export interface PreparedSample {
+  /** One crop per requested size, in the order of PrepareSampleOptions.sizes. */
+  crops: PreparedCrop[];
   sourceWidth: number;
   sourceHeight: number;
   warnings: string[];
@@ -68,13 +76,20 @@ export function createPrepareApi(): LabPrepareApi {
       detector.get,
       imageUrl,
       async (detection, decoded) => {
-        const transform = computeFaceCrop(detection.landmarks, options.size);
-        const crop = resampleCrop(bitmapPixels(decoded.image), transform, options.size);
-        const landmarks = mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]);
+        const pixels = bitmapPixels(decoded.image);
+        const crops: PreparedCrop[] = [];
+        for (const size of options.sizes) {
+          const transform = computeFaceCrop(detection.landmarks, size);
+          const crop = resampleCrop(pixels, transform, size);
+          crops.push({
+            size,
+            cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
+            landmarks: mapLandmarksToCrop(detection.landmarks, transform).flatMap((p) => [p.x, p.y, p.z]),
+            crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
+          });
+        }
         return {
-          cropJpegBase64: toBase64(await encodeJpeg(crop, options.jpegQuality)),
-          landmarks,
-          crop: { x0: transform.x0, y0: transform.y0, side: transform.side },
+          crops,
           sourceWidth: detection.width,
           sourceHeight: detection.height,
           warnings: [...decoded.warnings, ...detection.warnings],
