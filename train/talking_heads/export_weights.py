@@ -66,6 +66,19 @@ def run_lineage(preset: str, extra: Dict[str, Any]) -> List[Dict[str, Any]]:
     return list(extra.get("lineage", [])) + [this]
 
 
+def run_curve(extra: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The held-out learning curve behind a checkpoint: its parents' points (extra["curve"], carried by
+    warm starts) and its own run's (RUN/curve.jsonl, appended by evaluate_heldout --curve)."""
+    points = list(extra.get("curve", []))
+    run = extra.get("run")
+    if run:
+        path = Path(run) / "curve.jsonl"
+        path = path if path.exists() else REPO_ROOT / path
+        if path.exists():
+            points += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return points
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", required=True, type=Path, help="a file written by checkpoint.save_checkpoint")
@@ -79,6 +92,8 @@ def main() -> None:
     if isinstance(step, int):
         meta["steps"] = step
     meta["lineage"] = run_lineage(config.name, extra)
+    # The learning curve travels with the weights, so the next run's model card still has every point.
+    meta["curve"] = run_curve(extra)
     meta.update(json.loads(args.meta))
     written = export_app_weights(args.out, config, embedder, generator, discriminator, meta, args.float32)
     print(json.dumps({"written": [str(p) for p in written]}))

@@ -7,8 +7,9 @@ lineage of runs behind the weights (their manifest's meta), the held-out evaluat
         [--compare "LABEL=OTHER/heldout.json" ...] [--curve RUN/curve.jsonl]
 
 --compare adds other evaluate_heldout results (e.g. the weights these replace) to a table next to
-this run's; they should use the same --metric-size, which the table states. --curve (default
-RUN/curve.jsonl when present) is the held-out learning curve that evaluate_heldout --curve appends.
+this run's; they should use the same --metric-size, which the table states. The held-out learning
+curve is the weights' meta.curve (every point of the lineage, export_weights.py run_curve), or for
+older exports --curve (default RUN/curve.jsonl), which evaluate_heldout --curve appends to.
 """
 from __future__ import annotations
 
@@ -58,15 +59,19 @@ def main(argv=None) -> int:
     # Outside public/: the grid shows dataset faces (derived crops), which the app does not ship.
     p.add_argument("--grid", default=None, help="default: docs/heldout_grid_<weights folder>.png")
     p.add_argument("--compare", action="append", default=[], help="LABEL=path/to/heldout.json (repeatable)")
-    p.add_argument("--curve", default=None, help="held-out learning curve (JSONL); default RUN/curve.jsonl")
+    p.add_argument("--curve", default=None, help="held-out learning curve (JSONL); default the weights' meta.curve, else RUN/curve.jsonl")
     args = p.parse_args(argv)
     run, weights = Path(args.run), Path(args.weights)
     args.card = args.card or str(weights / "MODEL_CARD.md")
     args.grid = args.grid or f"docs/heldout_grid_{weights.name}.png"
     manifest = json.loads((weights / "manifest.json").read_text())
     lineage = manifest.get("meta", {}).get("lineage", [])
+    # The weights carry their lineage's whole curve (export_weights.py run_curve); older exports do not.
     curve_path = Path(args.curve) if args.curve else run / "curve.jsonl"
-    curve = [json.loads(line) for line in curve_path.read_text().splitlines() if line.strip()] if curve_path.exists() else []
+    if not args.curve and isinstance(manifest.get("meta", {}).get("curve"), list):
+        curve = list(manifest["meta"]["curve"])
+    else:
+        curve = [json.loads(line) for line in curve_path.read_text().splitlines() if line.strip()] if curve_path.exists() else []
     payload = torch.load(run / "checkpoint.pt", map_location="cpu")
     extra = payload.get("extra", {})
     trainer = extra.get("trainer", {})

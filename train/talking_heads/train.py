@@ -277,6 +277,8 @@ def main(argv=None) -> int:
             print(f"warm start from {source}: {extra.get('lineage')}", flush=True)
     # The runs these weights descend from (warm_start.py); this run is added at export.
     parents = list(extra.get("lineage", []))
+    # The lineage's held-out learning curve so far (its points before this run; export adds this run's).
+    parents_curve = list(extra.get("curve", []))
     warm_from = extra.get("warm_start")
     wall_before = float(extra.get("wall_seconds", 0.0))
     samples_before = int(extra.get("samples_seen", 0))
@@ -297,6 +299,7 @@ def main(argv=None) -> int:
                 "run": str(run),
                 "bf16": trainer.use_autocast,
                 "lineage": parents,
+                "curve": parents_curve,
                 "warm_start": warm_from,
                 "options": asdict(options),
                 "episodes": {

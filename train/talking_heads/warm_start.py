@@ -130,8 +130,18 @@ def lineage_of(preset: str, meta: Dict[str, Any], extra: Dict[str, Any]) -> List
     return [{"run": meta.get("source", "unknown"), "steps": meta.get("steps"), "samples": None, "hours": None}]
 
 
+def curve_of(meta: Dict[str, Any], extra: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The held-out learning curve behind a set of weights, which travels with the lineage:
+    meta["curve"] (exported weights carry every point), or a checkpoint's parents' points plus its run's."""
+    if "trainer" in extra:
+        from .export_weights import run_curve
+
+        return run_curve(extra)
+    return list(meta.get("curve", []))
+
+
 def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
-    """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path)}."""
+    """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path), "curve": [...]}."""
     old_config, e_old, g_old, d_old, extra = load_networks(path)
     meta = dict(extra.get("meta", {}))
     columns = projection_columns(old_config, trainer.config)
@@ -166,4 +176,4 @@ def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
         shown = str(Path(path).resolve().relative_to(REPO_ROOT))
     except ValueError:
         shown = str(path)
-    return {"lineage": lineage_of(old_config.name, meta, extra), "warm_start": shown}
+    return {"lineage": lineage_of(old_config.name, meta, extra), "warm_start": shown, "curve": curve_of(meta, extra)}

@@ -1,6 +1,6 @@
 """CPU smoke run of the meta-learning loop on the tiny presets and synthetic videos: it trains,
 checkpoints, resumes exactly, and the reconstruction error falls; the warp-guided G starts at the
-warp, trains from there and reports its blend mask; a warm start carries weights and lineage over."""
+warp, trains from there and reports its blend mask; a warm start carries weights, lineage and learning curve over."""
 import tempfile
 import unittest
 from dataclasses import replace
@@ -235,10 +235,13 @@ class TrainerSmokeTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             manifest = Path(tmp) / "w" / "manifest.json"
             lineage = [{"run": "a", "steps": 2, "samples": 8, "hours": 0.01}]
-            export_app_weights(manifest, paper.config, paper.embedder, paper.generator, paper.discriminator, {"lineage": lineage}, True)
+            curve = [{"cumulative_steps": 2, "cumulative_hours": 0.01, "k": 8, "metrics": {"ssim_ff": 0.5}}]
+            meta = {"lineage": lineage, "curve": curve}
+            export_app_weights(manifest, paper.config, paper.embedder, paper.generator, paper.discriminator, meta, True)
             trainer = self.make_warp(seed=4)
             extra = warm_start(trainer, manifest)
         self.assertEqual(extra["lineage"], lineage)
+        self.assertEqual(extra["curve"], curve)
         ep = trainer.sampler.sample(3)
         with torch.no_grad():
             for net in (trainer.embedder, trainer.generator):
