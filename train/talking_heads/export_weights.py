@@ -66,6 +66,11 @@ def run_lineage(preset: str, extra: Dict[str, Any]) -> List[Dict[str, Any]]:
     return list(extra.get("lineage", [])) + [this]
 
 
+def read_curve(path: Path) -> List[Dict[str, Any]]:
+    """The points of a learning-curve file (JSONL, evaluate_heldout --curve); none when it is absent."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
 def run_curve(extra: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The held-out learning curve behind a checkpoint: its parents' points (extra["curve"], carried by
     warm starts) and its own run's (RUN/curve.jsonl, appended by evaluate_heldout --curve)."""
@@ -73,9 +78,7 @@ def run_curve(extra: Dict[str, Any]) -> List[Dict[str, Any]]:
     run = extra.get("run")
     if run:
         path = Path(run) / "curve.jsonl"
-        path = path if path.exists() else REPO_ROOT / path
-        if path.exists():
-            points += [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        points += read_curve(path if path.exists() else REPO_ROOT / path)
     return points
 
 

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import torch
 
+from .export_weights import read_curve
+
 
 def lineage_data_notes(lineage) -> str:
     """Lines for the card's data list from the `data` of every run of the lineage: the talking-head
@@ -67,11 +69,11 @@ def main(argv=None) -> int:
     manifest = json.loads((weights / "manifest.json").read_text())
     lineage = manifest.get("meta", {}).get("lineage", [])
     # The weights carry their lineage's whole curve (export_weights.py run_curve); older exports do not.
-    curve_path = Path(args.curve) if args.curve else run / "curve.jsonl"
-    if not args.curve and isinstance(manifest.get("meta", {}).get("curve"), list):
-        curve = list(manifest["meta"]["curve"])
+    carried = manifest.get("meta", {}).get("curve")
+    if not args.curve and isinstance(carried, list):
+        curve = list(carried)
     else:
-        curve = [json.loads(line) for line in curve_path.read_text().splitlines() if line.strip()] if curve_path.exists() else []
+        curve = read_curve(Path(args.curve) if args.curve else run / "curve.jsonl")
     payload = torch.load(run / "checkpoint.pt", map_location="cpu")
     extra = payload.get("extra", {})
     trainer = extra.get("trainer", {})
