@@ -1,6 +1,8 @@
 """Training checkpoints of the twin: the config plus the three state dicts, in one torch file.
 
 A checkpoint is what the trainer resumes from; export_weights.py turns one into the app's format.
+A run with `--ema` also keeps the moving average of E and G's weights (ema.py) in its trainer state;
+`average=True` loads that average instead of the trained weights where a checkpoint has one.
 Only plain containers and tensors are stored, so torch.load's weights_only mode (the default from
 PyTorch 2.6) reads it.
 """
@@ -38,18 +40,30 @@ def save_checkpoint(
     tmp.replace(path)  # an interrupted save never leaves a half-written checkpoint behind
 
 
-def load_checkpoint(path: Union[str, Path]) -> Tuple[NetConfig, Embedder, Generator, Discriminator, Dict[str, Any]]:
-    """(config, E, G, D, extra) on the CPU; W's width comes from the config's numVideos."""
+def averaged_weights(extra: Mapping[str, Any]) -> Dict[str, Any]:
+    """The checkpoint's moving average of E and G ({"embedder": state dict, "generator": ...}; {} if none)."""
+    return dict((extra.get("trainer", {}).get("ema") or {}).get("nets") or {})
+
+
+def load_checkpoint(path: Union[str, Path], average: bool = False) -> Tuple[NetConfig, Embedder, Generator, Discriminator, Dict[str, Any]]:
+    """(config, E, G, D, extra) on the CPU; W's width comes from the config's numVideos.
+
+    With `average`, E and G hold the run's moving average of their weights where the checkpoint has
+    one (extra["averaged"] is then True; the key is absent otherwise), else the trained weights."""
     payload = torch.load(Path(path), map_location="cpu")
     config = validate_config(payload["config"])
     embedder, generator, discriminator = build_networks(config)
-    embedder.load_state_dict(payload["embedder"])
-    generator.load_state_dict(payload["generator"])
+    extra = dict(payload.get("extra", {}))
+    nets = averaged_weights(extra) if average else {}
+    embedder.load_state_dict(nets.get("embedder", payload["embedder"]))
+    generator.load_state_dict(nets.get("generator", payload["generator"]))
     discriminator.load_state_dict(payload["discriminator"])
-    return config, embedder, generator, discriminator, dict(payload.get("extra", {}))
+    if nets:
+        extra["averaged"] = True
+    return config, embedder, generator, discriminator, extra
 
 
-def load_networks(path: Union[str, Path]) -> Tuple[NetConfig, Embedder, Generator, Discriminator, Dict[str, Any]]:
+def load_networks(path: Union[str, Path], average: bool = False) -> Tuple[NetConfig, Embedder, Generator, Discriminator, Dict[str, Any]]:
     """A training checkpoint (.pt) or exported app weights (manifest .json), as load_checkpoint returns.
 
     Exported weights have no W (numVideos 0); `extra` is then {"meta": the manifest's meta}, so
@@ -57,7 +71,7 @@ def load_networks(path: Union[str, Path]) -> Tuple[NetConfig, Embedder, Generato
     """
     path = Path(path)
     if path.suffix != ".json":
-        return load_checkpoint(path)
+        return load_checkpoint(path, average)
     from .weights_io import load_named_into, load_weights
 
     manifest, named = load_weights(path)

@@ -142,9 +142,14 @@ def main(argv=None) -> int:
     p.add_argument(
         "--curve", default=None, help="append {step, samples, hours, metrics} to this JSONL file (the model card's learning curve)"
     )
+    p.add_argument(
+        "--trained", action="store_true", help="score the trained weights even where the checkpoint keeps their moving average (--ema)"
+    )
     args = p.parse_args(argv)
 
-    config, embedder, generator, _, extra = load_networks(args.checkpoint)
+    config, embedder, generator, _, extra = load_networks(args.checkpoint, average=not args.trained)
+    if extra.get("averaged"):
+        print(f"{args.checkpoint}: E and G are the run's moving average (decay {extra['trainer']['ema']['decay']})", flush=True)
     embedder.eval()
     generator.eval()
     data = load_training_set(args.data, heldout=True, landmarks=True, training=False)
@@ -264,6 +269,7 @@ def main(argv=None) -> int:
 
     summary = {
         "checkpoint": str(args.checkpoint),
+        "weights": "moving average" if extra.get("averaged") else "trained",
         "step": int(extra.get("trainer", {}).get("step", extra.get("meta", {}).get("steps", 0))),
         "resolution": config.resolution,
         "metric_size": args.metric_size or (twin[0].shape[1] if twin is not None else config.resolution),
@@ -308,7 +314,7 @@ def main(argv=None) -> int:
             "same_clip": summary["same_clip"],
             "display_data": summary["display_data"],
             "metrics": summary["metrics"]["all"],
-        }
+        } | ({"ema": extra["trainer"]["ema"]["decay"]} if extra.get("averaged") else {})
         with open(args.curve, "a", encoding="utf-8") as f:
             f.write(json.dumps(point) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "per_person"}))

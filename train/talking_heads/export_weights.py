@@ -88,9 +88,14 @@ def main() -> None:
     parser.add_argument("--out", required=True, type=Path, help="manifest path, e.g. public/weights/NAME/weights.json")
     parser.add_argument("--float32", action="store_true", help="store kernels as float32 too")
     parser.add_argument("--meta", default="{}", help="JSON object stored as the manifest's meta")
+    parser.add_argument(
+        "--trained", action="store_true", help="export the trained weights even where the checkpoint keeps their moving average (--ema)"
+    )
     args = parser.parse_args()
-    config, embedder, generator, discriminator, extra = load_checkpoint(args.checkpoint)
+    config, embedder, generator, discriminator, extra = load_checkpoint(args.checkpoint, average=not args.trained)
     meta: Dict[str, Any] = {"source": args.checkpoint.name}
+    if extra.get("averaged"):
+        meta["ema"] = extra["trainer"]["ema"]["decay"]  # E and G are the run's moving average (ema.py)
     step = extra.get("trainer", {}).get("step", extra.get("step"))
     if isinstance(step, int):
         meta["steps"] = step

@@ -43,6 +43,15 @@ def lineage_data_notes(lineage) -> str:
     return notes
 
 
+def averaged_weights_row(meta) -> str:
+    """A row of the card's training table when the weights are the run's moving average of E and G
+    (export_weights records its decay as meta.ema; ema.py); else nothing."""
+    decay = meta.get("ema")
+    if not decay:
+        return ""
+    return f"\n| weights shipped | E and G: the moving average of their weights over the run (decay {decay:g} a step, `--ema`; ema.py); D as trained |"
+
+
 def last_log_record(run: Path) -> dict:
     lines = (run / "log.jsonl").read_text().strip().splitlines()
     return json.loads(lines[-1]) if lines else {}
@@ -259,6 +268,9 @@ each network sees frames prepared at its own resolution, so the targets drawn ca
         if adv > 0 or fm > 0
         else "no adversarial or feature-matching term (D not trained in this run)"
     )
+    averaged_row = averaged_weights_row(manifest.get("meta", {}))
+    # The held-out people are in the run's first set (e.g. data/train-64 of "data/train-64,data/videos-64 + display twin ...").
+    heldout_set = str(extra.get("data", "data/train-128")).split(" ")[0].split(",")[0]
     card = f"""# Model card: `public/weights/{weights.name}`, shipped talking-head weights
 
 Embedder, generator (with projection P) and projection discriminator of *Few-Shot Adversarial
@@ -292,7 +304,7 @@ FaceLandmarker from `@mediapipe/face_mesh`). 30 people of each source are held o
 | variant | {options.get('variant')} (embedding match weight {options.get('match_weight')}) |
 | losses | content (MobileNetV2 ×{options.get('content_weight')} + faceres, paper weights 0.15 / 0.025), {adversarial}, pixel L1 ×{options.get('l1_weight')}{extra_losses} |
 | Adam | lr G/E {options.get('lr_g')}{head_lr}, lr D {options.get('lr_d')}, betas E/G {options.get('betas_g') or options.get('betas')}, D {options.get('betas')} |
-| precision | {'bfloat16 autocast (statistics, σ and losses in float32)' if extra.get('bf16') else 'float32'} |
+| precision | {'bfloat16 autocast (statistics, σ and losses in float32)' if extra.get('bf16') else 'float32'} |{averaged_row}
 
 Last logged step ({log.get('step')}): lossG {fmt(log.get('loss_g', float('nan')))}, lossD {fmt(log.get('loss_d', float('nan')))} ({terms});
 generator output mean {fmt(log.get('fake_mean', float('nan')))}, std {fmt(log.get('fake_std', float('nan')))}; D scores real {fmt(log.get('r_real', float('nan')))}, fake {fmt(log.get('r_fake', float('nan')))}.
@@ -314,7 +326,7 @@ warp-guided generator starts from). Sharpness = variance of the Laplacian, outpu
 {curve_table}
 ![held-out samples: source | driver landmarks | warp | FF output | ground truth]({grid_link})
 
-Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data {str(extra.get('data', 'data/train-128')).split(' ')[0]}{regen_flags} --out RUN/heldout --metric-size {heldout.get('metric_size', config['resolution'])}`
+Regenerate: `$PYTHON -m train.talking_heads.evaluate_heldout --checkpoint RUN/checkpoint.pt --data {heldout_set}{regen_flags} --out RUN/heldout --metric-size {heldout.get('metric_size', config['resolution'])}`
 then `$PYTHON -m train.talking_heads.model_card --run RUN --weights {weights}`.
 """
     card_path.write_text(card)

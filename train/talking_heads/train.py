@@ -131,6 +131,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         help="weight of 1 − SSIM inside the target's face oval on the shown frame, on top of --ssim-weight",
     )
     p.add_argument("--distill-weight", type=float, default=0.0, help="weight of the L1 to the teacher's α·Δ (needs --teacher)")
+    p.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        help="keep a moving average of E and G's weights with this decay per step (ema.py; e.g. 0.999), "
+        "which evaluate_heldout and export_weights then take; 0: none",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (0: every core this process may use)")
     p.add_argument("--log-every", type=int, default=25)
@@ -241,6 +248,7 @@ def main(argv=None) -> int:
         variant=args.variant,
         train_only=args.train_only,
         distill_weight=args.distill_weight,
+        ema=args.ema,
         match_weight=(args.match_weight if args.match_weight is not None else 1e-2) if args.variant == "ft" else 0.0,
         match_detach_target=args.variant == "ft" and args.match_weight is None,
     )
@@ -248,7 +256,7 @@ def main(argv=None) -> int:
     if args.distill_weight > 0:
         if not args.teacher:
             raise SystemExit("--distill-weight needs --teacher")
-        _, t_embedder, t_generator, _, _ = load_networks(args.teacher)
+        _, t_embedder, t_generator, _, _ = load_networks(args.teacher, average=True)
         teacher = (t_embedder, t_generator)
         if lead:
             print(f"teacher: {args.teacher} ({t_generator.config.name}), distillation ×{args.distill_weight:g}", flush=True)

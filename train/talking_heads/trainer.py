@@ -22,6 +22,7 @@ from torch import Tensor, nn
 
 from .background import background_l1, face_oval_mask
 from .config import NetConfig
+from .ema import WeightAverage
 from .episodes import Episode, EpisodeSampler, jitter_colour
 from .nets import GeneratorInputs, GeneratorOutput, build_networks, compose
 from .spectral_norm import power_iterate
@@ -89,6 +90,8 @@ class TrainOptions:
     # shown frame, on top of the frame's SSIM: the face is a third of the frame, and where G's gains over
     # the warp were all off it (not in the paper).
     face_ssim_weight: float = 0.0
+    # Decay of a moving average of E and G's weights (ema.py), kept beside them; 0: none.
+    ema: float = 0.0
 
 
 def cpu_has_bf16() -> bool:
@@ -165,6 +168,7 @@ class MetaTrainer:
         # W receives gradients from L_MCH in the E/G step too, but is owned by D's optimiser.
         self.opt_d = torch.optim.Adam([p for p in self.discriminator.parameters() if p.requires_grad], lr=options.lr_d, betas=betas)
         self.step = 0
+        self.ema = WeightAverage({"embedder": self.embedder, "generator": self.generator}, options.ema) if options.ema > 0 else None
         self.use_autocast = options.bf16 and (self.device.type == "cuda" or (self.device.type == "cpu" and cpu_has_bf16()))
         self.uses_warp = self.config.generator.uses_warp
         if self.uses_warp and sampler.points is None:
@@ -201,13 +205,15 @@ class MetaTrainer:
             "opt_d": self.opt_d.state_dict(),
             "sampler": self.sampler.state_dict(),
             "options": asdict(self.options),
-        }
+        } | ({"ema": self.ema.state_dict()} if self.ema is not None else {})
 
     def load_state_dict(self, state: dict) -> None:
         self.step = int(state["step"])
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.sampler.load_state_dict(state["sampler"])
+        if self.ema is not None and state.get("ema"):
+            self.ema.load_state_dict(state["ema"])  # a run that had none starts its average at the next step
 
     # ---- one step ----------------------------------------------------------------------------
     def _autocast(self):
@@ -368,6 +374,8 @@ class MetaTrainer:
         loss_g.backward()
         self._average_gradients(self.opt_g)
         self.opt_g.step()
+        if self.ema is not None:
+            self.ema.update()
         # The G loss also left gradients in V; only W's (from L_MCH) is kept, for D's next update.
         for p in self.discriminator.parameters():
             if p is not getattr(self.discriminator, "embedding", None):

@@ -142,7 +142,7 @@ def curve_of(meta: Dict[str, Any], extra: Dict[str, Any]) -> List[Dict[str, Any]
 
 def warm_start(trainer, path: str | Path) -> Dict[str, Any]:
     """Loads `path` into the trainer's networks; returns {"lineage": [...], "warm_start": str(path), "curve": [...]}."""
-    old_config, e_old, g_old, d_old, extra = load_networks(path)
+    old_config, e_old, g_old, d_old, extra = load_networks(path, average=True)
     meta = dict(extra.get("meta", {}))
     columns = projection_columns(old_config, trainer.config)
     for prefix, old, new in (
