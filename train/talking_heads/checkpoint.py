@@ -49,7 +49,7 @@ def load_checkpoint(path: Union[str, Path], average: bool = False) -> Tuple[NetC
     """(config, E, G, D, extra) on the CPU; W's width comes from the config's numVideos.
 
     With `average`, E and G hold the run's moving average of their weights where the checkpoint has
-    one (extra["averaged"] is then True; the key is absent otherwise), else the trained weights."""
+    one (extra["averaged"] is then the average's decay; the key is absent otherwise), else the trained weights."""
     payload = torch.load(Path(path), map_location="cpu")
     config = validate_config(payload["config"])
     embedder, generator, discriminator = build_networks(config)
@@ -59,7 +59,7 @@ def load_checkpoint(path: Union[str, Path], average: bool = False) -> Tuple[NetC
     generator.load_state_dict(nets.get("generator", payload["generator"]))
     discriminator.load_state_dict(payload["discriminator"])
     if nets:
-        extra["averaged"] = True
+        extra["averaged"] = float(extra["trainer"]["ema"]["decay"])
     return config, embedder, generator, discriminator, extra
 
 

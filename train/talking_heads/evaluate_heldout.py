@@ -149,7 +149,7 @@ def main(argv=None) -> int:
 
     config, embedder, generator, _, extra = load_networks(args.checkpoint, average=not args.trained)
     if extra.get("averaged"):
-        print(f"{args.checkpoint}: E and G are the run's moving average (decay {extra['trainer']['ema']['decay']})", flush=True)
+        print(f"{args.checkpoint}: E and G are the run's moving average (decay {extra['averaged']})", flush=True)
     embedder.eval()
     generator.eval()
     data = load_training_set(args.data, heldout=True, landmarks=True, training=False)
@@ -314,7 +314,7 @@ def main(argv=None) -> int:
             "same_clip": summary["same_clip"],
             "display_data": summary["display_data"],
             "metrics": summary["metrics"]["all"],
-        } | ({"ema": extra["trainer"]["ema"]["decay"]} if extra.get("averaged") else {})
+        } | ({"ema": extra["averaged"]} if extra.get("averaged") else {})
         with open(args.curve, "a", encoding="utf-8") as f:
             f.write(json.dumps(point) + "\n")
     print(json.dumps({k: v for k, v in summary.items() if k != "per_person"}))

@@ -95,7 +95,7 @@ def main() -> None:
     config, embedder, generator, discriminator, extra = load_checkpoint(args.checkpoint, average=not args.trained)
     meta: Dict[str, Any] = {"source": args.checkpoint.name}
     if extra.get("averaged"):
-        meta["ema"] = extra["trainer"]["ema"]["decay"]  # E and G are the run's moving average (ema.py)
+        meta["ema"] = extra["averaged"]  # E and G are the run's moving average (ema.py)
     step = extra.get("trainer", {}).get("step", extra.get("step"))
     if isinstance(step, int):
         meta["steps"] = step
