@@ -82,7 +82,7 @@ function outcome(person: string, ffValue: number): PersonOutcome {
         ftMs: 2000,
         ftSteps: 4,
         ftRenderMs: [20],
-        ftValidation: { photos: 1, before: 1, last: 0.9, kept: 0.9, adopted: person.endsWith('a') },
+        ftValidation: { photos: 1, before: 1, last: 0.9, kept: 0.9, adopted: person.endsWith('a'), margin: 0.01 },
       },
     ],
     features: {

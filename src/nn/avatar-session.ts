@@ -16,7 +16,9 @@ import { createDiscriminator, type Discriminator } from './discriminator.ts';
 import { computeEmbedding, createRenderer, rgbaToTensor, tensorToRgba, type Renderer } from './ff.ts';
 import { createFineTuner, type ContentLossFn, type FineTuneRecipe, type FineTuner, type FineTuneStepResult } from './finetune.ts';
 import {
+  ADOPTION_MARGIN,
   disposeValidationSet,
+  improvesEnough,
   validationError,
   validationPhotos,
   validationTerms,
@@ -586,9 +588,9 @@ export class AvatarSession {
 
   /**
    * Renders with the fine-tuned G and ψ′ from now on, unless photos were held out and the tuned
-   * weights reconstruct them no better than what the avatar shows (then nothing changes; resolves
-   * false). The avatar keeps its own copy, so training may go on (or stop) without changing what is
-   * shown until the next adopt.
+   * weights do not reconstruct them clearly better than the avatar did (improvesEnough: then nothing
+   * changes; resolves false). The avatar keeps its own copy, so training may go on (or stop) without
+   * changing what is shown until the next adopt.
    */
   async adoptFineTuned(): Promise<boolean> {
     const tuning = this.tuning;
@@ -600,7 +602,7 @@ export class AvatarSession {
       if (this.tuning !== tuning) throw new Error('Fine-tuning was stopped');
       check.last = await validationError(tuning.generator, tuning.tuner.psi, check.set, check.terms);
       if (this.tuning !== tuning) throw new Error('Fine-tuning was stopped');
-      if (!(check.last < check.kept)) return false;
+      if (!improvesEnough(check.last, check.before, check.kept)) return false;
       check.kept = check.last;
       check.adopted = true;
     }
@@ -616,7 +618,14 @@ export class AvatarSession {
   get fineTuneValidation(): FineTuneValidation | undefined {
     const check = this.tuning?.validation;
     if (!check || check.before === undefined || check.last === undefined || check.kept === undefined) return undefined;
-    return { photos: check.photos, before: check.before, last: check.last, kept: check.kept, adopted: check.adopted };
+    return {
+      photos: check.photos,
+      before: check.before,
+      last: check.last,
+      kept: check.kept,
+      adopted: check.adopted,
+      margin: ADOPTION_MARGIN,
+    };
   }
 
   stopFineTune(): void {

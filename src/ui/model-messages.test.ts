@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fineTuneOutcome } from './model-messages.ts';
 
 describe('fineTuneOutcome', () => {
-  const validation = { photos: 1, before: 2, last: 1.5, kept: 1.5, adopted: true };
+  const validation = { photos: 1, before: 2, last: 1.5, kept: 1.5, adopted: true, margin: 0.01 };
 
   it('says nothing when no photo was held out, or no step ran', () => {
     expect(fineTuneOutcome({ stepsDone: 20 })).toBeNull();
@@ -16,11 +16,21 @@ describe('fineTuneOutcome', () => {
   });
 
   it('says the avatar was kept, and how much worse fine-tuning made it, when it was not adopted', () => {
-    const text = fineTuneOutcome({ stepsDone: 50, validation: { photos: 2, before: 2, last: 2.2, kept: 2, adopted: false } });
+    const text = fineTuneOutcome({ stepsDone: 50, validation: { photos: 2, before: 2, last: 2.2, kept: 2, adopted: false, margin: 0.01 } });
     expect(text).toContain('kept as it was');
     expect(text).toContain('the 2 photos held out');
     expect(text).toContain('up 10%');
-    const tiny = fineTuneOutcome({ stepsDone: 3, validation: { photos: 1, before: 2, last: 2.001, kept: 2, adopted: false } });
+    const tiny = fineTuneOutcome({
+      stepsDone: 3,
+      validation: { photos: 1, before: 2, last: 2.001, kept: 2, adopted: false, margin: 0.01 },
+    });
     expect(tiny).toContain('(error up less than 1%)');
+    // A fall too small to trust (finetune-validation.ts's ADOPTION_MARGIN) is declined, and said so.
+    const small = fineTuneOutcome({
+      stepsDone: 50,
+      validation: { photos: 1, before: 2, last: 1.995, kept: 2, adopted: false, margin: 0.01 },
+    });
+    expect(small).toContain('kept as it was');
+    expect(small).toContain('error down less than 1%, short of the');
   });
 });

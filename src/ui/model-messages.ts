@@ -128,8 +128,14 @@ export function fineTuneOutcome(summary: Pick<FineTuneSummary, 'validation' | 's
     return change < 1 ? 'less than 1%' : `${change}%`;
   };
   if (v.adopted) return `Fine-tuned: on ${held} held out to check it, the avatar's error fell by ${percent(v.kept)}.`;
+  const change =
+    v.last > v.before
+      ? `error up ${percent(v.last)}`
+      : v.last < v.before
+        ? `error down ${percent(v.last)}, short of the ${Math.round(100 * v.margin)}% that tells a real gain from chance`
+        : 'error unchanged';
   return (
-    `The avatar was kept as it was: fine-tuning did not improve ${held} held out to check it ` +
-    `(error ${v.last > v.before ? `up ${percent(v.last)}` : 'unchanged'}). Photos from other occasions, or a longer preset, may help.`
+    `The avatar was kept as it was: fine-tuning did not clearly improve ${held} held out to check it ` +
+    `(${change}). Photos from other occasions, or a longer preset, may help.`
   );
 }
