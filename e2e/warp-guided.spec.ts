@@ -62,7 +62,7 @@ test('with eight photos, fine-tuning holds one out and says whether the avatar k
   await expect(tune).toHaveAttribute('data-phase', 'done', { timeout: 120_000 });
   // The held-out photo decided: either way the panel says so, in words a user can act on.
   await expect(page.getByTestId('finetune-outcome')).toHaveText(
-    /^(Fine-tuned: on the photo held out to check it, the avatar's error fell by (\d+%|less than 1%)\.|The avatar was kept as it was: fine-tuning did not clearly improve the photo held out to check it .*)$/,
+    /^(Fine-tuned: on the photo held out to check it, the avatar's error fell by (\d+(\.\d)?%|less than 0\.1%)\.|The avatar was kept as it was: fine-tuning did not clearly improve the photo held out to check it .*)$/,
   );
   await page.screenshot({ path: info.outputPath('warp-finetune-outcome.png'), fullPage: true });
 });

@@ -24,13 +24,21 @@ describe('fineTuneOutcome', () => {
       stepsDone: 3,
       validation: { photos: 1, before: 2, last: 2.001, kept: 2, adopted: false, margin: 0.01 },
     });
-    expect(tiny).toContain('(error up less than 1%)');
+    expect(tiny).toContain('(error up less than 0.1%)');
     // A fall too small to trust (finetune-validation.ts's ADOPTION_MARGIN) is declined, and said so.
     const small = fineTuneOutcome({
       stepsDone: 50,
-      validation: { photos: 1, before: 2, last: 1.995, kept: 2, adopted: false, margin: 0.01 },
+      validation: { photos: 1, before: 2, last: 1.994, kept: 2, adopted: false, margin: 0.01 },
     });
     expect(small).toContain('kept as it was');
-    expect(small).toContain('error down less than 1%, short of the');
+    expect(small).toContain('error down 0.3%, short of the 1% that');
+    // Below 10% the change keeps one decimal: a 0.7% fall must not read as the 1% it fell short of.
+    const near = fineTuneOutcome({
+      stepsDone: 50,
+      validation: { photos: 1, before: 2, last: 1.986, kept: 2, adopted: false, margin: 0.01 },
+    });
+    expect(near).toContain('error down 0.7%, short of the 1%');
+    const adopted = fineTuneOutcome({ stepsDone: 50, validation: { ...validation, last: 1.9, kept: 1.9 } });
+    expect(adopted).toContain('error fell by 5.0%.');
   });
 });

@@ -123,9 +123,11 @@ export function fineTuneOutcome(summary: Pick<FineTuneSummary, 'validation' | 's
   const v = summary.validation;
   if (!v || summary.stepsDone === 0) return null;
   const held = v.photos === 1 ? 'the photo' : `the ${v.photos} photos`;
+  // One decimal below 10%, so a declined fall of 0.6% never reads as the 1% margin it fell short of.
   const percent = (to: number) => {
-    const change = Math.round((100 * Math.abs(to - v.before)) / v.before);
-    return change < 1 ? 'less than 1%' : `${change}%`;
+    const change = (100 * Math.abs(to - v.before)) / v.before;
+    if (change < 0.05) return 'less than 0.1%';
+    return change < 9.95 ? `${change.toFixed(1)}%` : `${Math.round(change)}%`;
   };
   if (v.adopted) return `Fine-tuned: on ${held} held out to check it, the avatar's error fell by ${percent(v.kept)}.`;
   const change =
