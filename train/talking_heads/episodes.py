@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from . import synthetic_pair
 from .mouth import mouth_opening
 
 
@@ -32,6 +33,10 @@ class Episode:
     # Colour jitter (EpisodeSampler colour_jitter > 0): per episode, a gain per channel and one offset,
     # [B, 2, 3]; `frames` and `target` carry it already, the display twins get it by jitter_colour.
     colour: Optional[Tensor] = None
+    # Embedder-only episodes (EpisodeSampler embedder_only): rows whose warp source is the target
+    # itself moved by `moved` [B, 2, 3] (synthetic_pair.py), not one of the K frames, which feed E only.
+    synthetic: Optional[Tensor] = None  # [B] bool
+    moved: Optional[Tensor] = None  # [B, 2, 3]
 
 
 def jitter_colour(images: Tensor, colour: Optional[Tensor]) -> Tensor:
@@ -67,9 +72,12 @@ class EpisodeSampler:
         cross_clip: float = 0.0,
         people: Optional[Sequence[object]] = None,
         colour_jitter: float = 0.0,
+        embedder_only: Optional[Sequence[bool]] = None,
     ) -> None:
         if people is not None and len(people) != len(videos):
             raise ValueError(f"{len(people)} people for {len(videos)} videos")
+        if embedder_only is not None and len(embedder_only) != len(videos):
+            raise ValueError(f"{len(embedder_only)} embedder-only flags for {len(videos)} videos")
         keep = [len(v) >= 2 for v in videos]
         kept = [list(v) for v, k in zip(videos, keep) if k]
         if not kept:
@@ -119,6 +127,13 @@ class EpisodeSampler:
         if not 0.0 <= colour_jitter < 1.0:
             raise ValueError(f"colour_jitter must be in [0, 1), got {colour_jitter}")
         self.colour_jitter = float(colour_jitter)
+        # Embedder-only videos (a CelebA person's photos of different days): their frames feed E, and
+        # G warps the target moved by a small similarity (synthetic_pair.py). None when there are none,
+        # so the episodes (and their random draws) are those without it.
+        flags = [bool(f) for f, k in zip(embedder_only or [], keep) if k]
+        self.embedder_only = torch.tensor(flags, device=device) if any(flags) else None
+        if self.embedder_only is not None and self.points is None:
+            raise ValueError("embedder_only needs the frames' landmarks (points)")
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
 
@@ -171,6 +186,10 @@ class EpisodeSampler:
             gain = 1 + c * (2 * torch.rand(batch, 3, device=self.device, generator=g) - 1)
             offset = c * (2 * torch.rand(batch, 1, device=self.device, generator=g) - 1)
             colour = torch.stack([gain, offset.expand(-1, 3)], dim=1)
+        synthetic = moved = None
+        if self.embedder_only is not None:
+            synthetic = self.embedder_only[video]
+            moved = synthetic_pair.draw(batch, g, self.device)
         source_idx = source_idx.reshape(-1)
         s = self.crops.shape[1]
         frames = jitter_colour(self._to_float(self.crops[source_idx]).reshape(batch, self.k, 3, s, s), colour)
@@ -186,6 +205,8 @@ class EpisodeSampler:
             target_index=target_idx,
             source_index=source_idx.reshape(batch, self.k),
             colour=colour,
+            synthetic=synthetic,
+            moved=moved,
         )
 
 

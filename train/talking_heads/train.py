@@ -84,6 +84,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=0.0,
         help="fraction of episodes whose target comes from another clip of the sources' person (as the app is driven)",
     )
+    p.add_argument(
+        "--embedder-only",
+        default="",
+        help="comma-separated sources (e.g. celeba) whose frames feed E only; G warps the target moved by a small similarity",
+    )
     p.add_argument("--beta1-g", type=float, default=None, help="Adam β1 of E and G (default: the paper's 0)")
     p.add_argument("--head-lr-scale", type=float, default=1.0, help="learning-rate multiplier of the warp-guided output head")
     p.add_argument("--content-weight", type=float, default=1.0, help="0 disables the perceptual content loss")
@@ -218,6 +223,7 @@ def main(argv=None) -> int:
         cross_clip=args.cross_clip,
         people=people,
         colour_jitter=args.colour_jitter,
+        embedder_only=[source in args.embedder_only.split(",") for source, _ in people] if args.embedder_only else None,
     )
     if lead:
         print(f"data: {len(data)} frames, {sampler.num_videos} videos, loaded in {time.time() - loaded:.1f}s on {device}", flush=True)
@@ -314,6 +320,7 @@ def main(argv=None) -> int:
                     "sources": args.sources or "all",
                     "mouth_focus": args.mouth_focus,
                     "cross_clip": args.cross_clip,
+                    "embedder_only": args.embedder_only,
                     "colour_jitter": args.colour_jitter,
                 },
             },

@@ -25,6 +25,7 @@ from .config import NetConfig
 from .ema import WeightAverage
 from .episodes import Episode, EpisodeSampler, jitter_colour
 from .nets import GeneratorInputs, GeneratorOutput, build_networks, compose
+from . import synthetic_pair
 from .spectral_norm import power_iterate
 from .image_metrics import ssim, weighted_ssim
 from .mouth import MOUTH_CROP_SIZE, mouth_crops, mouth_l1, mouth_mask
@@ -231,9 +232,8 @@ class MetaTrainer:
             return GeneratorInputs(ep.target_landmarks), None
         with torch.no_grad():
             pick = nearest_source(ep.source_points, ep.target_points)
-            rows = torch.arange(pick.shape[0], device=pick.device)
             assignment = self.warp_cache(ep.target_index, ep.target_points) if ep.target_index is not None else None
-            warped, mask = warp(ep.frames[rows, pick].float(), ep.source_points[rows, pick], ep.target_points, assignment)
+            warped, mask = warp(*self.warp_source(ep, pick), ep.target_points, assignment)
         inputs = GeneratorInputs(
             ep.target_landmarks,
             warped.contiguous(memory_format=torch.channels_last),
@@ -246,15 +246,37 @@ class MetaTrainer:
         target's twin landmarks (moved by G's flow, in one sampling), plus G's α and Δ upsampled, as
         the app composes what it shows."""
         s = self.sampler
-        rows = torch.arange(pick.shape[0], device=pick.device)
-        source = ep.source_index[rows, pick]
         with torch.no_grad():
             target_points = s.display_points[ep.target_index]
             assignment = self.display_cache(ep.target_index, target_points)
-            image = jitter_colour(s.display(source).float(), ep.colour)
-            position, _ = grid_from_assignment(s.display_points[source], assignment, image.shape[-1])
+            target = jitter_colour(s.display(ep.target_index).float(), ep.colour)
+            image, points = self.warp_source(ep, pick, display=target)
+            position, _ = grid_from_assignment(points, assignment, image.shape[-1])
             warped = sample(image, position)
-        return compose(warped, out, image, position), jitter_colour(s.display(ep.target_index).float(), ep.colour)
+        return compose(warped, out, image, position), target
+
+    def warp_source(self, ep: Episode, pick: Tensor, display: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """(image [B, 3, S, S] float, landmarks [B, 478, 2]) of the photo G's warp starts from: the K
+        frames' `pick`, or in an embedder-only episode's rows the target itself moved by ep.moved
+        (synthetic_pair.py). `display`: the target's display twin (its colour changed as the episode's),
+        to take the display twins instead."""
+        s = self.sampler
+        rows = torch.arange(pick.shape[0], device=pick.device)
+        if display is None:
+            image, points = ep.frames[rows, pick].float(), ep.source_points[rows, pick]
+            target, target_points = ep.target.float(), ep.target_points
+        else:
+            source = ep.source_index[rows, pick]
+            image, points = jitter_colour(s.display(source).float(), ep.colour), s.display_points[source]
+            target, target_points = display, s.display_points[ep.target_index]
+        if ep.synthetic is None:
+            return image, points
+        moved = synthetic_pair.move_image(target, ep.moved)
+        moved_points = synthetic_pair.move_points(target_points, ep.moved, target.shape[-1]).to(points.dtype)
+        return (
+            torch.where(ep.synthetic[:, None, None, None], moved, image),
+            torch.where(ep.synthetic[:, None, None], moved_points, points),
+        )
 
     def _shown_points(self, ep: Episode) -> Tensor:
         """The target's landmarks in the shown frame's pixels (the display twin's when there is one)."""
@@ -270,9 +292,9 @@ class MetaTrainer:
             return shown, None
         if pick is None:
             raise ValueError("a mouth generator needs the warped source's index (pick): config.mouth requires a warp-guided G")
-        rows = torch.arange(pick.shape[0], device=pick.device)
+        source_points = self.warp_source(ep, pick)[1]
         with self._autocast():
-            frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep), ep.source_points[rows, pick])
+            frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep), source_points)
         return frame.float(), out
 
     def _projection(self, video: Tensor) -> Tensor:

@@ -1,6 +1,6 @@
 """CPU smoke run of the meta-learning loop on the tiny presets and synthetic videos: it trains,
 checkpoints, resumes exactly, and the reconstruction error falls; the warp-guided G starts at the
-warp, trains from there and reports its blend mask; a warm start carries weights, lineage and learning curve over."""
+warp, trains from there and reports its blend mask (an embedder-only episode: from the moved target); a warm start carries weights, lineage and learning curve over."""
 import tempfile
 import unittest
 from dataclasses import replace
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from train.talking_heads import synthetic_pair
 from train.talking_heads.checkpoint import load_checkpoint, save_checkpoint
 from train.talking_heads.config import load_preset
 from train.talking_heads.episodes import EpisodeSampler, jitter_colour
@@ -143,6 +144,40 @@ class TrainerSmokeTest(unittest.TestCase):
             stats = trainer.train_step(log=True)
             self.assertTrue(is_finite(stats), stats)
         self.assertIn("l1", stats.terms)
+
+    def test_embedder_only_episodes_warp_the_moved_target(self):
+        torch.manual_seed(0)
+        crops, lmks, videos = synthetic_videos()
+        points = synthetic_points(len(crops))
+        big = crops.repeat(2, axis=1).repeat(2, axis=2)
+        flags = [True, False] * 3
+        sampler = EpisodeSampler(
+            crops, lmks, videos, k=3, device=torch.device("cpu"), points=points, display=(big, points * 2), embedder_only=flags
+        )
+        options = TrainOptions(batch=8, k=3, lr_g=2e-3, lr_d=2e-3, l1_weight=10.0, content_weight=0.0, bf16=False)
+        trainer = MetaTrainer(load_preset("tiny-warp"), sampler, options)
+        ep = sampler.sample(8)
+        syn = ep.synthetic
+        self.assertTrue(syn.any() and (~syn).any())
+        inputs, pick = trainer._inputs_and_pick(ep)
+        rows = torch.arange(8)
+        moved = synthetic_pair.move_image(ep.target, ep.moved)
+        want, _ = warp(moved, synthetic_pair.move_points(ep.target_points, ep.moved, 16), ep.target_points)
+        plain, _ = warp(ep.frames[rows, pick], ep.source_points[rows, pick], ep.target_points)
+        self.assertLess(float((inputs.warped[syn] - want[syn]).abs().max()), 1e-5)
+        self.assertLess(float((inputs.warped[~syn] - plain[~syn]).abs().max()), 1e-5)
+        self.assertGreater(float((want[syn] - plain[syn]).abs().max()), 0.1)  # not the K frames' warp
+        # The shown frame (untrained: the display-size warp) starts from the moved display twin too.
+        with torch.no_grad():
+            out = trainer.generator.render(trainer.generator.psi_from_embedding(trainer._embed(ep)), inputs)
+            shown, real = trainer.display_frame(ep, out, pick)
+        target_points = sampler.display_points[ep.target_index]
+        moved_big = synthetic_pair.move_image(real, ep.moved)
+        want_big, _ = warp(moved_big, synthetic_pair.move_points(target_points, ep.moved, 32), target_points)
+        self.assertLess(float((shown[syn] - want_big[syn]).abs().max()), 1e-5)
+        for _ in range(3):
+            stats = trainer.train_step(log=True)
+            self.assertTrue(is_finite(stats), stats)
 
     def test_colour_jitter_reaches_the_display_twins(self):
         torch.manual_seed(0)
