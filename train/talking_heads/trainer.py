@@ -255,11 +255,12 @@ class MetaTrainer:
             warped = sample(image, position)
         return compose(warped, out, image, position), target
 
-    def warp_source(self, ep: Episode, pick: Tensor, display: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+    def warp_source(self, ep: Episode, pick: Tensor, display: Optional[Tensor] = None, points_only: bool = False) -> Tuple[Tensor, Tensor]:
         """(image [B, 3, S, S] float, landmarks [B, 478, 2]) of the photo G's warp starts from: the K
         frames' `pick`, or in an embedder-only episode's rows the target itself moved by ep.moved
         (synthetic_pair.py). `display`: the target's display twin (its colour changed as the episode's),
-        to take the display twins instead."""
+        to take the display twins instead. `points_only`: the moved target's image is not made (the
+        image returned is then the K frames' for every row)."""
         s = self.sampler
         rows = torch.arange(pick.shape[0], device=pick.device)
         if display is None:
@@ -271,12 +272,11 @@ class MetaTrainer:
             target, target_points = display, s.display_points[ep.target_index]
         if ep.synthetic is None:
             return image, points
-        moved = synthetic_pair.move_image(target, ep.moved)
         moved_points = synthetic_pair.move_points(target_points, ep.moved, target.shape[-1]).to(points.dtype)
-        return (
-            torch.where(ep.synthetic[:, None, None, None], moved, image),
-            torch.where(ep.synthetic[:, None, None], moved_points, points),
-        )
+        points = torch.where(ep.synthetic[:, None, None], moved_points, points)
+        if not points_only:
+            image = torch.where(ep.synthetic[:, None, None, None], synthetic_pair.move_image(target, ep.moved), image)
+        return image, points
 
     def _shown_points(self, ep: Episode) -> Tensor:
         """The target's landmarks in the shown frame's pixels (the display twin's when there is one)."""
@@ -292,7 +292,7 @@ class MetaTrainer:
             return shown, None
         if pick is None:
             raise ValueError("a mouth generator needs the warped source's index (pick): config.mouth requires a warp-guided G")
-        source_points = self.warp_source(ep, pick)[1]
+        source_points = self.warp_source(ep, pick, points_only=True)[1]
         with self._autocast():
             frame, out = mouth.refine(mouth.psi_from_embedding(e_hat), shown, self._shown_points(ep), source_points)
         return frame.float(), out
